@@ -1,0 +1,10 @@
+// Copyright hvdb authors. Everything a user of the embedded library includes.
+#ifndef HVDB_HVDB_H_
+#define HVDB_HVDB_H_
+
+#include "hvdb/hypervector.h"
+#include "hvdb/result.h"
+#include "hvdb/status.h"
+#include "hvdb/system.h"
+
+#endif  // HVDB_HVDB_H_

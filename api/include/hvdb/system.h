@@ -1,0 +1,47 @@
+// Copyright hvdb authors. What this build and this machine offer hvdb.
+#ifndef HVDB_SYSTEM_H_
+#define HVDB_SYSTEM_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "hvdb/result.h"
+
+namespace hvdb {
+
+// The library version, "MAJOR.MINOR.PATCH".
+const char* Version();
+
+// The CPU Hamming kernel that searches use when nothing forces another:
+// "scalar", "avx2" or "avx512". The best one the CPU supports, unless the
+// environment variable HVDB_SIMD names one. InvalidArgument when HVDB_SIMD is
+// not a known kernel or names one this CPU cannot run. Read once per process.
+Result<std::string> CpuKernelInUse();
+
+struct CudaDevice {
+  int index = 0;
+  std::string name;
+  int compute_major = 0;     // compute capability, e.g. 9.0 for H100
+  int compute_minor = 0;
+  size_t memory_bytes = 0;   // total global memory
+  int multiprocessors = 0;
+};
+
+struct SystemInfo {
+  std::string version;
+  std::string cpu_kernel;                // as CpuKernelInUse(), or its error message
+  std::vector<std::string> cpu_kernels;  // every kernel this CPU can run, slowest first
+  unsigned cpu_threads = 0;              // threads a scan uses by default
+  bool cuda_built = false;               // compiled with CUDA support
+  std::vector<CudaDevice> cuda_devices;  // devices seen now; empty when none
+  std::string cuda_status;               // why there are no devices, or "ok"
+};
+
+// Probes the CPU and (when built with CUDA) the CUDA driver. Never fails: what
+// could not be probed is explained in the fields. Thread-safe.
+SystemInfo GetSystemInfo();
+
+}  // namespace hvdb
+
+#endif  // HVDB_SYSTEM_H_

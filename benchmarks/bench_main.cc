@@ -1,0 +1,99 @@
+// Copyright hvdb authors. hvdb-bench: JSON lines, one object per measurement.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "benchmarks/kernel_bench.h"
+
+namespace {
+
+using hvdb::bench::KernelBenchConfig;
+
+const char kUsage[] =
+    "usage: hvdb-bench kernels [--n N] [--bits B[,B...]] [--queries Q] [--k K] [--threads T]\n"
+    "                          [--kernels scalar,avx2,avx512] [--no-faiss] [--max-batch-seconds S] [--seed S]\n"
+    "  Defaults: N=1000000, B=2048,10048, Q=1000, K=10, every core, every supported kernel, FAISS on.\n"
+    "  Prints roof lines (read bandwidth, popcount rate) and one line per kernel and FAISS IndexBinaryFlat.\n";
+
+bool ParseSize(const char* text, size_t* out) {
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(text, &end, 10);
+  if (end == text || *end != '\0') return false;
+  *out = static_cast<size_t>(v);
+  return true;
+}
+
+std::vector<std::string> SplitComma(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream ss(text);
+  for (std::string p; std::getline(ss, p, ',');) {
+    if (!p.empty()) parts.push_back(p);
+  }
+  return parts;
+}
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "hvdb-bench: %s\n%s", message.c_str(), kUsage);
+  return 2;
+}
+
+int Kernels(int argc, char** argv) {
+  KernelBenchConfig c;
+  for (int i = 0; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    if (flag == "--no-faiss") {
+      c.faiss = false;
+      continue;
+    }
+    if (flag == "--help" || flag == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (i + 1 >= argc) return Fail("missing value after " + std::string(flag));
+    const char* value = argv[++i];
+    size_t number = 0;
+    if (flag == "--bits") {
+      c.bits.clear();
+      for (const std::string& b : SplitComma(value)) {
+        if (!ParseSize(b.c_str(), &number)) return Fail("--bits: '" + b + "' is not a number");
+        c.bits.push_back(number);
+      }
+    } else if (flag == "--kernels") {
+      c.kernels = SplitComma(value);
+    } else if (flag == "--max-batch-seconds") {
+      c.max_batch_seconds = std::atof(value);
+    } else if (!ParseSize(value, &number)) {
+      return Fail(std::string(flag) + ": '" + value + "' is not a number");
+    } else if (flag == "--n") {
+      c.n = number;
+    } else if (flag == "--queries") {
+      c.queries = number;
+    } else if (flag == "--k") {
+      c.k = number;
+    } else if (flag == "--threads") {
+      c.threads = static_cast<unsigned>(number);
+    } else if (flag == "--seed") {
+      c.seed = number;
+    } else {
+      return Fail("unknown option " + std::string(flag));
+    }
+  }
+  if (c.n == 0 || c.queries == 0 || c.k == 0) return Fail("--n, --queries and --k must be at least 1");
+  return hvdb::bench::RunKernelBench(c);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (std::strcmp(argv[1], "kernels") == 0) return Kernels(argc - 2, argv + 2);
+  return Fail(std::string("unknown benchmark '") + argv[1] + "'");
+}

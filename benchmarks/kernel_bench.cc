@@ -1,0 +1,188 @@
+// Copyright hvdb authors.
+#include "benchmarks/kernel_bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "benchmarks/faiss_flat.h"
+#include "benchmarks/json_line.h"
+#include "benchmarks/roofs.h"
+#include "kernels/hamming.h"
+
+namespace hvdb::bench {
+namespace {
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+struct FreeWords {
+  void operator()(uint64_t* p) const { std::free(p); }
+};
+using Words = std::unique_ptr<uint64_t[], FreeWords>;
+
+Words RandomWords(size_t count, uint64_t seed) {
+  auto* p = static_cast<uint64_t*>(std::aligned_alloc(64, std::max<size_t>(64, (count * 8 + 63) / 64 * 64)));
+  uint64_t state = seed;
+  for (size_t i = 0; i < count; ++i) {  // SplitMix64
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    p[i] = z ^ (z >> 31);
+  }
+  return Words(p);
+}
+
+struct Roofs {
+  double read_gbs_1t = 0;
+  double read_gbs_all = 0;
+  PopcountRoof popcount;
+};
+
+Roofs MeasureRoofs(const uint64_t* rows, size_t bytes, unsigned threads, size_t bits) {
+  Roofs r;
+  r.read_gbs_1t = MeasureReadGbs(rows, bytes, 1);
+  r.read_gbs_all = MeasureReadGbs(rows, bytes, threads);
+  r.popcount = MeasurePopcountRoof(threads);
+  const double instr_per_pair = static_cast<double>((bits + r.popcount.bits_per_instruction - 1) /
+                                                    r.popcount.bits_per_instruction);
+  JsonLine()
+      .Add("bench", "roof")
+      .Add("bits", bits)
+      .Add("threads", threads)
+      .Add("read_bytes", bytes)
+      .Add("read_gbs_1t", r.read_gbs_1t)
+      .Add(threads == 2 ? "read_gbs_2t" : "read_gbs_all", r.read_gbs_all)
+      .Add("popcnt_instruction", r.popcount.instruction)
+      .Add("popcnt_instr_per_s", r.popcount.per_second)
+      .Add("popcnt_instr_per_pair", instr_per_pair)
+      .Add("popcnt_pairs_per_s", r.popcount.per_second / instr_per_pair)
+      .Print();
+  return r;
+}
+
+double MedianOneQueryMs(const kernels::ScanInput& base, size_t k, const kernels::ScanOptions& options, int reps) {
+  std::vector<kernels::Neighbor> out(k);
+  std::vector<double> times;
+  for (int r = 0; r <= reps; ++r) {
+    kernels::ScanInput in = base;
+    in.queries = base.queries + static_cast<size_t>(r) % base.nq * base.words;
+    in.nq = 1;
+    const double start = Now();
+    if (!kernels::TopK(in, k, out.data(), options).ok()) return -1;
+    if (r > 0) times.push_back(Now() - start);
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2] * 1e3;
+}
+
+}  // namespace
+
+int RunKernelBench(const KernelBenchConfig& c) {
+  const unsigned threads = c.threads == 0 ? kernels::DefaultThreads() : c.threads;
+  std::vector<kernels::Simd> simds;
+  if (c.kernels.empty()) {
+    for (kernels::Simd s : kernels::kAllSimd) {
+      if (kernels::SimdSupported(s)) simds.push_back(s);
+    }
+  } else {
+    for (const std::string& name : c.kernels) {
+      Result<kernels::Simd> s = kernels::ParseSimd(name);
+      if (!s.ok() || !kernels::SimdSupported(*s)) {
+        std::fprintf(stderr, "hvdb-bench: %s\n",
+                     s.ok() ? ("kernel " + name + " is not supported by this CPU").c_str()
+                            : s.status().ToString().c_str());
+        return 2;
+      }
+      simds.push_back(*s);
+    }
+  }
+
+  for (const size_t bits : c.bits) {
+    if (bits == 0 || bits % 64 != 0) {
+      std::fprintf(stderr, "hvdb-bench: --bits %zu is not a positive multiple of 64\n", bits);
+      return 2;
+    }
+    const size_t words = bits / 64;
+    const Words rows = RandomWords(c.n * words, c.seed);
+    const Words queries = RandomWords(c.queries * words, c.seed + 1);
+    const size_t bytes = c.n * words * sizeof(uint64_t);
+    const Roofs roofs = MeasureRoofs(rows.get(), bytes, threads, bits);
+    const double stream_ms = static_cast<double>(bytes) / (roofs.read_gbs_all * 1e9) * 1e3;
+    const double popcnt_pairs = roofs.popcount.per_second / std::ceil(static_cast<double>(bits) /
+                                                                      static_cast<double>(roofs.popcount.bits_per_instruction));
+
+    const kernels::ScanInput all{queries.get(), c.queries, rows.get(), c.n, words, nullptr};
+    std::vector<int32_t> reference_distances;  // from the first kernel, to check FAISS
+    for (const kernels::Simd simd : simds) {
+      kernels::ScanOptions options;
+      options.simd = simd;
+      options.threads = threads;
+      const double one_ms = MedianOneQueryMs(all, c.k, options, c.one_query_reps);
+      // Slow kernels get a smaller batch so the run stays bounded.
+      const double estimated = one_ms / 1e3 * static_cast<double>(c.queries);
+      size_t nq = c.queries;
+      if (estimated > c.max_batch_seconds) {
+        nq = std::max<size_t>(16, static_cast<size_t>(static_cast<double>(c.queries) * c.max_batch_seconds / estimated));
+        nq = std::min(nq, c.queries);
+      }
+      kernels::ScanInput batch = all;
+      batch.nq = nq;
+      std::vector<kernels::Neighbor> out(nq * c.k);
+      const double start = Now();
+      const Status s = kernels::TopK(batch, c.k, out.data(), options);
+      const double seconds = Now() - start;
+      if (!s.ok()) {
+        std::fprintf(stderr, "hvdb-bench: %s\n", s.ToString().c_str());
+        return 1;
+      }
+      if (reference_distances.empty() && nq == c.queries) {
+        for (const auto& nb : out) reference_distances.push_back(static_cast<int32_t>(nb.distance));
+      }
+      const double pairs_per_s = static_cast<double>(c.n) * static_cast<double>(nq) / seconds;
+      JsonLine()
+          .Add("bench", "kernels")
+          .Add("kernel", kernels::SimdName(simd))
+          .Add("n", c.n)
+          .Add("bits", bits)
+          .Add("nq", nq)
+          .Add("k", c.k)
+          .Add("threads", threads)
+          .Add("one_query_ms", one_ms)
+          .Add("batch_qps", static_cast<double>(nq) / seconds)
+          .Add("pairs_per_s", pairs_per_s)
+          .Add("pct_of_popcnt_roof", 100.0 * pairs_per_s / popcnt_pairs)
+          .Add("stream_ms", stream_ms)
+          .Add("one_query_vs_stream", one_ms / stream_ms)
+          .Print();
+    }
+
+    if (c.faiss) {
+      const FaissTiming f = RunFaissFlat(rows.get(), c.n, queries.get(), c.queries, words, c.k, threads, c.one_query_reps);
+      const double pairs_per_s = static_cast<double>(c.n) * static_cast<double>(c.queries) / f.batch_seconds;
+      JsonLine line;
+      line.Add("bench", "kernels")
+          .Add("kernel", "faiss-flat")
+          .Add("n", c.n)
+          .Add("bits", bits)
+          .Add("nq", c.queries)
+          .Add("k", c.k)
+          .Add("threads", threads)
+          .Add("one_query_ms", f.one_query_ms)
+          .Add("batch_qps", static_cast<double>(c.queries) / f.batch_seconds)
+          .Add("pairs_per_s", pairs_per_s)
+          .Add("pct_of_popcnt_roof", 100.0 * pairs_per_s / popcnt_pairs)
+          .Add("stream_ms", stream_ms)
+          .Add("one_query_vs_stream", f.one_query_ms / stream_ms);
+      // Neighbour ids may differ between equal distances; the distances may not.
+      if (!reference_distances.empty()) line.Add("same_distances_as_hvdb", f.batch_distances == reference_distances);
+      line.Print();
+    }
+  }
+  return 0;
+}
+
+}  // namespace hvdb::bench

@@ -1,0 +1,76 @@
+// Copyright hvdb authors. AVX2 kernel: nibble-lookup popcount (vpshufb) into
+// byte counters, widened with vpsadbw every 31 steps. Compiled with -mavx2.
+#include <immintrin.h>
+
+#include "kernels/cpu/kernel_table.h"
+
+namespace hvdb::kernels::cpu {
+namespace {
+
+struct Isa {
+  static constexpr Simd kSimd = Simd::kAvx2;
+  static constexpr bool kTransposes = false;
+  static constexpr size_t kBlockBytes = size_t{256} << 10;
+  // Byte counters gain at most 8 a step; 31 steps stay below 256.
+  static constexpr size_t kStepsPerFlush = 31;
+
+  static __m256i ByteCounts(__m256i x) {
+    const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,  //
+                                         0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m256i nibble = _mm256_set1_epi8(0x0f);
+    const __m256i lo = _mm256_and_si256(x, nibble);
+    const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble);
+    return _mm256_add_epi8(_mm256_shuffle_epi8(lut, lo), _mm256_shuffle_epi8(lut, hi));
+  }
+
+  // Four 64-bit partial sums of popcount(a ^ b) over `words` words.
+  static __m256i PairLanes(const uint64_t* a, const uint64_t* b, size_t words) {
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i total = zero;
+    size_t w = 0;
+    while (w + 4 <= words) {
+      const size_t end = words - w > 4 * kStepsPerFlush ? w + 4 * kStepsPerFlush : words;
+      __m256i bytes = zero;
+      for (; w + 4 <= end; w += 4) {
+        const __m256i x = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + w)),
+                                           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + w)));
+        bytes = _mm256_add_epi8(bytes, ByteCounts(x));
+      }
+      total = _mm256_add_epi64(total, _mm256_sad_epu8(bytes, zero));
+    }
+    if (w < words) {
+      const long long rest = static_cast<long long>(words - w);
+      const __m256i keep = _mm256_cmpgt_epi64(_mm256_set1_epi64x(rest), _mm256_setr_epi64x(0, 1, 2, 3));
+      const __m256i x = _mm256_xor_si256(_mm256_maskload_epi64(reinterpret_cast<const long long*>(a + w), keep),
+                                         _mm256_maskload_epi64(reinterpret_cast<const long long*>(b + w), keep));
+      total = _mm256_add_epi64(total, _mm256_sad_epu8(ByteCounts(x), zero));
+    }
+    return total;
+  }
+
+  static uint32_t Sum(__m256i v) {
+    const __m128i s = _mm_add_epi64(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    return static_cast<uint32_t>(_mm_cvtsi128_si64(s) + _mm_extract_epi64(s, 1));
+  }
+
+  static uint32_t Pair(const uint64_t* a, const uint64_t* b, size_t words) { return Sum(PairLanes(a, b, words)); }
+
+  static unsigned Group8(const uint64_t* rows, size_t words, const uint64_t* q, uint64_t threshold,
+                         uint32_t* dist) {
+    unsigned mask = 0;
+    for (unsigned j = 0; j < 8; ++j) {
+      dist[j] = Pair(q, rows + j * words, words);
+      if (dist[j] < threshold) mask |= 1u << j;
+    }
+    return mask;
+  }
+};
+
+}  // namespace
+}  // namespace hvdb::kernels::cpu
+
+#include "kernels/cpu/kernel_impl.h"
+
+namespace hvdb::kernels::cpu {
+const KernelTable& Avx2Kernel() { return TableOf<Isa>(); }
+}  // namespace hvdb::kernels::cpu

@@ -1,0 +1,132 @@
+// Copyright hvdb authors. AVX-512 VPOPCNTDQ kernel. Compiled with
+// -mavx512f -mavx512vpopcntdq (and bw/vl/dq for the helpers).
+//
+// Two layouts. Few queries: rows read in place, 8 rows at a time, eight
+// accumulators reduced once per group. Batches: each cache block of rows is
+// first transposed so that one register holds word w of 8 rows; a query word is
+// then broadcast, xor-ed, popcounted and added with no per-pair reduction at
+// all (3 vector ops per 512 bits of pairs, the least this ISA allows).
+#include <immintrin.h>
+
+#include "kernels/cpu/kernel_table.h"
+
+namespace hvdb::kernels::cpu {
+namespace {
+
+struct Isa {
+  static constexpr Simd kSimd = Simd::kAvx512;
+  static constexpr bool kTransposes = true;
+  static constexpr size_t kTransposeMinQueries = 16;
+  static constexpr size_t kBlockBytes = size_t{64} << 10;
+
+  static __mmask8 TailMask(size_t count) { return static_cast<__mmask8>((1u << count) - 1); }
+
+  static __m512i Load(const uint64_t* p) { return _mm512_loadu_si512(p); }
+
+  static uint32_t Pair(const uint64_t* a, const uint64_t* b, size_t words) {
+    __m512i acc0 = _mm512_setzero_si512();
+    __m512i acc1 = _mm512_setzero_si512();
+    size_t w = 0;
+    for (; w + 16 <= words; w += 16) {
+      acc0 = _mm512_add_epi64(acc0, _mm512_popcnt_epi64(_mm512_xor_si512(Load(a + w), Load(b + w))));
+      acc1 = _mm512_add_epi64(acc1, _mm512_popcnt_epi64(_mm512_xor_si512(Load(a + w + 8), Load(b + w + 8))));
+    }
+    if (w + 8 <= words) {
+      acc0 = _mm512_add_epi64(acc0, _mm512_popcnt_epi64(_mm512_xor_si512(Load(a + w), Load(b + w))));
+      w += 8;
+    }
+    if (w < words) {
+      const __mmask8 m = TailMask(words - w);
+      const __m512i x = _mm512_xor_si512(_mm512_maskz_loadu_epi64(m, a + w), _mm512_maskz_loadu_epi64(m, b + w));
+      acc1 = _mm512_add_epi64(acc1, _mm512_popcnt_epi64(x));
+    }
+    return static_cast<uint32_t>(_mm512_reduce_add_epi64(_mm512_add_epi64(acc0, acc1)));
+  }
+
+  // Lane j of the result = sum of the 8 lanes of acc[j].
+  static __m512i Reduce8(const __m512i* acc) {
+    __m512i t[4];
+    for (int i = 0; i < 4; ++i) {
+      t[i] = _mm512_add_epi64(_mm512_unpacklo_epi64(acc[2 * i], acc[2 * i + 1]),
+                              _mm512_unpackhi_epi64(acc[2 * i], acc[2 * i + 1]));
+    }
+    __m512i s[2];
+    for (int i = 0; i < 2; ++i) {
+      s[i] = _mm512_add_epi64(_mm512_shuffle_i64x2(t[2 * i], t[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                              _mm512_shuffle_i64x2(t[2 * i], t[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+    }
+    return _mm512_add_epi64(_mm512_shuffle_i64x2(s[0], s[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                            _mm512_shuffle_i64x2(s[0], s[1], _MM_SHUFFLE(3, 1, 3, 1)));
+  }
+
+  static unsigned Finish(__m512i d, uint64_t threshold, uint32_t* dist) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dist), _mm512_cvtepi64_epi32(d));
+    return _mm512_cmplt_epu64_mask(d, _mm512_set1_epi64(static_cast<long long>(threshold)));
+  }
+
+  static unsigned Group8(const uint64_t* rows, size_t words, const uint64_t* q, uint64_t threshold,
+                         uint32_t* dist) {
+    __m512i acc[8];
+    for (auto& a : acc) a = _mm512_setzero_si512();
+    size_t w = 0;
+    for (; w + 8 <= words; w += 8) {
+      const __m512i qv = Load(q + w);
+      for (size_t j = 0; j < 8; ++j) {
+        acc[j] = _mm512_add_epi64(acc[j], _mm512_popcnt_epi64(_mm512_xor_si512(Load(rows + j * words + w), qv)));
+      }
+    }
+    if (w < words) {
+      const __mmask8 m = TailMask(words - w);
+      const __m512i qv = _mm512_maskz_loadu_epi64(m, q + w);
+      for (size_t j = 0; j < 8; ++j) {
+        const __m512i x = _mm512_xor_si512(_mm512_maskz_loadu_epi64(m, rows + j * words + w), qv);
+        acc[j] = _mm512_add_epi64(acc[j], _mm512_popcnt_epi64(x));
+      }
+    }
+    return Finish(Reduce8(acc), threshold, dist);
+  }
+
+  static void Transpose(const uint64_t* rows, size_t count, size_t words, uint64_t* scratch) {
+    for (size_t g = 0; g * 8 < count; ++g) {
+      uint64_t* group = scratch + g * words * 8;
+      const size_t lanes = count - g * 8 < 8 ? count - g * 8 : 8;
+      const __mmask8 live = TailMask(lanes);
+      // Eight words of the group's rows at a time: gather lane j from row j.
+      const __m512i row_offsets =
+          _mm512_mullo_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7), _mm512_set1_epi64(static_cast<long long>(words)));
+      const uint64_t* base = rows + g * 8 * words;
+      for (size_t w = 0; w < words; ++w) {
+        const __m512i v = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), live, row_offsets, base + w, 8);
+        _mm512_store_si512(group + w * 8, v);
+      }
+    }
+  }
+
+  static unsigned Group8T(const uint64_t* group, size_t words, const uint64_t* q, uint64_t threshold,
+                          uint32_t* dist) {
+    __m512i acc0 = _mm512_setzero_si512();
+    __m512i acc1 = _mm512_setzero_si512();
+    size_t w = 0;
+    for (; w + 2 <= words; w += 2) {
+      const __m512i x0 = _mm512_xor_si512(_mm512_load_si512(group + w * 8), _mm512_set1_epi64(static_cast<long long>(q[w])));
+      const __m512i x1 =
+          _mm512_xor_si512(_mm512_load_si512(group + w * 8 + 8), _mm512_set1_epi64(static_cast<long long>(q[w + 1])));
+      acc0 = _mm512_add_epi64(acc0, _mm512_popcnt_epi64(x0));
+      acc1 = _mm512_add_epi64(acc1, _mm512_popcnt_epi64(x1));
+    }
+    if (w < words) {
+      const __m512i x = _mm512_xor_si512(_mm512_load_si512(group + w * 8), _mm512_set1_epi64(static_cast<long long>(q[w])));
+      acc0 = _mm512_add_epi64(acc0, _mm512_popcnt_epi64(x));
+    }
+    return Finish(_mm512_add_epi64(acc0, acc1), threshold, dist);
+  }
+};
+
+}  // namespace
+}  // namespace hvdb::kernels::cpu
+
+#include "kernels/cpu/kernel_impl.h"
+
+namespace hvdb::kernels::cpu {
+const KernelTable& Avx512Kernel() { return TableOf<Isa>(); }
+}  // namespace hvdb::kernels::cpu

@@ -1,0 +1,115 @@
+// Copyright hvdb authors. The scan shared by every CPU kernel.
+//
+// Included by one per-ISA file after it defines, in an anonymous namespace, a
+// struct `Isa` with:
+//   static constexpr Simd kSimd;
+//   static uint32_t Pair(const uint64_t* a, const uint64_t* b, size_t words);
+//   // Distances of q to 8 consecutive rows (row-major at rows), into dist[8];
+//   // returns the bitmask of lanes with distance < threshold.
+//   static unsigned Group8(const uint64_t* rows, size_t words, const uint64_t* q,
+//                          uint64_t threshold, uint32_t* dist);
+//   static constexpr bool kTransposes;  // when true also:
+//   // Writes rows [0, count) as groups of 8 rows, word-major inside a group
+//   // (word w of row 8g+j at scratch[(g * words + w) * 8 + j]), padding the
+//   // last group with zero rows.
+//   static void Transpose(const uint64_t* rows, size_t count, size_t words, uint64_t* scratch);
+//   // Group8 over one transposed group.
+//   static unsigned Group8T(const uint64_t* group, size_t words, const uint64_t* q,
+//                           uint64_t threshold, uint32_t* dist);
+//   static constexpr size_t kTransposeMinQueries;  // batches this large transpose
+//   static constexpr size_t kBlockBytes;
+// Everything here has internal linkage (see kernel_table.h for why).
+#ifndef HVDB_KERNELS_CPU_KERNEL_IMPL_H_
+#define HVDB_KERNELS_CPU_KERNEL_IMPL_H_
+
+#include "kernels/cpu/kernel_table.h"
+
+namespace hvdb::kernels::cpu {
+namespace {
+
+inline size_t MinSize(size_t a, size_t b) { return a < b ? a : b; }
+
+// Bit j set when row r + j (j < count <= 8) is live.
+inline unsigned LiveMask(const uint64_t* tombstones, size_t r, size_t count) {
+  const unsigned all = (1u << count) - 1;
+  if (tombstones == nullptr) return all;
+  const size_t word = r / 64;
+  const unsigned shift = static_cast<unsigned>(r % 64);
+  uint64_t dead = tombstones[word] >> shift;
+  if (shift + count > 64) dead |= tombstones[word + 1] << (64 - shift);
+  return ~static_cast<unsigned>(dead) & all;
+}
+
+inline bool IsLive(const uint64_t* tombstones, size_t r) {
+  return tombstones == nullptr || ((tombstones[r / 64] >> (r % 64)) & 1u) == 0;
+}
+
+// Offers lanes of `mask` in increasing row order, rechecking the threshold,
+// which tightens as the collector fills.
+inline void OfferLanes(Collector& c, unsigned mask, const uint32_t* dist, size_t r) {
+  while (mask != 0) {
+    const unsigned j = static_cast<unsigned>(__builtin_ctz(mask));
+    mask &= mask - 1;
+    if (dist[j] < c.threshold) c.Offer(dist[j], r + j);
+  }
+}
+
+template <typename I>
+uint32_t PairOf(const uint64_t* a, const uint64_t* b, size_t words) {
+  return I::Pair(a, b, words);
+}
+
+template <typename I>
+void DistancesOf(const uint64_t* query, const uint64_t* rows, size_t n, size_t words, uint32_t* out) {
+  size_t r = 0;
+  for (; r + 8 <= n; r += 8) I::Group8(rows + r * words, words, query, 0, out + r);
+  for (; r < n; ++r) out[r] = I::Pair(query, rows + r * words, words);
+}
+
+template <typename I>
+void ScanOf(const ScanTask& t) {
+  const size_t words = t.words;
+  bool transpose = false;
+  if constexpr (I::kTransposes) transpose = t.nq >= I::kTransposeMinQueries;
+  uint32_t dist[8];
+  for (size_t b0 = t.row_begin; b0 < t.row_end; b0 += t.block_rows) {
+    const size_t b1 = MinSize(b0 + t.block_rows, t.row_end);
+    if constexpr (I::kTransposes) {
+      if (transpose) I::Transpose(t.rows + b0 * words, b1 - b0, words, t.scratch);
+    }
+    for (size_t qi = 0; qi < t.nq; ++qi) {
+      Collector& c = t.collectors[qi];
+      const uint64_t* q = t.queries + qi * words;
+      size_t r = b0;
+      if constexpr (I::kTransposes) {
+        if (transpose) {
+          for (const uint64_t* group = t.scratch; r < b1; r += 8, group += words * 8) {
+            const unsigned mask = I::Group8T(group, words, q, c.threshold, dist);
+            if (mask != 0) OfferLanes(c, mask & LiveMask(t.tombstones, r, MinSize(8, b1 - r)), dist, r);
+          }
+          continue;
+        }
+      }
+      for (; r + 8 <= b1; r += 8) {
+        const unsigned mask = I::Group8(t.rows + r * words, words, q, c.threshold, dist);
+        if (mask != 0) OfferLanes(c, mask & LiveMask(t.tombstones, r, 8), dist, r);
+      }
+      for (; r < b1; ++r) {
+        if (!IsLive(t.tombstones, r)) continue;
+        const uint32_t d = I::Pair(q, t.rows + r * words, words);
+        if (d < c.threshold) c.Offer(d, r);
+      }
+    }
+  }
+}
+
+template <typename I>
+const KernelTable& TableOf() {
+  static constexpr KernelTable table{I::kSimd, &PairOf<I>, &DistancesOf<I>, &ScanOf<I>, I::kBlockBytes};
+  return table;
+}
+
+}  // namespace
+}  // namespace hvdb::kernels::cpu
+
+#endif  // HVDB_KERNELS_CPU_KERNEL_IMPL_H_

@@ -1,0 +1,79 @@
+// Copyright hvdb authors. What each per-ISA kernel file provides to the scan driver.
+//
+// Per-ISA files are compiled with their own -m flags. Everything they define
+// has internal linkage except their table accessor, and they call only
+// out-of-line functions of baseline files (Collector::Offer), so no inline
+// function compiled with AVX-512 can be picked by the linker for baseline code.
+#ifndef HVDB_KERNELS_CPU_KERNEL_TABLE_H_
+#define HVDB_KERNELS_CPU_KERNEL_TABLE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/hamming.h"
+
+namespace hvdb::kernels::cpu {
+
+// Gathers what one thread finds for one query. Kernels offer rows in
+// increasing row order, so on equal distance the row already held wins and
+// the smaller row is kept, as the tie rule asks.
+class Collector {
+ public:
+  // A row can only enter when its distance is below this; kernels compare
+  // with it before offering. Lowered as a top-k collector fills.
+  uint64_t threshold = 0;
+
+  // Keep the best `k` rows in storage[0, k).
+  void ResetTopK(Neighbor* storage, size_t k);
+  // Keep every row within `radius`, appended to `hits` (cleared here).
+  void ResetRadius(uint32_t radius, std::vector<Neighbor>* hits);
+
+  // REQUIRES: distance < threshold; row larger than every row offered before.
+  void Offer(uint32_t distance, uint64_t row);
+
+  // Top-k mode: the rows held, in storage[0, size()), heap-ordered.
+  size_t size() const { return size_; }
+  const Neighbor* held() const { return heap_; }
+
+ private:
+  Neighbor* heap_ = nullptr;  // max-heap on (distance, row)
+  size_t k_ = 0;
+  size_t size_ = 0;
+  std::vector<Neighbor>* hits_ = nullptr;  // radius mode when set
+};
+
+// One thread's share of a scan: queries [0, nq) against rows [row_begin, row_end).
+struct ScanTask {
+  const uint64_t* queries = nullptr;  // nq x words
+  size_t nq = 0;
+  const uint64_t* rows = nullptr;     // all rows, n x words
+  size_t words = 0;
+  const uint64_t* tombstones = nullptr;
+  size_t row_begin = 0;
+  size_t row_end = 0;
+  Collector* collectors = nullptr;    // nq, this thread's
+  size_t block_rows = 0;              // rows per cache block, a multiple of 8
+  uint64_t* scratch = nullptr;        // block_rows x words, 64-byte aligned
+};
+
+struct KernelTable {
+  Simd simd;
+  // Distance of one pair.
+  uint32_t (*pair)(const uint64_t* a, const uint64_t* b, size_t words);
+  // out[i] = distance(query, row i) for i in [0, n).
+  void (*distances)(const uint64_t* query, const uint64_t* rows, size_t n, size_t words, uint32_t* out);
+  // Offers every live row of the task whose distance is below its query's threshold.
+  void (*scan)(const ScanTask& task);
+  // Default cache block size in bytes of rows.
+  size_t block_bytes;
+};
+
+// Each defined in its own per-ISA file.
+const KernelTable& ScalarKernel();
+const KernelTable& Avx2Kernel();
+const KernelTable& Avx512Kernel();
+
+}  // namespace hvdb::kernels::cpu
+
+#endif  // HVDB_KERNELS_CPU_KERNEL_TABLE_H_

@@ -1,0 +1,32 @@
+// Copyright hvdb authors. Device enumeration through the CUDA runtime.
+#include <cuda_runtime.h>
+
+#include <string>
+
+#include "kernels/cuda/devices.h"
+
+namespace hvdb::kernels::cuda {
+
+bool Built() { return true; }
+
+Status ListDevices(std::vector<DeviceProperties>* devices) {
+  devices->clear();
+  int count = 0;
+  const cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    return Status::Unavailable(std::string("no usable CUDA device: ") + cudaGetErrorString(err));
+  }
+  if (count == 0) return Status::Unavailable("no usable CUDA device: the driver reports 0 devices");
+  for (int i = 0; i < count; ++i) {
+    cudaDeviceProp prop{};
+    const cudaError_t perr = cudaGetDeviceProperties(&prop, i);
+    if (perr != cudaSuccess) {
+      devices->clear();
+      return Status::Unavailable("CUDA device " + std::to_string(i) + ": " + cudaGetErrorString(perr));
+    }
+    devices->push_back({i, prop.name, prop.major, prop.minor, prop.totalGlobalMem, prop.multiProcessorCount});
+  }
+  return Status::OK();
+}
+
+}  // namespace hvdb::kernels::cuda

@@ -1,0 +1,33 @@
+// Copyright hvdb authors. The CUDA devices the driver reports. No CUDA type here:
+// this header is included by code built without nvcc.
+#ifndef HVDB_KERNELS_CUDA_DEVICES_H_
+#define HVDB_KERNELS_CUDA_DEVICES_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "hvdb/status.h"
+
+namespace hvdb::kernels::cuda {
+
+struct DeviceProperties {
+  int index = 0;
+  std::string name;
+  int major = 0;
+  int minor = 0;
+  size_t global_memory_bytes = 0;
+  int multiprocessors = 0;
+};
+
+// Whether this build compiled the CUDA kernels (nvcc was found).
+bool Built();
+
+// Fills `devices` with every visible device. Unavailable, naming the driver's
+// reason, when the build has no CUDA or the driver reports no usable device;
+// `devices` is then empty.
+Status ListDevices(std::vector<DeviceProperties>* devices);
+
+}  // namespace hvdb::kernels::cuda
+
+#endif  // HVDB_KERNELS_CUDA_DEVICES_H_

@@ -1,0 +1,104 @@
+// Copyright hvdb authors. CPU Hamming kernels: the interface every backend implements.
+//
+// Buffers are raw 64-bit words, FAISS style: a "rows" buffer of n x words holds
+// row i at rows + i * words. No alignment is required (aligned rows are faster).
+// A tombstone bitmap holds ceil(n / 64) words; bit i set means row i is deleted
+// and is never returned.
+//
+// Every kernel returns exactly the same answers. Results are ordered by
+// distance, then by row index: among rows at equal distance the smaller index
+// wins, in every kernel and for every thread count.
+#ifndef HVDB_KERNELS_HAMMING_H_
+#define HVDB_KERNELS_HAMMING_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "hvdb/result.h"
+#include "hvdb/status.h"
+
+namespace hvdb::kernels {
+
+// The CPU kernels, slowest first.
+enum class Simd : int {
+  kScalar = 0,  // portable reference: one 64-bit popcount per word
+  kAvx2 = 1,    // AVX2 nibble-lookup (pshufb) popcount, byte counters
+  kAvx512 = 2,  // AVX-512 VPOPCNTDQ, counts accumulated in vectors
+};
+inline constexpr Simd kAllSimd[] = {Simd::kScalar, Simd::kAvx2, Simd::kAvx512};
+
+const char* SimdName(Simd simd);
+// InvalidArgument naming the text and the accepted names when unknown.
+Result<Simd> ParseSimd(std::string_view name);
+// Whether this CPU and OS can run the kernel (cpuid and XCR0).
+bool SimdSupported(Simd simd);
+Simd BestSupportedSimd();
+// The kernel used when ScanOptions::simd is unset: HVDB_SIMD if set, else
+// BestSupportedSimd(). InvalidArgument when HVDB_SIMD is unknown or names a
+// kernel this CPU cannot run. The variable is read once per process.
+Result<Simd> DefaultSimd();
+
+// Largest k a TopK call accepts.
+inline constexpr size_t kMaxK = size_t{1} << 16;
+// Marks an unused result slot (fewer live rows than k).
+inline constexpr uint64_t kNoRow = ~uint64_t{0};
+inline constexpr uint32_t kNoDistance = ~uint32_t{0};
+
+struct Neighbor {
+  uint64_t row = kNoRow;
+  uint32_t distance = kNoDistance;
+  friend bool operator==(const Neighbor&, const Neighbor&) = default;
+};
+
+// The order of every result list: nearer first, then the smaller row.
+inline bool NearerFirst(const Neighbor& a, const Neighbor& b) {
+  return a.distance != b.distance ? a.distance < b.distance : a.row < b.row;
+}
+
+struct ScanOptions {
+  // Kernel to run; unset: DefaultSimd().
+  std::optional<Simd> simd;
+  // Threads to use, the caller's included; 0: one per core.
+  unsigned threads = 0;
+  // Bytes of rows processed as one cache block; 0: the kernel's default.
+  size_t block_bytes = 0;
+};
+
+// nq queries against n rows of `words` 64-bit words each.
+struct ScanInput {
+  const uint64_t* queries = nullptr;     // nq x words
+  size_t nq = 0;
+  const uint64_t* rows = nullptr;        // n x words
+  size_t n = 0;
+  size_t words = 0;
+  const uint64_t* tombstones = nullptr;  // ceil(n / 64) words, or null: no row deleted
+};
+
+// Distance between two vectors of `words` words with `simd`.
+// REQUIRES: SimdSupported(simd); a and b point at `words` words each.
+uint32_t HammingDistance(const uint64_t* a, const uint64_t* b, size_t words, Simd simd);
+
+// Distance from one query to each of n rows (tombstones are not consulted).
+// out: n distances. Rows are split across threads.
+Status HammingDistances(const uint64_t* query, const uint64_t* rows, size_t n, size_t words,
+                        uint32_t* out, const ScanOptions& options = {});
+
+// For each query, the k live rows nearest to it, nearest first (ties: smaller
+// row first). out: nq x k; when fewer than k rows are live, the tail of a
+// query's slots holds {kNoRow, kNoDistance}. k must be in [1, kMaxK].
+Status TopK(const ScanInput& input, size_t k, Neighbor* out, const ScanOptions& options = {});
+
+// For each query, every live row within `radius` (distance <= radius), nearest
+// first (ties: smaller row first). out: nq vectors, replaced.
+Status WithinRadius(const ScanInput& input, uint32_t radius, std::vector<Neighbor>* out,
+                    const ScanOptions& options = {});
+
+// Threads a scan uses when ScanOptions::threads is 0.
+unsigned DefaultThreads();
+
+}  // namespace hvdb::kernels
+
+#endif  // HVDB_KERNELS_HAMMING_H_

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs, with apt-get and only when missing, every Debian package that the
+# build, the tests and the benchmarks need. Safe to run again: it does nothing
+# when everything is present. CUDA is not installed here: the build uses nvcc
+# from /usr/local/cuda when it exists (HVDB_ENABLE_CUDA=AUTO).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git python3
+  librocksdb-dev      # storage
+  libfaiss-dev        # FAISS baselines and the HNSW index
+  libblas-dev liblapack-dev  # what the static libfaiss links against
+  libboost-dev        # Asio server
+  libcereal-dev       # catalog records
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libedit-dev         # shell line editing
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
