@@ -13,9 +13,12 @@
 //   // (word w of row 8g+j at scratch[(g * words + w) * 8 + j]), padding the
 //   // last group with zero rows.
 //   static void Transpose(const uint64_t* rows, size_t count, size_t words, uint64_t* scratch);
-//   // Group8 over one transposed group.
-//   static unsigned Group8T(const uint64_t* group, size_t words, const uint64_t* q,
-//                           uint64_t threshold, uint32_t* dist);
+//   // Group8 over one transposed group for `count` <= kQueriesPerPass
+//   // consecutive queries (count x words) and their collectors' thresholds:
+//   // distances into dist[j][8], lane masks into masks[j].
+//   static void Group8T(const uint64_t* group, size_t words, const uint64_t* queries, size_t count,
+//                       const Collector* collectors, uint32_t (*dist)[8], unsigned* masks);
+//   static constexpr size_t kQueriesPerPass;
 //   static constexpr size_t kTransposeMinQueries;  // batches this large transpose
 //   static constexpr size_t kBlockBytes;
 // Everything here has internal linkage (see kernel_table.h for why).
@@ -66,40 +69,60 @@ void DistancesOf(const uint64_t* query, const uint64_t* rows, size_t n, size_t w
   for (; r < n; ++r) out[r] = I::Pair(query, rows + r * words, words);
 }
 
+// Transposed blocks: queries in passes of I::kQueriesPerPass, each pass
+// walking the block's groups in row order.
+template <typename I>
+void ScanTransposedBlock(const ScanTask& t, size_t b0, size_t b1) {
+  const size_t words = t.words;
+  uint32_t dist[I::kQueriesPerPass][8];
+  unsigned masks[I::kQueriesPerPass];
+  for (size_t qi = 0; qi < t.nq; qi += I::kQueriesPerPass) {
+    const size_t count = MinSize(I::kQueriesPerPass, t.nq - qi);
+    Collector* collectors = t.collectors + qi;
+    const uint64_t* group = t.scratch;
+    for (size_t r = b0; r < b1; r += 8, group += words * 8) {
+      I::Group8T(group, words, t.queries + qi * words, count, collectors, dist, masks);
+      for (size_t j = 0; j < count; ++j) {
+        if (masks[j] != 0) OfferLanes(collectors[j], masks[j] & LiveMask(t.tombstones, r, MinSize(8, b1 - r)), dist[j], r);
+      }
+    }
+  }
+}
+
+template <typename I>
+void ScanRowMajorBlock(const ScanTask& t, size_t b0, size_t b1) {
+  const size_t words = t.words;
+  uint32_t dist[8];
+  for (size_t qi = 0; qi < t.nq; ++qi) {
+    Collector& c = t.collectors[qi];
+    const uint64_t* q = t.queries + qi * words;
+    size_t r = b0;
+    for (; r + 8 <= b1; r += 8) {
+      const unsigned mask = I::Group8(t.rows + r * words, words, q, c.threshold, dist);
+      if (mask != 0) OfferLanes(c, mask & LiveMask(t.tombstones, r, 8), dist, r);
+    }
+    for (; r < b1; ++r) {
+      if (!IsLive(t.tombstones, r)) continue;
+      const uint32_t d = I::Pair(q, t.rows + r * words, words);
+      if (d < c.threshold) c.Offer(d, r);
+    }
+  }
+}
+
 template <typename I>
 void ScanOf(const ScanTask& t) {
-  const size_t words = t.words;
   bool transpose = false;
   if constexpr (I::kTransposes) transpose = t.nq >= I::kTransposeMinQueries;
-  uint32_t dist[8];
   for (size_t b0 = t.row_begin; b0 < t.row_end; b0 += t.block_rows) {
     const size_t b1 = MinSize(b0 + t.block_rows, t.row_end);
     if constexpr (I::kTransposes) {
-      if (transpose) I::Transpose(t.rows + b0 * words, b1 - b0, words, t.scratch);
-    }
-    for (size_t qi = 0; qi < t.nq; ++qi) {
-      Collector& c = t.collectors[qi];
-      const uint64_t* q = t.queries + qi * words;
-      size_t r = b0;
-      if constexpr (I::kTransposes) {
-        if (transpose) {
-          for (const uint64_t* group = t.scratch; r < b1; r += 8, group += words * 8) {
-            const unsigned mask = I::Group8T(group, words, q, c.threshold, dist);
-            if (mask != 0) OfferLanes(c, mask & LiveMask(t.tombstones, r, MinSize(8, b1 - r)), dist, r);
-          }
-          continue;
-        }
-      }
-      for (; r + 8 <= b1; r += 8) {
-        const unsigned mask = I::Group8(t.rows + r * words, words, q, c.threshold, dist);
-        if (mask != 0) OfferLanes(c, mask & LiveMask(t.tombstones, r, 8), dist, r);
-      }
-      for (; r < b1; ++r) {
-        if (!IsLive(t.tombstones, r)) continue;
-        const uint32_t d = I::Pair(q, t.rows + r * words, words);
-        if (d < c.threshold) c.Offer(d, r);
+      if (transpose) {
+        I::Transpose(t.rows + b0 * t.words, b1 - b0, t.words, t.scratch);
+        ScanTransposedBlock<I>(t, b0, b1);
+        continue;
       }
     }
+    ScanRowMajorBlock<I>(t, b0, b1);
   }
 }
 
