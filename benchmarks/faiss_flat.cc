@@ -24,14 +24,14 @@ FaissTiming RunFaissFlat(const uint64_t* rows, size_t n, const uint64_t* queries
   std::vector<faiss::Index::idx_t> l1(k);
   FaissTiming t;
   std::vector<double> times;
-  for (int r = 0; r <= one_query_reps; ++r) {
+  for (int r = 0; one_query_reps > 0 && r <= one_query_reps; ++r) {
     const uint64_t* q = queries + static_cast<size_t>(r) % nq * words;
     const double start = Now();
     index.search(1, reinterpret_cast<const uint8_t*>(q), sk, d1.data(), l1.data());
     if (r > 0) times.push_back(Now() - start);  // the first run warms up
   }
   std::sort(times.begin(), times.end());
-  t.one_query_ms = times[times.size() / 2] * 1e3;
+  t.one_query_ms = times.empty() ? 0 : times[times.size() / 2] * 1e3;
 
   t.batch_distances.resize(nq * k);
   std::vector<faiss::Index::idx_t> labels(nq * k);

@@ -16,7 +16,7 @@ struct FaissTiming {
 };
 
 // rows: n x words, queries: nq x words (64-bit words, the same bytes FAISS
-// reads as packed uint8 codes).
+// reads as packed uint8 codes). one_query_reps = 0 skips the one-query timing.
 FaissTiming RunFaissFlat(const uint64_t* rows, size_t n, const uint64_t* queries, size_t nq, size_t words, size_t k,
                          unsigned threads, int one_query_reps);
 
