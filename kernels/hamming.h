@@ -27,8 +27,10 @@ enum class Simd : int {
   kScalar = 0,  // portable reference: one 64-bit popcount per word
   kAvx2 = 1,    // AVX2 nibble-lookup (pshufb) popcount, byte counters
   kAvx512 = 2,  // AVX-512 VPOPCNTDQ, counts accumulated in vectors
+  kAmx = 3,     // AMX-INT8 tile dot products on bits widened to bytes (batches);
+                // AVX-512 for pairs and small batches
 };
-inline constexpr Simd kAllSimd[] = {Simd::kScalar, Simd::kAvx2, Simd::kAvx512};
+inline constexpr Simd kAllSimd[] = {Simd::kScalar, Simd::kAvx2, Simd::kAvx512, Simd::kAmx};
 
 const char* SimdName(Simd simd);
 // InvalidArgument naming the text and the accepted names when unknown.

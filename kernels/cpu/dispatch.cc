@@ -9,6 +9,10 @@
 #if defined(__x86_64__)
 #include <cpuid.h>
 #endif
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace hvdb::kernels {
 namespace {
@@ -17,7 +21,19 @@ namespace {
 struct CpuFeatures {
   bool avx2 = false;
   bool avx512_popcnt = false;
+  bool amx_int8 = false;  // includes the OS's permission to use tile data
 };
+
+// Linux hands out AMX tile state only on request (arch_prctl, kernel 5.16+).
+bool RequestAmxPermission() {
+#if defined(__linux__) && defined(SYS_arch_prctl)
+  constexpr int kArchReqXcompPerm = 0x1023;
+  constexpr int kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
+#endif
+}
 
 uint64_t ReadXcr0() {
   uint32_t lo = 0, hi = 0;
@@ -40,6 +56,9 @@ CpuFeatures Probe() {
   const bool avx512f = (b >> 16) & 1u, avx512dq = (b >> 17) & 1u, avx512bw = (b >> 30) & 1u,
              avx512vl = (b >> 31) & 1u, vpopcntdq = (c >> 14) & 1u;
   f.avx512_popcnt = os_zmm && avx512f && avx512dq && avx512bw && avx512vl && vpopcntdq;
+  const bool amx_tile = (d >> 24) & 1u, amx_int8 = (d >> 25) & 1u;
+  const bool os_tiles = ((xcr0 >> 17) & 3u) == 3u;  // XTILECFG and XTILEDATA
+  f.amx_int8 = f.avx512_popcnt && amx_tile && amx_int8 && os_tiles && RequestAmxPermission();
   return f;
 }
 
@@ -49,15 +68,23 @@ const CpuFeatures& Features() {
 }
 #endif
 
+const char* Requirement(Simd simd) {
+  switch (simd) {
+    case Simd::kAvx2: return "it needs AVX2";
+    case Simd::kAvx512: return "it needs AVX-512 F/BW/DQ/VL and VPOPCNTDQ";
+    case Simd::kAmx: return "it needs AMX-TILE, AMX-INT8, the AVX-512 kernel's features and the OS's permission";
+    default: return "it is always available";
+  }
+}
+
 Result<Simd> ReadDefaultSimd() {
   const char* env = std::getenv("HVDB_SIMD");
   if (env == nullptr || *env == '\0' || std::string_view(env) == "auto") return BestSupportedSimd();
   Result<Simd> forced = ParseSimd(env);
   if (!forced.ok()) return forced.status().WithContext("environment variable HVDB_SIMD");
   if (!SimdSupported(*forced)) {
-    return Status::InvalidArgument(std::string("HVDB_SIMD=") + env + " but this CPU cannot run that kernel" +
-                                   (*forced == Simd::kAvx512 ? " (it needs AVX-512 F/BW/DQ/VL and VPOPCNTDQ)"
-                                                             : " (it needs AVX2)"));
+    return Status::InvalidArgument(std::string("HVDB_SIMD=") + env + " but this CPU cannot run that kernel (" +
+                                   Requirement(*forced) + ")");
   }
   return *forced;
 }
@@ -69,6 +96,7 @@ const char* SimdName(Simd simd) {
     case Simd::kScalar: return "scalar";
     case Simd::kAvx2: return "avx2";
     case Simd::kAvx512: return "avx512";
+    case Simd::kAmx: return "amx";
   }
   return "unknown";
 }
@@ -77,7 +105,8 @@ Result<Simd> ParseSimd(std::string_view name) {
   for (Simd simd : kAllSimd) {
     if (name == SimdName(simd)) return simd;
   }
-  return Status::InvalidArgument("unknown CPU kernel '" + std::string(name) + "' (expected scalar, avx2 or avx512)");
+  return Status::InvalidArgument("unknown CPU kernel '" + std::string(name) +
+                                 "' (expected scalar, avx2, avx512 or amx)");
 }
 
 bool SimdSupported(Simd simd) {
@@ -86,15 +115,18 @@ bool SimdSupported(Simd simd) {
 #if defined(__x86_64__)
     case Simd::kAvx2: return Features().avx2;
     case Simd::kAvx512: return Features().avx512_popcnt;
+    case Simd::kAmx: return Features().amx_int8;
 #else
     case Simd::kAvx2:
-    case Simd::kAvx512: return false;
+    case Simd::kAvx512:
+    case Simd::kAmx: return false;
 #endif
   }
   return false;
 }
 
 Simd BestSupportedSimd() {
+  if (SimdSupported(Simd::kAmx)) return Simd::kAmx;
   if (SimdSupported(Simd::kAvx512)) return Simd::kAvx512;
   if (SimdSupported(Simd::kAvx2)) return Simd::kAvx2;
   return Simd::kScalar;

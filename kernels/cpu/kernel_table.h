@@ -73,6 +73,7 @@ struct KernelTable {
 const KernelTable& ScalarKernel();
 const KernelTable& Avx2Kernel();
 const KernelTable& Avx512Kernel();
+const KernelTable& AmxKernel();
 
 }  // namespace hvdb::kernels::cpu
 

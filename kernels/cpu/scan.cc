@@ -63,6 +63,7 @@ constexpr size_t kCollectorBudgetBytes = size_t{64} << 20;
 const KernelTable& TableFor(Simd simd) {
   switch (simd) {
 #if defined(__x86_64__)
+    case Simd::kAmx: return cpu::AmxKernel();
     case Simd::kAvx512: return cpu::Avx512Kernel();
     case Simd::kAvx2: return cpu::Avx2Kernel();
 #endif
