@@ -6,7 +6,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 out=$("$hvdb" info)
 grep -Eq '^hvdb [0-9]+\.[0-9]+\.[0-9]+$' <<<"$out" || fail "no version line in: $out"
-grep -Eq '^cpu kernel: (scalar|avx2|avx512) ' <<<"$out" || fail "no kernel line in: $out"
+grep -Eq '^cpu kernel: (scalar|avx2|avx512|amx) ' <<<"$out" || fail "no kernel line in: $out"
 grep -Eq '^cuda: (built|not built)' <<<"$out" || fail "no cuda line in: $out"
 
 json=$("$hvdb" info --json)
