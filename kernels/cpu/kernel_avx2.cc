@@ -1,16 +1,22 @@
 // Copyright hvdb authors. AVX2 kernel: nibble-lookup popcount (vpshufb) into
 // byte counters, widened with vpsadbw every 31 steps. Compiled with -mavx2.
+//
+// Batches use the transposed layout of kernel_impl.h (word w of 8 rows in two
+// registers) with four queries per pass, so a group's words are loaded once for
+// four queries and no pair needs a horizontal sum.
 #include <immintrin.h>
 
-#include "kernels/cpu/kernel_table.h"
+#include "kernels/cpu/kernel_impl.h"
 
 namespace hvdb::kernels::cpu {
 namespace {
 
 struct Isa {
   static constexpr Simd kSimd = Simd::kAvx2;
-  static constexpr bool kTransposes = false;
-  static constexpr size_t kBlockBytes = size_t{256} << 10;
+  static constexpr bool kTransposes = true;
+  static constexpr size_t kTransposeMinQueries = 16;
+  static constexpr size_t kQueriesPerPass = 4;
+  static constexpr size_t kBlockBytes = size_t{32} << 10;
   // Byte counters gain at most 8 a step; 31 steps stay below 256.
   static constexpr size_t kStepsPerFlush = 31;
 
@@ -64,13 +70,64 @@ struct Isa {
     }
     return mask;
   }
+
+  static void Transpose(const uint64_t* rows, size_t count, size_t words, uint64_t* scratch) {
+    TransposeGroups(rows, count, words, scratch);
+  }
+
+  static __m256i Load(const uint64_t* p) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(p)); }
+
+  // Q queries against one transposed group: per query, byte counters for rows
+  // 0-3 and 4-7, flushed into 64-bit totals every kStepsPerFlush words.
+  template <size_t Q>
+  static void Group8TQ(const uint64_t* group, size_t words, const uint64_t* queries, const Collector* collectors,
+                       uint32_t (*dist)[8], unsigned* masks) {
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i total_lo[Q], total_hi[Q];
+    for (size_t j = 0; j < Q; ++j) total_lo[j] = total_hi[j] = zero;
+    for (size_t w0 = 0; w0 < words; w0 += kStepsPerFlush) {
+      const size_t w1 = words - w0 < kStepsPerFlush ? words : w0 + kStepsPerFlush;
+      __m256i bytes_lo[Q], bytes_hi[Q];
+      for (size_t j = 0; j < Q; ++j) bytes_lo[j] = bytes_hi[j] = zero;
+      for (size_t w = w0; w < w1; ++w) {
+        const __m256i lo = Load(group + w * 8);
+        const __m256i hi = Load(group + w * 8 + 4);
+        for (size_t j = 0; j < Q; ++j) {
+          const __m256i q = _mm256_set1_epi64x(static_cast<long long>(queries[j * words + w]));
+          bytes_lo[j] = _mm256_add_epi8(bytes_lo[j], ByteCounts(_mm256_xor_si256(lo, q)));
+          bytes_hi[j] = _mm256_add_epi8(bytes_hi[j], ByteCounts(_mm256_xor_si256(hi, q)));
+        }
+      }
+      for (size_t j = 0; j < Q; ++j) {
+        total_lo[j] = _mm256_add_epi64(total_lo[j], _mm256_sad_epu8(bytes_lo[j], zero));
+        total_hi[j] = _mm256_add_epi64(total_hi[j], _mm256_sad_epu8(bytes_hi[j], zero));
+      }
+    }
+    for (size_t j = 0; j < Q; ++j) {
+      alignas(32) uint64_t d[8];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(d), total_lo[j]);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(d + 4), total_hi[j]);
+      unsigned mask = 0;
+      for (unsigned lane = 0; lane < 8; ++lane) {
+        dist[j][lane] = static_cast<uint32_t>(d[lane]);
+        if (d[lane] < collectors[j].threshold) mask |= 1u << lane;
+      }
+      masks[j] = mask;
+    }
+  }
+
+  static void Group8T(const uint64_t* group, size_t words, const uint64_t* queries, size_t count,
+                      const Collector* collectors, uint32_t (*dist)[8], unsigned* masks) {
+    switch (count) {
+      case 4: return Group8TQ<4>(group, words, queries, collectors, dist, masks);
+      case 3: return Group8TQ<3>(group, words, queries, collectors, dist, masks);
+      case 2: return Group8TQ<2>(group, words, queries, collectors, dist, masks);
+      default: return Group8TQ<1>(group, words, queries, collectors, dist, masks);
+    }
+  }
 };
 
 }  // namespace
-}  // namespace hvdb::kernels::cpu
 
-#include "kernels/cpu/kernel_impl.h"
-
-namespace hvdb::kernels::cpu {
 const KernelTable& Avx2Kernel() { return TableOf<Isa>(); }
 }  // namespace hvdb::kernels::cpu

@@ -1,7 +1,7 @@
 // Copyright hvdb authors. The scan shared by every CPU kernel.
 //
-// Included by one per-ISA file after it defines, in an anonymous namespace, a
-// struct `Isa` with:
+// Included by one per-ISA file, which then defines, in an anonymous namespace,
+// a struct `Isa` (the name is free) with:
 //   static constexpr Simd kSimd;
 //   static uint32_t Pair(const uint64_t* a, const uint64_t* b, size_t words);
 //   // Distances of q to 8 consecutive rows (row-major at rows), into dist[8];
@@ -41,6 +41,18 @@ inline unsigned LiveMask(const uint64_t* tombstones, size_t r, size_t count) {
   uint64_t dead = tombstones[word] >> shift;
   if (shift + count > 64) dead |= tombstones[word + 1] << (64 - shift);
   return ~static_cast<unsigned>(dead) & all;
+}
+
+// The transposed layout, portably: word w of row 8g+j at
+// scratch[(g * words + w) * 8 + j], the last group padded with zero rows.
+inline void TransposeGroups(const uint64_t* rows, size_t count, size_t words, uint64_t* scratch) {
+  for (size_t g = 0; g * 8 < count; ++g) {
+    uint64_t* group = scratch + g * words * 8;
+    for (size_t j = 0; j < 8; ++j) {
+      const size_t r = g * 8 + j;
+      for (size_t w = 0; w < words; ++w) group[w * 8 + j] = r < count ? rows[r * words + w] : 0;
+    }
+  }
 }
 
 inline bool IsLive(const uint64_t* tombstones, size_t r) {

@@ -2,7 +2,7 @@
 // any target), one 64-bit popcount per word, no blocking tricks.
 #include <bit>
 
-#include "kernels/cpu/kernel_table.h"
+#include "kernels/cpu/kernel_impl.h"
 
 namespace hvdb::kernels::cpu {
 namespace {
@@ -30,10 +30,6 @@ struct Isa {
 };
 
 }  // namespace
-}  // namespace hvdb::kernels::cpu
 
-#include "kernels/cpu/kernel_impl.h"
-
-namespace hvdb::kernels::cpu {
 const KernelTable& ScalarKernel() { return TableOf<Isa>(); }
 }  // namespace hvdb::kernels::cpu
