@@ -13,7 +13,7 @@ assert len(roofs) == 2, roofs
 for r in roofs:
     for key in ("read_gbs_1t", "popcnt_pairs_per_s"):
         assert r[key] > 0, (key, r)
-    assert r.get("read_gbs_2t", r.get("read_gbs_all", 0)) > 0, r
+    assert r["read_gbs_2t"] > 0, r
 need = ("kernel", "n", "bits", "nq", "k", "threads", "one_query_ms", "batch_qps", "pairs_per_s")
 for l in kern:
     for key in need:
