@@ -21,7 +21,6 @@ struct Avx512Isa {
   static constexpr Simd kSimd = Simd::kAvx512;
   static constexpr bool kTransposes = true;
   static constexpr size_t kTransposeMinQueries = 16;
-  static constexpr size_t kQueriesPerPass = 4;
   static constexpr size_t kBlockBytes = size_t{32} << 10;
 
   static __mmask8 TailMask(size_t count) { return static_cast<__mmask8>((1u << count) - 1); }
@@ -135,15 +134,6 @@ struct Avx512Isa {
     for (size_t j = 0; j < Q; ++j) masks[j] = Finish(acc[j], collectors[j].threshold, dist[j]);
   }
 
-  static void Group8T(const uint64_t* group, size_t words, const uint64_t* queries, size_t count,
-                      const Collector* collectors, uint32_t (*dist)[8], unsigned* masks) {
-    switch (count) {
-      case 4: return Group8TQ<4>(group, words, queries, collectors, dist, masks);
-      case 3: return Group8TQ<3>(group, words, queries, collectors, dist, masks);
-      case 2: return Group8TQ<2>(group, words, queries, collectors, dist, masks);
-      default: return Group8TQ<1>(group, words, queries, collectors, dist, masks);
-    }
-  }
 };
 
 }  // namespace

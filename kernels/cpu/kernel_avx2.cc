@@ -15,7 +15,6 @@ struct Isa {
   static constexpr Simd kSimd = Simd::kAvx2;
   static constexpr bool kTransposes = true;
   static constexpr size_t kTransposeMinQueries = 16;
-  static constexpr size_t kQueriesPerPass = 4;
   static constexpr size_t kBlockBytes = size_t{32} << 10;
   // Byte counters gain at most 8 a step; 31 steps stay below 256.
   static constexpr size_t kStepsPerFlush = 31;
@@ -60,16 +59,6 @@ struct Isa {
   }
 
   static uint32_t Pair(const uint64_t* a, const uint64_t* b, size_t words) { return Sum(PairLanes(a, b, words)); }
-
-  static unsigned Group8(const uint64_t* rows, size_t words, const uint64_t* q, uint64_t threshold,
-                         uint32_t* dist) {
-    unsigned mask = 0;
-    for (unsigned j = 0; j < 8; ++j) {
-      dist[j] = Pair(q, rows + j * words, words);
-      if (dist[j] < threshold) mask |= 1u << j;
-    }
-    return mask;
-  }
 
   static void Transpose(const uint64_t* rows, size_t count, size_t words, uint64_t* scratch) {
     TransposeGroups(rows, count, words, scratch);
@@ -116,15 +105,6 @@ struct Isa {
     }
   }
 
-  static void Group8T(const uint64_t* group, size_t words, const uint64_t* queries, size_t count,
-                      const Collector* collectors, uint32_t (*dist)[8], unsigned* masks) {
-    switch (count) {
-      case 4: return Group8TQ<4>(group, words, queries, collectors, dist, masks);
-      case 3: return Group8TQ<3>(group, words, queries, collectors, dist, masks);
-      case 2: return Group8TQ<2>(group, words, queries, collectors, dist, masks);
-      default: return Group8TQ<1>(group, words, queries, collectors, dist, masks);
-    }
-  }
 };
 
 }  // namespace

@@ -4,8 +4,9 @@
 // a struct `Isa` (the name is free) with:
 //   static constexpr Simd kSimd;
 //   static uint32_t Pair(const uint64_t* a, const uint64_t* b, size_t words);
-//   // Distances of q to 8 consecutive rows (row-major at rows), into dist[8];
-//   // returns the bitmask of lanes with distance < threshold.
+//   // Optional (default: Pair for each row): distances of q to 8 consecutive
+//   // rows (row-major at rows), into dist[8]; returns the bitmask of lanes with
+//   // distance < threshold.
 //   static unsigned Group8(const uint64_t* rows, size_t words, const uint64_t* q,
 //                          uint64_t threshold, uint32_t* dist);
 //   static constexpr bool kTransposes;  // when true also:
@@ -13,12 +14,12 @@
 //   // (word w of row 8g+j at scratch[(g * words + w) * 8 + j]), padding the
 //   // last group with zero rows.
 //   static void Transpose(const uint64_t* rows, size_t count, size_t words, uint64_t* scratch);
-//   // Group8 over one transposed group for `count` <= kQueriesPerPass
-//   // consecutive queries (count x words) and their collectors' thresholds:
+//   // Group8 over one transposed group for Q (1 to kQueriesPerPass = 4)
+//   // consecutive queries (Q x words) and their collectors' thresholds:
 //   // distances into dist[j][8], lane masks into masks[j].
-//   static void Group8T(const uint64_t* group, size_t words, const uint64_t* queries, size_t count,
-//                       const Collector* collectors, uint32_t (*dist)[8], unsigned* masks);
-//   static constexpr size_t kQueriesPerPass;
+//   template <size_t Q>
+//   static void Group8TQ(const uint64_t* group, size_t words, const uint64_t* queries,
+//                        const Collector* collectors, uint32_t (*dist)[8], unsigned* masks);
 //   static constexpr size_t kTransposeMinQueries;  // batches this large transpose
 //   static constexpr size_t kBlockBytes;
 // Everything here has internal linkage (see kernel_table.h for why).
@@ -70,6 +71,34 @@ inline void OfferLanes(Collector& c, unsigned mask, const uint32_t* dist, size_t
 }
 
 template <typename I>
+unsigned Group8Of(const uint64_t* rows, size_t words, const uint64_t* q, uint64_t threshold, uint32_t* dist) {
+  if constexpr (requires { I::Group8(rows, words, q, threshold, dist); }) {
+    return I::Group8(rows, words, q, threshold, dist);
+  } else {
+    unsigned mask = 0;
+    for (unsigned j = 0; j < 8; ++j) {
+      dist[j] = I::Pair(q, rows + j * words, words);
+      if (dist[j] < threshold) mask |= 1u << j;
+    }
+    return mask;
+  }
+}
+
+constexpr size_t kQueriesPerPass = 4;
+
+// Group8TQ with the query count known only at run time.
+template <typename I>
+void Group8T(const uint64_t* group, size_t words, const uint64_t* queries, size_t count, const Collector* collectors,
+             uint32_t (*dist)[8], unsigned* masks) {
+  switch (count) {
+    case 4: return I::template Group8TQ<4>(group, words, queries, collectors, dist, masks);
+    case 3: return I::template Group8TQ<3>(group, words, queries, collectors, dist, masks);
+    case 2: return I::template Group8TQ<2>(group, words, queries, collectors, dist, masks);
+    default: return I::template Group8TQ<1>(group, words, queries, collectors, dist, masks);
+  }
+}
+
+template <typename I>
 uint32_t PairOf(const uint64_t* a, const uint64_t* b, size_t words) {
   return I::Pair(a, b, words);
 }
@@ -77,23 +106,23 @@ uint32_t PairOf(const uint64_t* a, const uint64_t* b, size_t words) {
 template <typename I>
 void DistancesOf(const uint64_t* query, const uint64_t* rows, size_t n, size_t words, uint32_t* out) {
   size_t r = 0;
-  for (; r + 8 <= n; r += 8) I::Group8(rows + r * words, words, query, 0, out + r);
+  for (; r + 8 <= n; r += 8) Group8Of<I>(rows + r * words, words, query, 0, out + r);
   for (; r < n; ++r) out[r] = I::Pair(query, rows + r * words, words);
 }
 
-// Transposed blocks: queries in passes of I::kQueriesPerPass, each pass
+// Transposed blocks: queries in passes of kQueriesPerPass, each pass
 // walking the block's groups in row order.
 template <typename I>
 void ScanTransposedBlock(const ScanTask& t, size_t b0, size_t b1) {
   const size_t words = t.words;
-  uint32_t dist[I::kQueriesPerPass][8];
-  unsigned masks[I::kQueriesPerPass];
-  for (size_t qi = 0; qi < t.nq; qi += I::kQueriesPerPass) {
-    const size_t count = MinSize(I::kQueriesPerPass, t.nq - qi);
+  uint32_t dist[kQueriesPerPass][8];
+  unsigned masks[kQueriesPerPass];
+  for (size_t qi = 0; qi < t.nq; qi += kQueriesPerPass) {
+    const size_t count = MinSize(kQueriesPerPass, t.nq - qi);
     Collector* collectors = t.collectors + qi;
     const uint64_t* group = t.scratch;
     for (size_t r = b0; r < b1; r += 8, group += words * 8) {
-      I::Group8T(group, words, t.queries + qi * words, count, collectors, dist, masks);
+      Group8T<I>(group, words, t.queries + qi * words, count, collectors, dist, masks);
       for (size_t j = 0; j < count; ++j) {
         if (masks[j] != 0) OfferLanes(collectors[j], masks[j] & LiveMask(t.tombstones, r, MinSize(8, b1 - r)), dist[j], r);
       }
@@ -110,7 +139,7 @@ void ScanRowMajorBlock(const ScanTask& t, size_t b0, size_t b1) {
     const uint64_t* q = t.queries + qi * words;
     size_t r = b0;
     for (; r + 8 <= b1; r += 8) {
-      const unsigned mask = I::Group8(t.rows + r * words, words, q, c.threshold, dist);
+      const unsigned mask = Group8Of<I>(t.rows + r * words, words, q, c.threshold, dist);
       if (mask != 0) OfferLanes(c, mask & LiveMask(t.tombstones, r, 8), dist, r);
     }
     for (; r < b1; ++r) {

@@ -17,16 +17,6 @@ struct Isa {
     for (size_t w = 0; w < words; ++w) d += static_cast<uint32_t>(std::popcount(a[w] ^ b[w]));
     return d;
   }
-
-  static unsigned Group8(const uint64_t* rows, size_t words, const uint64_t* q, uint64_t threshold,
-                         uint32_t* dist) {
-    unsigned mask = 0;
-    for (unsigned j = 0; j < 8; ++j) {
-      dist[j] = Pair(q, rows + j * words, words);
-      if (dist[j] < threshold) mask |= 1u << j;
-    }
-    return mask;
-  }
 };
 
 }  // namespace
