@@ -133,7 +133,6 @@ struct Avx512Isa {
     for (; w < words; ++w) AddWord<Q>(group, words, queries, w, acc);
     for (size_t j = 0; j < Q; ++j) masks[j] = Finish(acc[j], collectors[j].threshold, dist[j]);
   }
-
 };
 
 }  // namespace

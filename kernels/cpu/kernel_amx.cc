@@ -133,7 +133,7 @@ void OfferBlock(const ScanTask& t, const Pass& p, size_t qblock, size_t r0, size
       for (size_t j = 0; j < 2; ++j) {
         const size_t first = qblock + j * kTileRows;  // in the pass
         if (first >= p.qn) break;
-        const size_t lanes = p.qn - first < kTileRows ? p.qn - first : kTileRows;
+        const size_t lanes = MinSize(p.qn - first, kTileRows);
         const __m512i common = _mm512_load_si512(counts + (2 * i + j) * 256 + m * 16);
         const __m512i d = _mm512_sub_epi32(_mm512_add_epi32(row_pop, _mm512_loadu_si512(p.qpop + first)),
                                            _mm512_add_epi32(common, common));
@@ -196,7 +196,7 @@ void ScanAmx(const ScanTask& t) {
   if (block_rows < kBlockSide) block_rows = kBlockSide;
   size_t pass_queries = kQueryPassBudget / widened_row / kBlockSide * kBlockSide;
   if (pass_queries < kBlockSide) pass_queries = kBlockSide;
-  const size_t pass_padded = RoundUp(t.nq < pass_queries ? t.nq : pass_queries, kBlockSide);
+  const size_t pass_padded = RoundUp(MinSize(t.nq, pass_queries), kBlockSide);
 
   Scratch rows(block_rows * widened_row), rpop(block_rows * sizeof(int32_t));
   Scratch qtiles(pass_padded * widened_row), qpop(pass_padded * sizeof(int32_t));
@@ -214,7 +214,7 @@ void ScanAmx(const ScanTask& t) {
   for (size_t q0 = 0; q0 < t.nq; q0 += pass_queries) {
     Pass p;
     p.q0 = q0;
-    p.qn = t.nq - q0 < pass_queries ? t.nq - q0 : pass_queries;
+    p.qn = MinSize(t.nq - q0, pass_queries);
     WidenQueries(t.queries + q0 * words, p.qn, RoundUp(p.qn, kBlockSide), words, qtiles.as<int8_t>(),
                  qpop.as<int32_t>());
     for (size_t q = 0; q < p.qn; ++q) thresholds.as<uint32_t>()[q] = Threshold(t.collectors[q0 + q]);
@@ -222,7 +222,7 @@ void ScanAmx(const ScanTask& t) {
     p.qpop = qpop.as<int32_t>();
     p.thresholds = thresholds.as<uint32_t>();
     for (size_t b0 = t.row_begin; b0 < t.row_end; b0 += block_rows) {
-      const size_t b1 = b0 + block_rows < t.row_end ? b0 + block_rows : t.row_end;
+      const size_t b1 = MinSize(b0 + block_rows, t.row_end);
       WidenRows(t.rows + b0 * words, b1 - b0, RoundUp(b1 - b0, kBlockSide), words, rows.as<int8_t>(),
                 rpop.as<int32_t>());
       ScanBlock(t, p, b0, b1, rows.as<int8_t>(), rpop.as<int32_t>(), counts.as<int32_t>());
