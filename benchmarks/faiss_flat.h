@@ -5,20 +5,29 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace hvdb::bench {
 
-struct FaissTiming {
-  double one_query_ms = 0;
-  double batch_seconds = 0;
-  std::vector<int32_t> batch_distances;  // nq x k, to check against hvdb
-};
+// An IndexBinaryFlat holding n rows of `words` 64-bit words (the same bytes
+// FAISS reads as packed uint8 codes), built once and searched many times.
+class FaissFlat {
+ public:
+  // rows: n x words, copied into the index. Searches use `threads` OpenMP threads.
+  FaissFlat(const uint64_t* rows, size_t n, size_t words, unsigned threads);
+  ~FaissFlat();
+  FaissFlat(const FaissFlat&) = delete;
+  FaissFlat& operator=(const FaissFlat&) = delete;
 
-// rows: n x words, queries: nq x words (64-bit words, the same bytes FAISS
-// reads as packed uint8 codes). one_query_reps = 0 skips the one-query timing.
-FaissTiming RunFaissFlat(const uint64_t* rows, size_t n, const uint64_t* queries, size_t nq, size_t words, size_t k,
-                         unsigned threads, int one_query_reps);
+  // queries: nq x words. Returns the k nearest distances per query (nq x k).
+  std::vector<int32_t> Search(const uint64_t* queries, size_t nq, size_t k) const;
+
+ private:
+  struct Index;
+  std::unique_ptr<Index> index_;
+  size_t words_;
+};
 
 }  // namespace hvdb::bench
 

@@ -65,15 +65,14 @@ Roofs MeasureRoofs(const uint64_t* rows, size_t bytes, unsigned threads, size_t 
   return r;
 }
 
-double MedianOneQueryMs(const kernels::ScanInput& base, size_t k, const kernels::ScanOptions& options, int reps) {
-  std::vector<kernels::Neighbor> out(k);
+// Median time in ms of search_one(i), one query each, over `reps` runs after a
+// warm-up run; queries cycle through the first nq.
+template <typename SearchOne>
+double MedianOneQueryMs(size_t nq, int reps, SearchOne search_one) {
   std::vector<double> times;
   for (int r = 0; r <= reps; ++r) {
-    kernels::ScanInput in = base;
-    in.queries = base.queries + static_cast<size_t>(r) % base.nq * base.words;
-    in.nq = 1;
     const double start = Now();
-    if (!kernels::TopK(in, k, out.data(), options).ok()) return -1;
+    search_one(static_cast<size_t>(r) % nq);
     if (r > 0) times.push_back(Now() - start);
   }
   std::sort(times.begin(), times.end());
@@ -135,7 +134,13 @@ int RunKernelBench(const KernelBenchConfig& c) {
       kernels::ScanOptions options;
       options.simd = simd;
       options.threads = threads;
-      const double one_ms = MedianOneQueryMs(all, c.k, options, c.one_query_reps);
+      std::vector<kernels::Neighbor> one(c.k);
+      const double one_ms = MedianOneQueryMs(c.queries, c.one_query_reps, [&](size_t q) {
+        kernels::ScanInput in = all;
+        in.queries = all.queries + q * words;
+        in.nq = 1;
+        (void)kernels::TopK(in, c.k, one.data(), options);
+      });
       const size_t nq = BatchSizeFor(c, [&](size_t pilot) {
         std::vector<kernels::Neighbor> out(pilot * c.k);
         kernels::ScanInput in = all;
@@ -174,11 +179,15 @@ int RunKernelBench(const KernelBenchConfig& c) {
     }
 
     if (c.faiss) {
-      const size_t nq = BatchSizeFor(c, [&](size_t pilot) {
-        (void)RunFaissFlat(rows.get(), c.n, queries.get(), pilot, words, c.k, threads, 0);
+      const FaissFlat faiss(rows.get(), c.n, words, threads);
+      const double one_ms = MedianOneQueryMs(c.queries, c.one_query_reps, [&](size_t q) {
+        (void)faiss.Search(queries.get() + q * words, 1, c.k);
       });
-      const FaissTiming f = RunFaissFlat(rows.get(), c.n, queries.get(), nq, words, c.k, threads, c.one_query_reps);
-      const double pairs_per_s = static_cast<double>(c.n) * static_cast<double>(nq) / f.batch_seconds;
+      const size_t nq = BatchSizeFor(c, [&](size_t pilot) { (void)faiss.Search(queries.get(), pilot, c.k); });
+      const double start = Now();
+      const std::vector<int32_t> distances = faiss.Search(queries.get(), nq, c.k);
+      const double seconds = Now() - start;
+      const double pairs_per_s = static_cast<double>(c.n) * static_cast<double>(nq) / seconds;
       JsonLine line;
       line.Add("bench", "kernels")
           .Add("kernel", "faiss-flat")
@@ -187,17 +196,17 @@ int RunKernelBench(const KernelBenchConfig& c) {
           .Add("nq", nq)
           .Add("k", c.k)
           .Add("threads", threads)
-          .Add("one_query_ms", f.one_query_ms)
-          .Add("batch_qps", static_cast<double>(nq) / f.batch_seconds)
+          .Add("one_query_ms", one_ms)
+          .Add("batch_qps", static_cast<double>(nq) / seconds)
           .Add("pairs_per_s", pairs_per_s)
           .Add("pct_of_popcnt_roof", 100.0 * pairs_per_s / popcnt_pairs)
           .Add("stream_ms", stream_ms)
-          .Add("one_query_vs_stream", f.one_query_ms / stream_ms);
+          .Add("one_query_vs_stream", one_ms / stream_ms);
       // Neighbour ids may differ between equal distances; the distances may not.
-      const size_t common = std::min(reference_distances.size(), f.batch_distances.size());
+      const size_t common = std::min(reference_distances.size(), distances.size());
       if (common > 0) {
-        line.Add("same_distances_as_hvdb", std::equal(f.batch_distances.begin(),
-                                                      f.batch_distances.begin() + static_cast<std::ptrdiff_t>(common),
+        line.Add("same_distances_as_hvdb", std::equal(distances.begin(),
+                                                      distances.begin() + static_cast<std::ptrdiff_t>(common),
                                                       reference_distances.begin()));
       }
       line.Print();
