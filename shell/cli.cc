@@ -5,12 +5,11 @@
 #include <string_view>
 
 #include "hvdb/system.h"
+#include "shell/db_commands.h"
 #include "shell/info_command.h"
 
 namespace hvdb::shell {
 namespace {
-
-using Args = std::vector<std::string>;
 
 struct Command {
   std::string_view name;
@@ -21,14 +20,22 @@ struct Command {
 
 int Info(const Args& args, std::ostream& out, std::ostream& err) {
   bool json = false;
+  std::string path;
   for (const std::string& a : args) {
     if (a == "--json") {
       json = true;
+    } else if (a == "--help") {
+      out << "usage: hvdb info [PATH] [--json]\n  The version, CPU kernel and CUDA devices; with PATH also the\n"
+             "  database's collections: dim, count, bytes on disk and in memory.\n";
+      return 0;
+    } else if (path.empty() && !a.starts_with("-")) {
+      path = a;
     } else {
-      err << "hvdb info: unknown argument '" << a << "'\nusage: hvdb info [--json]\n";
+      err << "hvdb info: unknown argument '" << a << "'\nusage: hvdb info [PATH] [--json]\n";
       return 2;
     }
   }
+  if (!path.empty()) return InfoPathCommand(path, json, out, err);
   const SystemInfo info = GetSystemInfo();
   if (json) PrintInfoJson(info, out);
   else PrintInfoText(info, out);
@@ -54,8 +61,13 @@ int VersionCommand(const Args&, std::ostream& out, std::ostream&) {
 
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
-      {"info", "[--json]", Info,
-       "version, the CPU kernel in use (HVDB_SIMD forces one) and the CUDA devices seen"},
+      {"info", "[PATH] [--json]", Info,
+       "version, the CPU kernel in use (HVDB_SIMD forces one), the CUDA devices seen; with PATH the collections"},
+      {"load", "PATH COLLECTION FILE [--keys FILE] [--dim D] [--create]", LoadCommand,
+       "bulk load .npy, .hvdb or key<TAB>hex text rows into a collection (all or nothing)"},
+      {"search", "PATH COLLECTION --queries FILE.npy [-k K] [--radius R] [--json]", SearchCommand,
+       "nearest vectors for each query row"},
+      {"export", "PATH COLLECTION FILE", ExportCommand, "write a collection to an .hvdb vector file"},
       {"version", "", VersionCommand, "print the version"},
       {"help", "", Help, "this text"},
   };

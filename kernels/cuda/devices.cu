@@ -29,4 +29,22 @@ Status ListDevices(std::vector<DeviceProperties>* devices) {
   return Status::OK();
 }
 
+void* AllocPinned(size_t bytes) {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
+    cudaGetLastError();  // clear the sticky "no device" error
+    return nullptr;
+  }
+  void* p = nullptr;
+  if (cudaHostAlloc(&p, bytes, cudaHostAllocPortable) != cudaSuccess) {
+    cudaGetLastError();
+    return nullptr;
+  }
+  return p;
+}
+
+void FreePinned(void* p) {
+  if (p != nullptr) cudaFreeHost(p);
+}
+
 }  // namespace hvdb::kernels::cuda

@@ -28,6 +28,13 @@ bool Built();
 // `devices` is then empty.
 Status ListDevices(std::vector<DeviceProperties>* devices);
 
+// Page-locked host memory (cudaHostAlloc, portable across devices), which
+// devices copy from at full speed. nullptr when this build or machine has no
+// CUDA device or the allocation fails; the caller then uses ordinary memory.
+void* AllocPinned(size_t bytes);
+// REQUIRES: p came from AllocPinned (or is null).
+void FreePinned(void* p);
+
 }  // namespace hvdb::kernels::cuda
 
 #endif  // HVDB_KERNELS_CUDA_DEVICES_H_

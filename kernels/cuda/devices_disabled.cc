@@ -10,4 +10,7 @@ Status ListDevices(std::vector<DeviceProperties>* devices) {
   return Status::Unavailable("built without CUDA (HVDB_ENABLE_CUDA=OFF, or nvcc was not found at configure time)");
 }
 
+void* AllocPinned(size_t) { return nullptr; }
+void FreePinned(void*) {}
+
 }  // namespace hvdb::kernels::cuda

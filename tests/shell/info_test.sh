@@ -26,5 +26,5 @@ set -e
 [ "$rc" = 2 ] || fail "unknown command exit $rc"
 grep -q "unknown command 'frobnicate'" /tmp/hvdb_info_test.$$ || fail "unknown command not named"
 rm -f /tmp/hvdb_info_test.$$
-"$hvdb" --help | grep -q "info \[--json\]" || fail "help does not list info"
+"$hvdb" --help | grep -q "info \[PATH\] \[--json\]" || fail "help does not list info"
 echo "shell info: ok"

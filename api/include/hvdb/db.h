@@ -1,0 +1,209 @@
+// Copyright hvdb authors. The embedded database: DB, Collection, Iterator.
+//
+//   std::unique_ptr<hvdb::DB> db;
+//   hvdb::Status s = hvdb::DB::Open(hvdb::Options(), "/tmp/words", &db);
+//   hvdb::Collection* words;
+//   s = db->CreateCollection("words", {.dim = 2048});
+//   s = db->GetCollection("words", &words);
+//   s = words->Put("apple", hvdb::Hypervector::Random(2048, 1).value());
+//   auto hits = words->Search(query, {.k = 5});   // key, distance, similarity
+//
+// Every collection is held whole in memory (the host cache) and in RocksDB;
+// reads and searches are served from memory, writes go to RocksDB first and
+// reach the cache only when RocksDB has acknowledged them.
+#ifndef HVDB_DB_H_
+#define HVDB_DB_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hvdb/hypervector.h"
+#include "hvdb/options.h"
+#include "hvdb/result.h"
+#include "hvdb/status.h"
+#include "hvdb/write_batch.h"
+
+namespace hvdb {
+
+// Keys are byte strings (any bytes, NUL included) of this many bytes.
+inline constexpr size_t kMinKeyBytes = 1;
+inline constexpr size_t kMaxKeyBytes = size_t{64} << 10;
+
+// Collection names: 1 to 128 bytes of [A-Za-z0-9_.-], not starting with '.'.
+inline constexpr size_t kMaxCollectionNameBytes = 128;
+Status ValidateCollectionName(std::string_view name);
+// OK when 1 <= key.size() <= kMaxKeyBytes.
+Status ValidateKey(std::string_view key);
+
+struct SearchHit {
+  std::string key;
+  uint32_t distance = 0;  // Hamming distance to the query
+  double similarity = 0;  // 1 - distance / dim
+  friend bool operator==(const SearchHit&, const SearchHit&) = default;
+};
+
+// What a search did.
+struct SearchStats {
+  size_t queries = 0;
+  size_t rows_scanned = 0;   // live and deleted rows the kernel went over
+  std::string device;        // "cpu" or "gpu"
+  std::string kernel;        // e.g. "avx512"
+  double seconds = 0;        // wall time inside the call
+};
+
+struct CollectionStats {
+  std::string name;
+  size_t dim = 0;
+  uint64_t count = 0;          // live vectors
+  uint64_t cache_rows = 0;     // rows in the host cache, deleted ones included
+  uint64_t deleted_rows = 0;   // rows waiting for compaction
+  uint64_t key_bytes = 0;      // bytes of the live keys
+  uint64_t memory_bytes = 0;   // resident bytes of the host cache (arena, keys, maps)
+  uint64_t disk_bytes = 0;     // approximate bytes in RocksDB files
+  bool pinned = false;         // arena in page-locked (CUDA) memory
+  uint64_t item_memory_seed = 0;
+};
+
+// Where a bulk load is.
+struct BulkLoadProgress {
+  uint64_t rows = 0;           // rows read so far
+  uint64_t total_rows = 0;     // 0 when the source does not say (text)
+  uint64_t bytes = 0;          // source bytes read so far
+  uint64_t total_bytes = 0;    // size of the source file
+};
+// Return false to cancel the load (it then fails with Unavailable and loads nothing).
+using ProgressCallback = std::function<bool(const BulkLoadProgress&)>;
+
+struct BulkLoadResult {
+  uint64_t rows = 0;        // vectors loaded
+  uint64_t replaced = 0;    // of those, keys that existed before and were replaced
+  double seconds = 0;
+};
+
+// Visits (key, vector) pairs of a collection in insertion order, as of the
+// moment it was created (a consistent snapshot: later writes are not seen).
+// LevelDB style: for (it->SeekToFirst(); it->Valid(); it->Next()) ...
+// Not thread safe; the collection must outlive it.
+class Iterator {
+ public:
+  virtual ~Iterator() = default;
+  virtual void SeekToFirst() = 0;
+  virtual bool Valid() const = 0;
+  // REQUIRES: Valid().
+  virtual void Next() = 0;
+  virtual std::string_view key() const = 0;
+  virtual const Hypervector& vector() const = 0;
+  // OK unless reading failed (then Valid() is false).
+  virtual Status status() const = 0;
+};
+
+// A named set of hypervectors of one dimension, keyed by byte strings.
+//
+// Thread safety: every method may be called from any number of threads at
+// once. Writes to one collection are applied one at a time in a total order;
+// a write is visible to every Get and Search that starts after it returns.
+// Searches run concurrently with each other; a write waits for running
+// searches to leave the cache before it changes it (readers never see a
+// half-applied write or batch).
+class Collection {
+ public:
+  virtual ~Collection() = default;
+
+  virtual const std::string& name() const = 0;
+  virtual size_t dim() const = 0;
+  virtual uint64_t item_memory_seed() const = 0;
+
+  // Inserts `key` or replaces its vector (a replaced key keeps its place in
+  // insertion order). InvalidArgument on a bad key or a dimension mismatch;
+  // nothing is written then.
+  virtual Status Put(std::string_view key, const Hypervector& vector, const WriteOptions& options = {}) = 0;
+  // NotFound naming the key and the collection when absent.
+  virtual Result<Hypervector> Get(std::string_view key) const = 0;
+  // Removes `key`. OK when the key was absent (nothing is written then).
+  virtual Status Delete(std::string_view key, const WriteOptions& options = {}) = 0;
+  virtual bool Contains(std::string_view key) const = 0;
+  // Live vectors.
+  virtual uint64_t Count() const = 0;
+  // Applies every operation of `batch` atomically: all are durable and
+  // visible, or (on any error, reported with the operation's index) none.
+  virtual Status Write(const WriteBatch& batch, const WriteOptions& options = {}) = 0;
+
+  // The k nearest vectors to `query` (distance then insertion order).
+  // `stats`, when not null, is filled.
+  virtual Result<std::vector<SearchHit>> Search(const Hypervector& query, const SearchOptions& options = {},
+                                                SearchStats* stats = nullptr) const = 0;
+  // nq queries of dim() bits: queries is nq x (dim / 64) words. One result
+  // list per query, in query order.
+  virtual Result<std::vector<std::vector<SearchHit>>> SearchBatch(const uint64_t* queries, size_t nq,
+                                                                  const SearchOptions& options = {},
+                                                                  SearchStats* stats = nullptr) const = 0;
+  Result<std::vector<std::vector<SearchHit>>> SearchBatch(std::span<const Hypervector> queries,
+                                                          const SearchOptions& options = {},
+                                                          SearchStats* stats = nullptr) const;
+
+  // Loads every row of the file at `path` (.npy of packed uint8 rows, an hvdb
+  // vector file written by Export, or text lines "key<TAB>hex"); see
+  // docs/format.md. Existing keys are replaced. All or nothing: on any error
+  // (bad row, wrong dimension, a key twice in the file, I/O) the Status names
+  // the file, the row and the reason, and the collection is as it was. Other
+  // writers to this collection wait while a load runs; searches do not.
+  virtual Result<BulkLoadResult> BulkLoad(const std::string& path, const BulkLoadOptions& options = {},
+                                          const ProgressCallback& progress = nullptr) = 0;
+  // Writes every live (key, vector), in insertion order, to an hvdb vector
+  // file at `path` (replaced if present), from a consistent snapshot.
+  virtual Status Export(const std::string& path, const ProgressCallback& progress = nullptr) const = 0;
+
+  // A snapshot iterator; the caller owns it.
+  virtual std::unique_ptr<Iterator> NewIterator() const = 0;
+  virtual CollectionStats Stats() const = 0;
+};
+
+// A database: a directory holding any number of collections.
+//
+// Thread safety: every method may be called from any number of threads.
+// Only one process (and one DB object) may have a path open at a time; a
+// second Open fails with Unavailable naming the path.
+class DB {
+ public:
+  // Opens (or creates, per Options) the database at `path` and streams every
+  // collection into memory. On success *db owns it; on failure *db is reset.
+  static Status Open(const Options& options, const std::string& path, std::unique_ptr<DB>* db);
+
+  DB() = default;
+  DB(const DB&) = delete;
+  DB& operator=(const DB&) = delete;
+  virtual ~DB() = default;
+
+  // InvalidArgument on a bad name or options; InvalidArgument when it exists.
+  virtual Status CreateCollection(const std::string& name, const CollectionOptions& options) = 0;
+  // Removes the collection and every vector in it. NotFound when absent.
+  // Collection pointers to it stay valid until the DB closes, but every call
+  // on them then fails with NotFound.
+  virtual Status DropCollection(const std::string& name) = 0;
+  // Names, sorted.
+  virtual std::vector<std::string> ListCollections() const = 0;
+  // *collection is owned by the DB and valid until it is destroyed.
+  // NotFound naming the collection when absent.
+  virtual Status GetCollection(const std::string& name, Collection** collection) const = 0;
+
+  // A consistent copy of the whole database in `dir` (which must not exist),
+  // openable with DB::Open, taken while writes continue. Uses hard links where
+  // dir is on the same file system.
+  virtual Status Checkpoint(const std::string& dir) = 0;
+
+  // Compares every collection's host cache with what RocksDB holds (keys,
+  // vectors, order, counts). Corruption naming the first difference.
+  virtual Status Verify() const = 0;
+
+  virtual const std::string& path() const = 0;
+};
+
+}  // namespace hvdb
+
+#endif  // HVDB_DB_H_

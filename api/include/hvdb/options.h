@@ -1,0 +1,89 @@
+// Copyright hvdb authors. Options for opening a database, creating a
+// collection, writing, searching and bulk loading. Each struct has inline
+// defaults; Validate() returns an empty string when the options are usable and
+// otherwise a message naming the field that is wrong.
+#ifndef HVDB_OPTIONS_H_
+#define HVDB_OPTIONS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace hvdb {
+
+struct Options {
+  // Create the database directory and files when they do not exist.
+  bool create_if_missing = true;
+  // Fail Open when the database already exists.
+  bool error_if_exists = false;
+  // Bytes RocksDB buffers in memory per column family before flushing.
+  size_t write_buffer_bytes = size_t{64} << 20;
+  // Background flush and compaction threads RocksDB may use.
+  int background_jobs = 2;
+  // Check every RocksDB block checksum while reading vectors at open (slower
+  // open, catches bit rot in the files).
+  bool verify_checksums_on_open = false;
+
+  std::string Validate() const;
+};
+
+struct CollectionOptions {
+  // Bits per hypervector: a multiple of 64 in [64, 1048576]. Fixed for life.
+  size_t dim = 0;
+  // Seed of the collection's item memory (the symbols of the HDC algebra);
+  // unset: derived from the collection name, so equal names give equal symbols
+  // on every machine.
+  std::optional<uint64_t> item_memory_seed;
+  // Fraction of deleted rows in the host cache above which the cache is
+  // compacted (live rows slid together, order kept). In (0, 1].
+  double compact_threshold = 0.10;
+
+  std::string Validate() const;
+};
+
+struct WriteOptions {
+  // true: the write is in the RocksDB log and fsync'ed before the call returns,
+  // so an acknowledged write survives a power cut. false: the write survives a
+  // crash of the process but the last writes may be lost on a power cut or a
+  // kernel crash; several times faster for small writes.
+  bool sync = true;
+};
+
+// Where a search runs.
+enum class Device : uint8_t {
+  kAuto = 0,  // hvdb decides (today: the CPU)
+  kCpu = 1,   // the CPU SIMD kernels
+  kGpu = 2,   // a CUDA device; Unavailable when this build or machine has none
+};
+
+struct SearchOptions {
+  // Hits per query, nearest first. 0: no limit (then max_distance is required).
+  size_t k = 10;
+  // Only hits with distance <= max_distance; unset: no limit.
+  std::optional<uint32_t> max_distance;
+  // Where to run.
+  Device device = Device::kAuto;
+  // CPU threads, the caller's included; 0: one per core.
+  unsigned threads = 0;
+
+  std::string Validate() const;
+};
+
+struct BulkLoadOptions {
+  // Format of the source; kAuto: from the file name (.npy, .hvdb, else text).
+  enum class Format : uint8_t { kAuto, kNpy, kHvdb, kText };
+  Format format = Format::kAuto;
+  // .npy only: a text file with one key per line, line i naming row i. Empty:
+  // the keys are the row numbers in decimal ("0", "1", ...).
+  std::string keys_path;
+  // Rows between progress callbacks.
+  size_t progress_every = 65536;
+  // Directory for the temporary SST files; empty: inside the database
+  // directory (files are then moved, not copied, into the database).
+  std::string temp_dir;
+};
+
+}  // namespace hvdb
+
+#endif  // HVDB_OPTIONS_H_

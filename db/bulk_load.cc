@@ -1,0 +1,162 @@
+// Copyright hvdb authors. Collection::BulkLoad, Export and NewIterator.
+//
+// A load streams the source once: each row goes into the cache beyond the
+// published rows (invisible to searches) and into SST files; when the source
+// is exhausted without error the files are ingested into RocksDB in one atomic
+// step and the staged rows are published. Any error before that discards the
+// staged rows and the files: the collection is exactly as before.
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "db/collection_impl.h"
+#include "storage/row_source.h"
+#include "storage/vector_file.h"
+
+namespace hvdb::db {
+
+Result<BulkLoadResult> CollectionImpl::BulkLoad(const std::string& path, const BulkLoadOptions& options,
+                                                const ProgressCallback& progress) {
+  const auto start = std::chrono::steady_clock::now();
+  HVDB_ASSIGN_OR_RETURN(std::unique_ptr<storage::RowSource> source,
+                        storage::OpenRowSource(path, options, descriptor_.dim));
+  std::lock_guard write(write_mu_);
+  HVDB_RETURN_IF_ERROR(CheckLive());
+  BulkLoadResult result;
+  Status s = LoadRows(source.get(), path, options, progress, &result);
+  if (!s.ok()) {
+    std::unique_lock lock(cache_mu_);
+    cache_->DiscardStaged();
+    return s;
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+Status CollectionImpl::LoadRows(storage::RowSource* source, const std::string& path, const BulkLoadOptions& options,
+                                const ProgressCallback& progress, BulkLoadResult* result) {
+  HVDB_ASSIGN_OR_RETURN(std::unique_ptr<storage::Ingestion> ingestion,
+                        store_->NewIngestion(descriptor_.id, options.temp_dir));
+  const size_t base = cache_->rows();
+  const size_t row_bytes = words_ * 8;
+  {
+    // Sources that know their size get all the room up front.
+    std::unique_lock lock(cache_mu_);
+    HVDB_RETURN_IF_ERROR(cache_->Grow(std::max<uint64_t>(source->total_rows(), 1024), 1 << 20));
+  }
+  RowIndex staged;  // keys of this load, to find a key given twice
+  staged.Reset(source->total_rows());
+  const auto key_of = cache_->KeyOf();
+  std::vector<uint64_t> replaced_ids;
+  std::string key;
+  const size_t every = std::max<size_t>(options.progress_every, 1);
+  for (uint64_t n = 0;; ++n) {
+    if (cache_->NeedsGrowth(0)) {
+      std::unique_lock lock(cache_mu_);
+      HVDB_RETURN_IF_ERROR(cache_->Grow(std::max<size_t>(n / 4, 4096), 1 << 20));
+    }
+    HVDB_ASSIGN_OR_RETURN(const bool more, source->Next(&key, cache_->NextStagedRow()));
+    if (!more) break;
+    const std::string where = "'" + path + "', row " + std::to_string(n) + ": ";
+    if (Status k = ValidateKey(key); !k.ok()) return Status::InvalidArgument(where + k.message());
+    if (cache_->NeedsGrowth(key.size())) {
+      std::unique_lock lock(cache_mu_);
+      HVDB_RETURN_IF_ERROR(cache_->Grow(std::max<size_t>(n / 4, 4096), std::max<size_t>(key.size() * 2, 1 << 20)));
+    }
+    const uint32_t twice = staged.Find(key, key_of);
+    if (twice != kNoRow32) {
+      return Status::InvalidArgument(where + "key " + QuoteKey(key) + " appears twice in the load (first at row " +
+                                     std::to_string(twice - base) + ")");
+    }
+    const uint64_t id = next_id_ + n;
+    cache_->StageKey(id, key);
+    staged.Insert(static_cast<uint32_t>(base + n), key_of);
+    const uint32_t existing = cache_->Find(key);
+    if (existing != kNoRow32) replaced_ids.push_back(cache_->id(existing));
+    HVDB_RETURN_IF_ERROR(
+        ingestion->AddRow(id, key, {reinterpret_cast<const char*>(cache_->row(base + n)), row_bytes}));
+    if (progress && (n + 1) % every == 0) {
+      if (!progress({n + 1, source->total_rows(), source->bytes_read(), source->total_bytes()})) {
+        return Status::Unavailable("bulk load of '" + path + "' cancelled at row " + std::to_string(n + 1));
+      }
+    }
+  }
+  const size_t rows = cache_->staged();
+  std::sort(replaced_ids.begin(), replaced_ids.end());
+  HVDB_RETURN_IF_ERROR(ingestion->AddDeletions(replaced_ids));
+  HVDB_RETURN_IF_ERROR(ingestion->Ingest().WithContext("bulk load of '" + path + "'"));
+  {
+    std::unique_lock lock(cache_mu_);
+    cache_->PublishStaged();
+    next_id_ += rows;
+    MaybeCompact();
+  }
+  if (progress) progress({rows, source->total_rows(), source->bytes_read(), source->total_bytes()});
+  result->rows = rows;
+  result->replaced = replaced_ids.size();
+  return Status::OK();
+}
+
+Status CollectionImpl::Export(const std::string& path, const ProgressCallback& progress) const {
+  HVDB_RETURN_IF_ERROR(CheckLive());
+  const uint64_t total = Count();
+  storage::VectorFileWriter writer;
+  HVDB_RETURN_IF_ERROR(writer.Open(path, descriptor_.dim));
+  auto cursor = store_->NewRowCursor(descriptor_.id, words_ * 8);
+  uint64_t n = 0;
+  for (; cursor->Valid(); cursor->Next()) {
+    HVDB_RETURN_IF_ERROR(writer.Add(cursor->key(), cursor->bits()));
+    if (progress && ++n % 65536 == 0 && !progress({n, total, 0, 0})) {
+      return Status::Unavailable("export to '" + path + "' cancelled at row " + std::to_string(n));
+    }
+  }
+  HVDB_RETURN_IF_ERROR(cursor->status());
+  HVDB_RETURN_IF_ERROR(writer.Finish());
+  if (progress) progress({n, n, 0, 0});
+  return Status::OK();
+}
+
+namespace {
+
+class CollectionIterator : public Iterator {
+ public:
+  CollectionIterator(const storage::Store* store, uint32_t collection, size_t dim)
+      : store_(store), collection_(collection), dim_(dim) {
+    SeekToFirst();
+  }
+  void SeekToFirst() override {
+    cursor_ = store_->NewRowCursor(collection_, dim_ / 8);
+    Load();
+  }
+  bool Valid() const override { return cursor_->Valid() && status_.ok(); }
+  void Next() override {
+    cursor_->Next();
+    Load();
+  }
+  std::string_view key() const override { return cursor_->key(); }
+  const Hypervector& vector() const override { return vector_; }
+  Status status() const override { return status_.ok() ? cursor_->status() : status_; }
+
+ private:
+  void Load() {
+    if (!cursor_->Valid()) return;
+    const std::string_view bits = cursor_->bits();
+    if (vector_.dim() != dim_) vector_ = Hypervector::Zeros(dim_).value();
+    std::memcpy(vector_.data(), bits.data(), bits.size());
+  }
+
+  const storage::Store* store_;
+  uint32_t collection_;
+  size_t dim_;
+  std::unique_ptr<storage::RowCursor> cursor_;
+  Hypervector vector_;
+  Status status_;
+};
+
+}  // namespace
+
+std::unique_ptr<Iterator> CollectionImpl::NewIterator() const {
+  return std::make_unique<CollectionIterator>(store_, descriptor_.id, descriptor_.dim);
+}
+
+}  // namespace hvdb::db

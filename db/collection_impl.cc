@@ -1,0 +1,358 @@
+// Copyright hvdb authors.
+#include "db/collection_impl.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <thread>
+
+#include "kernels/hamming.h"
+
+namespace hvdb::db {
+namespace {
+
+std::string_view BitsOf(const Hypervector& v) {
+  return {reinterpret_cast<const char*>(v.data()), v.words() * 8};
+}
+
+double Seconds(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+std::string QuoteKey(std::string_view key) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out = "'";
+  for (size_t i = 0; i < key.size() && i < 60; ++i) {
+    const unsigned char c = static_cast<unsigned char>(key[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  if (key.size() > 60) out += "...";
+  out += "'";
+  if (key.size() > 60) out += " (" + std::to_string(key.size()) + " bytes)";
+  return out;
+}
+
+CollectionImpl::CollectionImpl(storage::Store* store, storage::CollectionDescriptor descriptor, bool pinned)
+    : store_(store), descriptor_(std::move(descriptor)), words_(descriptor_.dim / 64), cache_(std::make_unique<HostCache>(words_, pinned)) {}
+
+Status CollectionImpl::Load() {
+  // Keys and bits are separate families scanned in the same row order: one
+  // thread each.
+  Status keys_status;
+  std::vector<uint64_t> key_rows;
+  std::thread keys([&] {
+    keys_status = store_->ScanKeys(descriptor_.id, [&](uint64_t row, std::string_view key) {
+      key_rows.push_back(row);
+      return cache_->AppendKeyForOpen(key);
+    });
+  });
+  Status bits_status = store_->ScanBits(descriptor_.id, words_ * 8, [&](uint64_t row, std::string_view bits) {
+    return cache_->AppendBitsForOpen(row, bits.data());
+  });
+  keys.join();
+  const std::string context = "loading collection '" + descriptor_.name + "'";
+  HVDB_RETURN_IF_ERROR(bits_status.WithContext(context));
+  HVDB_RETURN_IF_ERROR(keys_status.WithContext(context));
+  for (size_t r = 0; r < key_rows.size() && r < cache_->key_rows(); ++r) {
+    if (key_rows[r] != cache_->id(r)) {
+      return Status::Corruption(context + ": the keys and vectors families disagree at row " + std::to_string(r));
+    }
+  }
+  HVDB_RETURN_IF_ERROR(cache_->FinishOpen().WithContext(context));
+  next_id_ = cache_->rows() == 0 ? 0 : cache_->id(cache_->rows() - 1) + 1;
+  return Status::OK();
+}
+
+Status CollectionImpl::CheckLive() const {
+  if (dropped_.load(std::memory_order_acquire)) {
+    return Status::NotFound("collection '" + descriptor_.name + "' was dropped");
+  }
+  return Status::OK();
+}
+
+Status CollectionImpl::CheckVector(const Hypervector& vector, std::string_view what) const {
+  if (vector.dim() != descriptor_.dim) {
+    return Status::InvalidArgument("collection '" + descriptor_.name + "' has dim " + std::to_string(descriptor_.dim) +
+                                   ", " + std::string(what) + " has " + std::to_string(vector.dim()));
+  }
+  return Status::OK();
+}
+
+Status CollectionImpl::ReserveForWrite(size_t rows, size_t key_bytes) {
+  std::unique_lock lock(cache_mu_);
+  return cache_->Grow(rows + cache_->rows() / 8, key_bytes + 10 * rows);
+}
+
+void CollectionImpl::MaybeCompact() {
+  if (cache_->ShouldCompact(descriptor_.compact_threshold)) (void)cache_->Compact();
+}
+
+Status CollectionImpl::Put(std::string_view key, const Hypervector& vector, const WriteOptions& options) {
+  HVDB_RETURN_IF_ERROR(ValidateKey(key));
+  HVDB_RETURN_IF_ERROR(CheckVector(vector, "the vector for key " + QuoteKey(key)));
+  std::lock_guard write(write_mu_);
+  HVDB_RETURN_IF_ERROR(CheckLive());
+  const uint32_t row = cache_->Find(key);
+  storage::StoreBatch batch;
+  if (row != kNoRow32) {
+    batch.PutBits(descriptor_.id, cache_->id(row), BitsOf(vector));
+  } else {
+    HVDB_RETURN_IF_ERROR(ReserveForWrite(1, key.size()));
+    batch.PutRow(descriptor_.id, next_id_, key, BitsOf(vector));
+  }
+  HVDB_RETURN_IF_ERROR(store_->Write(&batch, options.sync));
+  std::unique_lock lock(cache_mu_);
+  if (row != kNoRow32) {
+    cache_->Overwrite(row, reinterpret_cast<const char*>(vector.data()));
+    return Status::OK();
+  }
+  const uint64_t id = next_id_++;
+  return cache_->Insert(id, key, reinterpret_cast<const char*>(vector.data()));
+}
+
+Result<Hypervector> CollectionImpl::Get(std::string_view key) const {
+  HVDB_RETURN_IF_ERROR(ValidateKey(key));
+  std::shared_lock lock(cache_mu_);
+  HVDB_RETURN_IF_ERROR(CheckLive());
+  const uint32_t row = cache_->Find(key);
+  if (row == kNoRow32) {
+    return Status::NotFound("key " + QuoteKey(key) + " not found in collection '" + descriptor_.name + "'");
+  }
+  return Hypervector::FromWords(descriptor_.dim, {cache_->row(row), words_});
+}
+
+Status CollectionImpl::Delete(std::string_view key, const WriteOptions& options) {
+  HVDB_RETURN_IF_ERROR(ValidateKey(key));
+  std::lock_guard write(write_mu_);
+  HVDB_RETURN_IF_ERROR(CheckLive());
+  const uint32_t row = cache_->Find(key);
+  if (row == kNoRow32) return Status::OK();
+  storage::StoreBatch batch;
+  batch.DeleteRow(descriptor_.id, cache_->id(row));
+  HVDB_RETURN_IF_ERROR(store_->Write(&batch, options.sync));
+  std::unique_lock lock(cache_mu_);
+  cache_->Delete(row);
+  MaybeCompact();
+  return Status::OK();
+}
+
+bool CollectionImpl::Contains(std::string_view key) const {
+  if (!ValidateKey(key).ok()) return false;
+  std::shared_lock lock(cache_mu_);
+  return !dropped_.load(std::memory_order_acquire) && cache_->Find(key) != kNoRow32;
+}
+
+uint64_t CollectionImpl::Count() const {
+  std::shared_lock lock(cache_mu_);
+  return dropped_.load(std::memory_order_acquire) ? 0 : cache_->live();
+}
+
+Status CollectionImpl::Write(const WriteBatch& batch, const WriteOptions& options) {
+  const auto& ops = batch.ops();
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const std::string what =
+        "batch operation " + std::to_string(i) + " (" + (ops[i].is_delete ? "delete " : "put ") + QuoteKey(ops[i].key) + ")";
+    HVDB_RETURN_IF_ERROR(ValidateKey(ops[i].key).WithContext(what));
+    if (!ops[i].is_delete) HVDB_RETURN_IF_ERROR(CheckVector(ops[i].vector, what));
+  }
+  if (ops.empty()) return Status::OK();
+
+  // The final state of each key the batch touches, in order of first appearance.
+  struct Final {
+    const WriteBatch::Op* last = nullptr;
+    size_t first = 0;
+  };
+  std::map<std::string_view, Final> finals;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    auto [it, inserted] = finals.try_emplace(ops[i].key, Final{&ops[i], i});
+    if (!inserted) it->second.last = &ops[i];
+  }
+  std::vector<std::pair<size_t, std::string_view>> order;
+  for (const auto& [key, f] : finals) order.emplace_back(f.first, key);
+  std::sort(order.begin(), order.end());
+
+  std::lock_guard write(write_mu_);
+  HVDB_RETURN_IF_ERROR(CheckLive());
+  struct Change {
+    uint32_t row;            // existing row, or kNoRow32 for an insert
+    uint64_t id;
+    const WriteBatch::Op* op;
+  };
+  std::vector<Change> changes;
+  storage::StoreBatch store_batch;
+  uint64_t next_id = next_id_;
+  size_t inserts = 0, insert_key_bytes = 0;
+  for (const auto& [first, key] : order) {
+    const WriteBatch::Op* op = finals[key].last;
+    const uint32_t row = cache_->Find(key);
+    if (row != kNoRow32) {
+      if (op->is_delete) store_batch.DeleteRow(descriptor_.id, cache_->id(row));
+      else store_batch.PutBits(descriptor_.id, cache_->id(row), BitsOf(op->vector));
+      changes.push_back({row, cache_->id(row), op});
+    } else if (!op->is_delete) {
+      store_batch.PutRow(descriptor_.id, next_id, key, BitsOf(op->vector));
+      changes.push_back({kNoRow32, next_id++, op});
+      ++inserts;
+      insert_key_bytes += key.size();
+    }
+  }
+  if (changes.empty()) return Status::OK();
+  if (inserts > 0) HVDB_RETURN_IF_ERROR(ReserveForWrite(inserts, insert_key_bytes));
+  HVDB_RETURN_IF_ERROR(store_->Write(&store_batch, options.sync));
+
+  std::unique_lock lock(cache_mu_);
+  for (const Change& c : changes) {
+    const char* bits = reinterpret_cast<const char*>(c.op->vector.data());
+    if (c.row == kNoRow32) {
+      HVDB_RETURN_IF_ERROR(cache_->Insert(c.id, c.op->key, bits));
+    } else if (c.op->is_delete) {
+      cache_->Delete(c.row);
+    } else {
+      cache_->Overwrite(c.row, bits);
+    }
+  }
+  next_id_ = next_id;
+  MaybeCompact();
+  return Status::OK();
+}
+
+Result<std::vector<SearchHit>> CollectionImpl::Search(const Hypervector& query, const SearchOptions& options,
+                                                      SearchStats* stats) const {
+  HVDB_RETURN_IF_ERROR(CheckVector(query, "the query"));
+  HVDB_ASSIGN_OR_RETURN(auto lists, SearchBatch(query.data(), 1, options, stats));
+  return std::move(lists[0]);
+}
+
+Result<std::vector<std::vector<SearchHit>>> CollectionImpl::SearchBatch(const uint64_t* queries, size_t nq,
+                                                                        const SearchOptions& options,
+                                                                        SearchStats* stats) const {
+  const auto start = std::chrono::steady_clock::now();
+  if (std::string problem = options.Validate(); !problem.empty()) return Status::InvalidArgument(problem);
+  if (options.device == Device::kGpu) {
+    return Status::Unavailable("device gpu: this build has no CUDA search kernel; use device cpu or auto");
+  }
+  if (queries == nullptr && nq > 0) return Status::InvalidArgument("queries is null");
+  kernels::ScanOptions scan;
+  scan.threads = options.threads;
+  HVDB_ASSIGN_OR_RETURN(const kernels::Simd simd, kernels::DefaultSimd());
+  scan.simd = simd;
+
+  std::vector<std::vector<SearchHit>> out(nq);
+  std::shared_lock lock(cache_mu_);
+  HVDB_RETURN_IF_ERROR(CheckLive());
+  const kernels::ScanInput input{queries, nq, cache_->arena(), cache_->rows(), words_, cache_->tombstones()};
+  const double dim = static_cast<double>(descriptor_.dim);
+  auto to_hit = [&](const kernels::Neighbor& n) {
+    return SearchHit{std::string(cache_->key(n.row)), n.distance, 1.0 - n.distance / dim};
+  };
+  if (nq > 0 && cache_->rows() > 0) {
+    if (options.k == 0) {
+      std::vector<std::vector<kernels::Neighbor>> found(nq);
+      HVDB_RETURN_IF_ERROR(kernels::WithinRadius(input, *options.max_distance, found.data(), scan));
+      for (size_t q = 0; q < nq; ++q) {
+        out[q].reserve(found[q].size());
+        for (const auto& n : found[q]) out[q].push_back(to_hit(n));
+      }
+    } else {
+      const size_t k = std::min<size_t>(options.k, cache_->rows());
+      std::vector<kernels::Neighbor> found(nq * k);
+      HVDB_RETURN_IF_ERROR(kernels::TopK(input, k, found.data(), scan));
+      const uint32_t limit = options.max_distance.value_or(kernels::kNoDistance - 1);
+      for (size_t q = 0; q < nq; ++q) {
+        out[q].reserve(k);
+        for (size_t i = 0; i < k; ++i) {
+          const kernels::Neighbor& n = found[q * k + i];
+          if (n.row == kernels::kNoRow || n.distance > limit) break;
+          out[q].push_back(to_hit(n));
+        }
+      }
+    }
+  }
+  if (stats != nullptr) {
+    stats->queries = nq;
+    stats->rows_scanned = cache_->rows();
+    stats->device = "cpu";
+    stats->kernel = kernels::SimdName(simd);
+    stats->seconds = Seconds(start);
+  }
+  return out;
+}
+
+CollectionStats CollectionImpl::Stats() const {
+  CollectionStats s;
+  s.name = descriptor_.name;
+  s.dim = descriptor_.dim;
+  s.item_memory_seed = descriptor_.item_memory_seed;
+  {
+    std::shared_lock lock(cache_mu_);
+    if (dropped_.load()) return s;
+    s.count = cache_->live();
+    s.cache_rows = cache_->rows();
+    s.deleted_rows = cache_->deleted();
+    s.key_bytes = cache_->key_bytes();
+    s.memory_bytes = cache_->memory_bytes();
+    s.pinned = cache_->pinned();
+  }
+  s.disk_bytes = store_->ApproximateBytes(descriptor_.id);
+  return s;
+}
+
+Status CollectionImpl::Drop() {
+  std::lock_guard write(write_mu_);
+  HVDB_RETURN_IF_ERROR(CheckLive());
+  storage::StoreBatch batch;
+  batch.DropCollection(descriptor_);
+  HVDB_RETURN_IF_ERROR(store_->Write(&batch, true));
+  std::unique_lock lock(cache_mu_);
+  dropped_.store(true, std::memory_order_release);
+  cache_ = std::make_unique<HostCache>(words_, false);
+  return Status::OK();
+}
+
+Status CollectionImpl::Verify() const {
+  std::lock_guard write(write_mu_);
+  std::shared_lock lock(cache_mu_);
+  HVDB_RETURN_IF_ERROR(CheckLive());
+  const std::string where = "collection '" + descriptor_.name + "': ";
+  auto cursor = store_->NewRowCursor(descriptor_.id, words_ * 8);
+  size_t row = 0;
+  for (; cursor->Valid(); cursor->Next(), ++row) {
+    while (row < cache_->rows() && cache_->is_deleted(row)) ++row;
+    if (row >= cache_->rows()) {
+      return Status::Corruption(where + "RocksDB holds row id " + std::to_string(cursor->row()) +
+                                " that the cache lacks");
+    }
+    if (cache_->id(row) != cursor->row()) {
+      return Status::Corruption(where + "cache row " + std::to_string(row) + " has id " + std::to_string(cache_->id(row)) +
+                                ", RocksDB " + std::to_string(cursor->row()));
+    }
+    if (cache_->key(row) != cursor->key()) {
+      return Status::Corruption(where + "row id " + std::to_string(cursor->row()) + ": cache key " +
+                                QuoteKey(cache_->key(row)) + ", RocksDB key " + QuoteKey(cursor->key()));
+    }
+    if (std::memcmp(cache_->row(row), cursor->bits().data(), words_ * 8) != 0) {
+      return Status::Corruption(where + "key " + QuoteKey(cursor->key()) + ": cache and RocksDB bits differ");
+    }
+    if (cache_->Find(cursor->key()) != row) {
+      return Status::Corruption(where + "key " + QuoteKey(cursor->key()) + " does not map to its row");
+    }
+  }
+  HVDB_RETURN_IF_ERROR(cursor->status().WithContext(where));
+  while (row < cache_->rows() && cache_->is_deleted(row)) ++row;
+  if (row != cache_->rows()) {
+    return Status::Corruption(where + "the cache holds row id " + std::to_string(cache_->id(row)) +
+                              " that RocksDB lacks");
+  }
+  return Status::OK();
+}
+
+}  // namespace hvdb::db

@@ -1,0 +1,92 @@
+// Copyright hvdb authors. Collection: the write path (RocksDB first, then the
+// host cache), search over the cache, bulk load, export and iteration.
+//
+// Locks, always taken in this order:
+//   write_mu_  serializes writers (Put, Delete, Write, BulkLoad, Drop, Verify);
+//              a writer reads the key map without cache_mu_ because only
+//              writers change it.
+//   cache_mu_  shared by readers (Get, Contains, Search, Stats); a writer
+//              holds it exclusively only while it changes the cache, after
+//              RocksDB has acknowledged the write.
+#ifndef HVDB_DB_COLLECTION_IMPL_H_
+#define HVDB_DB_COLLECTION_IMPL_H_
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+
+#include "db/host_cache.h"
+#include "hvdb/db.h"
+#include "storage/catalog.h"
+#include "storage/row_source.h"
+#include "storage/store.h"
+
+namespace hvdb::db {
+
+// 'key' with non-printable bytes escaped (\xNN), shortened past 60 bytes.
+std::string QuoteKey(std::string_view key);
+
+class CollectionImpl final : public Collection {
+ public:
+  CollectionImpl(storage::Store* store, storage::CollectionDescriptor descriptor, bool pinned);
+
+  // Streams the collection's rows from RocksDB into the cache (open).
+  Status Load();
+  // Removes it from RocksDB (with the descriptor) and empties the cache; every
+  // later call fails with NotFound.
+  Status Drop();
+
+  const std::string& name() const override { return descriptor_.name; }
+  size_t dim() const override { return descriptor_.dim; }
+  uint64_t item_memory_seed() const override { return descriptor_.item_memory_seed; }
+
+  Status Put(std::string_view key, const Hypervector& vector, const WriteOptions& options) override;
+  Result<Hypervector> Get(std::string_view key) const override;
+  Status Delete(std::string_view key, const WriteOptions& options) override;
+  bool Contains(std::string_view key) const override;
+  uint64_t Count() const override;
+  Status Write(const WriteBatch& batch, const WriteOptions& options) override;
+
+  Result<std::vector<SearchHit>> Search(const Hypervector& query, const SearchOptions& options,
+                                        SearchStats* stats) const override;
+  using Collection::SearchBatch;
+  Result<std::vector<std::vector<SearchHit>>> SearchBatch(const uint64_t* queries, size_t nq,
+                                                          const SearchOptions& options,
+                                                          SearchStats* stats) const override;
+
+  Result<BulkLoadResult> BulkLoad(const std::string& path, const BulkLoadOptions& options,
+                                  const ProgressCallback& progress) override;
+  Status Export(const std::string& path, const ProgressCallback& progress) const override;
+  std::unique_ptr<Iterator> NewIterator() const override;
+  CollectionStats Stats() const override;
+
+  // Compares the cache with RocksDB; Corruption naming the first difference.
+  Status Verify() const;
+
+ private:
+  Status CheckLive() const;
+  Status CheckVector(const Hypervector& vector, std::string_view what) const;
+  // REQUIRES: write_mu_ held. Capacity for `rows` more rows, taken before
+  // RocksDB is written so that applying the write to the cache cannot fail.
+  Status ReserveForWrite(size_t rows, size_t key_bytes);
+  // REQUIRES: write_mu_ and cache_mu_ (exclusive) held.
+  void MaybeCompact();
+  Status LoadRows(storage::RowSource* source, const std::string& path, const BulkLoadOptions& options,
+                  const ProgressCallback& progress, BulkLoadResult* result);
+
+  storage::Store* store_;
+  const storage::CollectionDescriptor descriptor_;
+  const size_t words_;
+
+  mutable std::mutex write_mu_;
+  mutable std::shared_mutex cache_mu_;
+  std::unique_ptr<HostCache> cache_;  // guarded by cache_mu_ (see the class comment)
+  uint64_t next_id_ = 0;     // guarded by write_mu_
+  std::atomic<bool> dropped_{false};
+};
+
+}  // namespace hvdb::db
+
+#endif  // HVDB_DB_COLLECTION_IMPL_H_

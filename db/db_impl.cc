@@ -1,0 +1,126 @@
+// Copyright hvdb authors. DB: the catalog of collections over one Store.
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+
+#include "db/collection_impl.h"
+#include "kernels/cuda/devices.h"
+
+namespace hvdb {
+namespace {
+
+class DBImpl final : public DB {
+ public:
+  DBImpl(std::unique_ptr<storage::Store> store, std::string path, bool pinned)
+      : store_(std::move(store)), path_(std::move(path)), pinned_(pinned) {}
+
+  Status Load() {
+    HVDB_ASSIGN_OR_RETURN(auto descriptors, store_->ReadCatalog());
+    for (auto& d : descriptors) {
+      auto collection = std::make_unique<db::CollectionImpl>(store_.get(), d, pinned_);
+      HVDB_RETURN_IF_ERROR(collection->Load());
+      collections_.emplace(d.name, std::move(collection));
+    }
+    return Status::OK();
+  }
+
+  Status CreateCollection(const std::string& name, const CollectionOptions& options) override {
+    HVDB_RETURN_IF_ERROR(ValidateCollectionName(name));
+    if (std::string problem = options.Validate(); !problem.empty()) {
+      return Status::InvalidArgument("collection '" + name + "': " + problem);
+    }
+    std::unique_lock lock(mu_);
+    if (auto it = collections_.find(name); it != collections_.end()) {
+      return Status::InvalidArgument("collection '" + name + "' already exists (dim " +
+                                     std::to_string(it->second->dim()) + ")");
+    }
+    HVDB_ASSIGN_OR_RETURN(const uint32_t id, store_->ReadNextCollectionId());
+    storage::CollectionDescriptor d;
+    d.id = id;
+    d.name = name;
+    d.dim = static_cast<uint32_t>(options.dim);
+    d.item_memory_seed = options.item_memory_seed.value_or(db::HashKey(name));
+    d.compact_threshold = options.compact_threshold;
+    d.created_unix_seconds = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    storage::StoreBatch batch;
+    batch.PutDescriptor(d);
+    batch.PutNextCollectionId(id + 1);
+    HVDB_RETURN_IF_ERROR(store_->Write(&batch, true));
+    collections_.emplace(name, std::make_unique<db::CollectionImpl>(store_.get(), d, pinned_));
+    return Status::OK();
+  }
+
+  Status DropCollection(const std::string& name) override {
+    std::unique_lock lock(mu_);
+    auto it = collections_.find(name);
+    if (it == collections_.end()) return NoSuch(name);
+    HVDB_RETURN_IF_ERROR(it->second->Drop());
+    dropped_.push_back(std::move(it->second));  // pointers handed out stay valid
+    collections_.erase(it);
+    return Status::OK();
+  }
+
+  std::vector<std::string> ListCollections() const override {
+    std::shared_lock lock(mu_);
+    std::vector<std::string> names;
+    for (const auto& [name, c] : collections_) names.push_back(name);
+    return names;
+  }
+
+  Status GetCollection(const std::string& name, Collection** collection) const override {
+    *collection = nullptr;
+    std::shared_lock lock(mu_);
+    auto it = collections_.find(name);
+    if (it == collections_.end()) return NoSuch(name);
+    *collection = it->second.get();
+    return Status::OK();
+  }
+
+  Status Checkpoint(const std::string& dir) override { return store_->Checkpoint(dir); }
+
+  Status Verify() const override {
+    std::shared_lock lock(mu_);
+    for (const auto& [name, c] : collections_) HVDB_RETURN_IF_ERROR(c->Verify());
+    return Status::OK();
+  }
+
+  const std::string& path() const override { return path_; }
+
+ private:
+  // REQUIRES: mu_ held.
+  Status NoSuch(const std::string& name) const {
+    std::string known;
+    for (const auto& [n, c] : collections_) known += (known.empty() ? "" : ", ") + n;
+    return Status::NotFound("no collection '" + name + "' in '" + path_ + "' (" +
+                            (known.empty() ? std::string("it has none") : "it has: " + known) + ")");
+  }
+
+  std::unique_ptr<storage::Store> store_;  // destroyed last
+  const std::string path_;
+  const bool pinned_;
+  mutable std::shared_mutex mu_;
+  std::map<std::string, std::unique_ptr<db::CollectionImpl>> collections_;  // guarded by mu_
+  std::vector<std::unique_ptr<db::CollectionImpl>> dropped_;               // guarded by mu_
+};
+
+}  // namespace
+
+Status DB::Open(const Options& options, const std::string& path, std::unique_ptr<DB>* db) {
+  db->reset();
+  std::unique_ptr<storage::Store> store;
+  HVDB_RETURN_IF_ERROR(storage::Store::Open(options, path, &store));
+  // Bulk loads that died before ingesting leave their files here.
+  std::error_code ec;
+  std::filesystem::remove_all(std::filesystem::path(path) / "ingest", ec);
+  std::vector<kernels::cuda::DeviceProperties> devices;
+  const bool pinned = kernels::cuda::ListDevices(&devices).ok();
+  auto impl = std::make_unique<DBImpl>(std::move(store), path, pinned);
+  HVDB_RETURN_IF_ERROR(impl->Load());
+  *db = std::move(impl);
+  return Status::OK();
+}
+
+}  // namespace hvdb

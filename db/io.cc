@@ -1,0 +1,61 @@
+// Copyright hvdb authors. hvdb/io.h over the storage readers.
+#include "hvdb/io.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "storage/npy.h"
+#include "storage/row_source.h"
+
+namespace hvdb {
+namespace {
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+using File = std::unique_ptr<std::FILE, FileCloser>;
+
+}  // namespace
+
+Result<std::vector<Hypervector>> ReadNpy(const std::string& path) {
+  File f(std::fopen(path.c_str(), "rb"));
+  if (!f) return Status::IOError("cannot open '" + path + "': " + std::strerror(errno));
+  HVDB_ASSIGN_OR_RETURN(const storage::NpyShape shape, storage::ReadNpyHeader(f.get(), "'" + path + "'"));
+  if (Status s = ValidateDim(shape.row_bytes * 8); !s.ok()) return s.WithContext("'" + path + "'");
+  std::vector<Hypervector> out;
+  out.reserve(shape.rows);
+  for (uint64_t r = 0; r < shape.rows; ++r) {
+    HVDB_ASSIGN_OR_RETURN(Hypervector v, Hypervector::Zeros(shape.row_bytes * 8));
+    if (std::fread(v.data(), 1, shape.row_bytes, f.get()) != shape.row_bytes) {
+      return Status::InvalidArgument("'" + path + "', row " + std::to_string(r) + ": file ends inside the row");
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Status WriteNpy(const std::string& path, std::span<const Hypervector> vectors) {
+  const size_t dim = vectors.empty() ? 64 : vectors[0].dim();
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    if (vectors[i].dim() != dim) {
+      return Status::InvalidArgument("vector " + std::to_string(i) + " has dim " + std::to_string(vectors[i].dim()) +
+                                     ", vector 0 has " + std::to_string(dim));
+    }
+  }
+  File f(std::fopen(path.c_str(), "wb"));
+  if (!f) return Status::IOError("cannot create '" + path + "': " + std::strerror(errno));
+  HVDB_RETURN_IF_ERROR(storage::WriteNpyHeader(f.get(), vectors.size(), dim / 8, "'" + path + "'"));
+  for (const Hypervector& v : vectors) {
+    if (std::fwrite(v.data(), 8, v.words(), f.get()) != v.words()) return Status::IOError("writing '" + path + "'");
+  }
+  if (std::fclose(f.release()) != 0) return Status::IOError("closing '" + path + "'");
+  return Status::OK();
+}
+
+Result<uint64_t> SourceDim(const std::string& path, const BulkLoadOptions& options) {
+  return storage::ProbeSourceDim(path, options);
+}
+
+}  // namespace hvdb

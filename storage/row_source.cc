@@ -1,0 +1,325 @@
+// Copyright hvdb authors.
+#include "storage/row_source.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+#include <sys/stat.h>
+
+#include "hvdb/db.h"
+#include "storage/npy.h"
+#include "storage/vector_file.h"
+
+namespace hvdb::storage {
+namespace {
+
+// Owns a FILE* opened for buffered sequential reading.
+class InputFile {
+ public:
+  ~InputFile() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  Status Open(const std::string& path) {
+    path_ = path;
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return Status::IOError("cannot open '" + path + "': " + std::strerror(errno));
+    if (S_ISDIR(st.st_mode)) return Status::InvalidArgument("'" + path + "' is a directory, not a file");
+    file_ = std::fopen(path.c_str(), "rb");
+    if (file_ == nullptr) return Status::IOError("cannot open '" + path + "': " + std::strerror(errno));
+    std::setvbuf(file_, nullptr, _IOFBF, 4 << 20);
+    size_ = static_cast<uint64_t>(st.st_size);
+    return Status::OK();
+  }
+  std::FILE* get() const { return file_; }
+  uint64_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  uint64_t size_ = 0;
+};
+
+Status RowError(const std::string& path, const std::string& where, const std::string& reason) {
+  return Status::InvalidArgument("'" + path + "', " + where + ": " + reason);
+}
+
+// A line of a text file without its '\n' (and a '\r' before it). false at EOF.
+bool ReadLine(std::FILE* file, std::string* line, uint64_t* bytes) {
+  line->clear();
+  int c;
+  bool any = false;
+  while ((c = std::getc(file)) != EOF) {
+    any = true;
+    ++*bytes;
+    if (c == '\n') break;
+    line->push_back(static_cast<char>(c));
+  }
+  if (!line->empty() && line->back() == '\r') line->pop_back();
+  return any;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+class NpySource : public RowSource {
+ public:
+  Status Open(const std::string& path, const std::string& keys_path, uint64_t dim) {
+    HVDB_RETURN_IF_ERROR(file_.Open(path));
+    auto shape = ReadNpyHeader(file_.get(), "'" + path + "'");
+    if (!shape.ok()) return shape.status();
+    shape_ = *shape;
+    if (shape_.row_bytes * 8 != dim) {
+      return Status::InvalidArgument("'" + path + "' holds rows of " + std::to_string(shape_.row_bytes * 8) +
+                                     " bits (" + std::to_string(shape_.row_bytes) +
+                                     " bytes), the collection has dim " + std::to_string(dim));
+    }
+    bytes_read_ = shape_.data_offset;
+    if (!keys_path.empty()) {
+      keys_ = std::make_unique<InputFile>();
+      HVDB_RETURN_IF_ERROR(keys_->Open(keys_path));
+    }
+    return Status::OK();
+  }
+  uint64_t total_rows() const override { return shape_.rows; }
+  uint64_t total_bytes() const override { return file_.size() + (keys_ ? keys_->size() : 0); }
+  uint64_t bytes_read() const override { return bytes_read_; }
+
+  Result<bool> Next(std::string* key, char* bits) override {
+    if (row_ == shape_.rows) {
+      if (keys_) {
+        std::string extra;
+        uint64_t ignored = 0;
+        while (ReadLine(keys_->get(), &extra, &ignored)) {
+          if (!extra.empty()) {
+            return Status::InvalidArgument("keys file '" + keys_->path() + "' has more lines than the " +
+                                           std::to_string(shape_.rows) + " rows of '" + file_.path() + "'");
+          }
+        }
+      }
+      return false;
+    }
+    if (std::fread(bits, 1, shape_.row_bytes, file_.get()) != shape_.row_bytes) {
+      return RowError(file_.path(), "row " + std::to_string(row_), "file ends inside the row");
+    }
+    bytes_read_ += shape_.row_bytes;
+    if (keys_) {
+      if (!ReadLine(keys_->get(), key, &bytes_read_)) {
+        return Status::InvalidArgument("keys file '" + keys_->path() + "' ends at line " + std::to_string(row_) +
+                                       " but '" + file_.path() + "' has " + std::to_string(shape_.rows) + " rows");
+      }
+      if (key->empty()) return RowError(keys_->path(), "line " + std::to_string(row_ + 1), "empty key");
+    } else {
+      *key = std::to_string(row_);
+    }
+    ++row_;
+    return true;
+  }
+
+ private:
+  InputFile file_;
+  std::unique_ptr<InputFile> keys_;
+  NpyShape shape_;
+  uint64_t row_ = 0;
+  uint64_t bytes_read_ = 0;
+};
+
+uint64_t GetLittle(const unsigned char* in, int bytes) {
+  uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | in[i];
+  return v;
+}
+
+class HvdbSource : public RowSource {
+ public:
+  Status Open(const std::string& path, uint64_t dim) {
+    HVDB_RETURN_IF_ERROR(file_.Open(path));
+    unsigned char header[kVectorFileHeaderBytes];
+    if (std::fread(header, 1, sizeof header, file_.get()) != sizeof header ||
+        std::memcmp(header, kVectorFileMagic, 8) != 0) {
+      return Status::InvalidArgument("'" + path + "' is not an hvdb vector file (no HVDBVECS magic)");
+    }
+    const uint64_t version = GetLittle(header + 8, 4);
+    if (version != kVectorFileVersion) {
+      return Status::InvalidArgument("'" + path + "' is an hvdb vector file of version " + std::to_string(version) +
+                                     "; this build reads version " + std::to_string(kVectorFileVersion));
+    }
+    const uint64_t file_dim = GetLittle(header + 16, 8);
+    rows_ = GetLittle(header + 24, 8);
+    if (file_dim != dim) {
+      return Status::InvalidArgument("'" + path + "' holds vectors of dim " + std::to_string(file_dim) +
+                                     ", the collection has dim " + std::to_string(dim));
+    }
+    row_bytes_ = dim / 8;
+    bytes_read_ = sizeof header;
+    return Status::OK();
+  }
+  uint64_t total_rows() const override { return rows_; }
+  uint64_t total_bytes() const override { return file_.size(); }
+  uint64_t bytes_read() const override { return bytes_read_; }
+
+  Result<bool> Next(std::string* key, char* bits) override {
+    const std::string where = "row " + std::to_string(row_);
+    if (row_ == rows_) {
+      unsigned char trailer[16];
+      if (std::fread(trailer, 1, 16, file_.get()) != 16 || std::memcmp(trailer, kVectorFileTrailer, 8) != 0 ||
+          GetLittle(trailer + 8, 8) != rows_) {
+        return RowError(file_.path(), "end", "missing or wrong trailer (the file is truncated or damaged)");
+      }
+      return false;
+    }
+    unsigned char len_bytes[4];
+    if (std::fread(len_bytes, 1, 4, file_.get()) != 4) return RowError(file_.path(), where, "file is truncated");
+    const uint64_t len = GetLittle(len_bytes, 4);
+    if (len < kMinKeyBytes || len > kMaxKeyBytes) {
+      return RowError(file_.path(), where, "key of " + std::to_string(len) + " bytes (1 to 65536 allowed)");
+    }
+    key->resize(len);
+    if (std::fread(key->data(), 1, len, file_.get()) != len ||
+        std::fread(bits, 1, row_bytes_, file_.get()) != row_bytes_) {
+      return RowError(file_.path(), where, "file is truncated");
+    }
+    bytes_read_ += 4 + len + row_bytes_;
+    ++row_;
+    return true;
+  }
+
+ private:
+  InputFile file_;
+  uint64_t rows_ = 0, row_ = 0, row_bytes_ = 0, bytes_read_ = 0;
+};
+
+class TextSource : public RowSource {
+ public:
+  Status Open(const std::string& path, uint64_t dim) {
+    HVDB_RETURN_IF_ERROR(file_.Open(path));
+    dim_ = dim;
+    return Status::OK();
+  }
+  uint64_t total_rows() const override { return 0; }
+  uint64_t total_bytes() const override { return file_.size(); }
+  uint64_t bytes_read() const override { return bytes_read_; }
+
+  Result<bool> Next(std::string* key, char* bits) override {
+    while (true) {
+      if (!ReadLine(file_.get(), &line_, &bytes_read_)) {
+        if (std::ferror(file_.get())) return Status::IOError("reading '" + file_.path() + "'");
+        return false;
+      }
+      ++line_number_;
+      if (!line_.empty()) break;  // blank lines are allowed and skipped
+    }
+    const std::string where = "line " + std::to_string(line_number_);
+    const size_t tab = line_.find('\t');
+    if (tab == std::string::npos) return RowError(file_.path(), where, "no TAB between key and hex");
+    if (tab == 0) return RowError(file_.path(), where, "empty key");
+    if (tab > kMaxKeyBytes) return RowError(file_.path(), where, "key longer than 65536 bytes");
+    const std::string_view hex = std::string_view(line_).substr(tab + 1);
+    if (hex.size() != dim_ / 4) {
+      return RowError(file_.path(), where,
+                      std::to_string(hex.size()) + " hex digits (" + std::to_string(hex.size() * 4) +
+                          " bits), the collection has dim " + std::to_string(dim_) + " (" +
+                          std::to_string(dim_ / 4) + " digits)");
+    }
+    for (size_t w = 0; w < dim_ / 64; ++w) {
+      uint64_t word = 0;
+      for (size_t d = 0; d < 16; ++d) {
+        const int v = HexValue(hex[w * 16 + d]);
+        if (v < 0) {
+          return RowError(file_.path(), where,
+                          "'" + std::string(1, hex[w * 16 + d]) + "' at hex digit " + std::to_string(w * 16 + d) +
+                              " is not a hex digit");
+        }
+        word = (word << 4) | static_cast<uint64_t>(v);
+      }
+      for (int b = 0; b < 8; ++b) bits[w * 8 + b] = static_cast<char>((word >> (8 * b)) & 0xff);
+    }
+    key->assign(line_.data(), tab);
+    return true;
+  }
+
+ private:
+  InputFile file_;
+  uint64_t dim_ = 0, line_number_ = 0, bytes_read_ = 0;
+  std::string line_;
+};
+
+bool EndsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+BulkLoadOptions::Format DetectFormat(const std::string& path, BulkLoadOptions::Format requested) {
+  using Format = BulkLoadOptions::Format;
+  if (requested != Format::kAuto) return requested;
+  if (EndsWith(path, ".npy")) return Format::kNpy;
+  if (EndsWith(path, ".hvdb")) return Format::kHvdb;
+  return Format::kText;
+}
+
+Result<uint64_t> ProbeSourceDim(const std::string& path, const BulkLoadOptions& options) {
+  using Format = BulkLoadOptions::Format;
+  InputFile file;
+  HVDB_RETURN_IF_ERROR(file.Open(path));
+  switch (DetectFormat(path, options.format)) {
+    case Format::kNpy: {
+      HVDB_ASSIGN_OR_RETURN(const NpyShape shape, ReadNpyHeader(file.get(), "'" + path + "'"));
+      return shape.row_bytes * 8;
+    }
+    case Format::kHvdb: {
+      unsigned char header[kVectorFileHeaderBytes];
+      if (std::fread(header, 1, sizeof header, file.get()) != sizeof header ||
+          std::memcmp(header, kVectorFileMagic, 8) != 0) {
+        return Status::InvalidArgument("'" + path + "' is not an hvdb vector file (no HVDBVECS magic)");
+      }
+      return GetLittle(header + 16, 8);
+    }
+    default: {
+      std::string line;
+      uint64_t bytes = 0;
+      for (uint64_t number = 1; ReadLine(file.get(), &line, &bytes); ++number) {
+        if (line.empty()) continue;
+        const size_t tab = line.find('\t');
+        if (tab == std::string::npos) return RowError(path, "line " + std::to_string(number), "no TAB between key and hex");
+        return (line.size() - tab - 1) * 4;
+      }
+      return Status::InvalidArgument("'" + path + "' holds no rows to take a dimension from");
+    }
+  }
+}
+
+Result<std::unique_ptr<RowSource>> OpenRowSource(const std::string& path, const BulkLoadOptions& options,
+                                                 uint64_t dim) {
+  using Format = BulkLoadOptions::Format;
+  const Format format = DetectFormat(path, options.format);
+  if (format != Format::kNpy && !options.keys_path.empty()) {
+    return Status::InvalidArgument("a keys file is only used with .npy sources; '" + path +
+                                   "' carries its own keys");
+  }
+  switch (format) {
+    case Format::kNpy: {
+      auto source = std::make_unique<NpySource>();
+      HVDB_RETURN_IF_ERROR(source->Open(path, options.keys_path, dim));
+      return std::unique_ptr<RowSource>(std::move(source));
+    }
+    case Format::kHvdb: {
+      auto source = std::make_unique<HvdbSource>();
+      HVDB_RETURN_IF_ERROR(source->Open(path, dim));
+      return std::unique_ptr<RowSource>(std::move(source));
+    }
+    default: {
+      auto source = std::make_unique<TextSource>();
+      HVDB_RETURN_IF_ERROR(source->Open(path, dim));
+      return std::unique_ptr<RowSource>(std::move(source));
+    }
+  }
+}
+
+}  // namespace hvdb::storage

@@ -1,0 +1,123 @@
+// Copyright hvdb authors. The RocksDB database under hvdb: column families,
+// atomic write batches, ordered scans, bulk ingestion and checkpoints. Nothing
+// above storage/ sees a RocksDB type.
+//
+// Column families (docs/format.md):
+//   default  - database records: format version, next collection id
+//   catalog  - collection name -> CollectionDescriptor
+//   keys     - (collection id, row id) -> user key
+//   vectors  - (collection id, row id) -> dim / 8 bytes of packed bits
+// A row is always written to `keys` and `vectors` together, in one batch or
+// one ingestion, so both families hold the same row ids.
+#ifndef HVDB_STORAGE_STORE_H_
+#define HVDB_STORAGE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hvdb/options.h"
+#include "hvdb/result.h"
+#include "hvdb/status.h"
+#include "storage/catalog.h"
+
+namespace hvdb::storage {
+
+// Version of the on-disk layout as a whole (families, key codec).
+inline constexpr uint32_t kStoreFormatVersion = 1;
+
+// Writes collected for one atomic Store::Write.
+class StoreBatch {
+ public:
+  StoreBatch();
+  ~StoreBatch();
+  StoreBatch(const StoreBatch&) = delete;
+  StoreBatch& operator=(const StoreBatch&) = delete;
+
+  // A new row: its key and its bits.
+  void PutRow(uint32_t collection, uint64_t row, std::string_view key, std::string_view bits);
+  // New bits for an existing row.
+  void PutBits(uint32_t collection, uint64_t row, std::string_view bits);
+  void DeleteRow(uint32_t collection, uint64_t row);
+  void PutDescriptor(const CollectionDescriptor& descriptor);
+  // Removes the descriptor and every row of the collection.
+  void DropCollection(const CollectionDescriptor& descriptor);
+  void PutNextCollectionId(uint32_t next);
+  size_t Count() const;
+
+ private:
+  friend class Store;
+  struct Rep;
+  std::unique_ptr<Rep> rep_;
+};
+
+// Reads one collection's rows in row-id order from a consistent snapshot.
+class RowCursor {
+ public:
+  virtual ~RowCursor() = default;
+  virtual bool Valid() const = 0;
+  virtual void Next() = 0;
+  virtual uint64_t row() const = 0;
+  virtual std::string_view key() const = 0;
+  virtual std::string_view bits() const = 0;
+  // Corruption when the families disagree or a value has the wrong size.
+  virtual Status status() const = 0;
+};
+
+// Builds SST files of new rows (row ids increasing) and deletions of old rows
+// (row ids increasing, all below the new rows), then ingests them into the
+// `keys` and `vectors` families in one atomic step. Destroying it without a
+// successful Ingest deletes the files and leaves the database untouched.
+class Ingestion {
+ public:
+  virtual ~Ingestion() = default;
+  virtual Status AddRow(uint64_t row, std::string_view key, std::string_view bits) = 0;
+  // REQUIRES: rows sorted increasing, below every row given to AddRow.
+  virtual Status AddDeletions(const std::vector<uint64_t>& rows) = 0;
+  // The files are fsync'ed and moved into the database; atomic across both families.
+  virtual Status Ingest() = 0;
+};
+
+class Store {
+ public:
+  // Opens or creates the RocksDB database at `path`. Unavailable when another
+  // process (or DB object) holds it; InvalidArgument on a format this build
+  // does not read.
+  static Status Open(const Options& options, const std::string& path, std::unique_ptr<Store>* store);
+  ~Store();
+
+  Result<std::vector<CollectionDescriptor>> ReadCatalog() const;
+  Result<uint32_t> ReadNextCollectionId() const;
+
+  Status Write(StoreBatch* batch, bool sync);
+
+  // Call fn(row, bits) / fn(row, key) for every row of `collection` in row
+  // order. Each is one sequential pass; the two may run on different threads
+  // at once. An error from fn stops the scan and is returned.
+  Status ScanBits(uint32_t collection, size_t bits_bytes,
+                  const std::function<Status(uint64_t row, std::string_view bits)>& fn) const;
+  Status ScanKeys(uint32_t collection, const std::function<Status(uint64_t row, std::string_view key)>& fn) const;
+
+  std::unique_ptr<RowCursor> NewRowCursor(uint32_t collection, size_t bits_bytes) const;
+  // Files go to temp_dir (created; empty: <path>/ingest).
+  Result<std::unique_ptr<Ingestion>> NewIngestion(uint32_t collection, const std::string& temp_dir);
+
+  Status Checkpoint(const std::string& dir);
+  // Approximate bytes of the collection's rows in files and memtables.
+  uint64_t ApproximateBytes(uint32_t collection) const;
+
+  const std::string& path() const;
+
+  struct Rep;  // implementation (store.cc)
+
+ private:
+  explicit Store(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace hvdb::storage
+
+#endif  // HVDB_STORAGE_STORE_H_
