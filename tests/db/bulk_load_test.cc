@@ -1,0 +1,242 @@
+// Copyright hvdb authors. Bulk load from .npy (with and without a keys file),
+// hvdb vector files and text; every kind of bad input leaves the collection as
+// it was.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "tests/db/db_test_util.h"
+
+namespace hvdb::testing {
+namespace {
+
+constexpr size_t kDim = 512;
+
+class BulkLoadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = OpenOrDie(dir_ / "db");
+    ASSERT_TRUE(db_->CreateCollection("c", {.dim = kDim}).ok());
+    c_ = GetOrDie(db_.get(), "c");
+    rng_.seed(DbTestSeed() + 11);
+    // Something to lose: ten rows written one by one.
+    for (int i = 0; i < 10; ++i) Put("old" + std::to_string(i), Rand());
+  }
+
+  Hypervector Rand() { return Hypervector::Random(kDim, rng_()).value(); }
+  void Put(const std::string& key, const Hypervector& v) {
+    ASSERT_TRUE(c_->Put(key, v).ok());
+    model_.Put(key, v);
+  }
+  std::vector<Hypervector> Rows(size_t n) {
+    std::vector<Hypervector> rows;
+    for (size_t i = 0; i < n; ++i) rows.push_back(Rand());
+    return rows;
+  }
+  void WriteText(const std::string& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary) << text;
+  }
+  // The load fails with InvalidArgument mentioning every fragment, and the
+  // collection still equals the model.
+  void ExpectRejected(const std::string& file, std::vector<std::string> fragments, BulkLoadOptions options = {}) {
+    auto r = c_->BulkLoad(file, options);
+    ASSERT_FALSE(r.ok()) << file;
+    for (const auto& f : fragments) {
+      EXPECT_NE(r.status().message().find(f), std::string::npos) << "'" << f << "' not in: " << r.status().ToString();
+    }
+    ExpectUnchanged();
+  }
+  void ExpectUnchanged() {
+    model_.ExpectEquals(*c_);
+    EXPECT_TRUE(db_->Verify().ok()) << db_->Verify().ToString();
+    const auto q = Rand();
+    auto hits = c_->Search(q, {.k = 1000});
+    ASSERT_TRUE(hits.ok());
+    EXPECT_EQ(hits->size(), model_.size());
+  }
+  void ExpectSearchesMatch() {
+    for (int i = 0; i < 3; ++i) {
+      const Hypervector q = Rand();
+      auto hits = c_->Search(q, {.k = 20});
+      ASSERT_TRUE(hits.ok());
+      const auto want = model_.Search(q, 20);
+      ASSERT_EQ(hits->size(), want.size());
+      for (size_t j = 0; j < want.size(); ++j) {
+        EXPECT_EQ((*hits)[j].key, want[j].key);
+        EXPECT_EQ((*hits)[j].distance, want[j].distance);
+      }
+    }
+  }
+
+  TempDir dir_;
+  std::unique_ptr<DB> db_;
+  Collection* c_ = nullptr;
+  std::mt19937_64 rng_;
+  Model model_{kDim};
+};
+
+TEST_F(BulkLoadTest, NpyWithRowNumbersAsKeys) {
+  auto rows = Rows(3000);
+  rows[2999] = rows[5];  // an exact tie: row 5 was loaded first
+  WriteNpy(dir_ / "rows.npy", rows, kDim);
+  std::vector<BulkLoadProgress> seen;
+  auto r = c_->BulkLoad(dir_ / "rows.npy", {.progress_every = 1000}, [&](const BulkLoadProgress& p) {
+    seen.push_back(p);
+    return true;
+  });
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->rows, 3000u);
+  EXPECT_EQ(r->replaced, 0u);
+  ASSERT_GE(seen.size(), 3u);
+  EXPECT_EQ(seen.back().rows, 3000u);
+  EXPECT_EQ(seen.front().total_rows, 3000u);
+  for (size_t i = 0; i < rows.size(); ++i) model_.Load(std::to_string(i), rows[i]);
+  model_.ExpectEquals(*c_);
+  auto tie = c_->Search(rows[5], {.k = 2});
+  ASSERT_TRUE(tie.ok());
+  EXPECT_EQ((*tie)[0].key, "5");
+  EXPECT_EQ((*tie)[1].key, "2999");
+  ExpectSearchesMatch();
+  // Reopen: the loaded rows come back from RocksDB in the same order.
+  db_.reset();
+  db_ = OpenOrDie(dir_ / "db");
+  c_ = GetOrDie(db_.get(), "c");
+  model_.ExpectEquals(*c_);
+  ExpectSearchesMatch();
+  EXPECT_TRUE(db_->Verify().ok());
+}
+
+TEST_F(BulkLoadTest, NpyWithKeysFileReplacesExistingKeys) {
+  auto rows = Rows(100);
+  std::string keys;
+  for (int i = 0; i < 100; ++i) keys += (i % 10 == 0 ? "old" + std::to_string(i / 10) : "new" + std::to_string(i)) + "\n";
+  WriteNpy(dir_ / "rows.npy", rows, kDim);
+  WriteText(dir_ / "keys.txt", keys);
+  auto r = c_->BulkLoad(dir_ / "rows.npy", {.keys_path = dir_ / "keys.txt"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->rows, 100u);
+  EXPECT_EQ(r->replaced, 10u);
+  for (int i = 0; i < 100; ++i) {
+    model_.Load(i % 10 == 0 ? "old" + std::to_string(i / 10) : "new" + std::to_string(i), rows[i]);
+  }
+  model_.ExpectEquals(*c_);
+  EXPECT_EQ(c_->Count(), 100u);
+  ExpectSearchesMatch();
+  EXPECT_TRUE(db_->Verify().ok());
+}
+
+TEST_F(BulkLoadTest, ExportThenLoadRoundTrips) {
+  ASSERT_TRUE(c_->Delete("old3").ok());
+  model_.Delete("old3");
+  ASSERT_TRUE(c_->Export(dir_ / "c.hvdb").ok());
+  ASSERT_TRUE(db_->CreateCollection("copy", {.dim = kDim}).ok());
+  Collection* copy = GetOrDie(db_.get(), "copy");
+  auto r = copy->BulkLoad(dir_ / "c.hvdb");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->rows, 9u);
+  model_.ExpectEquals(*copy);
+  auto a = c_->NewIterator(), b = copy->NewIterator();
+  for (; a->Valid(); a->Next(), b->Next()) {
+    ASSERT_TRUE(b->Valid());
+    EXPECT_EQ(a->key(), b->key());
+    EXPECT_TRUE(a->vector() == b->vector());
+  }
+  EXPECT_FALSE(b->Valid());
+  auto dim = SourceDim(dir_ / "c.hvdb");
+  ASSERT_TRUE(dim.ok());
+  EXPECT_EQ(*dim, kDim);
+}
+
+TEST_F(BulkLoadTest, TextLines) {
+  const Hypervector a = Rand(), b = Rand();
+  WriteText(dir_ / "rows.tsv", "alpha\t" + a.ToHex() + "\r\n\nbeta\t" + b.ToHex() + "\n");
+  auto r = c_->BulkLoad(dir_ / "rows.tsv");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->rows, 2u);
+  model_.Load("alpha", a);
+  model_.Load("beta", b);
+  model_.ExpectEquals(*c_);
+  EXPECT_EQ(*SourceDim(dir_ / "rows.tsv"), kDim);
+}
+
+TEST_F(BulkLoadTest, BadNpyFilesLoadNothing) {
+  auto rows = Rows(50);
+  WriteNpy(dir_ / "wide.npy", Rows(5), kDim);  // fine, for cutting up below
+  WriteNpy(dir_ / "ok.npy", rows, kDim);
+  ExpectRejected(dir_ / "missing.npy", {"missing.npy"});
+  WriteText(dir_ / "magic.npy", "not numpy at all");
+  ExpectRejected(dir_ / "magic.npy", {"magic.npy", "magic"});
+  std::vector<Hypervector> other;
+  for (int i = 0; i < 5; ++i) other.push_back(Hypervector::Random(1024, i).value());
+  WriteNpy(dir_ / "dim.npy", other, 1024);
+  ExpectRejected(dir_ / "dim.npy", {"dim.npy", "1024 bits", "dim 512"});
+  // Truncated: the header promises more rows than the file holds.
+  std::ifstream in(dir_ / "ok.npy", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  WriteText(dir_ / "short.npy", bytes.substr(0, bytes.size() - 100));
+  ExpectRejected(dir_ / "short.npy", {"short.npy", "truncated"});
+  std::string f4 = bytes;
+  f4.replace(f4.find("|u1"), 3, "<f4");
+  WriteText(dir_ / "f4.npy", f4);
+  ExpectRejected(dir_ / "f4.npy", {"f4.npy", "dtype"});
+  // Keys file: a key twice, too few and too many lines, an empty line.
+  std::string keys;
+  for (int i = 0; i < 50; ++i) keys += "k" + std::to_string(i == 40 ? 7 : i) + "\n";
+  WriteText(dir_ / "dup.txt", keys);
+  ExpectRejected(dir_ / "ok.npy", {"row 40", "'k7'", "twice", "row 7"}, {.keys_path = dir_ / "dup.txt"});
+  WriteText(dir_ / "few.txt", "a\nb\n");
+  ExpectRejected(dir_ / "ok.npy", {"few.txt", "ends at line 2"}, {.keys_path = dir_ / "few.txt"});
+  std::string unique;
+  for (int i = 0; i < 50; ++i) unique += "k" + std::to_string(i) + "\n";
+  WriteText(dir_ / "many.txt", unique + "extra\n");
+  ExpectRejected(dir_ / "ok.npy", {"many.txt", "more lines"}, {.keys_path = dir_ / "many.txt"});
+  WriteText(dir_ / "empty.txt", "a\n\nc\n");
+  ExpectRejected(dir_ / "ok.npy", {"empty.txt", "line 2", "empty key"}, {.keys_path = dir_ / "empty.txt"});
+  ExpectRejected(dir_ / "ok.npy", {"keys file"}, {.format = BulkLoadOptions::Format::kText, .keys_path = "x"});
+}
+
+TEST_F(BulkLoadTest, BadTextAndHvdbFilesLoadNothing) {
+  const std::string hex = Rand().ToHex();
+  WriteText(dir_ / "notab.tsv", "a\t" + hex + "\nb " + hex + "\n");
+  ExpectRejected(dir_ / "notab.tsv", {"notab.tsv", "line 2", "no TAB"});
+  std::string bad = hex;
+  bad[17] = 'g';
+  WriteText(dir_ / "hex.tsv", "a\t" + hex + "\nb\t" + hex + "\nc\t" + bad + "\n");
+  ExpectRejected(dir_ / "hex.tsv", {"line 3", "'g'", "digit 17"});
+  WriteText(dir_ / "len.tsv", "a\t" + hex.substr(0, 64) + "\n");
+  ExpectRejected(dir_ / "len.tsv", {"line 1", "64 hex digits", "dim 512"});
+  WriteText(dir_ / "nokey.tsv", "\t" + hex + "\n");
+  ExpectRejected(dir_ / "nokey.tsv", {"line 1", "empty key"});
+  WriteText(dir_ / "dup.tsv", "a\t" + hex + "\nb\t" + hex + "\na\t" + hex + "\n");
+  ExpectRejected(dir_ / "dup.tsv", {"row 2", "'a'", "twice"});
+
+  ASSERT_TRUE(c_->Export(dir_ / "c.hvdb").ok());
+  std::ifstream in(dir_ / "c.hvdb", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  WriteText(dir_ / "cut.hvdb", bytes.substr(0, bytes.size() - 20));
+  ExpectRejected(dir_ / "cut.hvdb", {"cut.hvdb"});
+  WriteText(dir_ / "notail.hvdb", bytes.substr(0, bytes.size() - 16));
+  ExpectRejected(dir_ / "notail.hvdb", {"notail.hvdb", "trailer"});
+  std::string v2 = bytes;
+  v2[8] = 2;
+  WriteText(dir_ / "v2.hvdb", v2);
+  ExpectRejected(dir_ / "v2.hvdb", {"version 2"});
+}
+
+TEST_F(BulkLoadTest, CancelledLoadLoadsNothing) {
+  WriteNpy(dir_ / "rows.npy", Rows(5000), kDim);
+  auto r = c_->BulkLoad(dir_ / "rows.npy", {.progress_every = 1000},
+                        [](const BulkLoadProgress& p) { return p.rows < 3000; });
+  EXPECT_TRUE(r.status().IsUnavailable()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("cancelled"), std::string::npos);
+  ExpectUnchanged();
+  // The next load works, and no temporary files are left behind.
+  ASSERT_TRUE(c_->BulkLoad(dir_ / "rows.npy").ok());
+  EXPECT_EQ(c_->Count(), 5010u);
+  size_t leftovers = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_ / "db/ingest")) leftovers += e.is_regular_file();
+  EXPECT_EQ(leftovers, 0u);
+}
+
+}  // namespace
+}  // namespace hvdb::testing
