@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "benchmarks/db_bench.h"
 #include "benchmarks/kernel_bench.h"
 
 namespace {
@@ -15,6 +16,11 @@ namespace {
 using hvdb::bench::KernelBenchConfig;
 
 const char kUsage[] =
+    "usage: hvdb-bench load [--n N[,N...]] [--bits B] [--dir D] [--no-faiss] [--seed S]\n"
+    "  Bulk load of N random vectors from .npy (default 1000000,10000000 at 2048 bits), then reopen:\n"
+    "  vectors/s, MB/s, peak RSS, reopen rate, beside file read/write roofs and FAISS's index I/O.\n"
+    "usage: hvdb-bench query [--n N] [--bits B] [--queries Q] [--k K] [--threads T] [--dir D] [--no-faiss]\n"
+    "  Search through the DB API beside the kernel on the same rows (default N=1000000, Q=1000).\n"
     "usage: hvdb-bench kernels [--n N] [--bits B[,B...]] [--queries Q] [--k K] [--threads T]\n"
     "                          [--kernels scalar,avx2,avx512] [--no-faiss] [--max-batch-seconds S] [--seed S]\n"
     "  Defaults: N=1000000, B=2048,10048, Q=1000, K=10, every core, every supported kernel, FAISS on.\n"
@@ -87,6 +93,51 @@ int Kernels(int argc, char** argv) {
   return hvdb::bench::RunKernelBench(c);
 }
 
+int Db(int argc, char** argv, bool load) {
+  hvdb::bench::DbBenchConfig c;
+  if (!load) c.n = {1000000};
+  for (int i = 0; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    if (flag == "--no-faiss") {
+      c.faiss = false;
+      continue;
+    }
+    if (flag == "--help" || flag == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (i + 1 >= argc) return Fail("missing value after " + std::string(flag));
+    const char* value = argv[++i];
+    size_t number = 0;
+    if (flag == "--n") {
+      c.n.clear();
+      for (const std::string& n : SplitComma(value)) {
+        if (!ParseSize(n.c_str(), &number) || number == 0) return Fail("--n: '" + n + "' is not a positive number");
+        c.n.push_back(number);
+      }
+      if (c.n.empty()) return Fail("--n needs a value");
+    } else if (flag == "--dir") {
+      c.dir = value;
+    } else if (!ParseSize(value, &number)) {
+      return Fail(std::string(flag) + ": '" + value + "' is not a number");
+    } else if (flag == "--bits") {
+      c.bits = number;
+    } else if (flag == "--queries" && !load) {
+      c.queries = number;
+    } else if (flag == "--k" && !load) {
+      c.k = number;
+    } else if (flag == "--threads") {
+      c.threads = static_cast<unsigned>(number);
+    } else if (flag == "--seed") {
+      c.seed = number;
+    } else {
+      return Fail("unknown option " + std::string(flag));
+    }
+  }
+  if (c.queries == 0 || c.k == 0) return Fail("--queries and --k must be at least 1");
+  return load ? hvdb::bench::RunLoadBench(c) : hvdb::bench::RunQueryBench(c);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -95,5 +146,7 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   if (std::strcmp(argv[1], "kernels") == 0) return Kernels(argc - 2, argv + 2);
+  if (std::strcmp(argv[1], "load") == 0) return Db(argc - 2, argv + 2, true);
+  if (std::strcmp(argv[1], "query") == 0) return Db(argc - 2, argv + 2, false);
   return Fail(std::string("unknown benchmark '") + argv[1] + "'");
 }

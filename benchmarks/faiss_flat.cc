@@ -2,7 +2,12 @@
 #include "benchmarks/faiss_flat.h"
 
 #include <faiss/IndexBinaryFlat.h>
+#include <faiss/index_io.h>
 #include <omp.h>
+
+#include <chrono>
+#include <cstdio>
+#include <unistd.h>
 
 namespace hvdb::bench {
 
@@ -25,6 +30,38 @@ std::vector<int32_t> FaissFlat::Search(const uint64_t* queries, size_t nq, size_
   index_->flat.search(static_cast<faiss::Index::idx_t>(nq), reinterpret_cast<const uint8_t*>(queries),
                       static_cast<faiss::Index::idx_t>(k), distances.data(), labels.data());
   return distances;
+}
+
+namespace {
+
+double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+}  // namespace
+
+double FaissFlat::WriteTo(const std::string& path) const {
+  const double start = Now();
+  try {
+    faiss::write_index_binary(&index_->flat, path.c_str());
+  } catch (const std::exception&) {
+    return -1;
+  }
+  // write_index_binary does not fsync; a durable copy needs it.
+  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+    ::fsync(fileno(f));
+    std::fclose(f);
+  }
+  return Now() - start;
+}
+
+double FaissFlat::TimeReadFrom(const std::string& path) {
+  const double start = Now();
+  try {
+    std::unique_ptr<faiss::IndexBinary> index(faiss::read_index_binary(path.c_str()));
+    if (!index) return -1;
+  } catch (const std::exception&) {
+    return -1;
+  }
+  return Now() - start;
 }
 
 }  // namespace hvdb::bench

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace hvdb::bench {
@@ -22,6 +23,11 @@ class FaissFlat {
 
   // queries: nq x words. Returns the k nearest distances per query (nq x k).
   std::vector<int32_t> Search(const uint64_t* queries, size_t nq, size_t k) const;
+
+  // FAISS's own persistence (write_index_binary / read_index_binary), the
+  // baseline for hvdb's bulk load and reopen. Seconds taken; negative on error.
+  double WriteTo(const std::string& path) const;
+  static double TimeReadFrom(const std::string& path);
 
  private:
   struct Index;

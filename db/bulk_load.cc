@@ -7,13 +7,96 @@
 // staged rows and the files: the collection is exactly as before.
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <thread>
 
 #include "db/collection_impl.h"
 #include "storage/row_source.h"
 #include "storage/vector_file.h"
 
 namespace hvdb::db {
+namespace {
+
+// Writes staged rows to the SST files on a second thread while the caller
+// reads and stages the next ones: the two halves of a load each get a core.
+class RowWriterThread {
+ public:
+  // `move_mu` is held exclusively by the stager whenever the cache's buffers
+  // may move; this thread holds it shared while it reads rows.
+  RowWriterThread(const HostCache* cache, storage::Ingestion* ingestion, size_t base, std::shared_mutex* move_mu)
+      : cache_(cache), ingestion_(ingestion), base_(base), move_mu_(move_mu), thread_([this] { Run(); }) {}
+  ~RowWriterThread() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+  // Rows [0, rows) past `base` are staged and may be written.
+  void Publish(size_t rows) {
+    {
+      std::lock_guard lock(mu_);
+      staged_ = rows;
+    }
+    cv_.notify_one();
+  }
+  bool failed() {
+    std::lock_guard lock(mu_);
+    return !status_.ok();
+  }
+  // Waits until every published row is written.
+  Status Finish() {
+    std::unique_lock lock(mu_);
+    finishing_ = true;
+    cv_.notify_one();
+    done_cv_.wait(lock, [this] { return exited_; });
+    return status_;
+  }
+
+ private:
+  void Run() {
+    size_t written = 0;
+    std::unique_lock lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return stop_ || finishing_ || staged_ > written; });
+      if (stop_ || (finishing_ && staged_ == written)) break;
+      const size_t until = staged_;
+      lock.unlock();
+      Status s;
+      {
+        std::shared_lock rows(*move_mu_);
+        for (; written < until && s.ok(); ++written) {
+          const size_t r = base_ + written;
+          s = ingestion_->AddRow(cache_->id(r), cache_->key(r),
+                                 {reinterpret_cast<const char*>(cache_->row(r)), cache_->words() * 8});
+        }
+      }
+      lock.lock();
+      if (!s.ok()) {
+        status_ = s;
+        break;
+      }
+    }
+    exited_ = true;
+    done_cv_.notify_all();
+  }
+
+  const HostCache* cache_;
+  storage::Ingestion* ingestion_;
+  const size_t base_;
+  std::shared_mutex* move_mu_;
+  std::mutex mu_;
+  std::condition_variable cv_, done_cv_;
+  size_t staged_ = 0;       // guarded by mu_
+  bool stop_ = false, finishing_ = false, exited_ = false;
+  Status status_;           // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace
 
 Result<BulkLoadResult> CollectionImpl::BulkLoad(const std::string& path, const BulkLoadOptions& options,
                                                 const ProgressCallback& progress) {
@@ -38,7 +121,13 @@ Status CollectionImpl::LoadRows(storage::RowSource* source, const std::string& p
   HVDB_ASSIGN_OR_RETURN(std::unique_ptr<storage::Ingestion> ingestion,
                         store_->NewIngestion(descriptor_.id, options.temp_dir));
   const size_t base = cache_->rows();
-  const size_t row_bytes = words_ * 8;
+  std::shared_mutex move_mu;
+  // Takes the locks under which the cache's buffers may move.
+  auto grow = [&](size_t rows, size_t key_bytes) {
+    std::unique_lock moving(move_mu);
+    std::unique_lock lock(cache_mu_);
+    return cache_->Grow(rows, key_bytes);
+  };
   {
     // Sources that know their size get all the room up front.
     std::unique_lock lock(cache_mu_);
@@ -48,33 +137,37 @@ Status CollectionImpl::LoadRows(storage::RowSource* source, const std::string& p
   staged.Reset(source->total_rows());
   const auto key_of = cache_->KeyOf();
   std::vector<uint64_t> replaced_ids;
+  std::vector<uint32_t> replaced_rows;
   std::string key;
   const size_t every = std::max<size_t>(options.progress_every, 1);
+  RowWriterThread writer(cache_.get(), ingestion.get(), base, &move_mu);
   for (uint64_t n = 0;; ++n) {
-    if (cache_->NeedsGrowth(0)) {
-      std::unique_lock lock(cache_mu_);
-      HVDB_RETURN_IF_ERROR(cache_->Grow(std::max<size_t>(n / 4, 4096), 1 << 20));
+    if (n % 256 == 0) {
+      writer.Publish(n);
+      if (writer.failed()) break;
     }
+    if (cache_->NeedsGrowth(0)) HVDB_RETURN_IF_ERROR(grow(std::max<size_t>(n / 4, 4096), 1 << 20));
     HVDB_ASSIGN_OR_RETURN(const bool more, source->Next(&key, cache_->NextStagedRow()));
     if (!more) break;
-    const std::string where = "'" + path + "', row " + std::to_string(n) + ": ";
-    if (Status k = ValidateKey(key); !k.ok()) return Status::InvalidArgument(where + k.message());
+    auto where = [&] { return "'" + path + "', row " + std::to_string(n) + ": "; };
+    if (Status k = ValidateKey(key); !k.ok()) return Status::InvalidArgument(where() + k.message());
     if (cache_->NeedsGrowth(key.size())) {
-      std::unique_lock lock(cache_mu_);
-      HVDB_RETURN_IF_ERROR(cache_->Grow(std::max<size_t>(n / 4, 4096), std::max<size_t>(key.size() * 2, 1 << 20)));
-    }
-    const uint32_t twice = staged.Find(key, key_of);
-    if (twice != kNoRow32) {
-      return Status::InvalidArgument(where + "key " + QuoteKey(key) + " appears twice in the load (first at row " +
-                                     std::to_string(twice - base) + ")");
+      HVDB_RETURN_IF_ERROR(grow(std::max<size_t>(n / 4, 4096), std::max<size_t>(key.size() * 2, 1 << 20)));
     }
     const uint64_t id = next_id_ + n;
     cache_->StageKey(id, key);
-    staged.Insert(static_cast<uint32_t>(base + n), key_of);
-    const uint32_t existing = cache_->Find(key);
-    if (existing != kNoRow32) replaced_ids.push_back(cache_->id(existing));
-    HVDB_RETURN_IF_ERROR(
-        ingestion->AddRow(id, key, {reinterpret_cast<const char*>(cache_->row(base + n)), row_bytes}));
+    const uint32_t twice = staged.InsertUnique(static_cast<uint32_t>(base + n), key_of);
+    if (twice != kNoRow32) {
+      return Status::InvalidArgument(where() + "key " + QuoteKey(key) + " appears twice in the load (first at row " +
+                                     std::to_string(twice - base) + ")");
+    }
+    if (base > 0) {
+      const uint32_t existing = cache_->Find(key);
+      if (existing != kNoRow32) {
+        replaced_ids.push_back(cache_->id(existing));
+        replaced_rows.push_back(existing);
+      }
+    }
     if (progress && (n + 1) % every == 0) {
       if (!progress({n + 1, source->total_rows(), source->bytes_read(), source->total_bytes()})) {
         return Status::Unavailable("bulk load of '" + path + "' cancelled at row " + std::to_string(n + 1));
@@ -82,12 +175,14 @@ Status CollectionImpl::LoadRows(storage::RowSource* source, const std::string& p
     }
   }
   const size_t rows = cache_->staged();
+  writer.Publish(rows);
+  HVDB_RETURN_IF_ERROR(writer.Finish().WithContext("bulk load of '" + path + "'"));
   std::sort(replaced_ids.begin(), replaced_ids.end());
   HVDB_RETURN_IF_ERROR(ingestion->AddDeletions(replaced_ids));
   HVDB_RETURN_IF_ERROR(ingestion->Ingest().WithContext("bulk load of '" + path + "'"));
   {
     std::unique_lock lock(cache_mu_);
-    cache_->PublishStaged();
+    cache_->PublishStaged(replaced_rows);
     next_id_ += rows;
     MaybeCompact();
   }

@@ -46,7 +46,9 @@ CollectionImpl::CollectionImpl(storage::Store* store, storage::CollectionDescrip
 
 Status CollectionImpl::Load() {
   // Keys and bits are separate families scanned in the same row order: one
-  // thread each.
+  // thread each, into buffers sized from RocksDB's estimate.
+  const storage::FamilyBytes bytes = store_->EstimateBytes(descriptor_.id);
+  HVDB_RETURN_IF_ERROR(cache_->PrepareOpen(bytes.vectors / (words_ * 8 + 16) + 1, bytes.keys));
   Status keys_status;
   std::vector<uint64_t> key_rows;
   std::thread keys([&] {

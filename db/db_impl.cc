@@ -18,6 +18,7 @@ class DBImpl final : public DB {
 
   Status Load() {
     HVDB_ASSIGN_OR_RETURN(auto descriptors, store_->ReadCatalog());
+    if (!descriptors.empty()) store_->PrefetchRowFiles();
     for (auto& d : descriptors) {
       auto collection = std::make_unique<db::CollectionImpl>(store_.get(), d, pinned_);
       HVDB_RETURN_IF_ERROR(collection->Load());

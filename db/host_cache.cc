@@ -14,14 +14,17 @@ uint64_t HostCache::memory_bytes() const {
 }
 
 Status HostCache::Grow(size_t extra_rows, size_t extra_key_bytes) {
-  const size_t rows = keys_.size() + extra_rows;
+  HVDB_RETURN_IF_ERROR(GrowRows(keys_.size() + extra_rows));
+  return keys_.Reserve(extra_rows, extra_key_bytes);
+}
+
+Status HostCache::GrowRows(size_t rows) {
   if (rows > kMaxCacheRows) {
     return Status::ResourceExhausted("a collection holds at most " + std::to_string(kMaxCacheRows) + " rows");
   }
   HVDB_RETURN_IF_ERROR(arena_.Reserve(rows * words_ * 8));
   HVDB_RETURN_IF_ERROR(ids_.Reserve(rows * 8));
-  HVDB_RETURN_IF_ERROR(tombstones_.Reserve((rows + 63) / 64 * 8));
-  return keys_.Reserve(extra_rows, extra_key_bytes);
+  return tombstones_.Reserve((rows + 63) / 64 * 8);
 }
 
 void HostCache::ZeroTombstoneWordFor(size_t row) {
@@ -98,26 +101,19 @@ void HostCache::StageKey(uint64_t id, std::string_view key) {
 
 void HostCache::DiscardStaged() { keys_.Truncate(rows_); }
 
-std::vector<uint32_t> HostCache::PublishStaged() {
-  std::vector<uint32_t> replaced;
+void HostCache::PublishStaged(const std::vector<uint32_t>& replaced) {
+  for (uint32_t old : replaced) Delete(old);
   const size_t end = keys_.size();
-  for (size_t r = rows_; r < end; ++r) {
-    const uint32_t old = keys_.Find(keys_.key(r));
-    if (old != kNoRow32) {
-      Delete(old);
-      replaced.push_back(old);
-    }
-    keys_.Index(static_cast<uint32_t>(r));
-  }
+  keys_.ReserveIndex(end);
+  for (size_t r = rows_; r < end; ++r) keys_.Index(static_cast<uint32_t>(r));
   rows_ = end;
-  return replaced;
 }
 
 Status HostCache::AppendBitsForOpen(uint64_t id, const char* bits) {
   const size_t row = bits_rows_;
   if (arena_.capacity() < (row + 1) * words_ * 8 || ids_.capacity() < (row + 1) * 8 ||
       tombstones_.capacity() < (row / 64 + 1) * 8) {
-    HVDB_RETURN_IF_ERROR(Grow(1 + row, 0));
+    HVDB_RETURN_IF_ERROR(GrowRows(2 * row + 1));  // not the keys: another thread fills them
   }
   std::memcpy(arena_.data() + row * words_ * 8, bits, words_ * 8);
   reinterpret_cast<uint64_t*>(ids_.data())[row] = id;
@@ -126,26 +122,27 @@ Status HostCache::AppendBitsForOpen(uint64_t id, const char* bits) {
   return Status::OK();
 }
 
+Status HostCache::AppendKeyForOpen(std::string_view key) {
+  // Keys are unique by construction (the write path looks each one up);
+  // DB::Verify checks it. Not comparing keys here keeps open at memory speed.
+  HVDB_RETURN_IF_ERROR(keys_.Append(key));
+  keys_.Index(static_cast<uint32_t>(keys_.size() - 1));
+  return Status::OK();
+}
+
+Status HostCache::PrepareOpen(size_t rows, size_t key_bytes) {
+  HVDB_RETURN_IF_ERROR(GrowRows(rows));
+  HVDB_RETURN_IF_ERROR(keys_.Reserve(rows, key_bytes));
+  keys_.ReserveIndex(rows);
+  return Status::OK();
+}
+
 Status HostCache::FinishOpen() {
   if (bits_rows_ != keys_.size()) {
     return Status::Corruption("the vectors family holds " + std::to_string(bits_rows_) +
                               " rows and the keys family " + std::to_string(keys_.size()));
   }
-  return IndexFrom(rows_);
-}
-
-Status HostCache::IndexFrom(size_t from) {
-  const size_t end = keys_.size();
-  keys_.ReserveIndex(end);
-  for (size_t r = from; r < end; ++r) {
-    if (keys_.Find(keys_.key(r)) != kNoRow32) {
-      keys_.Truncate(from);
-      return Status::Corruption("key appears in two rows (row id " + std::to_string(id(r)) + ")");
-    }
-    keys_.Index(static_cast<uint32_t>(r));
-  }
-  rows_ = end;
-  bits_rows_ = end;
+  rows_ = keys_.size();
   return Status::OK();
 }
 

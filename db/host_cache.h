@@ -64,6 +64,8 @@ class HostCache {
   Status Compact();
   // Capacity for `extra_rows` more rows and `extra_key_bytes` of keys.
   Status Grow(size_t extra_rows, size_t extra_key_bytes);
+  // Capacity for `rows` rows of bits, ids and tombstones (not keys).
+  Status GrowRows(size_t rows);
 
   // Staging (the single writer; see the class comment).
   size_t staged() const { return keys_.size() - rows_; }
@@ -75,19 +77,20 @@ class HostCache {
   void StageKey(uint64_t id, std::string_view key);
   // Exclusive: drops staged rows.
   void DiscardStaged();
-  // Exclusive: deletes rows whose keys the staged rows replace, then publishes
-  // the staged rows. Returns the rows replaced.
-  std::vector<uint32_t> PublishStaged();
-  // Indexes published rows [from, rows()) during open (no replaced keys).
-  // Corruption when a key appears twice.
-  Status IndexFrom(size_t from);
+  // Exclusive: deletes `replaced` (the rows whose keys staged rows carry),
+  // then publishes the staged rows. REQUIRES: staged keys are distinct and,
+  // apart from `replaced`, new.
+  void PublishStaged(const std::vector<uint32_t>& replaced);
 
   // Direct appends while nothing else can see the cache (open).
   Status AppendBitsForOpen(uint64_t id, const char* bits);
-  Status AppendKeyForOpen(std::string_view key) { return keys_.Append(key); }
+  // Room for about `rows` rows and `key_bytes` of keys before an open.
+  Status PrepareOpen(size_t rows, size_t key_bytes);
+  // Appends and indexes the next row's key.
+  Status AppendKeyForOpen(std::string_view key);
   size_t key_rows() const { return keys_.size(); }
   // After open: publishes the rows appended. Corruption when keys and bits
-  // disagree in number.
+  // disagree in number. Keys and bits may be appended by two threads at once.
   Status FinishOpen();
 
  private:

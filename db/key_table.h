@@ -11,6 +11,7 @@
 #ifndef HVDB_DB_KEY_TABLE_H_
 #define HVDB_DB_KEY_TABLE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,21 @@ class RowIndex {
       if (row == kNoRow32) return kNoRow32;
       if (key_of(row) == key) return row;
     }
+  }
+
+  // Inserts `row` unless a row with the same key is indexed; returns that
+  // row, or kNoRow32 when `row` was inserted. One probe sequence.
+  template <class KeyOf>
+  uint32_t InsertUnique(uint32_t row, const KeyOf& key_of) {
+    if ((count_ + 1) * 4 > slots_.size() * 3) Grow(key_of);
+    const std::string_view key = key_of(row);
+    size_t i = HashKey(key) & mask_;
+    for (; slots_[i] != kNoRow32; i = (i + 1) & mask_) {
+      if (key_of(slots_[i]) == key) return slots_[i];
+    }
+    slots_[i] = row;
+    ++count_;
+    return kNoRow32;
   }
 
   // REQUIRES: key_of(row) is not in the index.
@@ -67,7 +83,13 @@ class RowIndex {
     --count_;
   }
 
-  // Sized for `rows` entries without growing.
+  // Room for `rows` entries in all without growing.
+  template <class KeyOf>
+  void Reserve(size_t rows, const KeyOf& key_of) {
+    if (rows * 4 > slots_.size() * 3) Grow(key_of, rows);
+  }
+
+  // Empty, sized for `rows` entries without growing.
   void Reset(size_t rows) {
     size_t size = 16;
     while (size * 3 < rows * 4 + 4) size *= 2;
@@ -88,11 +110,11 @@ class RowIndex {
   }
 
   template <class KeyOf>
-  void Grow(const KeyOf& key_of) {
+  void Grow(const KeyOf& key_of, size_t rows = 0) {
     std::vector<uint32_t> old;
     old.swap(slots_);
     const size_t count = count_;
-    Reset(count * 2 + 16);
+    Reset(std::max(count * 2 + 16, rows));
     for (uint32_t row : old) {
       if (row != kNoRow32) Place(row, key_of(row));
     }
@@ -129,10 +151,8 @@ class KeyTable {
   void Unindex(uint32_t row) { index_.Erase(row, KeyOf()); }
   // The indexed row holding `key`, or kNoRow32.
   uint32_t Find(std::string_view key) const { return index_.Find(key, KeyOf()); }
-  // Sizes the index for `rows` entries.
-  void ReserveIndex(size_t rows) {
-    if (index_.size() == 0) index_.Reset(rows);
-  }
+  // Makes room in the index for `rows` entries in all.
+  void ReserveIndex(size_t rows) { index_.Reserve(rows, KeyOf()); }
 
   // Whether Append(key of key_bytes) would move the buffers (and so needs the
   // exclusive lock).

@@ -26,6 +26,11 @@
 
 namespace hvdb::storage {
 
+struct FamilyBytes {
+  uint64_t keys = 0;     // approximate bytes of the collection in `keys`
+  uint64_t vectors = 0;  // and in `vectors`
+};
+
 // Version of the on-disk layout as a whole (families, key codec).
 inline constexpr uint32_t kStoreFormatVersion = 1;
 
@@ -94,6 +99,10 @@ class Store {
 
   Status Write(StoreBatch* batch, bool sync);
 
+  // Asks the kernel to read the `keys` and `vectors` files into the page
+  // cache in the background (before a full scan). A hint; never fails.
+  void PrefetchRowFiles() const;
+
   // Call fn(row, bits) / fn(row, key) for every row of `collection` in row
   // order. Each is one sequential pass; the two may run on different threads
   // at once. An error from fn stops the scan and is returned.
@@ -108,6 +117,7 @@ class Store {
   Status Checkpoint(const std::string& dir);
   // Approximate bytes of the collection's rows in files and memtables.
   uint64_t ApproximateBytes(uint32_t collection) const;
+  FamilyBytes EstimateBytes(uint32_t collection) const;
 
   const std::string& path() const;
 
