@@ -5,7 +5,7 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test shell bench release debug install clean
+.PHONY: all deps configure build test tsan shell bench release debug install clean
 
 all: build
 
@@ -20,6 +20,7 @@ build: configure
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory tsan
 
 # Until the shell lands, the shell target shows what the embedded library sees.
 shell: build
@@ -27,6 +28,16 @@ shell: build
 
 bench: build
 	$(BUILD_DIR)/benchmarks/hvdb-bench kernels
+
+# The concurrency tests (DB readers and writers, bulk loads, the kernels'
+# thread pool) under ThreadSanitizer, in build-tsan/.
+TSAN_TESTS = db_test db_bulk_load_test kernels_thread_pool_test
+tsan: deps
+	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHVDB_SANITIZE=thread \
+	  -DHVDB_ENABLE_CUDA=OFF -DHVDB_BUILD_BENCHMARKS=OFF -DHVDB_BUILD_EXAMPLES=OFF >/dev/null
+	@cmake --build build-tsan -j $(JOBS) --target $(TSAN_TESTS) hvdb_cli
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" ctest --test-dir build-tsan --output-on-failure -j $(JOBS) \
+	  -R '^(DbTest|BulkLoadTest|ThreadPool)'
 
 release:
 	@$(MAKE) --no-print-directory build BUILD_DIR=build BUILD_TYPE=Release
@@ -38,4 +49,4 @@ install: build
 	cmake --install $(BUILD_DIR) $(if $(PREFIX),--prefix $(PREFIX))
 
 clean:
-	rm -rf build build-debug
+	rm -rf build build-debug build-tsan

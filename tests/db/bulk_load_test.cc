@@ -3,7 +3,9 @@
 // it was.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 
 #include "tests/db/db_test_util.h"
 
@@ -236,6 +238,35 @@ TEST_F(BulkLoadTest, CancelledLoadLoadsNothing) {
   size_t leftovers = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir_ / "db/ingest")) leftovers += e.is_regular_file();
   EXPECT_EQ(leftovers, 0u);
+}
+
+TEST_F(BulkLoadTest, SearchesAndWritesDuringALoad) {
+  WriteNpy(dir_ / "rows.npy", Rows(20000), kDim);
+  std::atomic<bool> done{false};
+  std::atomic<int> bad{0};
+  std::thread reader([&] {
+    const Hypervector q = Hypervector::Random(kDim, 5).value();
+    while (!done) {
+      // Readers see the collection before the load or after it, never between
+      // (the concurrent Put lands before or after the whole load).
+      const uint64_t count = c_->Count();
+      if (count != 10 && count != 11 && count != 20010 && count != 20011) ++bad;
+      auto hits = c_->Search(q, {.k = 3});
+      if (!hits.ok() || hits->size() != 3) ++bad;
+    }
+  });
+  std::thread writer([&] {
+    // A writer waits for the load and then goes ahead.
+    if (!c_->Put("late", Hypervector::Random(kDim, 6).value()).ok()) ++bad;
+  });
+  auto r = c_->BulkLoad(dir_ / "rows.npy", {.progress_every = 1000});
+  writer.join();
+  done = true;
+  reader.join();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(c_->Count(), 20011u);
+  EXPECT_TRUE(db_->Verify().ok());
 }
 
 }  // namespace
