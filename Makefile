@@ -28,6 +28,8 @@ shell: build
 
 bench: build
 	$(BUILD_DIR)/benchmarks/hvdb-bench kernels
+	$(BUILD_DIR)/benchmarks/hvdb-bench load
+	$(BUILD_DIR)/benchmarks/hvdb-bench query
 
 # The concurrency tests (DB readers and writers, bulk loads, the kernels'
 # thread pool) under ThreadSanitizer, in build-tsan/.

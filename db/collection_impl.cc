@@ -48,15 +48,18 @@ Status CollectionImpl::Load() {
   // Keys and bits are separate families scanned in the same row order: one
   // thread each, into buffers sized from RocksDB's estimate.
   const storage::FamilyBytes bytes = store_->EstimateBytes(descriptor_.id);
-  HVDB_RETURN_IF_ERROR(cache_->PrepareOpen(bytes.vectors / (words_ * 8 + 16) + 1, bytes.keys));
+  const size_t estimated_rows = bytes.vectors / (words_ * 8 + 16) + 1;
+  HVDB_RETURN_IF_ERROR(cache_->PrepareOpen(estimated_rows, bytes.keys));
   Status keys_status;
   std::vector<uint64_t> key_rows;
+  key_rows.reserve(estimated_rows);
   std::thread keys([&] {
     keys_status = store_->ScanKeys(descriptor_.id, [&](uint64_t row, std::string_view key) {
       key_rows.push_back(row);
       return cache_->AppendKeyForOpen(key);
     });
   });
+  cache_->PopulateForOpen(estimated_rows);
   Status bits_status = store_->ScanBits(descriptor_.id, words_ * 8, [&](uint64_t row, std::string_view bits) {
     return cache_->AppendBitsForOpen(row, bits.data());
   });

@@ -64,6 +64,16 @@ Status HostBuffer::Reserve(size_t bytes) {
   return Status::OK();
 }
 
+void HostBuffer::Populate(size_t bytes) {
+#ifdef MADV_POPULATE_WRITE
+  if (pinned_ || data_ == nullptr) return;
+  const size_t length = std::min(RoundUp(bytes, PageSize()), capacity_);
+  if (length > 0) (void)::madvise(data_, length, MADV_POPULATE_WRITE);
+#else
+  (void)bytes;
+#endif
+}
+
 void HostBuffer::Shrink(size_t bytes) {
   if (pinned_ || data_ == nullptr) return;
   const size_t keep = RoundUp(bytes, PageSize());

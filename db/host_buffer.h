@@ -31,6 +31,10 @@ class HostBuffer {
   // are lost; capacity stays).
   void Shrink(size_t bytes);
 
+  // Makes the first `bytes` resident now (a hint: ignored where the kernel
+  // cannot, and for pinned memory, which is resident anyway).
+  void Populate(size_t bytes);
+
   char* data() const { return data_; }
   size_t capacity() const { return capacity_; }
   // Whether the memory is page-locked (a CUDA device was present).

@@ -125,9 +125,7 @@ Status HostCache::AppendBitsForOpen(uint64_t id, const char* bits) {
 Status HostCache::AppendKeyForOpen(std::string_view key) {
   // Keys are unique by construction (the write path looks each one up);
   // DB::Verify checks it. Not comparing keys here keeps open at memory speed.
-  HVDB_RETURN_IF_ERROR(keys_.Append(key));
-  keys_.Index(static_cast<uint32_t>(keys_.size() - 1));
-  return Status::OK();
+  return keys_.AppendDistinct(key);
 }
 
 Status HostCache::PrepareOpen(size_t rows, size_t key_bytes) {
@@ -137,7 +135,13 @@ Status HostCache::PrepareOpen(size_t rows, size_t key_bytes) {
   return Status::OK();
 }
 
+void HostCache::PopulateForOpen(size_t rows) {
+  arena_.Populate(rows * words_ * 8);
+  ids_.Populate(rows * 8);
+}
+
 Status HostCache::FinishOpen() {
+  keys_.Flush();
   if (bits_rows_ != keys_.size()) {
     return Status::Corruption("the vectors family holds " + std::to_string(bits_rows_) +
                               " rows and the keys family " + std::to_string(keys_.size()));

@@ -47,6 +47,25 @@ Status KeyTable::Append(std::string_view key) {
   return Status::OK();
 }
 
+Status KeyTable::AppendDistinct(std::string_view key) {
+  const uint64_t hash = HashKey(key);
+  HVDB_RETURN_IF_ERROR(Append(key));
+  index_.Prefetch(hash);
+  Waiting& slot = waiting_[waiting_count_++ % kWindow];
+  if (waiting_count_ > kWindow) index_.InsertHashed(slot.row, slot.hash, KeyOf());
+  slot = {static_cast<uint32_t>(rows_ - 1), hash};
+  return Status::OK();
+}
+
+void KeyTable::Flush() {
+  const size_t pending = std::min(waiting_count_, kWindow);
+  for (size_t i = waiting_count_ - pending; i < waiting_count_; ++i) {
+    const Waiting& w = waiting_[i % kWindow];
+    index_.InsertHashed(w.row, w.hash, KeyOf());
+  }
+  waiting_count_ = 0;
+}
+
 void KeyTable::Truncate(size_t rows) {
   if (rows >= rows_) return;
   blob_used_ = reinterpret_cast<const uint64_t*>(offsets_.data())[rows];

@@ -58,9 +58,20 @@ class RowIndex {
   // REQUIRES: key_of(row) is not in the index.
   template <class KeyOf>
   void Insert(uint32_t row, const KeyOf& key_of) {
+    InsertHashed(row, HashKey(key_of(row)), key_of);
+  }
+  // Insert with the key's hash already known. REQUIRES: as Insert.
+  template <class KeyOf>
+  void InsertHashed(uint32_t row, uint64_t hash, const KeyOf& key_of) {
     if ((count_ + 1) * 4 > slots_.size() * 3) Grow(key_of);
-    Place(row, key_of(row));
+    size_t i = hash & mask_;
+    while (slots_[i] != kNoRow32) i = (i + 1) & mask_;
+    slots_[i] = row;
     ++count_;
+  }
+  // Starts loading the slot a key of this hash probes first.
+  void Prefetch(uint64_t hash) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & mask_], 1);
   }
 
   // REQUIRES: row is in the index.
@@ -147,6 +158,11 @@ class KeyTable {
 
   // REQUIRES: row < size(), its key not in the index.
   void Index(uint32_t row) { index_.Insert(row, KeyOf()); }
+  // Appends and indexes keys known to be distinct (an open), with the map's
+  // cache misses overlapped: each row is indexed a few keys later, after its
+  // slot was prefetched. Flush() indexes the rows still waiting.
+  Status AppendDistinct(std::string_view key);
+  void Flush();
   // REQUIRES: row is indexed.
   void Unindex(uint32_t row) { index_.Erase(row, KeyOf()); }
   // The indexed row holding `key`, or kNoRow32.
@@ -181,6 +197,13 @@ class KeyTable {
   KeyOfRow KeyOf() const { return KeyOfRow{this}; }
 
  private:
+  static constexpr size_t kWindow = 16;
+  struct Waiting {
+    uint32_t row;
+    uint64_t hash;
+  };
+  Waiting waiting_[kWindow];
+  size_t waiting_count_ = 0;
   HostBuffer offsets_;  // rows_ x uint64
   HostBuffer blob_;
   size_t rows_ = 0;

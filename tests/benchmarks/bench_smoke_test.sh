@@ -25,6 +25,28 @@ assert all(l["same_distances_as_hvdb"] for l in faiss), faiss
 assert {l["kernel"] for l in kern} >= {"scalar", "faiss-flat"}, kern
 print("bench smoke: ok,", len(kern), "kernel lines")
 PY
+# The database benchmarks on small data: fields present, DB equals kernel.
+load=$("$bench" load --n 3000,5000 --bits 256)
+query=$("$bench" query --n 4000 --bits 512 --queries 30 --k 5)
+python3 - "$load" "$query" <<'PY'
+import json, sys
+load = [json.loads(l) for l in sys.argv[1].splitlines()]
+assert [l["n"] for l in load] == [3000, 5000], load
+for l in load:
+    for key in ("vectors_per_s", "mb_per_s", "peak_rss_mb", "reopen_vectors_per_s", "reopen_cold_vectors_per_s",
+                "roof_vectors_per_s", "roof_reopen_vectors_per_s", "faiss_write_vectors_per_s",
+                "cache_overhead_vs_raw_bits_and_keys"):
+        assert l[key] > 0, (key, l)
+    assert l["cache_overhead_vs_raw_bits_and_keys"] < 1, l
+query = [json.loads(l) for l in sys.argv[2].splitlines()]
+levels = {l.get("level"): l for l in query if l["bench"] == "query"}
+assert set(levels) == {"kernel", "db", "db_over_kernel", "faiss-flat"}, levels
+assert levels["db_over_kernel"]["same_results_as_kernel"] is True, levels
+assert levels["db"]["batch_qps"] > 0 and levels["kernel"]["one_query_ms"] > 0, levels
+print("bench smoke: load and query ok")
+PY
+if "$bench" load --n 0 >/dev/null 2>&1; then echo "FAIL: --n 0 accepted" >&2; exit 1; fi
+if "$bench" query --bits 100 --n 10 >/dev/null 2>&1; then echo "FAIL: query --bits 100 accepted" >&2; exit 1; fi
 if "$bench" kernels --bits 100 --n 10 >/dev/null 2>&1; then echo "FAIL: --bits 100 accepted" >&2; exit 1; fi
 if "$bench" kernels --kernels avx9000 --n 10 >/dev/null 2>&1; then echo "FAIL: unknown kernel accepted" >&2; exit 1; fi
 if "$bench" frobnicate >/dev/null 2>&1; then echo "FAIL: unknown benchmark accepted" >&2; exit 1; fi
