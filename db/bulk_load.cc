@@ -18,6 +18,84 @@
 namespace hvdb::db {
 namespace {
 
+// The keys of one load, to find a key given twice. Slots hold the row and 32
+// bits of the key's hash, so a probe reads a key only on a tag match; each
+// key is inserted kWindow rows after it was read, once its slot has been
+// prefetched, which hides the cache miss of a table far larger than the caches.
+class LoadKeySet {
+ public:
+  static constexpr size_t kWindow = 16;
+
+  LoadKeySet(const HostCache* cache, size_t expected_rows) : cache_(cache) {
+    size_t size = 1024;
+    while (size < expected_rows * 2) size *= 2;
+    slots_.assign(size, kEmpty);
+    mask_ = size - 1;
+  }
+
+  // Adds the key of staged row `row`. When a row inserted earlier holds the
+  // same key, returns {that row, the later row}; otherwise {kNoRow32, ...}.
+  std::pair<uint32_t, uint32_t> Add(uint32_t row) {
+    const uint64_t hash = HashKey(cache_->key(row));
+    __builtin_prefetch(&slots_[hash & mask_], 1);
+    Waiting& w = waiting_[count_++ % kWindow];
+    std::pair<uint32_t, uint32_t> found{kNoRow32, 0};
+    if (count_ > kWindow) found = Insert(w);
+    w = {row, hash};
+    return found;
+  }
+  // Inserts the rows still waiting; same result as Add.
+  std::pair<uint32_t, uint32_t> Flush() {
+    const size_t pending = std::min(count_, kWindow);
+    for (size_t i = count_ - pending; i < count_; ++i) {
+      const auto found = Insert(waiting_[i % kWindow]);
+      if (found.first != kNoRow32) return found;
+    }
+    count_ = 0;
+    return {kNoRow32, 0};
+  }
+
+ private:
+  static constexpr uint64_t kEmpty = ~uint64_t{0};
+  struct Waiting {
+    uint32_t row;
+    uint64_t hash;
+  };
+
+  std::pair<uint32_t, uint32_t> Insert(const Waiting& w) {
+    if ((inserted_ + 1) * 2 > slots_.size()) Grow();
+    const uint64_t tag = w.hash >> 32;
+    size_t i = w.hash & mask_;
+    for (; slots_[i] != kEmpty; i = (i + 1) & mask_) {
+      const uint32_t other = static_cast<uint32_t>(slots_[i]);
+      if ((slots_[i] >> 32) == tag && cache_->key(other) == cache_->key(w.row)) return {other, w.row};
+    }
+    slots_[i] = (tag << 32) | w.row;
+    ++inserted_;
+    return {kNoRow32, 0};
+  }
+
+  void Grow() {
+    std::vector<uint64_t> old;
+    old.swap(slots_);
+    slots_.assign(old.size() * 2, kEmpty);
+    mask_ = slots_.size() - 1;
+    for (uint64_t s : old) {
+      if (s == kEmpty) continue;
+      size_t i = HashKey(cache_->key(static_cast<uint32_t>(s))) & mask_;
+      while (slots_[i] != kEmpty) i = (i + 1) & mask_;
+      slots_[i] = s;
+    }
+  }
+
+  const HostCache* cache_;
+  std::vector<uint64_t> slots_;
+  size_t mask_ = 0;
+  size_t inserted_ = 0;
+  Waiting waiting_[kWindow];
+  size_t count_ = 0;
+};
+
 // Writes staged rows to the SST files on a second thread while the caller
 // reads and stages the next ones: the two halves of a load each get a core.
 class RowWriterThread {
@@ -133,9 +211,13 @@ Status CollectionImpl::LoadRows(storage::RowSource* source, const std::string& p
     std::unique_lock lock(cache_mu_);
     HVDB_RETURN_IF_ERROR(cache_->Grow(std::max<uint64_t>(source->total_rows(), 1024), 1 << 20));
   }
-  RowIndex staged;  // keys of this load, to find a key given twice
-  staged.Reset(source->total_rows());
-  const auto key_of = cache_->KeyOf();
+  cache_->PopulateStaged(source->total_rows());
+  LoadKeySet staged(cache_.get(), source->total_rows());
+  auto twice = [&](std::pair<uint32_t, uint32_t> found) {
+    return Status::InvalidArgument("'" + path + "', row " + std::to_string(found.second - base) + ": key " +
+                                   QuoteKey(cache_->key(found.second)) + " appears twice in the load (first at row " +
+                                   std::to_string(found.first - base) + ")");
+  };
   std::vector<uint64_t> replaced_ids;
   std::vector<uint32_t> replaced_rows;
   std::string key;
@@ -156,11 +238,7 @@ Status CollectionImpl::LoadRows(storage::RowSource* source, const std::string& p
     }
     const uint64_t id = next_id_ + n;
     cache_->StageKey(id, key);
-    const uint32_t twice = staged.InsertUnique(static_cast<uint32_t>(base + n), key_of);
-    if (twice != kNoRow32) {
-      return Status::InvalidArgument(where() + "key " + QuoteKey(key) + " appears twice in the load (first at row " +
-                                     std::to_string(twice - base) + ")");
-    }
+    if (auto found = staged.Add(static_cast<uint32_t>(base + n)); found.first != kNoRow32) return twice(found);
     if (base > 0) {
       const uint32_t existing = cache_->Find(key);
       if (existing != kNoRow32) {
@@ -174,6 +252,7 @@ Status CollectionImpl::LoadRows(storage::RowSource* source, const std::string& p
       }
     }
   }
+  if (auto found = staged.Flush(); found.first != kNoRow32) return twice(found);
   const size_t rows = cache_->staged();
   writer.Publish(rows);
   HVDB_RETURN_IF_ERROR(writer.Finish().WithContext("bulk load of '" + path + "'"));

@@ -135,6 +135,12 @@ Status HostCache::PrepareOpen(size_t rows, size_t key_bytes) {
   return Status::OK();
 }
 
+void HostCache::PopulateStaged(size_t rows) {
+  // Populate works from the start of the buffer; pages already resident cost
+  // a page-table walk only.
+  arena_.Populate((keys_.size() + rows) * words_ * 8);
+}
+
 void HostCache::PopulateForOpen(size_t rows) {
   arena_.Populate(rows * words_ * 8);
   ids_.Populate(rows * 8);

@@ -86,6 +86,8 @@ class HostCache {
   Status AppendBitsForOpen(uint64_t id, const char* bits);
   // Room for about `rows` rows and `key_bytes` of keys before an open.
   Status PrepareOpen(size_t rows, size_t key_bytes);
+  // Faults in the pages of the next `rows` staged rows of bits (see below).
+  void PopulateStaged(size_t rows);
   // Faults in the pages `rows` rows of bits will use, in one call (cheaper
   // than a fault per page while copying).
   void PopulateForOpen(size_t rows);

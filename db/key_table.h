@@ -40,21 +40,6 @@ class RowIndex {
     }
   }
 
-  // Inserts `row` unless a row with the same key is indexed; returns that
-  // row, or kNoRow32 when `row` was inserted. One probe sequence.
-  template <class KeyOf>
-  uint32_t InsertUnique(uint32_t row, const KeyOf& key_of) {
-    if ((count_ + 1) * 4 > slots_.size() * 3) Grow(key_of);
-    const std::string_view key = key_of(row);
-    size_t i = HashKey(key) & mask_;
-    for (; slots_[i] != kNoRow32; i = (i + 1) & mask_) {
-      if (key_of(slots_[i]) == key) return slots_[i];
-    }
-    slots_[i] = row;
-    ++count_;
-    return kNoRow32;
-  }
-
   // REQUIRES: key_of(row) is not in the index.
   template <class KeyOf>
   void Insert(uint32_t row, const KeyOf& key_of) {

@@ -40,6 +40,13 @@ PY
 out=$("$hvdb" load "$work/db" c "$work/rows.npy" --keys "$work/keys.txt" --create)
 grep -Eq "^loaded 500 vectors \(0 replaced\) into 'c' in [0-9.]+ s: [0-9]+ vectors/s$" <<<"$out" || fail "summary: $out"
 
+# On a terminal the load draws a progress bar (on stderr), then the summary.
+python3 -c 'import pty, sys; pty.spawn(sys.argv[1:])' "$hvdb" load "$work/db" tty "$work/rows.npy" --create \
+  >"$work/tty.out" 2>&1 || fail "load on a pty"
+grep -q "loading \[#*" "$work/tty.out" || fail "no progress bar on a terminal: $(cat -v "$work/tty.out")"
+grep -q "loaded 500 vectors" "$work/tty.out" || fail "no summary on a terminal"
+grep -q "loading \[" <<<"$out" && fail "progress bar drawn when stderr is not a terminal"
+
 # Search: JSON per query, in query order, checked against brute force.
 "$hvdb" search "$work/db" c --queries "$work/q.npy" -k 12 --json >"$work/hits.json"
 python3 - "$work" <<'PY' || exit 1
@@ -102,7 +109,7 @@ expect_error "no database at" "$hvdb" info "$work/missing"
 "$hvdb" info "$work/db" --json | python3 -c '
 import json, sys
 counts = {c["name"]: c["count"] for c in json.load(sys.stdin)["collections"]}
-assert counts == {"c": 500, "copy": 500, "text": 3}, counts'
+assert counts == {"c": 500, "copy": 500, "text": 3, "tty": 500}, counts'
 
 # Usage errors exit 2; every command has --help.
 set +e; "$hvdb" search "$work/db" c >/dev/null 2>&1; rc=$?; set -e
