@@ -48,12 +48,16 @@ int Fail(const std::string& message) {
   return 2;
 }
 
-int Kernels(int argc, char** argv) {
-  KernelBenchConfig c;
+// Walks the FLAG VALUE pairs of one benchmark: --no-faiss clears *faiss,
+// --help prints the usage; every other flag and its value go to on_value,
+// which returns an empty string when it took them, else the error. Returns
+// -1 when the benchmark should run, else the exit status.
+int ParseFlags(int argc, char** argv, bool* faiss,
+               const std::function<std::string(std::string_view flag, const char* value)>& on_value) {
   for (int i = 0; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--no-faiss") {
-      c.faiss = false;
+      *faiss = false;
       continue;
     }
     if (flag == "--help" || flag == "-h") {
@@ -61,20 +65,34 @@ int Kernels(int argc, char** argv) {
       return 0;
     }
     if (i + 1 >= argc) return Fail("missing value after " + std::string(flag));
-    const char* value = argv[++i];
+    if (std::string error = on_value(flag, argv[++i]); !error.empty()) return Fail(error);
+  }
+  return -1;
+}
+
+// "A,B,C" as positive numbers; false when one is not.
+bool ParseSizes(const char* value, std::vector<size_t>* out) {
+  out->clear();
+  for (const std::string& part : SplitComma(value)) {
+    size_t number = 0;
+    if (!ParseSize(part.c_str(), &number) || number == 0) return false;
+    out->push_back(number);
+  }
+  return !out->empty();
+}
+
+int Kernels(int argc, char** argv) {
+  KernelBenchConfig c;
+  const int status = ParseFlags(argc, argv, &c.faiss, [&](std::string_view flag, const char* value) -> std::string {
     size_t number = 0;
     if (flag == "--bits") {
-      c.bits.clear();
-      for (const std::string& b : SplitComma(value)) {
-        if (!ParseSize(b.c_str(), &number)) return Fail("--bits: '" + b + "' is not a number");
-        c.bits.push_back(number);
-      }
+      if (!ParseSizes(value, &c.bits)) return "--bits: '" + std::string(value) + "' is not a list of numbers";
     } else if (flag == "--kernels") {
       c.kernels = SplitComma(value);
     } else if (flag == "--max-batch-seconds") {
       c.max_batch_seconds = std::atof(value);
     } else if (!ParseSize(value, &number)) {
-      return Fail(std::string(flag) + ": '" + value + "' is not a number");
+      return std::string(flag) + ": '" + value + "' is not a number";
     } else if (flag == "--n") {
       c.n = number;
     } else if (flag == "--queries") {
@@ -86,9 +104,11 @@ int Kernels(int argc, char** argv) {
     } else if (flag == "--seed") {
       c.seed = number;
     } else {
-      return Fail("unknown option " + std::string(flag));
+      return "unknown option " + std::string(flag);
     }
-  }
+    return {};
+  });
+  if (status >= 0) return status;
   if (c.n == 0 || c.queries == 0 || c.k == 0) return Fail("--n, --queries and --k must be at least 1");
   return hvdb::bench::RunKernelBench(c);
 }
@@ -96,30 +116,14 @@ int Kernels(int argc, char** argv) {
 int Db(int argc, char** argv, bool load) {
   hvdb::bench::DbBenchConfig c;
   if (!load) c.n = {1000000};
-  for (int i = 0; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (flag == "--no-faiss") {
-      c.faiss = false;
-      continue;
-    }
-    if (flag == "--help" || flag == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (i + 1 >= argc) return Fail("missing value after " + std::string(flag));
-    const char* value = argv[++i];
+  const int status = ParseFlags(argc, argv, &c.faiss, [&](std::string_view flag, const char* value) -> std::string {
     size_t number = 0;
     if (flag == "--n") {
-      c.n.clear();
-      for (const std::string& n : SplitComma(value)) {
-        if (!ParseSize(n.c_str(), &number) || number == 0) return Fail("--n: '" + n + "' is not a positive number");
-        c.n.push_back(number);
-      }
-      if (c.n.empty()) return Fail("--n needs a value");
+      if (!ParseSizes(value, &c.n)) return "--n: '" + std::string(value) + "' is not a list of positive numbers";
     } else if (flag == "--dir") {
       c.dir = value;
     } else if (!ParseSize(value, &number)) {
-      return Fail(std::string(flag) + ": '" + value + "' is not a number");
+      return std::string(flag) + ": '" + value + "' is not a number";
     } else if (flag == "--bits") {
       c.bits = number;
     } else if (flag == "--queries" && !load) {
@@ -131,9 +135,11 @@ int Db(int argc, char** argv, bool load) {
     } else if (flag == "--seed") {
       c.seed = number;
     } else {
-      return Fail("unknown option " + std::string(flag));
+      return "unknown option " + std::string(flag);
     }
-  }
+    return {};
+  });
+  if (status >= 0) return status;
   if (c.queries == 0 || c.k == 0) return Fail("--queries and --k must be at least 1");
   return load ? hvdb::bench::RunLoadBench(c) : hvdb::bench::RunQueryBench(c);
 }

@@ -87,11 +87,6 @@ bool HostCache::NeedsGrowth(size_t key_bytes) const {
          tombstones_.capacity() < (row / 64 + 1) * 8;
 }
 
-void HostCache::Stage(uint64_t id, std::string_view key, const char* bits) {
-  std::memcpy(NextStagedRow(), bits, words_ * 8);
-  StageKey(id, key);
-}
-
 void HostCache::StageKey(uint64_t id, std::string_view key) {
   const size_t row = keys_.size();
   reinterpret_cast<uint64_t*>(ids_.data())[row] = id;

@@ -70,9 +70,8 @@ class HostCache {
   // Staging (the single writer; see the class comment).
   size_t staged() const { return keys_.size() - rows_; }
   bool NeedsGrowth(size_t key_bytes) const;
-  // REQUIRES: !NeedsGrowth(key.size()).
-  void Stage(uint64_t id, std::string_view key, const char* bits);
-  // Writes straight into the next staged row's slot; commit with StageKey.
+  // The next staged row's bits are written straight into this slot, then the
+  // row is committed with StageKey. REQUIRES: !NeedsGrowth(key.size()).
   char* NextStagedRow() { return arena_.data() + (keys_.size() * words_ * 8); }
   void StageKey(uint64_t id, std::string_view key);
   // Exclusive: drops staged rows.

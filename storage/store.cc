@@ -72,9 +72,8 @@ rocksdb::ColumnFamilyOptions RowFamilyOptions(const Options& options) {
 // ---------------------------------------------------------------- StoreBatch
 
 struct StoreBatch::Rep {
-  rocksdb::WriteBatch batch;
-  // Column family handles are bound at Store::Write; ops are recorded against
-  // family numbers until then.
+  // Column family handles are bound at Store::Write; until then operations
+  // name their family by number.
   struct Op {
     enum Kind { kPut, kDelete, kDeleteRange } kind;
     Family family;
