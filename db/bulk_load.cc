@@ -28,7 +28,7 @@ class LoadKeySet {
 
   LoadKeySet(const HostCache* cache, size_t expected_rows) : cache_(cache) {
     size_t size = 1024;
-    while (size < expected_rows * 2) size *= 2;
+    while (size * 3 < expected_rows * 4) size *= 2;
     slots_.assign(size, kEmpty);
     mask_ = size - 1;
   }
@@ -63,7 +63,7 @@ class LoadKeySet {
   };
 
   std::pair<uint32_t, uint32_t> Insert(const Waiting& w) {
-    if ((inserted_ + 1) * 2 > slots_.size()) Grow();
+    if ((inserted_ + 1) * 4 > slots_.size() * 3) Grow();
     const uint64_t tag = w.hash >> 32;
     size_t i = w.hash & mask_;
     for (; slots_[i] != kEmpty; i = (i + 1) & mask_) {

@@ -24,6 +24,7 @@ class DBImpl final : public DB {
       HVDB_RETURN_IF_ERROR(collection->Load());
       collections_.emplace(d.name, std::move(collection));
     }
+    store_->FinishPrefetch();
     return Status::OK();
   }
 

@@ -99,9 +99,11 @@ class Store {
 
   Status Write(StoreBatch* batch, bool sync);
 
-  // Asks the kernel to read the `keys` and `vectors` files into the page
-  // cache in the background (before a full scan). A hint; never fails.
-  void PrefetchRowFiles() const;
+  // Reads the `keys` and `vectors` files that are not in the page cache on a
+  // background thread (before full scans). A hint; never fails.
+  void PrefetchRowFiles();
+  // Waits for the reading started by PrefetchRowFiles.
+  void FinishPrefetch();
 
   // Call fn(row, bits) / fn(row, key) for every row of `collection` in row
   // order. Each is one sequential pass; the two may run on different threads

@@ -225,6 +225,23 @@ TEST_F(BulkLoadTest, BadTextAndHvdbFilesLoadNothing) {
   ExpectRejected(dir_ / "v2.hvdb", {"version 2"});
 }
 
+TEST_F(BulkLoadTest, IoErrorsLoadNothing) {
+  WriteNpy(dir_ / "rows.npy", Rows(100), kDim);
+  // The SST files cannot be created: a file stands where their directory should be.
+  WriteText(dir_ / "blocked", "");
+  auto r = c_->BulkLoad(dir_ / "rows.npy", {.temp_dir = dir_ / "blocked/sub"});
+  EXPECT_TRUE(r.status().IsIOError()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("blocked"), std::string::npos) << r.status().ToString();
+  ExpectUnchanged();
+  // The source is a directory.
+  std::filesystem::create_directory(dir_ / "dir.npy");
+  EXPECT_FALSE(c_->BulkLoad(dir_ / "dir.npy").ok());
+  ExpectUnchanged();
+  // Export to a directory that does not exist fails and writes nothing.
+  EXPECT_TRUE(c_->Export(dir_ / "missing/out.hvdb").IsIOError());
+  ExpectUnchanged();
+}
+
 TEST_F(BulkLoadTest, CancelledLoadLoadsNothing) {
   WriteNpy(dir_ / "rows.npy", Rows(5000), kDim);
   auto r = c_->BulkLoad(dir_ / "rows.npy", {.progress_every = 1000},
