@@ -19,7 +19,10 @@ namespace hvdb::db {
 
 class HostBuffer {
  public:
-  explicit HostBuffer(bool pinned = false) : want_pinned_(pinned) {}
+  // pinned: page-locked when a CUDA device is present. huge_pages: ask for
+  // transparent huge pages (for buffers scanned end to end).
+  explicit HostBuffer(bool pinned = false, bool huge_pages = false)
+      : want_pinned_(pinned), huge_pages_(huge_pages) {}
   HostBuffer(const HostBuffer&) = delete;
   HostBuffer& operator=(const HostBuffer&) = delete;
   ~HostBuffer();
@@ -42,6 +45,7 @@ class HostBuffer {
 
  private:
   bool want_pinned_;
+  bool huge_pages_;
   bool pinned_ = false;
   char* data_ = nullptr;
   size_t capacity_ = 0;

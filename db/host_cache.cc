@@ -6,7 +6,7 @@
 
 namespace hvdb::db {
 
-HostCache::HostCache(size_t words, bool pinned) : words_(words), arena_(pinned) {}
+HostCache::HostCache(size_t words, bool pinned) : words_(words), arena_(pinned, /*huge_pages=*/true) {}
 
 uint64_t HostCache::memory_bytes() const {
   const uint64_t rows = keys_.size();
