@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <map>
+#include <unordered_map>
 #include <thread>
 
 #include "kernels/hamming.h"
@@ -171,61 +171,72 @@ Status CollectionImpl::Write(const WriteBatch& batch, const WriteOptions& option
   }
   if (ops.empty()) return Status::OK();
 
-  // The final state of each key the batch touches, in order of first appearance.
-  struct Final {
-    const WriteBatch::Op* last = nullptr;
-    size_t first = 0;
-  };
-  std::map<std::string_view, Final> finals;
-  for (size_t i = 0; i < ops.size(); ++i) {
-    auto [it, inserted] = finals.try_emplace(ops[i].key, Final{&ops[i], i});
-    if (!inserted) it->second.last = &ops[i];
-  }
-  std::vector<std::pair<size_t, std::string_view>> order;
-  for (const auto& [key, f] : finals) order.emplace_back(f.first, key);
-  std::sort(order.begin(), order.end());
-
   std::lock_guard write(write_mu_);
   HVDB_RETURN_IF_ERROR(CheckLive());
-  struct Change {
-    uint32_t row;            // existing row, or kNoRow32 for an insert
-    uint64_t id;
-    const WriteBatch::Op* op;
+  // Replay the batch on each key's state. A key that becomes present where it
+  // was absent (new, or deleted earlier in the batch) is inserted at the
+  // position of that put, as if the operations had been applied one by one.
+  struct KeyState {
+    uint32_t row = kNoRow32;     // its row before the batch, if any
+    bool present = false;
+    bool reinserted = false;     // an existing key deleted, then put again
+    size_t insert_at = 0;        // index of the put that (re)inserted it
+    const WriteBatch::Op* value = nullptr;
   };
-  std::vector<Change> changes;
+  std::unordered_map<std::string_view, KeyState> states;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    auto [it, fresh] = states.try_emplace(ops[i].key);
+    KeyState& st = it->second;
+    if (fresh) {
+      st.row = cache_->Find(ops[i].key);
+      st.present = st.row != kNoRow32;
+    }
+    if (ops[i].is_delete) {
+      st.present = false;
+      st.value = nullptr;
+    } else {
+      if (!st.present) {
+        st.present = true;
+        st.insert_at = i;
+        st.reinserted = st.row != kNoRow32;
+      }
+      st.value = &ops[i];
+    }
+  }
+  std::vector<uint32_t> deletes;                                         // rows
+  std::vector<std::pair<uint32_t, const WriteBatch::Op*>> overwrites;    // row, value
+  std::vector<std::pair<size_t, const WriteBatch::Op*>> inserts;         // position, value
   storage::StoreBatch store_batch;
-  uint64_t next_id = next_id_;
-  size_t inserts = 0, insert_key_bytes = 0;
-  for (const auto& [first, key] : order) {
-    const WriteBatch::Op* op = finals[key].last;
-    const uint32_t row = cache_->Find(key);
-    if (row != kNoRow32) {
-      if (op->is_delete) store_batch.DeleteRow(descriptor_.id, cache_->id(row));
-      else store_batch.PutBits(descriptor_.id, cache_->id(row), BitsOf(op->vector));
-      changes.push_back({row, cache_->id(row), op});
-    } else if (!op->is_delete) {
-      store_batch.PutRow(descriptor_.id, next_id, key, BitsOf(op->vector));
-      changes.push_back({kNoRow32, next_id++, op});
-      ++inserts;
+  size_t insert_key_bytes = 0;
+  for (const auto& [key, st] : states) {
+    const bool existed = st.row != kNoRow32;
+    if (existed && (!st.present || st.reinserted)) {
+      store_batch.DeleteRow(descriptor_.id, cache_->id(st.row));
+      deletes.push_back(st.row);
+    }
+    if (existed && st.present && !st.reinserted) {
+      store_batch.PutBits(descriptor_.id, cache_->id(st.row), BitsOf(st.value->vector));
+      overwrites.emplace_back(st.row, st.value);
+    }
+    if (st.present && (!existed || st.reinserted)) {
+      inserts.emplace_back(st.insert_at, st.value);
       insert_key_bytes += key.size();
     }
   }
-  if (changes.empty()) return Status::OK();
-  if (inserts > 0) HVDB_RETURN_IF_ERROR(ReserveForWrite(inserts, insert_key_bytes));
+  std::sort(inserts.begin(), inserts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t i = 0; i < inserts.size(); ++i) {
+    store_batch.PutRow(descriptor_.id, next_id_ + i, inserts[i].second->key, BitsOf(inserts[i].second->vector));
+  }
+  if (store_batch.Count() == 0) return Status::OK();
+  if (!inserts.empty()) HVDB_RETURN_IF_ERROR(ReserveForWrite(inserts.size(), insert_key_bytes));
   HVDB_RETURN_IF_ERROR(store_->Write(&store_batch, options.sync));
 
   std::unique_lock lock(cache_mu_);
-  for (const Change& c : changes) {
-    const char* bits = reinterpret_cast<const char*>(c.op->vector.data());
-    if (c.row == kNoRow32) {
-      HVDB_RETURN_IF_ERROR(cache_->Insert(c.id, c.op->key, bits));
-    } else if (c.op->is_delete) {
-      cache_->Delete(c.row);
-    } else {
-      cache_->Overwrite(c.row, bits);
-    }
+  for (uint32_t row : deletes) cache_->Delete(row);
+  for (const auto& [row, op] : overwrites) cache_->Overwrite(row, reinterpret_cast<const char*>(op->vector.data()));
+  for (const auto& [at, op] : inserts) {
+    HVDB_RETURN_IF_ERROR(cache_->Insert(next_id_++, op->key, reinterpret_cast<const char*>(op->vector.data())));
   }
-  next_id_ = next_id;
   MaybeCompact();
   return Status::OK();
 }

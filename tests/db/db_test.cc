@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <set>
 #include <thread>
 
 #include "kernels/cuda/devices.h"
@@ -363,6 +364,84 @@ TEST(DbTest, ConcurrentReadersAndWriters) {
   db = OpenOrDie(dir.path());
   EXPECT_EQ(GetOrDie(db.get(), "c")->Count(), count);
   EXPECT_TRUE(db->Verify().ok());
+}
+
+// Random puts, replaces, deletes, batches and bulk loads with reopens in
+// between; after each step the collection equals a model searched by brute
+// force (ties included: half the vectors come from a small pool).
+TEST(DbTest, RandomOperationsMatchTheModel) {
+  TempDir dir;
+  std::mt19937_64 rng(DbTestSeed() + 99);
+  constexpr size_t kBits = 128;
+  Model model(kBits);
+  std::vector<Hypervector> pool;
+  for (int i = 0; i < 8; ++i) pool.push_back(Rand(rng(), kBits));
+  auto vector = [&] { return rng() % 2 ? pool[rng() % pool.size()] : Rand(rng(), kBits); };
+  auto key = [&] { return "k" + std::to_string(rng() % 120); };
+  std::unique_ptr<DB> db = OpenOrDie(dir / "db");
+  ASSERT_TRUE(db->CreateCollection("c", {.dim = kBits, .compact_threshold = 0.15}).ok());
+  for (int step = 0; step < 600; ++step) {
+    Collection* c = GetOrDie(db.get(), "c");
+    const int kind = static_cast<int>(rng() % 100);
+    if (kind < 45) {
+      const std::string k = key();
+      const Hypervector v = vector();
+      ASSERT_TRUE(c->Put(k, v, {.sync = false}).ok());
+      model.Put(k, v);
+    } else if (kind < 70) {
+      const std::string k = key();
+      ASSERT_TRUE(c->Delete(k, {.sync = false}).ok());
+      model.Delete(k);
+    } else if (kind < 88) {
+      WriteBatch batch;
+      Model next = model;
+      for (int i = 0, n = 1 + static_cast<int>(rng() % 6); i < n; ++i) {
+        const std::string k = key();
+        if (rng() % 3 == 0) {
+          batch.Delete(k);
+          next.Delete(k);
+        } else {
+          const Hypervector v = vector();
+          batch.Put(k, v);
+          next.Put(k, v);
+        }
+      }
+      ASSERT_TRUE(c->Write(batch, {.sync = false}).ok());
+      model = next;
+    } else if (kind < 95) {
+      std::string text;
+      std::vector<std::pair<std::string, Hypervector>> rows;
+      std::set<std::string> seen;
+      for (int i = 0, n = 1 + static_cast<int>(rng() % 10); i < n; ++i) {
+        const std::string k = key();
+        if (!seen.insert(k).second) continue;
+        rows.emplace_back(k, vector());
+        text += k + "\t" + rows.back().second.ToHex() + "\n";
+      }
+      std::FILE* f = std::fopen((dir / "load.tsv").c_str(), "w");
+      std::fputs(text.c_str(), f);
+      std::fclose(f);
+      ASSERT_TRUE(c->BulkLoad(dir / "load.tsv").ok());
+      for (const auto& [k, v] : rows) model.Load(k, v);
+    } else {
+      db.reset();
+      db = OpenOrDie(dir / "db");
+      c = GetOrDie(db.get(), "c");
+    }
+    if (step % 20 == 19) {
+      model.ExpectEquals(*c);
+      const Hypervector q = vector();
+      const auto want = model.Search(q, 15);
+      auto got = c->Search(q, {.k = 15});
+      ASSERT_TRUE(got.ok());
+      ASSERT_EQ(got->size(), want.size()) << "step " << step;
+      for (size_t i = 0; i < want.size(); ++i) {
+        ASSERT_EQ((*got)[i].key, want[i].key) << "step " << step << " hit " << i;
+        ASSERT_EQ((*got)[i].distance, want[i].distance);
+      }
+      ASSERT_TRUE(db->Verify().ok()) << db->Verify().ToString();
+    }
+  }
 }
 
 TEST(DbTest, StatsReportMemoryAndDisk) {
