@@ -81,30 +81,38 @@ bool ParseSizes(const char* value, std::vector<size_t>* out) {
   return !out->empty();
 }
 
+// A numeric flag and what to do with its value.
+using NumberFlags = std::vector<std::pair<std::string_view, std::function<void(size_t)>>>;
+
+// Applies `flag` from `flags`; the error names a value that is not a number
+// or a flag that is not there.
+std::string SetNumber(std::string_view flag, const char* value, const NumberFlags& flags) {
+  for (const auto& [name, set] : flags) {
+    if (name != flag) continue;
+    size_t number = 0;
+    if (!ParseSize(value, &number)) return std::string(flag) + ": '" + value + "' is not a number";
+    set(number);
+    return {};
+  }
+  return "unknown option " + std::string(flag);
+}
+
 int Kernels(int argc, char** argv) {
   KernelBenchConfig c;
   const int status = ParseFlags(argc, argv, &c.faiss, [&](std::string_view flag, const char* value) -> std::string {
-    size_t number = 0;
     if (flag == "--bits") {
       if (!ParseSizes(value, &c.bits)) return "--bits: '" + std::string(value) + "' is not a list of numbers";
     } else if (flag == "--kernels") {
       c.kernels = SplitComma(value);
     } else if (flag == "--max-batch-seconds") {
       c.max_batch_seconds = std::atof(value);
-    } else if (!ParseSize(value, &number)) {
-      return std::string(flag) + ": '" + value + "' is not a number";
-    } else if (flag == "--n") {
-      c.n = number;
-    } else if (flag == "--queries") {
-      c.queries = number;
-    } else if (flag == "--k") {
-      c.k = number;
-    } else if (flag == "--threads") {
-      c.threads = static_cast<unsigned>(number);
-    } else if (flag == "--seed") {
-      c.seed = number;
     } else {
-      return "unknown option " + std::string(flag);
+      return SetNumber(flag, value,
+                       {{"--n", [&](size_t v) { c.n = v; }},
+                        {"--queries", [&](size_t v) { c.queries = v; }},
+                        {"--k", [&](size_t v) { c.k = v; }},
+                        {"--threads", [&](size_t v) { c.threads = static_cast<unsigned>(v); }},
+                        {"--seed", [&](size_t v) { c.seed = v; }}});
     }
     return {};
   });
@@ -117,27 +125,22 @@ int Db(int argc, char** argv, bool load) {
   hvdb::bench::DbBenchConfig c;
   if (!load) c.n = {1000000};
   const int status = ParseFlags(argc, argv, &c.faiss, [&](std::string_view flag, const char* value) -> std::string {
-    size_t number = 0;
     if (flag == "--n") {
       if (!ParseSizes(value, &c.n)) return "--n: '" + std::string(value) + "' is not a list of positive numbers";
-    } else if (flag == "--dir") {
-      c.dir = value;
-    } else if (!ParseSize(value, &number)) {
-      return std::string(flag) + ": '" + value + "' is not a number";
-    } else if (flag == "--bits") {
-      c.bits = number;
-    } else if (flag == "--queries" && !load) {
-      c.queries = number;
-    } else if (flag == "--k" && !load) {
-      c.k = number;
-    } else if (flag == "--threads") {
-      c.threads = static_cast<unsigned>(number);
-    } else if (flag == "--seed") {
-      c.seed = number;
-    } else {
-      return "unknown option " + std::string(flag);
+      return {};
     }
-    return {};
+    if (flag == "--dir") {
+      c.dir = value;
+      return {};
+    }
+    NumberFlags numbers = {{"--bits", [&](size_t v) { c.bits = v; }},
+                           {"--threads", [&](size_t v) { c.threads = static_cast<unsigned>(v); }},
+                           {"--seed", [&](size_t v) { c.seed = v; }}};
+    if (!load) {
+      numbers.push_back({"--queries", [&](size_t v) { c.queries = v; }});
+      numbers.push_back({"--k", [&](size_t v) { c.k = v; }});
+    }
+    return SetNumber(flag, value, numbers);
   });
   if (status >= 0) return status;
   if (c.queries == 0 || c.k == 0) return Fail("--queries and --k must be at least 1");
