@@ -111,6 +111,24 @@ import json, sys
 counts = {c["name"]: c["count"] for c in json.load(sys.stdin)["collections"]}
 assert counts == {"c": 500, "copy": 500, "text": 3, "tty": 500}, counts'
 
+# Keys that are not UTF-8 round-trip through --json (surrogateescape).
+printf 'caf\xc3\xa9\nbin\xff\xfe\n' > "$work/odd.keys"
+python3 - "$work" <<'PY'
+import struct, sys
+work = sys.argv[1]
+q = open(f"{work}/q.npy", "rb").read()
+off = 10 + int.from_bytes(q[8:10], "little")
+hdr = "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 128), }"
+hdr += " " * ((64 - (10 + len(hdr) + 1) % 64) % 64) + "\n"
+with open(f"{work}/odd.npy", "wb") as f:
+    f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr.encode() + q[off:off + 256])
+PY
+"$hvdb" load "$work/db" odd "$work/odd.npy" --keys "$work/odd.keys" --create >/dev/null
+"$hvdb" search "$work/db" odd --queries "$work/odd.npy" -k 2 --json | python3 -c '
+import json, sys
+keys = [h["key"].encode("utf-8", "surrogateescape") for h in json.loads(sys.stdin.readline())]
+assert sorted(keys) == [b"bin\xff\xfe", b"caf\xc3\xa9"], keys'
+
 # Usage errors exit 2; every command has --help.
 set +e; "$hvdb" search "$work/db" c >/dev/null 2>&1; rc=$?; set -e
 [ "$rc" = 2 ] || fail "search without --queries: exit $rc"
