@@ -6,6 +6,7 @@
 #include <shared_mutex>
 
 #include "db/collection_impl.h"
+#include "hvdb/hdc.h"
 #include "kernels/cuda/devices.h"
 
 namespace hvdb {
@@ -43,7 +44,7 @@ class DBImpl final : public DB {
     d.id = id;
     d.name = name;
     d.dim = static_cast<uint32_t>(options.dim);
-    d.item_memory_seed = options.item_memory_seed.value_or(db::HashKey(name));
+    d.item_memory_seed = options.item_memory_seed.value_or(hdc::SeedFromName(name));
     d.compact_threshold = options.compact_threshold;
     d.created_unix_seconds = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());

@@ -3,6 +3,7 @@
 #define HVDB_HVDB_H_
 
 #include "hvdb/db.h"
+#include "hvdb/hdc.h"
 #include "hvdb/hypervector.h"
 #include "hvdb/io.h"
 #include "hvdb/options.h"

@@ -1,0 +1,112 @@
+// Copyright hvdb authors. The HDC algebra on hypervector values: binding,
+// bundling, permutation, similarity against chance, symbols and encoders.
+//
+// Every function is pure and deterministic: the same arguments give the same
+// bits on every machine and in every run (all randomness comes from seeds
+// through SplitMix64, docs/format.md). Inputs of different dimensions are an
+// InvalidArgument naming both. Thread safe.
+#ifndef HVDB_HDC_H_
+#define HVDB_HDC_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "hvdb/hypervector.h"
+#include "hvdb/result.h"
+
+namespace hvdb::hdc {
+
+// ---- Binding: XOR. Self-inverse: Unbind(Bind(a, b), b) == a.
+Result<Hypervector> Bind(const Hypervector& a, const Hypervector& b);
+Result<Hypervector> Unbind(const Hypervector& bound, const Hypervector& key);
+// The XOR of all of them. InvalidArgument when empty.
+Result<Hypervector> BindAll(std::span<const Hypervector> vectors);
+
+// ---- Bundling: bitwise majority.
+// Seed of the tie vector when none is given.
+inline constexpr uint64_t kDefaultTieSeed = 0x68766462'7469650aull;  // "hvdbtie\n"
+// Bit i is the majority of the members' bit i; where exactly half are set
+// (an even count), bit i of Random(dim, tie_seed) decides.
+// InvalidArgument when empty or dimensions differ.
+Result<Hypervector> Bundle(std::span<const Hypervector> members, uint64_t tie_seed = kDefaultTieSeed);
+// Bit i is 1 when sum_j weights[j] * (bit_j(i) ? +1 : -1) > 0, 0 when < 0,
+// the tie vector's bit when 0. A negative weight subtracts a member.
+// InvalidArgument when sizes differ, a weight is not finite, or all are zero.
+Result<Hypervector> WeightedBundle(std::span<const Hypervector> members, std::span<const double> weights,
+                                   uint64_t tie_seed = kDefaultTieSeed);
+
+// ---- Permutation: cyclic rotation of the D bits; bit i moves to
+// (i + shift) mod D. Any shift, negative included. Inverse: -shift.
+Hypervector Permute(const Hypervector& v, int64_t shift);
+Hypervector InversePermute(const Hypervector& v, int64_t shift);
+
+// ---- Similarity.
+// How many standard deviations nearer than chance: two independent random
+// vectors are at distance D/2 +- sqrt(D)/2, so z = (D/2 - d) / (sqrt(D)/2).
+double ZScore(uint32_t distance, size_t dim);
+Result<double> ZScore(const Hypervector& a, const Hypervector& b);
+// Whether a and b are related at `sigmas` standard deviations (z >= sigmas).
+Result<bool> Related(const Hypervector& a, const Hypervector& b, double sigmas);
+
+// ---- Symbols (item memory).
+// The item memory seed a collection named `name` gets by default:
+// SplitMix64's finalizer over FNV-1a 64 of the bytes (docs/format.md).
+uint64_t SeedFromName(std::string_view name);
+// The symbol for `name` in the item memory of `seed`: Random(dim, seed mixed
+// with SeedFromName(name)). Same name, seed and dim: same vector, everywhere.
+Result<Hypervector> Symbol(uint64_t item_memory_seed, std::string_view name, size_t dim);
+
+// ---- Scalar encoders. `levels` >= 2 values between lo and hi (lo < hi);
+// x is clamped into [lo, hi] and rounded to the nearest level.
+struct ScalarCode {
+  double lo = 0;
+  double hi = 1;
+  size_t levels = 100;
+  uint64_t seed = 0;  // level: the base vector and the order bits flip in
+  // Empty when usable, else what is wrong.
+  std::string Validate() const;
+};
+// Level (linear) code: level 0 is random, each level flips a fresh share of
+// the bits, level `levels - 1` is at distance D/2 from level 0; distance grows
+// linearly with the level difference.
+Result<Hypervector> Level(double x, const ScalarCode& code, size_t dim);
+// Thermometer: level k sets the first round(k * D / (levels - 1)) bits.
+// Distance = D x |difference| / (levels - 1); level 0 all zeros, top all ones.
+Result<Hypervector> Thermometer(double x, const ScalarCode& code, size_t dim);
+// Circular code for periodic values (angles, hours): x in [lo, hi) wraps;
+// distance grows with the circular difference, D/2 at half a turn.
+Result<Hypervector> Circular(double x, const ScalarCode& code, size_t dim);
+
+// ---- Sequences and text.
+// Bind of the items, item i permuted by (n - 1 - i): order-sensitive, exact.
+Result<Hypervector> Ngram(std::span<const Hypervector> items);
+// Bundle of the items, item i permuted by i: similar sequences share
+// positions.
+Result<Hypervector> Sequence(std::span<const Hypervector> items, uint64_t tie_seed = kDefaultTieSeed);
+// Letter n-gram code of UTF-8 text: the bundle over every n consecutive code
+// points of Ngram(Symbol(seed, code point)). Text shorter than n code points
+// is one n-gram of all of it. Invalid UTF-8 bytes count as U+FFFD.
+// InvalidArgument for empty text or n = 0.
+Result<Hypervector> Text(std::string_view utf8, size_t n, uint64_t item_memory_seed, size_t dim);
+// The code points of UTF-8 text (invalid bytes as U+FFFD).
+std::vector<char32_t> DecodeUtf8(std::string_view utf8);
+
+// ---- Records: bundle of Bind(role_i, filler_i). Query a filler back with
+// Unbind(record, role) and clean it up by a search.
+Result<Hypervector> Record(std::span<const Hypervector> roles, std::span<const Hypervector> fillers,
+                           uint64_t tie_seed = kDefaultTieSeed);
+
+// ---- Capacity.
+// Probability that one member of a bundle of `members` random vectors is
+// nearer the bundle than every one of `others` random non-members (ties count
+// as failures), at dimension `dim`. Exact: the member agrees with the bundle
+// bitwise with p = 1/2 + C(M-1, (M-1)/2) / 2^M (M odd; an even M adds a tie
+// vector), so d_member ~ Binomial(D, 1 - p), d_other ~ Binomial(D, 1/2).
+Result<double> RetrievalProbability(size_t dim, size_t members, size_t others);
+
+}  // namespace hvdb::hdc
+
+#endif  // HVDB_HDC_H_

@@ -1,0 +1,249 @@
+// Copyright hvdb authors. The HDC algebra: laws, agreement with plain
+// per-bit references, theory (bundle distances, capacity), encoders, errors.
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "hvdb/hdc.h"
+
+namespace hvdb::hdc {
+namespace {
+
+uint64_t Seed() {
+  static const uint64_t seed = [] {
+    uint64_t s = std::random_device{}();
+    if (const char* env = std::getenv("HVDB_TEST_SEED")) s = std::stoull(env);
+    std::cerr << "[ seed ] HVDB_TEST_SEED=" << s << "\n";
+    return s;
+  }();
+  return seed;
+}
+
+Hypervector Rand(size_t dim, uint64_t seed) { return Hypervector::Random(dim, seed).value(); }
+uint32_t Dist(const Hypervector& a, const Hypervector& b) { return HammingDistance(a, b).value(); }
+
+TEST(HdcTest, BindIsXorAndSelfInverse) {
+  const Hypervector a = Rand(1024, Seed()), b = Rand(1024, Seed() + 1), c = Rand(1024, Seed() + 2);
+  const Hypervector ab = Bind(a, b).value();
+  for (size_t i = 0; i < 1024; ++i) ASSERT_EQ(ab.bit(i), a.bit(i) != b.bit(i));
+  EXPECT_TRUE(Unbind(ab, b).value() == a);
+  EXPECT_TRUE(Bind(a, b).value() == Bind(b, a).value());
+  EXPECT_TRUE(Bind(Bind(a, b).value(), c).value() == Bind(a, Bind(b, c).value()).value());
+  EXPECT_TRUE(BindAll(std::vector<Hypervector>{a, b, c}).value() == Bind(ab, c).value());
+  // Binding preserves distance: d(a^c, b^c) = d(a, b).
+  EXPECT_EQ(Dist(Bind(a, c).value(), Bind(b, c).value()), Dist(a, b));
+  const Status s = Bind(a, Rand(2048, 1)).status();
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("1024 and 2048"), std::string::npos) << s.ToString();
+  EXPECT_TRUE(BindAll({}).status().IsInvalidArgument());
+}
+
+TEST(HdcTest, BundleIsTheMajorityWithSeededTies) {
+  std::mt19937_64 rng(Seed());
+  for (size_t m : {1, 2, 3, 4, 7, 10}) {
+    std::vector<Hypervector> members;
+    for (size_t i = 0; i < m; ++i) members.push_back(Rand(640, rng()));
+    const uint64_t tie_seed = rng();
+    const Hypervector ties = Rand(640, tie_seed);
+    const Hypervector b = Bundle(members, tie_seed).value();
+    for (size_t i = 0; i < 640; ++i) {
+      size_t ones = 0;
+      for (const auto& v : members) ones += v.bit(i);
+      const bool want = 2 * ones > m ? true : 2 * ones < m ? false : ties.bit(i);
+      ASSERT_EQ(b.bit(i), want) << "m " << m << " bit " << i;
+    }
+    EXPECT_TRUE(Bundle(members, tie_seed).value() == b);  // deterministic
+  }
+  const Hypervector a = Rand(256, 5);
+  Hypervector not_a = a;
+  for (size_t i = 0; i < 256; ++i) not_a.set_bit(i, !a.bit(i));
+  // Every bit tied: the tie vector itself.
+  EXPECT_TRUE(Bundle(std::vector<Hypervector>{a, not_a}, 77).value() == Rand(256, 77));
+  EXPECT_TRUE(Bundle({}).status().IsInvalidArgument());
+  const Status mixed = Bundle(std::vector<Hypervector>{a, Rand(512, 1)}).status();
+  EXPECT_TRUE(mixed.IsInvalidArgument());
+  EXPECT_NE(mixed.message().find("member 1 has dim 512"), std::string::npos) << mixed.ToString();
+}
+
+TEST(HdcTest, BundleMembersSitWhereTheoryPutsThem) {
+  // A member agrees with the bundle of M (odd) random vectors bitwise with
+  // p = 1/2 + C(M-1, (M-1)/2) / 2^M; its distance is D(1-p) +- sqrt(D p (1-p)).
+  const size_t dim = 10048;
+  std::mt19937_64 rng(Seed() + 3);
+  for (size_t m : {3, 5, 15, 51}) {
+    std::vector<Hypervector> members;
+    for (size_t i = 0; i < m; ++i) members.push_back(Rand(dim, rng()));
+    const Hypervector b = Bundle(members).value();
+    const double p = 0.5 + std::exp(std::lgamma(m) - 2 * std::lgamma((m + 1) / 2.0) - m * std::log(2.0));
+    const double mean = dim * (1 - p), sd = std::sqrt(dim * p * (1 - p));
+    for (const auto& v : members) {
+      EXPECT_NEAR(Dist(v, b), mean, 5 * sd) << "M " << m;
+    }
+    EXPECT_NEAR(Dist(Rand(dim, rng()), b), dim / 2.0, 5 * std::sqrt(dim) / 2);
+  }
+}
+
+TEST(HdcTest, WeightedBundle) {
+  std::mt19937_64 rng(Seed() + 4);
+  std::vector<Hypervector> v;
+  for (int i = 0; i < 5; ++i) v.push_back(Rand(512, rng()));
+  const std::vector<double> ones(5, 1.0);
+  EXPECT_TRUE(WeightedBundle(v, ones, 9).value() == Bundle(v, 9).value());
+  // A dominant weight wins every bit; a negative weight pushes away.
+  EXPECT_TRUE(WeightedBundle(v, std::vector<double>{10, 1, 1, 1, 1}).value() == v[0]);
+  const Hypervector away = WeightedBundle(v, std::vector<double>{-10, 1, 1, 1, 1}).value();
+  EXPECT_EQ(Dist(away, v[0]), 512u);
+  EXPECT_TRUE(WeightedBundle(v, std::vector<double>{1, 1}).status().IsInvalidArgument());
+  EXPECT_TRUE(WeightedBundle(v, std::vector<double>(5, 0.0)).status().IsInvalidArgument());
+  EXPECT_TRUE(WeightedBundle(v, std::vector<double>{1, NAN, 1, 1, 1}).status().IsInvalidArgument());
+}
+
+TEST(HdcTest, PermuteRotatesAcrossWordsAndInverts) {
+  std::mt19937_64 rng(Seed() + 5);
+  for (size_t dim : {64, 128, 1024, 10048}) {
+    const Hypervector v = Rand(dim, rng());
+    const int64_t d = static_cast<int64_t>(dim);
+    const std::vector<int64_t> shifts = {0, 1, 63, 64, 65, d - 1, d, d + 5, -1, -70,
+                                         static_cast<int64_t>(rng() % 100000), -static_cast<int64_t>(rng() % 100000),
+                                         std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()};
+    for (int64_t shift : shifts) {
+      const Hypervector p = Permute(v, shift);
+      const int64_t s = ((shift % d) + d) % d;
+      for (int64_t i = 0; i < d; ++i) ASSERT_EQ(p.bit(static_cast<size_t>((i + s) % d)), v.bit(i)) << shift;
+      EXPECT_TRUE(InversePermute(p, shift) == v) << "dim " << dim << " shift " << shift;
+    }
+    EXPECT_TRUE(Permute(Permute(v, 100), 37) == Permute(v, 137));
+    EXPECT_NEAR(Dist(Permute(v, 1), v), dim / 2.0, 5 * std::sqrt(dim) / 2 + 1);
+  }
+}
+
+TEST(HdcTest, ZScoreAndRelated) {
+  const Hypervector a = Rand(10048, Seed() + 6), b = Rand(10048, Seed() + 7);
+  EXPECT_NEAR(ZScore(a, b).value(), 0.0, 5.0);
+  EXPECT_DOUBLE_EQ(ZScore(a, a).value(), std::sqrt(10048.0));
+  EXPECT_NEAR(ZScore(5024 - 50, 10048), 50 / (std::sqrt(10048.0) / 2), 1e-12);
+  EXPECT_FALSE(Related(a, b, 6).value());
+  EXPECT_TRUE(Related(a, a, 6).value());
+  EXPECT_TRUE(ZScore(a, Rand(64, 1)).status().IsInvalidArgument());
+}
+
+TEST(HdcTest, SymbolsAreStable) {
+  // The derivation is part of the format (docs/format.md): these words must
+  // never change, or stored symbols stop matching new ones.
+  EXPECT_EQ(SeedFromName("apple"), 0xba8e799dceb3bcb1ull);
+  EXPECT_EQ(Symbol(42, "apple", 64).value().data()[0], 0xdce79fe111fa7a62ull);
+  const Hypervector apple = Symbol(42, "apple", 128).value();
+  EXPECT_TRUE(Symbol(42, "apple", 128).value() == apple);
+  EXPECT_FALSE(Symbol(43, "apple", 128).value() == apple);
+  EXPECT_FALSE(Symbol(42, "apples", 128).value() == apple);
+  // A longer symbol extends a shorter one (Random's prefix property).
+  const Hypervector wide = Symbol(42, "apple", 1024).value();
+  EXPECT_EQ(wide.data()[0], apple.data()[0]);
+  EXPECT_EQ(wide.data()[1], apple.data()[1]);
+  EXPECT_TRUE(Symbol(1, "x", 100).status().IsInvalidArgument());
+}
+
+TEST(HdcTest, LevelAndThermometerDistancesAreLinear) {
+  const size_t dim = 2048;
+  const ScalarCode code{.lo = 0, .hi = 10, .levels = 11, .seed = 3};
+  std::vector<Hypervector> level, thermo;
+  for (int i = 0; i <= 10; ++i) {
+    level.push_back(Level(i, code, dim).value());
+    thermo.push_back(Thermometer(i, code, dim).value());
+  }
+  for (int i = 0; i <= 10; ++i) {
+    for (int j = 0; j <= 10; ++j) {
+      // Level k flips the first floor(k (D/2) / 10) bits of the order; the
+      // thermometer sets the first floor(k D / 10).
+      const auto flipped = [&](int k) { return static_cast<int64_t>(k * (dim / 2) / 10); };
+      const auto set = [&](int k) { return static_cast<int64_t>(k * dim / 10); };
+      EXPECT_EQ(Dist(level[i], level[j]), std::abs(flipped(i) - flipped(j))) << i << " " << j;
+      EXPECT_EQ(Dist(thermo[i], thermo[j]), std::abs(set(i) - set(j)));
+    }
+  }
+  EXPECT_EQ(Dist(level[0], level[10]), dim / 2);
+  EXPECT_EQ(thermo[0].popcount(), 0u);
+  EXPECT_EQ(thermo[10].popcount(), dim);
+  EXPECT_TRUE(Level(-5, code, dim).value() == level[0]);  // clamped
+  EXPECT_TRUE(Level(4.6, code, dim).value() == level[5]);  // rounded
+  EXPECT_TRUE(Level(1, {.lo = 1, .hi = 1}, dim).status().IsInvalidArgument());
+  EXPECT_TRUE(Level(1, {.levels = 1}, dim).status().IsInvalidArgument());
+  EXPECT_TRUE(Level(NAN, code, dim).status().IsInvalidArgument());
+}
+
+TEST(HdcTest, CircularWrapsAround) {
+  const size_t dim = 2048;
+  const ScalarCode code{.lo = 0, .hi = 24, .levels = 24, .seed = 8};  // hours
+  std::vector<Hypervector> h;
+  for (int i = 0; i < 24; ++i) h.push_back(Circular(i, code, dim).value());
+  for (int i = 0; i < 24; ++i) {
+    for (int j = 0; j < 24; ++j) {
+      const int around = std::min(std::abs(i - j), 24 - std::abs(i - j));
+      EXPECT_NEAR(Dist(h[i], h[j]), around * (dim / 2.0) / 12, 2.0) << i << " " << j;
+    }
+  }
+  EXPECT_TRUE(Circular(24, code, dim).value() == h[0]);
+  EXPECT_TRUE(Circular(-1, code, dim).value() == h[23]);
+}
+
+TEST(HdcTest, NgramSequenceRecordAndText) {
+  const size_t dim = 10048;
+  const Hypervector a = Symbol(1, "a", dim).value(), b = Symbol(1, "b", dim).value(), c = Symbol(1, "c", dim).value();
+  const Hypervector abc = Ngram(std::vector<Hypervector>{a, b, c}).value();
+  EXPECT_TRUE(abc == BindAll(std::vector<Hypervector>{Permute(a, 2), Permute(b, 1), c}).value());
+  EXPECT_NEAR(Dist(abc, Ngram(std::vector<Hypervector>{c, b, a}).value()), dim / 2.0, 300);  // order matters
+  const Hypervector seq = Sequence(std::vector<Hypervector>{a, b, c}).value();
+  EXPECT_GT(ZScore(seq, Permute(b, 1)).value(), 20);
+
+  // Record: unbinding a role gives its filler back, far above chance.
+  const Hypervector name = Symbol(1, "name", dim).value(), age = Symbol(1, "age", dim).value();
+  const Hypervector bob = Symbol(1, "bob", dim).value(), old = Symbol(1, "old", dim).value();
+  const Hypervector rec = Record(std::vector<Hypervector>{name, age}, std::vector<Hypervector>{bob, old}).value();
+  EXPECT_GT(ZScore(Unbind(rec, name).value(), bob).value(), 20);
+  EXPECT_LT(std::abs(ZScore(Unbind(rec, name).value(), old).value()), 6);
+  EXPECT_TRUE(Record(std::vector<Hypervector>{name}, std::vector<Hypervector>{}).status().IsInvalidArgument());
+
+  // Text: similar strings are near, different ones far; Unicode letters are
+  // single symbols; invalid bytes become U+FFFD.
+  const Hypervector t1 = Text("the quick brown fox jumps", 3, 1, dim).value();
+  const Hypervector t2 = Text("the quick brown fox jumped", 3, 1, dim).value();
+  const Hypervector t3 = Text("zyxwvutsrqponmlkjihgfedcba", 3, 1, dim).value();
+  EXPECT_GT(ZScore(t1, t2).value(), 30);
+  EXPECT_LT(std::abs(ZScore(t1, t3).value()), 8);
+  EXPECT_TRUE(Text("\xc3\xa9", 1, 1, dim).value() == Symbol(1, "\xc3\xa9", dim).value());
+  EXPECT_EQ(DecodeUtf8("a\xc3\xa9\xff\xe2\x82\xac"), (std::vector<char32_t>{U'a', 0xe9, 0xfffd, 0x20ac}));
+  EXPECT_TRUE(Text("ab", 3, 1, dim).value() == Ngram(std::vector<Hypervector>{a, b}).value());
+  EXPECT_TRUE(Text("", 3, 1, dim).status().IsInvalidArgument());
+  EXPECT_TRUE(Text("abc", 0, 1, dim).status().IsInvalidArgument());
+}
+
+TEST(HdcTest, RetrievalProbabilityMatchesSimulation) {
+  const size_t dim = 256, members = 7, others = 40, trials = 3000;
+  const double p = RetrievalProbability(dim, members, others).value();
+  std::mt19937_64 rng(Seed() + 9);
+  size_t hits = 0;
+  for (size_t t = 0; t < trials; ++t) {
+    std::vector<Hypervector> bundle;
+    for (size_t i = 0; i < members; ++i) bundle.push_back(Rand(dim, rng()));
+    const Hypervector b = Bundle(bundle, rng()).value();
+    const uint32_t d = Dist(bundle[0], b);
+    bool nearest = true;
+    for (size_t o = 0; o < others && nearest; ++o) nearest = Dist(Rand(dim, rng()), b) > d;
+    hits += nearest;
+  }
+  const double observed = static_cast<double>(hits) / trials;
+  EXPECT_NEAR(observed, p, 4 * std::sqrt(p * (1 - p) / trials) + 1e-3) << "theory " << p;
+  EXPECT_GT(p, 0.5);
+  EXPECT_LT(p, 1.0);
+  // More members dilute the bundle, more non-members compete: both lower it.
+  EXPECT_LT(RetrievalProbability(dim, 21, others).value(), p);
+  EXPECT_LT(RetrievalProbability(dim, members, 4000).value(), p);
+  EXPECT_DOUBLE_EQ(RetrievalProbability(dim, 1, 10).value(), 1.0);
+  EXPECT_TRUE(RetrievalProbability(dim, 0, 10).status().IsInvalidArgument());
+}
+
+}  // namespace
+}  // namespace hvdb::hdc
