@@ -59,6 +59,14 @@ class CollectionImpl final : public Collection {
   Result<BulkLoadResult> BulkLoad(const std::string& path, const BulkLoadOptions& options,
                                   const ProgressCallback& progress) override;
   Status Export(const std::string& path, const ProgressCallback& progress) const override;
+  Status Accumulate(std::string_view name, std::span<const Hypervector> members, int32_t weight,
+                    const WriteOptions& options) override;
+  Result<Hypervector> ReadAccumulator(std::string_view name) const override;
+  Result<int64_t> AccumulatorMembers(std::string_view name) const override;
+  Status DropAccumulator(std::string_view name, const WriteOptions& options) override;
+  std::vector<std::string> ListAccumulators() const override;
+  Result<SearchHit> Cleanup(const Hypervector& query, double min_sigmas) const override;
+
   std::unique_ptr<Iterator> NewIterator() const override;
   CollectionStats Stats() const override;
 
@@ -73,6 +81,7 @@ class CollectionImpl final : public Collection {
   Status ReserveForWrite(size_t rows, size_t key_bytes);
   // REQUIRES: write_mu_ and cache_mu_ (exclusive) held.
   void MaybeCompact();
+  Status CheckAccumulatorName(std::string_view name) const;
   Status LoadRows(storage::RowSource* source, const std::string& path, const BulkLoadOptions& options,
                   const ProgressCallback& progress, BulkLoadResult* result);
 

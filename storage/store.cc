@@ -31,7 +31,16 @@ namespace fs = std::filesystem;
 constexpr const char* kCatalogFamily = "catalog";
 constexpr const char* kKeysFamily = "keys";
 constexpr const char* kVectorsFamily = "vectors";
-enum Family { kDefault = 0, kCatalog = 1, kKeys = 2, kVectors = 3, kFamilies = 4 };
+constexpr const char* kAccumulatorsFamily = "accumulators";
+enum Family { kDefault = 0, kCatalog = 1, kKeys = 2, kVectors = 3, kAccumulators = 4, kFamilies = 5 };
+
+// (collection id, accumulator name): the collection's prefix, then the name.
+std::string AccumulatorKey(uint32_t collection, std::string_view name) {
+  const auto prefix = CollectionPrefix(collection);
+  std::string key(prefix.data(), prefix.size());
+  key.append(name);
+  return key;
+}
 
 Status FromRocks(const rocksdb::Status& s, std::string_view context) {
   if (s.ok()) return Status::OK();
@@ -112,9 +121,17 @@ void StoreBatch::DropCollection(const CollectionDescriptor& descriptor) {
   rep_->ops.push_back({Rep::Op::kDelete, kCatalog, descriptor.name, ""});
   const auto begin = CollectionPrefix(descriptor.id);
   const auto end = CollectionPrefix(descriptor.id + 1);
-  for (Family f : {kKeys, kVectors}) {
+  for (Family f : {kKeys, kVectors, kAccumulators}) {
     rep_->ops.push_back({Rep::Op::kDeleteRange, f, std::string(begin.data(), 4), std::string(end.data(), 4)});
   }
+}
+
+void StoreBatch::PutAccumulator(uint32_t collection, std::string_view name, std::string_view value) {
+  rep_->ops.push_back({Rep::Op::kPut, kAccumulators, AccumulatorKey(collection, name), std::string(value)});
+}
+
+void StoreBatch::DeleteAccumulator(uint32_t collection, std::string_view name) {
+  rep_->ops.push_back({Rep::Op::kDelete, kAccumulators, AccumulatorKey(collection, name), ""});
 }
 
 void StoreBatch::PutNextCollectionId(uint32_t next) {
@@ -196,6 +213,7 @@ Status Store::Open(const Options& options, const std::string& path, std::unique_
       {kCatalogFamily, small_family},
       {kKeysFamily, row_family},
       {kVectorsFamily, row_family},
+      {kAccumulatorsFamily, small_family},
   };
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, path, descriptors, &rep->families, &raw);
@@ -540,6 +558,27 @@ Result<std::unique_ptr<Ingestion>> Store::NewIngestion(uint32_t collection, cons
   const std::string stem = (dir / ("load-" + std::to_string(now) + "-" + std::to_string(rep_->ingest_serial++))).string();
   return std::unique_ptr<Ingestion>(
       new SstIngestion(rep_.get(), rep_->families[kKeys], rep_->families[kVectors], collection, stem));
+}
+
+Result<std::string> Store::GetAccumulator(uint32_t collection, std::string_view name) const {
+  std::string value;
+  const rocksdb::Status s =
+      rep_->db->Get(rocksdb::ReadOptions(), rep_->families[kAccumulators], AccumulatorKey(collection, name), &value);
+  if (s.IsNotFound()) return Status::NotFound("no accumulator '" + std::string(name) + "'");
+  HVDB_RETURN_IF_ERROR(FromRocks(s, "reading accumulator '" + std::string(name) + "'"));
+  return value;
+}
+
+std::vector<std::string> Store::ListAccumulators(uint32_t collection) const {
+  const auto begin = CollectionPrefix(collection), end = CollectionPrefix(collection + 1);
+  const rocksdb::Slice lower(begin.data(), 4), upper(end.data(), 4);
+  rocksdb::ReadOptions ro;
+  ro.iterate_lower_bound = &lower;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(rep_->db->NewIterator(ro, rep_->families[kAccumulators]));
+  std::vector<std::string> names;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) names.emplace_back(it->key().data() + 4, it->key().size() - 4);
+  return names;
 }
 
 Status Store::Checkpoint(const std::string& dir) {

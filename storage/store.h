@@ -7,6 +7,7 @@
 //   catalog  - collection name -> CollectionDescriptor
 //   keys     - (collection id, row id) -> user key
 //   vectors  - (collection id, row id) -> dim / 8 bytes of packed bits
+//   accumulators - (collection id, name) -> per-bit counters (db/accumulator.h)
 // A row is always written to `keys` and `vectors` together, in one batch or
 // one ingestion, so both families hold the same row ids.
 #ifndef HVDB_STORAGE_STORE_H_
@@ -50,6 +51,8 @@ class StoreBatch {
   void PutDescriptor(const CollectionDescriptor& descriptor);
   // Removes the descriptor and every row of the collection.
   void DropCollection(const CollectionDescriptor& descriptor);
+  void PutAccumulator(uint32_t collection, std::string_view name, std::string_view value);
+  void DeleteAccumulator(uint32_t collection, std::string_view name);
   void PutNextCollectionId(uint32_t next);
   size_t Count() const;
 
@@ -115,6 +118,11 @@ class Store {
   std::unique_ptr<RowCursor> NewRowCursor(uint32_t collection, size_t bits_bytes) const;
   // Files go to temp_dir (created; empty: <path>/ingest).
   Result<std::unique_ptr<Ingestion>> NewIngestion(uint32_t collection, const std::string& temp_dir);
+
+  // The stored value of an accumulator; NotFound naming it when absent.
+  Result<std::string> GetAccumulator(uint32_t collection, std::string_view name) const;
+  // Names, sorted by their bytes.
+  std::vector<std::string> ListAccumulators(uint32_t collection) const;
 
   Status Checkpoint(const std::string& dir);
   // Approximate bytes of the collection's rows in files and memtables.

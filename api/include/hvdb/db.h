@@ -159,6 +159,30 @@ class Collection {
   // file at `path` (replaced if present), from a consistent snapshot.
   virtual Status Export(const std::string& path, const ProgressCallback& progress = nullptr) const = 0;
 
+  // ---- Accumulators: named, persistent bundles kept as per-bit counters
+  // (class prototypes, "everything tagged X"). Names are 1 to 1024 bytes.
+  //
+  // Adds each of `members` with `weight` (negative subtracts) to the
+  // accumulator `name`, creating it on first use. Atomic and durable per call
+  // (WriteOptions::sync); InvalidArgument on a dimension mismatch, weight 0 or
+  // no members; ResourceExhausted when a counter would pass 2^31.
+  virtual Status Accumulate(std::string_view name, std::span<const Hypervector> members, int32_t weight = 1,
+                            const WriteOptions& options = {}) = 0;
+  // The majority vector (exact ties follow a tie vector seeded from the item
+  // memory seed): usable as a query or stored with Put. NotFound when absent.
+  virtual Result<Hypervector> ReadAccumulator(std::string_view name) const = 0;
+  // The sum of the weights added so far. NotFound when absent.
+  virtual Result<int64_t> AccumulatorMembers(std::string_view name) const = 0;
+  // Removes it; OK when absent.
+  virtual Status DropAccumulator(std::string_view name, const WriteOptions& options = {}) = 0;
+  // Names, sorted by their bytes.
+  virtual std::vector<std::string> ListAccumulators() const = 0;
+
+  // Cleanup memory: the nearest stored vector when it is significantly nearer
+  // than chance (z-score >= min_sigmas, hdc::ZScore); otherwise NotFound
+  // saying how near the best one was, instead of returning noise.
+  virtual Result<SearchHit> Cleanup(const Hypervector& query, double min_sigmas = 4.0) const = 0;
+
   // A snapshot iterator; the caller owns it.
   virtual std::unique_ptr<Iterator> NewIterator() const = 0;
   virtual CollectionStats Stats() const = 0;
