@@ -14,6 +14,7 @@ packages=(
   libcereal-dev       # catalog records
   libgtest-dev libgmock-dev libbenchmark-dev
   libedit-dev         # shell line editing
+  wamerican wngerman wfrench witalian wspanish wportuguese wdutch  # language-identification example
 )
 
 missing=()
