@@ -75,15 +75,9 @@ Result<Hypervector> BindAll(std::span<const Hypervector> vectors) {
 
 Result<Hypervector> Bundle(std::span<const Hypervector> members, uint64_t tie_seed) {
   HVDB_RETURN_IF_ERROR(CheckMembers(members, "bundle"));
-  const size_t dim = members[0].dim();
-  // score = 2 x (members with the bit set) - members.
-  std::vector<int64_t> score(dim, -static_cast<int64_t>(members.size()));
-  for (const Hypervector& m : members) {
-    for (size_t w = 0; w < m.words(); ++w) {
-      for (uint64_t bits = m.data()[w]; bits != 0; bits &= bits - 1) score[w * 64 + std::countr_zero(bits)] += 2;
-    }
-  }
-  return FromScores(score, dim, tie_seed);
+  BundleAccumulator acc(members[0].dim());
+  for (const Hypervector& m : members) acc.AddWords(m.data());
+  return acc.Majority(tie_seed);
 }
 
 Result<Hypervector> WeightedBundle(std::span<const Hypervector> members, std::span<const double> weights,

@@ -43,7 +43,7 @@ TEST(HdcTest, BindIsXorAndSelfInverse) {
 
 TEST(HdcTest, BundleIsTheMajorityWithSeededTies) {
   std::mt19937_64 rng(Seed());
-  for (size_t m : {1, 2, 3, 4, 7, 10}) {
+  for (size_t m : {1, 2, 3, 4, 7, 10, 255, 256, 1000, 1001}) {
     std::vector<Hypervector> members;
     for (size_t i = 0; i < m; ++i) members.push_back(Rand(640, rng()));
     const uint64_t tie_seed = rng();
@@ -56,7 +56,17 @@ TEST(HdcTest, BundleIsTheMajorityWithSeededTies) {
       ASSERT_EQ(b.bit(i), want) << "m " << m << " bit " << i;
     }
     EXPECT_TRUE(Bundle(members, tie_seed).value() == b);  // deterministic
+    // The accumulator's bound-pair form equals bundling the bound vectors.
+    BundleAccumulator acc(640);
+    std::vector<Hypervector> bound;
+    for (size_t i = 0; i < m; ++i) {
+      acc.AddBound(members[i].data(), members[(i + 1) % m].data());
+      bound.push_back(Bind(members[i], members[(i + 1) % m]).value());
+    }
+    EXPECT_TRUE(acc.Majority(tie_seed).value() == Bundle(bound, tie_seed).value());
   }
+  EXPECT_TRUE(BundleAccumulator(64).Majority().status().IsInvalidArgument());
+  EXPECT_TRUE(BundleAccumulator(64).Add(Rand(128, 1)).IsInvalidArgument());
   const Hypervector a = Rand(256, 5);
   Hypervector not_a = a;
   for (size_t i = 0; i < 256; ++i) not_a.set_bit(i, !a.bit(i));

@@ -38,6 +38,34 @@ Result<Hypervector> Bundle(std::span<const Hypervector> members, uint64_t tie_se
 Result<Hypervector> WeightedBundle(std::span<const Hypervector> members, std::span<const double> weights,
                                    uint64_t tie_seed = kDefaultTieSeed);
 
+// Bundles many vectors without a per-bit loop: counts are kept bit-sliced
+// (plane j holds bit j of every position's count), so adding a vector costs a
+// few word operations per 64 bits. Majority() equals Bundle() of the same
+// vectors bit for bit. Not thread safe; one per thread.
+class BundleAccumulator {
+ public:
+  // REQUIRES: ValidateDim(dim).ok().
+  explicit BundleAccumulator(size_t dim);
+  // InvalidArgument on a dimension mismatch.
+  Status Add(const Hypervector& v);
+  // Adds a XOR b (a bound pair) without building it. REQUIRES: dim/64 words each.
+  void AddBound(const uint64_t* a, const uint64_t* b);
+  // REQUIRES: dim/64 words.
+  void AddWords(const uint64_t* words);
+  size_t count() const { return count_; }
+  size_t dim() const { return dim_; }
+  // The majority of everything added; exact ties take Random(dim, tie_seed)'s
+  // bit. InvalidArgument when nothing was added.
+  Result<Hypervector> Majority(uint64_t tie_seed = kDefaultTieSeed) const;
+  void Clear();
+
+ private:
+  void Carry(size_t w, uint64_t carry);
+  size_t dim_, words_;
+  size_t count_ = 0;
+  std::vector<std::vector<uint64_t>> planes_;  // planes_[j][w]: bit j of the counts in word w
+};
+
 // ---- Permutation: cyclic rotation of the D bits; bit i moves to
 // (i + shift) mod D. Any shift, negative included. Inverse: -shift.
 Hypervector Permute(const Hypervector& v, int64_t shift);

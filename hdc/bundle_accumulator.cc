@@ -1,0 +1,70 @@
+// Copyright hvdb authors. Bit-sliced counters for bundling.
+#include <string>
+
+#include "hvdb/hdc.h"
+
+namespace hvdb::hdc {
+
+BundleAccumulator::BundleAccumulator(size_t dim) : dim_(dim), words_(dim / 64) {}
+
+void BundleAccumulator::Carry(size_t w, uint64_t carry) {
+  // Ripple-carry add of `carry` (one bit per position) into the counts.
+  for (size_t j = 0; carry != 0; ++j) {
+    if (j == planes_.size()) planes_.emplace_back(words_, 0);
+    uint64_t& plane = planes_[j][w];
+    const uint64_t next = plane & carry;
+    plane ^= carry;
+    carry = next;
+  }
+}
+
+Status BundleAccumulator::Add(const Hypervector& v) {
+  if (v.dim() != dim_) {
+    return Status::InvalidArgument("bundle accumulator has dim " + std::to_string(dim_) + ", vector has " +
+                                   std::to_string(v.dim()));
+  }
+  AddWords(v.data());
+  return Status::OK();
+}
+
+void BundleAccumulator::AddWords(const uint64_t* words) {
+  for (size_t w = 0; w < words_; ++w) Carry(w, words[w]);
+  ++count_;
+}
+
+void BundleAccumulator::AddBound(const uint64_t* a, const uint64_t* b) {
+  for (size_t w = 0; w < words_; ++w) Carry(w, a[w] ^ b[w]);
+  ++count_;
+}
+
+Result<Hypervector> BundleAccumulator::Majority(uint64_t tie_seed) const {
+  if (count_ == 0) return Status::InvalidArgument("bundle of no vectors");
+  HVDB_ASSIGN_OR_RETURN(Hypervector out, Hypervector::Zeros(dim_));
+  HVDB_ASSIGN_OR_RETURN(const Hypervector ties, Hypervector::Random(dim_, tie_seed));
+  // Compare every count with T = floor(count / 2), planes from the top:
+  // above T is a majority; equal to T is a tie when the count is even.
+  const size_t threshold = count_ / 2;
+  for (size_t w = 0; w < words_; ++w) {
+    uint64_t greater = 0, equal = ~uint64_t{0};
+    for (size_t j = planes_.size(); j-- > 0;) {
+      const uint64_t plane = planes_[j][w];
+      if ((threshold >> j) & 1) {
+        equal &= plane;
+      } else {
+        greater |= equal & plane;
+        equal &= ~plane;
+      }
+    }
+    // Bits of T above the top plane are zero here: counts never exceed count_.
+    const uint64_t tied = count_ % 2 == 0 ? equal : 0;
+    out.data()[w] = greater | (tied & ties.data()[w]);
+  }
+  return out;
+}
+
+void BundleAccumulator::Clear() {
+  planes_.clear();
+  count_ = 0;
+}
+
+}  // namespace hvdb::hdc
