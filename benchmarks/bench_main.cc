@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "benchmarks/db_bench.h"
+#include "benchmarks/hdc_bench.h"
 #include "benchmarks/kernel_bench.h"
 
 namespace {
@@ -21,6 +22,8 @@ const char kUsage[] =
     "  vectors/s, MB/s, peak RSS, reopen rate, beside file read/write roofs and FAISS's index I/O.\n"
     "usage: hvdb-bench query [--n N] [--bits B] [--queries Q] [--k K] [--threads T] [--dir D] [--no-faiss]\n"
     "  Search through the DB API beside the kernel on the same rows (default N=1000000, Q=1000).\n"
+    "usage: hvdb-bench hdc [--n N] [--bits B[,B...]] [--threads T]\n"
+    "  Batch bind, permute, bundle (groups of 16) and text encoding: ops/s and GB/s beside the read roof.\n"
     "usage: hvdb-bench kernels [--n N] [--bits B[,B...]] [--queries Q] [--k K] [--threads T]\n"
     "                          [--kernels scalar,avx2,avx512] [--no-faiss] [--max-batch-seconds S] [--seed S]\n"
     "  Defaults: N=1000000, B=2048,10048, Q=1000, K=10, every core, every supported kernel, FAISS on.\n"
@@ -147,6 +150,24 @@ int Db(int argc, char** argv, bool load) {
   return load ? hvdb::bench::RunLoadBench(c) : hvdb::bench::RunQueryBench(c);
 }
 
+int Hdc(int argc, char** argv) {
+  hvdb::bench::HdcBenchConfig c;
+  bool unused_faiss = true;
+  const int status = ParseFlags(argc, argv, &unused_faiss, [&](std::string_view flag, const char* value) -> std::string {
+    if (flag == "--bits") {
+      if (!ParseSizes(value, &c.bits)) return "--bits: '" + std::string(value) + "' is not a list of numbers";
+      return {};
+    }
+    return SetNumber(flag, value,
+                     {{"--n", [&](size_t v) { c.n = v; }},
+                      {"--texts", [&](size_t v) { c.texts = v; }},
+                      {"--threads", [&](size_t v) { c.threads = static_cast<unsigned>(v); }}});
+  });
+  if (status >= 0) return status;
+  if (c.n < c.bundle_members || c.texts == 0) return Fail("--n must be at least 16 and --texts at least 1");
+  return hvdb::bench::RunHdcBench(c);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -155,6 +176,7 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   if (std::strcmp(argv[1], "kernels") == 0) return Kernels(argc - 2, argv + 2);
+  if (std::strcmp(argv[1], "hdc") == 0) return Hdc(argc - 2, argv + 2);
   if (std::strcmp(argv[1], "load") == 0) return Db(argc - 2, argv + 2, true);
   if (std::strcmp(argv[1], "query") == 0) return Db(argc - 2, argv + 2, false);
   return Fail(std::string("unknown benchmark '") + argv[1] + "'");

@@ -7,17 +7,6 @@ namespace hvdb::hdc {
 
 BundleAccumulator::BundleAccumulator(size_t dim) : dim_(dim), words_(dim / 64) {}
 
-void BundleAccumulator::Carry(size_t w, uint64_t carry) {
-  // Ripple-carry add of `carry` (one bit per position) into the counts.
-  for (size_t j = 0; carry != 0; ++j) {
-    if (j == planes_.size()) planes_.emplace_back(words_, 0);
-    uint64_t& plane = planes_[j][w];
-    const uint64_t next = plane & carry;
-    plane ^= carry;
-    carry = next;
-  }
-}
-
 Status BundleAccumulator::Add(const Hypervector& v) {
   if (v.dim() != dim_) {
     return Status::InvalidArgument("bundle accumulator has dim " + std::to_string(dim_) + ", vector has " +
@@ -28,12 +17,31 @@ Status BundleAccumulator::Add(const Hypervector& v) {
 }
 
 void BundleAccumulator::AddWords(const uint64_t* words) {
-  for (size_t w = 0; w < words_; ++w) Carry(w, words[w]);
-  ++count_;
+  carry_.assign(words, words + words_);
+  AddCarry();
 }
 
 void BundleAccumulator::AddBound(const uint64_t* a, const uint64_t* b) {
-  for (size_t w = 0; w < words_; ++w) Carry(w, a[w] ^ b[w]);
+  carry_.resize(words_);
+  for (size_t w = 0; w < words_; ++w) carry_[w] = a[w] ^ b[w];
+  AddCarry();
+}
+
+void BundleAccumulator::AddCarry() {
+  // Plane by plane over all words: branch-free loops the compiler vectorizes.
+  for (size_t j = 0;; ++j) {
+    if (j == planes_.size()) planes_.emplace_back(words_, 0);
+    uint64_t* plane = planes_[j].data();
+    uint64_t* carry = carry_.data();
+    uint64_t any = 0;
+    for (size_t w = 0; w < words_; ++w) {
+      const uint64_t next = plane[w] & carry[w];
+      plane[w] ^= carry[w];
+      carry[w] = next;
+      any |= next;
+    }
+    if (any == 0) break;
+  }
   ++count_;
 }
 

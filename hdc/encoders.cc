@@ -3,6 +3,7 @@
 #include <cmath>
 #include <numeric>
 #include <string>
+#include <unordered_map>
 
 #include "hvdb/hdc.h"
 
@@ -136,7 +137,13 @@ Result<Hypervector> Text(std::string_view utf8, size_t n, uint64_t item_memory_s
   // do as well; the bytes keep Symbol(seed, "a") == the letter a's symbol).
   std::vector<Hypervector> symbols;
   symbols.reserve(points.size());
+  std::unordered_map<char32_t, size_t> seen;  // code point -> index of its first symbol
   for (char32_t cp : points) {
+    if (auto it = seen.find(cp); it != seen.end()) {
+      symbols.push_back(symbols[it->second]);
+      continue;
+    }
+    seen.emplace(cp, symbols.size());
     std::string name;
     if (cp < 0x80) name.push_back(static_cast<char>(cp));
     else if (cp < 0x800) name = {static_cast<char>(0xc0 | (cp >> 6)), static_cast<char>(0x80 | (cp & 0x3f))};

@@ -15,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libedit-dev         # shell line editing
   wamerican wngerman wfrench witalian wspanish wportuguese wdutch  # language-identification example
+  dataset-fashion-mnist zlib1g-dev  # image-classification example
 )
 
 missing=()

@@ -257,3 +257,61 @@ TEST(HdcTest, RetrievalProbabilityMatchesSimulation) {
 
 }  // namespace
 }  // namespace hvdb::hdc
+
+namespace hvdb::hdc {
+namespace {
+
+TEST(HdcBatchTest, BatchFormsEqualTheSingleForms) {
+  std::mt19937_64 rng(Seed() + 10);
+  for (size_t dim : {64, 1024, 10048}) {
+    const size_t words = dim / 64, n = 700;  // several tasks of 256 rows and a tail
+    std::vector<Hypervector> a, b;
+    std::vector<uint64_t> pa, pb;
+    for (size_t i = 0; i < n; ++i) {
+      a.push_back(Rand(dim, rng()));
+      b.push_back(i % 5 == 0 ? a.back() : Rand(dim, rng()));  // some rows bind to zero
+      pa.insert(pa.end(), a.back().data(), a.back().data() + words);
+      pb.insert(pb.end(), b.back().data(), b.back().data() + words);
+    }
+    for (unsigned threads : {1u, 2u, 3u}) {
+      std::vector<uint64_t> out(n * words);
+      ASSERT_TRUE(BindBatch(pa.data(), pb.data(), n, dim, out.data(), false, threads).ok());
+      for (size_t i = 0; i < n; ++i) {
+        ASSERT_TRUE(Hypervector::FromWords(dim, {out.data() + i * words, words}).value() == Bind(a[i], b[i]).value());
+      }
+      ASSERT_TRUE(BindBatch(pa.data(), pb.data(), n, dim, out.data(), true, threads).ok());
+      for (size_t i = 0; i < n; ++i) {
+        ASSERT_TRUE(Hypervector::FromWords(dim, {out.data() + i * words, words}).value() == Bind(a[i], b[0]).value());
+      }
+      const int64_t shift = static_cast<int64_t>(rng() % (3 * dim)) - static_cast<int64_t>(dim);
+      ASSERT_TRUE(PermuteBatch(pa.data(), n, dim, shift, out.data(), threads).ok());
+      for (size_t i = 0; i < n; ++i) {
+        ASSERT_TRUE(Hypervector::FromWords(dim, {out.data() + i * words, words}).value() == Permute(a[i], shift));
+      }
+      // Groups of 4 (ties) and of 7 members.
+      for (size_t members : {4, 7}) {
+        const size_t groups = n / members;
+        std::vector<uint64_t> bundled(groups * words);
+        ASSERT_TRUE(BundleBatch(pa.data(), groups, members, dim, bundled.data(), 99, threads).ok());
+        for (size_t g = 0; g < groups; ++g) {
+          const Hypervector want = Bundle(std::span(a).subspan(g * members, members), 99).value();
+          ASSERT_TRUE(Hypervector::FromWords(dim, {bundled.data() + g * words, words}).value() == want);
+        }
+      }
+    }
+  }
+  const std::vector<std::string_view> texts = {"hello world", "bonjour le monde", "hallo welt", "\xc3\xa9t\xc3\xa9"};
+  const auto encoded = TextBatch(texts, 3, 5, 2048, 2).value();
+  for (size_t i = 0; i < texts.size(); ++i) EXPECT_TRUE(encoded[i] == Text(texts[i], 3, 5, 2048).value());
+  const std::vector<std::string_view> bad = {"ok", ""};
+  const Status s = TextBatch(bad, 3, 5, 2048).status();
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("text 1"), std::string::npos) << s.ToString();
+  uint64_t word = 0;
+  EXPECT_TRUE(BindBatch(&word, nullptr, 1, 64, &word).IsInvalidArgument());
+  EXPECT_TRUE(PermuteBatch(&word, 1, 100, 1, &word).IsInvalidArgument());
+  EXPECT_TRUE(BundleBatch(&word, 1, 0, 64, &word).IsInvalidArgument());
+}
+
+}  // namespace
+}  // namespace hvdb::hdc

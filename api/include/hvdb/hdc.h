@@ -60,10 +60,11 @@ class BundleAccumulator {
   void Clear();
 
  private:
-  void Carry(size_t w, uint64_t carry);
+  void AddCarry();  // adds carry_ (one bit per position) into the counts
   size_t dim_, words_;
   size_t count_ = 0;
   std::vector<std::vector<uint64_t>> planes_;  // planes_[j][w]: bit j of the counts in word w
+  std::vector<uint64_t> carry_;
 };
 
 // ---- Permutation: cyclic rotation of the D bits; bit i moves to
@@ -126,6 +127,23 @@ std::vector<char32_t> DecodeUtf8(std::string_view utf8);
 // Unbind(record, role) and clean it up by a search.
 Result<Hypervector> Record(std::span<const Hypervector> roles, std::span<const Hypervector> fillers,
                            uint64_t tie_seed = kDefaultTieSeed);
+
+// ---- Batch forms, FAISS style: raw buffers of n x (dim / 64) words, rows
+// split across cores (threads: 0 = one per core). Each equals the single
+// form applied row by row, bit for bit. InvalidArgument on a bad dim or a
+// null buffer with n > 0.
+//
+// out row i = a row i XOR b row i, or XOR b's one row when broadcast_b.
+Status BindBatch(const uint64_t* a, const uint64_t* b, size_t n, size_t dim, uint64_t* out, bool broadcast_b = false,
+                 unsigned threads = 0);
+// out row i = Permute(row i, shift).
+Status PermuteBatch(const uint64_t* in, size_t n, size_t dim, int64_t shift, uint64_t* out, unsigned threads = 0);
+// in: groups x members rows; out row g = Bundle(the members of group g).
+Status BundleBatch(const uint64_t* in, size_t groups, size_t members, size_t dim, uint64_t* out,
+                   uint64_t tie_seed = kDefaultTieSeed, unsigned threads = 0);
+// Text() of each text, on all cores.
+Result<std::vector<Hypervector>> TextBatch(std::span<const std::string_view> texts, size_t n,
+                                           uint64_t item_memory_seed, size_t dim, unsigned threads = 0);
 
 // ---- Capacity.
 // Probability that one member of a bundle of `members` random vectors is
