@@ -45,6 +45,15 @@ assert levels["db_over_kernel"]["same_results_as_kernel"] is True, levels
 assert levels["db"]["batch_qps"] > 0 and levels["kernel"]["one_query_ms"] > 0, levels
 print("bench smoke: load and query ok")
 PY
+hdc=$("$bench" hdc --n 2000 --bits 128,1024 --texts 50)
+python3 - "$hdc" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in sys.argv[1].splitlines()]
+assert {(l["op"], l["bits"]) for l in lines} == {(op, b) for op in ("bind", "permute", "bundle", "text_trigrams")
+                                                 for b in (128, 1024)}, lines
+assert all(l["ops_per_s"] > 0 and l["gb_per_s"] > 0 and l["roof_read_gbs"] > 0 for l in lines), lines
+print("bench smoke: hdc ok")
+PY
 if "$bench" load --n 0 >/dev/null 2>&1; then echo "FAIL: --n 0 accepted" >&2; exit 1; fi
 if "$bench" query --bits 100 --n 10 >/dev/null 2>&1; then echo "FAIL: query --bits 100 accepted" >&2; exit 1; fi
 if "$bench" kernels --bits 100 --n 10 >/dev/null 2>&1; then echo "FAIL: --bits 100 accepted" >&2; exit 1; fi
