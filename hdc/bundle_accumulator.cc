@@ -2,10 +2,12 @@
 #include <string>
 
 #include "hvdb/hdc.h"
+#include "kernels/hamming.h"
 
 namespace hvdb::hdc {
 
-BundleAccumulator::BundleAccumulator(size_t dim) : dim_(dim), words_(dim / 64) {}
+BundleAccumulator::BundleAccumulator(size_t dim)
+    : dim_(dim), words_(dim / 64), simd_(static_cast<int>(kernels::DefaultSimd().value_or(kernels::Simd::kScalar))) {}
 
 Status BundleAccumulator::Add(const Hypervector& v) {
   if (v.dim() != dim_) {
@@ -28,19 +30,11 @@ void BundleAccumulator::AddBound(const uint64_t* a, const uint64_t* b) {
 }
 
 void BundleAccumulator::AddCarry() {
-  // Plane by plane over all words: branch-free loops the compiler vectorizes.
+  // Plane by plane over all words, with the CPU's widest kernel.
+  const auto simd = static_cast<kernels::Simd>(simd_);
   for (size_t j = 0;; ++j) {
     if (j == planes_.size()) planes_.emplace_back(words_, 0);
-    uint64_t* plane = planes_[j].data();
-    uint64_t* carry = carry_.data();
-    uint64_t any = 0;
-    for (size_t w = 0; w < words_; ++w) {
-      const uint64_t next = plane[w] & carry[w];
-      plane[w] ^= carry[w];
-      carry[w] = next;
-      any |= next;
-    }
-    if (any == 0) break;
+    if (kernels::AddToBitPlane(planes_[j].data(), carry_.data(), words_, simd) == 0) break;
   }
   ++count_;
 }

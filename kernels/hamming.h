@@ -98,6 +98,12 @@ Status TopK(const ScanInput& input, size_t k, Neighbor* out, const ScanOptions& 
 Status WithinRadius(const ScanInput& input, uint32_t radius, std::vector<Neighbor>* out,
                     const ScanOptions& options = {});
 
+// One step of bit-sliced counting (bundling): adds `carry` (one bit per
+// position) into `plane` (bit j of every position's count), leaving the carry
+// out in `carry`. plane and carry: `words` words each. Returns the OR of the
+// carry out (0: no higher plane is touched). REQUIRES: SimdSupported(simd).
+uint64_t AddToBitPlane(uint64_t* plane, uint64_t* carry, size_t words, Simd simd);
+
 // Threads a scan uses when ScanOptions::threads is 0.
 unsigned DefaultThreads();
 

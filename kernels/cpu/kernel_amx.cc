@@ -235,7 +235,7 @@ void ScanAmx(const ScanTask& t) {
 
 const KernelTable& AmxKernel() {
   static constexpr KernelTable table{Simd::kAmx, &PairOf<AmxIsa>, &DistancesOf<AmxIsa>, &ScanAmx,
-                                     AmxIsa::kBlockBytes};
+                                     AmxIsa::kBlockBytes, &AddPlaneOf<AmxIsa>};
   return table;
 }
 

@@ -167,9 +167,23 @@ void ScanOf(const ScanTask& t) {
   }
 }
 
+// Branch-free over the words, so each ISA's file vectorizes it with its own flags.
+template <typename I>
+uint64_t AddPlaneOf(uint64_t* plane, uint64_t* carry, size_t words) {
+  uint64_t any = 0;
+  for (size_t w = 0; w < words; ++w) {
+    const uint64_t next = plane[w] & carry[w];
+    plane[w] ^= carry[w];
+    carry[w] = next;
+    any |= next;
+  }
+  return any;
+}
+
 template <typename I>
 const KernelTable& TableOf() {
-  static constexpr KernelTable table{I::kSimd, &PairOf<I>, &DistancesOf<I>, &ScanOf<I>, I::kBlockBytes};
+  static constexpr KernelTable table{I::kSimd, &PairOf<I>, &DistancesOf<I>, &ScanOf<I>, I::kBlockBytes,
+                                     &AddPlaneOf<I>};
   return table;
 }
 

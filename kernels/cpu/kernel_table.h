@@ -67,6 +67,9 @@ struct KernelTable {
   void (*scan)(const ScanTask& task);
   // Default cache block size in bytes of rows.
   size_t block_bytes;
+  // Bit-sliced counters (bundling): plane ^= carry, carry = old plane & carry,
+  // over `words` words; returns the OR of the new carry (0: nothing left).
+  uint64_t (*add_plane)(uint64_t* plane, uint64_t* carry, size_t words);
 };
 
 // Each defined in its own per-ISA file.

@@ -237,4 +237,8 @@ Status WithinRadius(const ScanInput& input, uint32_t radius, std::vector<Neighbo
   return RunScan(input, options, 0, radius, nullptr, out);
 }
 
+uint64_t AddToBitPlane(uint64_t* plane, uint64_t* carry, size_t words, Simd simd) {
+  return TableFor(simd).add_plane(plane, carry, words);
+}
+
 }  // namespace hvdb::kernels

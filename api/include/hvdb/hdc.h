@@ -40,8 +40,9 @@ Result<Hypervector> WeightedBundle(std::span<const Hypervector> members, std::sp
 
 // Bundles many vectors without a per-bit loop: counts are kept bit-sliced
 // (plane j holds bit j of every position's count), so adding a vector costs a
-// few word operations per 64 bits. Majority() equals Bundle() of the same
-// vectors bit for bit. Not thread safe; one per thread.
+// few word operations per 64 bits, run by the CPU kernel in use (HVDB_SIMD;
+// scalar when it names an unsupported one). Majority() equals Bundle() of the
+// same vectors bit for bit. Not thread safe; one per thread.
 class BundleAccumulator {
  public:
   // REQUIRES: ValidateDim(dim).ok().
@@ -62,6 +63,7 @@ class BundleAccumulator {
  private:
   void AddCarry();  // adds carry_ (one bit per position) into the counts
   size_t dim_, words_;
+  int simd_;  // the CPU kernel (kernels::Simd), HVDB_SIMD's or the best one
   size_t count_ = 0;
   std::vector<std::vector<uint64_t>> planes_;  // planes_[j][w]: bit j of the counts in word w
   std::vector<uint64_t> carry_;
