@@ -22,9 +22,9 @@ test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory tsan
 
-# Until the shell lands, the shell target shows what the embedded library sees.
+# The interactive shell on the default database ($$HVDB_DB, else ~/.hvdb/default).
 shell: build
-	@$(BUILD_DIR)/shell/hvdb info
+	@$(BUILD_DIR)/shell/hvdb shell
 
 bench: build
 	$(BUILD_DIR)/benchmarks/hvdb-bench kernels

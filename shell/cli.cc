@@ -2,11 +2,13 @@
 #include "shell/cli.h"
 
 #include <functional>
+#include <iostream>
 #include <string_view>
 
 #include "hvdb/system.h"
 #include "shell/db_commands.h"
 #include "shell/info_command.h"
+#include "shell/shell_command.h"
 
 namespace hvdb::shell {
 namespace {
@@ -63,6 +65,9 @@ const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
       {"info", "[PATH] [--json]", Info,
        "version, the CPU kernel in use (HVDB_SIMD forces one), the CUDA devices seen; with PATH the collections"},
+      {"shell", "[PATH] [-c STATEMENTS]",
+       [](const Args& a, std::ostream& out, std::ostream& err) { return ShellCommand(a, std::cin, out, err); },
+       "the hvdb language, interactive or as a script (stdin or -c)"},
       {"load", "PATH COLLECTION FILE [--keys FILE] [--dim D] [--create]", LoadCommand,
        "bulk load .npy, .hvdb or key<TAB>hex text rows into a collection (all or nothing)"},
       {"search", "PATH COLLECTION --queries FILE.npy [-k K] [--radius R] [--json]", SearchCommand,

@@ -1,0 +1,197 @@
+// Copyright hvdb authors. The shell's dot-commands, one table.
+#include <cctype>
+#include <fstream>
+
+#include "shell/json_writer.h"
+#include "shell/lang/session.h"
+
+namespace hvdb::shell {
+namespace {
+
+using Words = std::vector<std::string>;
+
+Status Usage(const std::string& name) {
+  for (const DotCommand& d : DotCommands()) {
+    if (d.name == name) return Status::InvalidArgument("usage: " + d.name + (d.args.empty() ? "" : " " + d.args));
+  }
+  return Status::InvalidArgument("usage: " + name);
+}
+
+Result<bool> OnOff(const Words& w, const std::string& name) {
+  if (w.size() != 1 || (w[0] != "on" && w[0] != "off")) return Usage(name);
+  return w[0] == "on";
+}
+
+Result<uint64_t> Number(const std::string& text, const std::string& name) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 19) return Usage(name);
+  return std::stoull(text);
+}
+
+Status Help(Session& s, const Words& w) {
+  if (w.size() > 1) return Usage(".help");
+  std::ostream& out = s.out();
+  for (const DotCommand& d : DotCommands()) {
+    if (!w.empty() && d.name != w[0] && d.name != "." + w[0]) continue;
+    out << d.name << (d.args.empty() ? "" : " " + d.args) << "\n    " << d.help << "\n";
+  }
+  if (w.empty()) {
+    out << "\nstatements:\n"
+           "  create collection NAME dim D      drop collection NAME      collections\n"
+           "  put NAME KEY EXPR      get NAME KEY      delete NAME KEY      count NAME\n"
+           "  let VAR = EXPR         search NAME EXPR [k N] [radius R] [device cpu|gpu|auto]\n"
+           "\nfunctions:\n";
+    for (const Function& f : Functions()) out << "  " << f.usage << "\n      " << f.help << "\n";
+    out << "\nexpressions: NUMBER, \"string\", VAR, COLLECTION[\"key\"], function(args)\n";
+  }
+  return Status::OK();
+}
+
+Status Collections(Session& s, const Words& w) {
+  if (!w.empty()) return Usage(".collections");
+  s.Run("collections");
+  return Status::OK();
+}
+
+Status Describe(Session& s, const Words& w) {
+  if (w.size() != 1) return Usage(".describe");
+  Collection* c = nullptr;
+  HVDB_RETURN_IF_ERROR(s.db()->GetCollection(w[0], &c));
+  const CollectionStats st = c->Stats();
+  if (s.mode == OutputMode::kJson) {
+    s.out() << "{\"name\":" << JsonString(st.name) << ",\"dim\":" << st.dim << ",\"count\":" << st.count
+            << ",\"deleted_rows\":" << st.deleted_rows << ",\"memory_bytes\":" << st.memory_bytes
+            << ",\"disk_bytes\":" << st.disk_bytes << ",\"item_memory_seed\":" << st.item_memory_seed << "}\n";
+  } else {
+    s.out() << "collection " << st.name << ": dim " << st.dim << ", " << st.count << " vectors, " << st.deleted_rows
+            << " deleted rows awaiting compaction, " << st.memory_bytes << " bytes in memory, about " << st.disk_bytes
+            << " on disk, item memory seed " << st.item_memory_seed << "\n";
+  }
+  return Status::OK();
+}
+
+Status Timer(Session& s, const Words& w) {
+  HVDB_ASSIGN_OR_RETURN(s.timer, OnOff(w, ".timer"));
+  return Status::OK();
+}
+
+Status Mode(Session& s, const Words& w) {
+  if (w.size() != 1) return Usage(".mode");
+  if (w[0] == "table") s.mode = OutputMode::kTable;
+  else if (w[0] == "json") s.mode = OutputMode::kJson;
+  else if (w[0] == "csv") s.mode = OutputMode::kCsv;
+  else return Usage(".mode");
+  return Status::OK();
+}
+
+Status Bail(Session& s, const Words& w) {
+  HVDB_ASSIGN_OR_RETURN(s.bail, OnOff(w, ".bail"));
+  return Status::OK();
+}
+
+Status DeviceCommand(Session& s, const Words& w) {
+  if (w.empty()) {
+    s.out() << "device: " << s.device << " (" << GetSystemInfo().cuda_status << ")\n";
+    return Status::OK();
+  }
+  if (w.size() != 1 || (w[0] != "cpu" && w[0] != "gpu" && w[0] != "auto")) return Usage(".device");
+  s.device = w[0];
+  return Status::OK();
+}
+
+Status Dim(Session& s, const Words& w) {
+  if (w.size() != 1) return Usage(".dim");
+  HVDB_ASSIGN_OR_RETURN(const uint64_t d, Number(w[0], ".dim"));
+  HVDB_RETURN_IF_ERROR(ValidateDim(d));
+  s.dim = d;
+  return Status::OK();
+}
+
+Status Seed(Session& s, const Words& w) {
+  if (w.size() != 1) return Usage(".seed");
+  HVDB_ASSIGN_OR_RETURN(s.seed, Number(w[0], ".seed"));
+  return Status::OK();
+}
+
+Status Read(Session& s, const Words& w) {
+  if (w.size() != 1) return Usage(".read");
+  std::ifstream in(w[0]);
+  if (!in) return Status::IOError("cannot read '" + w[0] + "'");
+  s.RunStream(in);
+  return Status::OK();
+}
+
+Status Import(Session& s, const Words& w) {
+  if (w.size() != 2) return Usage(".import");
+  Collection* c = nullptr;
+  HVDB_RETURN_IF_ERROR(s.db()->GetCollection(w[1], &c));
+  auto r = c->BulkLoad(w[0]);
+  if (!r.ok()) return r.status();
+  if (s.mode == OutputMode::kJson) s.out() << "{\"ok\":true,\"rows\":" << r->rows << "}\n";
+  else s.out() << "imported " << r->rows << " vectors (" << r->replaced << " replaced)\n";
+  return Status::OK();
+}
+
+Status Export(Session& s, const Words& w) {
+  if (w.size() != 2) return Usage(".export");
+  Collection* c = nullptr;
+  HVDB_RETURN_IF_ERROR(s.db()->GetCollection(w[0], &c));
+  HVDB_RETURN_IF_ERROR(c->Export(w[1]));
+  if (s.mode == OutputMode::kJson) s.out() << "{\"ok\":true,\"rows\":" << c->Count() << "}\n";
+  else s.out() << "exported " << c->Count() << " vectors\n";
+  return Status::OK();
+}
+
+Status Quit(Session& s, const Words& w) {
+  if (!w.empty()) return Usage(".quit");
+  s.quit = true;
+  return Status::OK();
+}
+
+}  // namespace
+
+std::vector<std::string> SplitWords(std::string_view line) {
+  std::vector<std::string> words;
+  std::string cur;
+  bool in_word = false;
+  char quote = 0;
+  for (char c : line) {
+    if (quote) {
+      if (c == quote) quote = 0;
+      else cur.push_back(c);
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      quote = c;
+      in_word = true;
+    } else if (std::isspace(static_cast<unsigned char>(c))) {
+      if (in_word) words.push_back(cur), cur.clear(), in_word = false;
+    } else {
+      cur.push_back(c);
+      in_word = true;
+    }
+  }
+  if (in_word) words.push_back(cur);
+  if (words.empty()) words.push_back("");
+  return words;
+}
+
+const std::vector<DotCommand>& DotCommands() {
+  static const std::vector<DotCommand> commands = {
+      {".help", "[COMMAND]", Help, "this help, or one command's"},
+      {".collections", "", Collections, "the collections: name, dim, count"},
+      {".describe", "NAME", Describe, "a collection's dim, count, memory and disk use, item memory seed"},
+      {".timer", "on|off", Timer, "print time, rows scanned, device and kernel after each statement"},
+      {".mode", "table|json|csv", Mode, "output format; json prints one JSON value per statement"},
+      {".import", "FILE COLLECTION", Import, "bulk load .npy, .hvdb or key<TAB>hex lines (all or nothing)"},
+      {".export", "COLLECTION FILE", Export, "write a collection to an .hvdb file"},
+      {".read", "FILE", Read, "run the statements in FILE"},
+      {".bail", "on|off", Bail, "on: the first error ends the script (exit status 1)"},
+      {".device", "[cpu|gpu|auto]", DeviceCommand, "show or set where searches run"},
+      {".dim", "D", Dim, "dimension of vectors built by let (default 10048)"},
+      {".seed", "S", Seed, "item memory seed of symbols built by let (default 0)"},
+      {".quit", "", Quit, "leave the shell"},
+  };
+  return commands;
+}
+
+}  // namespace hvdb::shell

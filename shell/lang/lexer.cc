@@ -1,0 +1,143 @@
+// Copyright hvdb authors.
+#include "shell/lang/lexer.h"
+
+#include <cctype>
+
+namespace hvdb::shell {
+namespace {
+
+bool WordStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+bool WordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-'; }
+bool Digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
+int HexDigit(char c) {
+  if (Digit(c)) return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string Where(const Token& t) {
+  return "line " + std::to_string(t.line) + ", column " + std::to_string(t.column) + ": ";
+}
+
+Result<std::vector<Token>> Lex(std::string_view s) {
+  std::vector<Token> out;
+  int line = 1, column = 1;
+  size_t i = 0;
+  auto advance = [&](size_t n) {
+    for (size_t k = 0; k < n && i < s.size(); ++k, ++i) {
+      if (s[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+  };
+  while (i < s.size()) {
+    const char c = s[i];
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      advance(1);
+      continue;
+    }
+    if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
+      while (i < s.size() && s[i] != '\n') advance(1);
+      continue;
+    }
+    Token t{Token::Kind::kEnd, "", line, column};
+    if (WordStart(c)) {
+      size_t j = i;
+      while (j < s.size() && WordChar(s[j])) ++j;
+      t.kind = Token::Kind::kWord;
+      t.text = std::string(s.substr(i, j - i));
+      advance(j - i);
+    } else if (Digit(c) || (c == '-' && i + 1 < s.size() && (Digit(s[i + 1]) || s[i + 1] == '.'))) {
+      size_t j = i + (c == '-');
+      while (j < s.size() && (Digit(s[j]) || s[j] == '.')) ++j;
+      if (j < s.size() && (s[j] == 'e' || s[j] == 'E')) {
+        size_t k = j + 1;
+        if (k < s.size() && (s[k] == '+' || s[k] == '-')) ++k;
+        if (k < s.size() && Digit(s[k])) {
+          j = k;
+          while (j < s.size() && Digit(s[j])) ++j;
+        }
+      }
+      t.kind = Token::Kind::kNumber;
+      t.text = std::string(s.substr(i, j - i));
+      advance(j - i);
+    } else if (c == '"' || c == '\'') {
+      t.kind = Token::Kind::kString;
+      advance(1);
+      bool closed = false;
+      while (i < s.size()) {
+        const char d = s[i];
+        if (d == c) {
+          advance(1);
+          closed = true;
+          break;
+        }
+        if (d == '\\' && i + 1 < s.size()) {
+          const char e = s[i + 1];
+          if (e == 'n') t.text.push_back('\n');
+          else if (e == 't') t.text.push_back('\t');
+          else if (e == 'x' && i + 3 < s.size() && HexDigit(s[i + 2]) >= 0 && HexDigit(s[i + 3]) >= 0) {
+            t.text.push_back(static_cast<char>(HexDigit(s[i + 2]) * 16 + HexDigit(s[i + 3])));
+            advance(2);
+          } else {
+            t.text.push_back(e);
+          }
+          advance(2);
+          continue;
+        }
+        t.text.push_back(d);
+        advance(1);
+      }
+      if (!closed) return Status::InvalidArgument(Where(t) + "string is not closed");
+    } else {
+      static constexpr struct {
+        char c;
+        Token::Kind kind;
+      } kPunct[] = {{'(', Token::Kind::kLParen},   {')', Token::Kind::kRParen}, {'[', Token::Kind::kLBracket},
+                    {']', Token::Kind::kRBracket}, {',', Token::Kind::kComma},  {'=', Token::Kind::kEquals},
+                    {';', Token::Kind::kSemicolon}};
+      bool found = false;
+      for (const auto& p : kPunct) {
+        if (p.c == c) {
+          t.kind = p.kind;
+          t.text = std::string(1, c);
+          found = true;
+        }
+      }
+      if (!found) return Status::InvalidArgument(Where(t) + "unexpected character '" + std::string(1, c) + "'");
+      advance(1);
+    }
+    out.push_back(std::move(t));
+  }
+  out.push_back({Token::Kind::kEnd, "", line, column});
+  return out;
+}
+
+bool Unfinished(std::string_view s) {
+  int depth = 0;
+  char quote = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (quote) {
+      if (c == '\\') ++i;
+      else if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
+      while (i < s.size() && s[i] != '\n') ++i;
+      continue;
+    }
+    if (c == '"' || c == '\'') quote = c;
+    else if (c == '(' || c == '[') ++depth;
+    else if (c == ')' || c == ']') --depth;
+  }
+  return quote != 0 || depth > 0;
+}
+
+}  // namespace hvdb::shell

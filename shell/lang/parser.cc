@@ -1,0 +1,248 @@
+// Copyright hvdb authors.
+#include "shell/lang/parser.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+
+namespace hvdb::shell {
+namespace {
+
+const std::vector<std::string>& StatementWords() {
+  static const std::vector<std::string> words = {"create", "drop", "collections", "put",   "get",
+                                                 "delete", "count", "let",        "search"};
+  return words;
+}
+
+class Parser {
+ public:
+  explicit Parser(std::vector<Token> tokens) : t_(std::move(tokens)) {}
+
+  Result<std::vector<Statement>> Statements() {
+    std::vector<Statement> out;
+    while (Peek().kind != Token::Kind::kEnd) {
+      if (Peek().kind == Token::Kind::kSemicolon) {
+        ++pos_;
+        continue;
+      }
+      HVDB_ASSIGN_OR_RETURN(Statement s, One());
+      out.push_back(std::move(s));
+      if (Peek().kind != Token::Kind::kSemicolon && Peek().kind != Token::Kind::kEnd) {
+        return Error(Peek(), "expected ';' or the end of the statement, found " + Describe(Peek()));
+      }
+    }
+    return out;
+  }
+
+ private:
+  const Token& Peek() const { return t_[pos_]; }
+  const Token& Next() { return t_[pos_ < t_.size() - 1 ? pos_++ : pos_]; }
+
+  static std::string Describe(const Token& t) {
+    switch (t.kind) {
+      case Token::Kind::kEnd: return "the end of the input";
+      case Token::Kind::kString: return "a string";
+      case Token::Kind::kNumber: return "the number " + t.text;
+      default: return "'" + t.text + "'";
+    }
+  }
+  static Status Error(const Token& t, const std::string& what) { return Status::InvalidArgument(Where(t) + what); }
+
+  Result<std::string> Word(const std::string& what) {
+    const Token& t = Next();
+    if (t.kind != Token::Kind::kWord) return Error(t, "expected " + what + ", found " + Describe(t));
+    return t.text;
+  }
+  Status Keyword(const std::string& word) {
+    const Token& t = Next();
+    if (t.kind != Token::Kind::kWord || t.text != word) {
+      return Error(t, "expected '" + word + "', found " + Describe(t));
+    }
+    return Status::OK();
+  }
+  // A key: a quoted string or a bare word.
+  Result<std::string> Key() {
+    const Token& t = Next();
+    if (t.kind != Token::Kind::kString && t.kind != Token::Kind::kWord && t.kind != Token::Kind::kNumber) {
+      return Error(t, "expected a key (a quoted string or a word), found " + Describe(t));
+    }
+    return t.text;
+  }
+  Result<uint64_t> Count(const std::string& what) {
+    const Token& t = Next();
+    uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(t.text.data(), t.text.data() + t.text.size(), v);
+    if (t.kind != Token::Kind::kNumber || ec != std::errc() || end != t.text.data() + t.text.size()) {
+      return Error(t, what + " must be a non-negative integer, found " + Describe(t));
+    }
+    return v;
+  }
+
+  Result<Statement> One() {
+    Statement s;
+    s.token = Peek();
+    const Token& first = Next();
+    if (first.kind != Token::Kind::kWord) return Error(first, "expected a statement, found " + Describe(first));
+    const std::string& w = first.text;
+    if (w == "create" || w == "drop") {
+      HVDB_RETURN_IF_ERROR(Keyword("collection"));
+      HVDB_ASSIGN_OR_RETURN(s.name, Word("a collection name"));
+      if (w == "drop") {
+        s.kind = Statement::Kind::kDrop;
+        return s;
+      }
+      s.kind = Statement::Kind::kCreate;
+      HVDB_RETURN_IF_ERROR(Keyword("dim"));
+      HVDB_ASSIGN_OR_RETURN(s.dim, Count("dim"));
+      return s;
+    }
+    if (w == "collections") {
+      s.kind = Statement::Kind::kCollections;
+      return s;
+    }
+    if (w == "put" || w == "get" || w == "delete") {
+      s.kind = w == "put" ? Statement::Kind::kPut : w == "get" ? Statement::Kind::kGet : Statement::Kind::kDelete;
+      HVDB_ASSIGN_OR_RETURN(s.name, Word("a collection name"));
+      HVDB_ASSIGN_OR_RETURN(s.key, Key());
+      if (w == "put") {
+        HVDB_ASSIGN_OR_RETURN(Expr e, Expression());
+        s.expr = std::move(e);
+      }
+      return s;
+    }
+    if (w == "count") {
+      s.kind = Statement::Kind::kCount;
+      HVDB_ASSIGN_OR_RETURN(s.name, Word("a collection name"));
+      return s;
+    }
+    if (w == "let") {
+      s.kind = Statement::Kind::kLet;
+      HVDB_ASSIGN_OR_RETURN(s.name, Word("a variable name"));
+      if (Peek().kind != Token::Kind::kEquals) return Error(Peek(), "expected '=', found " + Describe(Peek()));
+      ++pos_;
+      HVDB_ASSIGN_OR_RETURN(Expr e, Expression());
+      s.expr = std::move(e);
+      return s;
+    }
+    if (w == "search") {
+      s.kind = Statement::Kind::kSearch;
+      HVDB_ASSIGN_OR_RETURN(s.name, Word("a collection name"));
+      HVDB_ASSIGN_OR_RETURN(Expr e, Expression());
+      s.expr = std::move(e);
+      while (Peek().kind == Token::Kind::kWord) {
+        const Token& option = Next();
+        if (option.text == "k") {
+          HVDB_ASSIGN_OR_RETURN(const uint64_t k, Count("k"));
+          s.k = k;
+        } else if (option.text == "radius") {
+          HVDB_ASSIGN_OR_RETURN(const uint64_t r, Count("radius"));
+          s.radius = static_cast<uint32_t>(std::min<uint64_t>(r, ~uint32_t{0}));
+        } else if (option.text == "device") {
+          const Token& d = Next();
+          if (d.text != "cpu" && d.text != "gpu" && d.text != "auto") {
+            return Error(d, "device must be cpu, gpu or auto, found " + Describe(d));
+          }
+          s.device = d.text;
+        } else {
+          std::string hint = DidYouMean(option.text, {"k", "radius", "device"});
+          return Error(option, "unknown search option '" + option.text + "'" +
+                                   (hint.empty() ? " (k, radius or device)" : " (did you mean '" + hint + "'?)"));
+        }
+      }
+      return s;
+    }
+    const std::string hint = DidYouMean(w, StatementWords());
+    return Error(first, "unknown statement '" + w + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+  }
+
+  Result<Expr> Expression() {
+    Expr e;
+    e.token = Peek();
+    const Token& t = Next();
+    switch (t.kind) {
+      case Token::Kind::kNumber: {
+        e.kind = Expr::Kind::kNumber;
+        char* end = nullptr;
+        e.number = std::strtod(t.text.c_str(), &end);
+        if (end != t.text.c_str() + t.text.size() || !std::isfinite(e.number)) {
+          return Error(t, "'" + t.text + "' is not a number");
+        }
+        return e;
+      }
+      case Token::Kind::kString:
+        e.kind = Expr::Kind::kString;
+        e.text = t.text;
+        return e;
+      case Token::Kind::kWord:
+        e.text = t.text;
+        if (Peek().kind == Token::Kind::kLParen) {
+          ++pos_;
+          e.kind = Expr::Kind::kCall;
+          while (Peek().kind != Token::Kind::kRParen) {
+            HVDB_ASSIGN_OR_RETURN(Expr arg, Expression());
+            e.args.push_back(std::move(arg));
+            if (Peek().kind == Token::Kind::kComma) {
+              ++pos_;
+            } else if (Peek().kind != Token::Kind::kRParen) {
+              return Error(Peek(), "expected ',' or ')' in the arguments of " + e.text + ", found " + Describe(Peek()));
+            }
+          }
+          ++pos_;
+          return e;
+        }
+        if (Peek().kind == Token::Kind::kLBracket) {
+          ++pos_;
+          e.kind = Expr::Kind::kStored;
+          HVDB_ASSIGN_OR_RETURN(e.key, Key());
+          if (Peek().kind != Token::Kind::kRBracket) return Error(Peek(), "expected ']', found " + Describe(Peek()));
+          ++pos_;
+          return e;
+        }
+        e.kind = Expr::Kind::kVariable;
+        return e;
+      default:
+        return Error(t, "expected an expression, found " + Describe(t));
+    }
+  }
+
+  std::vector<Token> t_;
+  size_t pos_ = 0;
+};
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = 3;
+  for (const std::string& c : candidates) {
+    const size_t d = EditDistance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+Result<std::vector<Statement>> Parse(std::string_view source) {
+  HVDB_ASSIGN_OR_RETURN(std::vector<Token> tokens, Lex(source));
+  return Parser(std::move(tokens)).Statements();
+}
+
+}  // namespace hvdb::shell

@@ -1,0 +1,50 @@
+// Copyright hvdb authors. The statements of the hvdb shell language
+// (docs/shell.md) and their parser.
+#ifndef HVDB_SHELL_LANG_PARSER_H_
+#define HVDB_SHELL_LANG_PARSER_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hvdb/result.h"
+#include "shell/lang/lexer.h"
+
+namespace hvdb::shell {
+
+struct Expr {
+  enum class Kind { kNumber, kString, kVariable, kCall, kStored };
+  Kind kind = Kind::kNumber;
+  Token token;              // where it starts, for messages
+  double number = 0;
+  std::string text;         // string value, variable, function or collection name
+  std::string key;          // kStored: COLLECTION["key"]
+  std::vector<Expr> args;   // kCall
+};
+
+struct Statement {
+  enum class Kind { kCreate, kDrop, kCollections, kPut, kGet, kDelete, kCount, kLet, kSearch };
+  Kind kind = Kind::kCollections;
+  Token token;                        // the statement's first word
+  std::string name;                   // collection, or the variable of let
+  std::string key;                    // put, get, delete
+  std::optional<Expr> expr;           // put, let, search
+  size_t dim = 0;                     // create
+  std::optional<size_t> k;            // search
+  std::optional<uint32_t> radius;     // search
+  std::optional<std::string> device;  // search: cpu, gpu or auto
+};
+
+// Statements separated by ';'. InvalidArgument "line L, column C: ..."
+// pointing at the first token that does not fit, with a suggestion for a
+// misspelt statement word.
+Result<std::vector<Statement>> Parse(std::string_view source);
+
+// The candidate nearest to `word` by edit distance when it is at most 2 edits
+// away, else empty.
+std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace hvdb::shell
+
+#endif  // HVDB_SHELL_LANG_PARSER_H_

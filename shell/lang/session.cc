@@ -1,0 +1,335 @@
+// Copyright hvdb authors.
+#include "shell/lang/session.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "shell/json_writer.h"
+
+namespace hvdb::shell {
+namespace {
+
+double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+std::string Fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+// CSV field: quoted when it holds a comma, quote or newline.
+std::string Csv(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// Rows under a header, columns padded to their widest cell.
+void PrintTable(std::ostream& out, const std::vector<std::string>& header,
+                const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(header.size());
+  for (size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
+  for (const auto& r : rows)
+    for (size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
+  auto line = [&](const std::vector<std::string>& r) {
+    std::string s;
+    for (size_t c = 0; c < r.size(); ++c) {
+      s += r[c];
+      if (c + 1 < r.size()) s += std::string(width[c] - r[c].size() + 2, ' ');
+    }
+    out << s << "\n";
+  };
+  line(header);
+  for (const auto& r : rows) line(r);
+}
+
+}  // namespace
+
+Session::Session(DB* db, std::ostream& out, std::ostream& err) : db_(db), out_(out), err_(err) {}
+
+void Session::Error(const Status& status) {
+  ++errors_;
+  if (mode == OutputMode::kJson) {
+    out_ << "{\"error\":" << JsonString(status.message()) << "}\n";
+  } else {
+    err_ << "Error: " << status.message() << "\n";
+  }
+}
+
+void Session::Ok() {
+  if (mode == OutputMode::kJson) out_ << "{\"ok\":true}\n";
+}
+
+bool Session::Run(std::string_view input) {
+  const size_t first = input.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return !quit;
+  Status s;
+  if (input[first] == '.') {
+    const std::vector<std::string> words = SplitWords(input.substr(first));
+    const DotCommand* found = nullptr;
+    for (const DotCommand& d : DotCommands()) {
+      if (d.name == words[0]) found = &d;
+    }
+    if (found == nullptr) {
+      std::vector<std::string> names;
+      for (const DotCommand& d : DotCommands()) names.push_back(d.name);
+      const std::string hint = DidYouMean(words[0], names);
+      s = Status::InvalidArgument("unknown command '" + words[0] + "'" +
+                                  (hint.empty() ? " (.help lists them)" : " (did you mean '" + hint + "'?)"));
+    } else {
+      s = found->handler(*this, std::vector<std::string>(words.begin() + 1, words.end()));
+    }
+  } else {
+    auto statements = Parse(input);
+    if (!statements.ok()) {
+      s = statements.status();
+    } else {
+      for (const Statement& st : *statements) {
+        s = Execute(st);
+        if (!s.ok()) break;
+      }
+    }
+  }
+  if (!s.ok()) {
+    Error(s);
+    if (bail) {
+      failed_ = true;
+      return false;
+    }
+  }
+  return !quit;
+}
+
+bool Session::RunStream(std::istream& in) {
+  std::string pending, line;
+  while (std::getline(in, line)) {
+    pending += pending.empty() ? line : "\n" + line;
+    if (Unfinished(pending)) continue;
+    const bool go_on = Run(pending);
+    pending.clear();
+    if (!go_on) return false;
+  }
+  return pending.empty() || Run(pending);  // an unfinished last input reports its error
+}
+
+Result<Collection*> Session::Get(const std::string& name, const Token& at) {
+  Collection* c = nullptr;
+  const Status s = db_->GetCollection(name, &c);
+  if (!s.ok()) {
+    const std::string hint = DidYouMean(name, db_->ListCollections());
+    return Status::NotFound(Where(at) + "no collection '" + name + "'" +
+                            (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+  }
+  return c;
+}
+
+Result<Value> Session::Eval(const Expr& e, const EvalContext& ctx) {
+  switch (e.kind) {
+    case Expr::Kind::kNumber: {
+      Value v;
+      v.number = e.number;
+      return v;
+    }
+    case Expr::Kind::kString: {
+      Value v;
+      v.kind = Value::Kind::kString;
+      v.text = e.text;
+      return v;
+    }
+    case Expr::Kind::kVariable: {
+      auto it = variables_.find(e.text);
+      if (it == variables_.end()) {
+        std::vector<std::string> names;
+        for (const auto& [n, v] : variables_) names.push_back(n);
+        const std::string hint = DidYouMean(e.text, names);
+        return Status::InvalidArgument(Where(e.token) + "unknown variable '" + e.text + "'" +
+                                       (hint.empty() ? " (define it with let)" : " (did you mean '" + hint + "'?)"));
+      }
+      return it->second;
+    }
+    case Expr::Kind::kStored: {
+      HVDB_ASSIGN_OR_RETURN(Collection * c, Get(e.text, e.token));
+      auto v = c->Get(e.key);
+      if (!v.ok()) return Status::NotFound(Where(e.token) + v.status().message());
+      Value out;
+      out.kind = Value::Kind::kVector;
+      out.vector = std::move(v).value();
+      return out;
+    }
+    case Expr::Kind::kCall: {
+      const Function* f = nullptr;
+      std::vector<std::string> names;
+      for (const Function& fn : Functions()) {
+        names.push_back(fn.name);
+        if (fn.name == e.text) f = &fn;
+      }
+      if (f == nullptr) {
+        const std::string hint = DidYouMean(e.text, names);
+        return Status::InvalidArgument(Where(e.token) + "unknown function '" + e.text + "'" +
+                                       (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+      }
+      if (e.args.size() < f->min_args || e.args.size() > f->max_args) {
+        return Status::InvalidArgument(Where(e.token) + e.text + " takes " +
+                                       (f->min_args == f->max_args ? std::to_string(f->min_args)
+                                        : f->max_args == SIZE_MAX  ? "at least " + std::to_string(f->min_args)
+                                                                   : std::to_string(f->min_args) + " to " +
+                                                                         std::to_string(f->max_args)) +
+                                       " arguments, got " + std::to_string(e.args.size()) + ": " + f->usage);
+      }
+      std::vector<Value> args;
+      for (const Expr& a : e.args) {
+        HVDB_ASSIGN_OR_RETURN(Value v, Eval(a, ctx));
+        args.push_back(std::move(v));
+      }
+      return f->handler(ctx, args, e);
+    }
+  }
+  return Status::InvalidArgument(Where(e.token) + "bad expression");
+}
+
+Result<Hypervector> Session::EvalVector(const Expr& e, const EvalContext& ctx) {
+  HVDB_ASSIGN_OR_RETURN(Value v, Eval(e, ctx));
+  if (v.kind != Value::Kind::kVector) {
+    return Status::InvalidArgument(Where(e.token) + "expected a hypervector, found a " +
+                                   (v.kind == Value::Kind::kNumber ? "number" : "string"));
+  }
+  if (v.vector.dim() != ctx.dim) {
+    return Status::InvalidArgument(Where(e.token) + "the vector has dim " + std::to_string(v.vector.dim()) +
+                                   ", expected " + std::to_string(ctx.dim));
+  }
+  return std::move(v.vector);
+}
+
+void Session::PrintHits(const std::vector<SearchHit>& hits) {
+  if (mode == OutputMode::kJson) {
+    out_ << "[";
+    for (size_t i = 0; i < hits.size(); ++i) {
+      out_ << (i ? "," : "") << "{\"key\":" << JsonString(hits[i].key) << ",\"distance\":" << hits[i].distance
+           << ",\"similarity\":" << Fixed(hits[i].similarity, 6) << "}";
+    }
+    out_ << "]\n";
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const SearchHit& h : hits) rows.push_back({h.key, std::to_string(h.distance), Fixed(h.similarity, 6)});
+  if (mode == OutputMode::kCsv) {
+    out_ << "key,distance,similarity\n";
+    for (const auto& r : rows) out_ << Csv(r[0]) << "," << r[1] << "," << r[2] << "\n";
+    return;
+  }
+  PrintTable(out_, {"key", "distance", "similarity"}, rows);
+}
+
+void Session::PrintTimer(double seconds, const SearchStats* stats) {
+  if (!timer || mode == OutputMode::kJson) return;
+  out_ << "time: " << Fixed(seconds * 1e3, 3) << " ms";
+  if (stats != nullptr) {
+    out_ << ", rows scanned: " << stats->rows_scanned << ", device: " << stats->device << ", kernel: " << stats->kernel;
+  }
+  out_ << "\n";
+}
+
+Status Session::Execute(const Statement& s) {
+  const double start = Now();
+  switch (s.kind) {
+    case Statement::Kind::kCreate: {
+      const Status st = db_->CreateCollection(s.name, {.dim = s.dim});
+      if (!st.ok()) return Status::InvalidArgument(Where(s.token) + st.message());
+      Ok();
+      break;
+    }
+    case Statement::Kind::kDrop: {
+      const Status st = db_->DropCollection(s.name);
+      if (!st.ok()) return Status::NotFound(Where(s.token) + st.message());
+      Ok();
+      break;
+    }
+    case Statement::Kind::kCollections: {
+      std::vector<std::vector<std::string>> rows;
+      std::string json = "[";
+      for (const std::string& name : db_->ListCollections()) {
+        Collection* c = nullptr;
+        if (!db_->GetCollection(name, &c).ok()) continue;
+        rows.push_back({name, std::to_string(c->dim()), std::to_string(c->Count())});
+        json += (json.size() > 1 ? "," : "") + std::string("{\"name\":") + JsonString(name) +
+                ",\"dim\":" + rows.back()[1] + ",\"count\":" + rows.back()[2] + "}";
+      }
+      if (mode == OutputMode::kJson) out_ << json << "]\n";
+      else if (mode == OutputMode::kCsv) {
+        out_ << "name,dim,count\n";
+        for (const auto& r : rows) out_ << Csv(r[0]) << "," << r[1] << "," << r[2] << "\n";
+      } else {
+        PrintTable(out_, {"name", "dim", "count"}, rows);
+      }
+      break;
+    }
+    case Statement::Kind::kPut: {
+      HVDB_ASSIGN_OR_RETURN(Collection * c, Get(s.name, s.token));
+      HVDB_ASSIGN_OR_RETURN(Hypervector v, EvalVector(*s.expr, {c->dim(), c->item_memory_seed(), this}));
+      const Status st = c->Put(s.key, v);
+      if (!st.ok()) return Status::InvalidArgument(Where(s.token) + st.message());
+      Ok();
+      break;
+    }
+    case Statement::Kind::kGet: {
+      HVDB_ASSIGN_OR_RETURN(Collection * c, Get(s.name, s.token));
+      auto v = c->Get(s.key);
+      if (!v.ok()) return Status::NotFound(Where(s.token) + v.status().message());
+      const std::string hex = v->ToHex();
+      if (mode == OutputMode::kJson) out_ << "{\"key\":" << JsonString(s.key) << ",\"hex\":\"" << hex << "\"}\n";
+      else if (mode == OutputMode::kCsv) out_ << "key,hex\n" << Csv(s.key) << "," << hex << "\n";
+      else PrintTable(out_, {"key", "hex"}, {{s.key, hex}});
+      break;
+    }
+    case Statement::Kind::kDelete: {
+      HVDB_ASSIGN_OR_RETURN(Collection * c, Get(s.name, s.token));
+      const Status st = c->Delete(s.key);
+      if (!st.ok()) return Status::InvalidArgument(Where(s.token) + st.message());
+      Ok();
+      break;
+    }
+    case Statement::Kind::kCount: {
+      HVDB_ASSIGN_OR_RETURN(Collection * c, Get(s.name, s.token));
+      if (mode == OutputMode::kJson) out_ << "{\"count\":" << c->Count() << "}\n";
+      else if (mode == OutputMode::kCsv) out_ << "count\n" << c->Count() << "\n";
+      else out_ << c->Count() << "\n";
+      break;
+    }
+    case Statement::Kind::kLet: {
+      HVDB_ASSIGN_OR_RETURN(Value v, Eval(*s.expr, {dim, seed, this}));
+      variables_[s.name] = std::move(v);
+      Ok();
+      break;
+    }
+    case Statement::Kind::kSearch: {
+      HVDB_ASSIGN_OR_RETURN(Collection * c, Get(s.name, s.token));
+      HVDB_ASSIGN_OR_RETURN(Hypervector q, EvalVector(*s.expr, {c->dim(), c->item_memory_seed(), this}));
+      SearchOptions options;
+      options.k = s.k.value_or(s.radius ? 0 : 10);
+      options.max_distance = s.radius;
+      const std::string where = s.device.value_or(device);
+      options.device = where == "cpu" ? Device::kCpu : where == "gpu" ? Device::kGpu : Device::kAuto;
+      SearchStats stats;
+      auto hits = c->Search(q, options, &stats);
+      if (!hits.ok()) return Status::InvalidArgument(Where(s.token) + hits.status().message());
+      PrintHits(*hits);
+      PrintTimer(Now() - start, &stats);
+      return Status::OK();
+    }
+  }
+  PrintTimer(Now() - start, nullptr);
+  return Status::OK();
+}
+
+std::vector<std::string> Session::CompletionWords() const {
+  std::vector<std::string> words = {"create", "collection", "drop", "collections", "put", "get", "delete",
+                                    "count",  "let",        "search", "dim",       "k",   "radius", "device"};
+  for (const Function& f : Functions()) words.push_back(f.name + "(");
+  for (const DotCommand& d : DotCommands()) words.push_back(d.name);
+  for (const std::string& c : db_->ListCollections()) words.push_back(c);
+  return words;
+}
+
+}  // namespace hvdb::shell

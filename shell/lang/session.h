@@ -1,0 +1,119 @@
+// Copyright hvdb authors. A shell session: runs statements and dot-commands
+// of the hvdb language (docs/shell.md) against a DB and prints the results.
+// The shell is an ordinary client: everything goes through <hvdb/hvdb.h>.
+#ifndef HVDB_SHELL_LANG_SESSION_H_
+#define HVDB_SHELL_LANG_SESSION_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <istream>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hvdb/hvdb.h"
+#include "shell/lang/parser.h"
+
+namespace hvdb::shell {
+
+// What an expression evaluates to.
+struct Value {
+  enum class Kind { kNumber, kString, kVector };
+  Kind kind = Kind::kNumber;
+  double number = 0;
+  std::string text;
+  Hypervector vector;
+};
+
+class Session;
+
+// The dimension and item memory an expression is evaluated in: the
+// statement's collection, or the session's .dim and .seed for `let`.
+struct EvalContext {
+  size_t dim = 0;
+  uint64_t seed = 0;
+  Session* session = nullptr;
+};
+
+// One function of the language: {name, arguments, help, handler}.
+struct Function {
+  std::string name;
+  size_t min_args, max_args;
+  std::string usage;
+  std::string help;
+  std::function<Result<Value>(const EvalContext&, const std::vector<Value>&, const Expr&)> handler;
+};
+const std::vector<Function>& Functions();
+
+enum class OutputMode { kTable, kJson, kCsv };
+
+class Session {
+ public:
+  // db must outlive the session. Results go to out, errors to err (in json
+  // mode errors are values on out, so a script's output stays parseable).
+  Session(DB* db, std::ostream& out, std::ostream& err);
+
+  // Runs one complete input: statements separated by ';', or one
+  // dot-command. Returns false when the session should end (.quit, or an
+  // error with .bail on).
+  bool Run(std::string_view input);
+
+  // Runs every input in `in`: one line each, continued while a string or a
+  // bracket is open. Returns false when the session should end.
+  bool RunStream(std::istream& in);
+
+  bool failed() const { return failed_; }   // an error ended it (.bail on)
+  size_t errors() const { return errors_; }
+  DB* db() const { return db_; }
+  uint64_t NextRandomSeed() { return random_counter_++; }
+  // Completion candidates: statement words, functions, dot-commands, collections.
+  std::vector<std::string> CompletionWords() const;
+
+  // Settings the dot-commands change.
+  OutputMode mode = OutputMode::kTable;
+  bool bail = false;
+  bool timer = false;
+  size_t dim = 10048;
+  uint64_t seed = 0;
+  std::string device = "auto";
+  bool quit = false;
+
+  std::ostream& out() { return out_; }
+  // Reports an error as text or as a JSON value, per the mode.
+  void Error(const Status& status);
+  // Prints {"ok":true} in json mode; nothing otherwise.
+  void Ok();
+
+ private:
+  Status Execute(const Statement& s);
+  Result<Value> Eval(const Expr& e, const EvalContext& ctx);
+  Result<Hypervector> EvalVector(const Expr& e, const EvalContext& ctx);
+  Result<Collection*> Get(const std::string& name, const Token& at);
+  void PrintHits(const std::vector<SearchHit>& hits);
+  void PrintTimer(double seconds, const SearchStats* stats);
+
+  DB* db_;
+  std::ostream& out_;
+  std::ostream& err_;
+  std::map<std::string, Value> variables_;
+  uint64_t random_counter_ = 1;
+  bool failed_ = false;
+  size_t errors_ = 0;
+};
+
+// Dot-commands: {name, arguments, handler, usage, help}, in one table.
+struct DotCommand {
+  std::string name;
+  std::string args;
+  std::function<Status(Session&, const std::vector<std::string>&)> handler;
+  std::string help;
+};
+const std::vector<DotCommand>& DotCommands();
+// Splits a dot-command line into words (quotes group words).
+std::vector<std::string> SplitWords(std::string_view line);
+
+}  // namespace hvdb::shell
+
+#endif  // HVDB_SHELL_LANG_SESSION_H_

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""The interactive shell on a pseudo-terminal: types statements, completes a
+statement word with TAB, recalls the last statement with the Up arrow, and
+finds the history saved to ~/.hvdb_history."""
+import os, pty, select, sys, tempfile, time
+
+hvdb = sys.argv[1]
+home = tempfile.mkdtemp()
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ["HOME"] = home
+    os.environ["TERM"] = "xterm"
+    os.execv(hvdb, [hvdb, "shell", home + "/db"])
+
+out = b""
+
+
+def read_until(pattern, timeout=10.0):
+    """Reads until `pattern` has appeared (once more than before) or time runs out."""
+    global out
+    want = out.count(pattern.encode()) + 1
+    end = time.time() + timeout
+    while time.time() < end and out.count(pattern.encode()) < want:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                out += os.read(fd, 65536)
+            except OSError:
+                break
+    return out.count(pattern.encode()) >= want
+
+
+def fail(message):
+    print("FAIL:", message, "\n--- terminal ---\n" + out.decode(errors="replace"), file=sys.stderr)
+    sys.exit(1)
+
+
+if not read_until("hvdb> "):
+    fail("no prompt")
+os.write(fd, b'create collection fruit dim 64\r')
+read_until("hvdb> ")
+os.write(fd, b'put fruit apple sym("apple")\r')
+read_until("hvdb> ")
+os.write(fd, b'sea\t')  # completes to "search "
+if not read_until("rch"):
+    fail("TAB did not complete 'sea'")
+os.write(fd, b'fruit sym("apple") k 1\r')
+if not read_until("apple  0"):
+    fail("the completed search gave no result")
+read_until("hvdb> ")
+os.write(fd, b'\x1b[A\r')  # Up: the search again
+if not read_until("apple  0"):
+    fail("Up did not recall the last statement")
+read_until("hvdb> ")
+os.write(fd, b'search fruit bundle(sym("apple"),\r')  # multi-line input
+if not read_until("...> "):
+    fail("no continuation prompt for an open bracket")
+os.write(fd, b'sym("apple"), sym("pear")) k 1\r')
+if not read_until("apple  "):
+    fail("the multi-line statement gave no result")
+os.write(fd, b'.quit\r')
+_, status = os.waitpid(pid, 0)
+if status != 0:
+    fail("exit status %d" % status)
+import re
+# libedit stores lines vis-encoded (a space as \040).
+history = re.sub(r"\\(\d{3})", lambda m: chr(int(m.group(1), 8)),
+                 open(os.path.join(home, ".hvdb_history"), errors="replace").read())
+if 'put fruit apple sym("apple")' not in history:
+    fail("history not saved: " + history)
+print("shell pty: ok")
