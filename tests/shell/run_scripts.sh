@@ -26,5 +26,28 @@ out=$("$hvdb" shell "$work/c.db" -c 'create collection x dim 64; put x k random(
 [ "$out" = "1" ] || { echo "FAIL: -c gave: $out" >&2; failed=1; }
 out=$(printf 'create collection y dim 64\n.quit\ncount y\n' | "$hvdb" shell "$work/q.db")
 [ -z "$out" ] || { echo "FAIL: .quit did not end the script: $out" >&2; failed=1; }
+# Dot-commands whose output names files, sizes or times.
+check() {  # check PATTERN OUTPUT: OUTPUT must match the extended regex
+  grep -Eq -- "$1" <<<"$2" || { echo "FAIL: '$1' not in: $2" >&2; failed=1; }
+}
+printf 'count c\n' > "$work/inner.hvdb"
+out=$(printf 'create collection c dim 64\nput c a random(1)\n.read %s\n.read %s\n' "$work/inner.hvdb" "$work/none.hvdb" \
+      | "$hvdb" shell "$work/d.db" 2>&1)
+check "^1$" "$out"
+check "Error: cannot read '.*none.hvdb'" "$out"
+out=$(printf '.export c %s\ncreate collection d dim 64\n.import %s d\ncount d\n.import %s nosuch\n' \
+      "$work/c.hvdb" "$work/c.hvdb" "$work/c.hvdb" | "$hvdb" shell "$work/d.db" 2>&1)
+check "^exported 1 vectors$" "$out"
+check "^imported 1 vectors \(0 replaced\)$" "$out"
+check "Error: no collection 'nosuch'" "$out"
+out=$(printf '.describe c\n.timer on\nsearch c random(1) k 1\n.mode json\n.describe c\n' | "$hvdb" shell "$work/d.db" 2>&1)
+check "^collection c: dim 64, 1 vectors, 0 deleted rows awaiting compaction, [0-9]+ bytes in memory" "$out"
+check "^time: [0-9.]+ ms, rows scanned: 1, device: cpu, kernel: (scalar|avx2|avx512|amx)$" "$out"
+check '^\{"name":"c","dim":64,"count":1,' "$out"
+out=$(printf '.help\n.device\n' | "$hvdb" shell "$work/d.db" 2>&1)
+for f in sym random hex bind unbind bundle permute level thermometer circular text ngram sequence record; do
+  check "^  $f\(" "$out"
+done
+check "^device: auto \(" "$out"
 [ $failed = 0 ] && echo "shell scripts: ok"
 exit $failed
