@@ -8,6 +8,7 @@
 #include "hvdb/system.h"
 #include "shell/db_commands.h"
 #include "shell/info_command.h"
+#include "shell/server.h"
 #include "shell/shell_command.h"
 
 namespace hvdb::shell {
@@ -65,9 +66,11 @@ const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
       {"info", "[PATH] [--json]", Info,
        "version, the CPU kernel in use (HVDB_SIMD forces one), the CUDA devices seen; with PATH the collections"},
-      {"shell", "[PATH] [-c STATEMENTS]",
+      {"shell", "[PATH] [-c STATEMENTS] [--connect HOST:PORT]",
        [](const Args& a, std::ostream& out, std::ostream& err) { return ShellCommand(a, std::cin, out, err); },
        "the hvdb language, interactive or as a script (stdin or -c)"},
+      {"serve", "PATH [--listen HOST:PORT] [--max-request B] [--idle-timeout S]", ServeCommand,
+       "serve the language over TCP (loopback by default), one JSON value per request line"},
       {"load", "PATH COLLECTION FILE [--keys FILE] [--dim D] [--create]", LoadCommand,
        "bulk load .npy, .hvdb or key<TAB>hex text rows into a collection (all or nothing)"},
       {"search", "PATH COLLECTION --queries FILE.npy [-k K] [--radius R] [--json]", SearchCommand,

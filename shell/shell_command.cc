@@ -6,11 +6,13 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
 
 #include "hvdb/hvdb.h"
+#include "shell/client.h"
 #include "shell/lang/session.h"
 
 namespace hvdb::shell {
@@ -38,14 +40,16 @@ char** Complete(const char* text, int, int) {
   return rl_completion_matches(text, CompletionWord);
 }
 
-int Interactive(Session& session, std::ostream& out) {
+// The prompt loop. run(input) returns false to end the session.
+int Interactive(Session* session, const std::string& where, const std::function<bool(const std::string&)>& run,
+                std::ostream& out) {
   const char* home = std::getenv("HOME");
   const std::string history = std::string(home ? home : ".") + "/.hvdb_history";
   using_history();
   read_history(history.c_str());
-  completing = &session;
+  completing = session;
   rl_attempted_completion_function = Complete;
-  out << "hvdb " << Version() << " on " << session.db()->path() << ". Type .help for help, .quit to leave.\n";
+  out << "hvdb " << Version() << " on " << where << ". Type .help for help, .quit to leave.\n";
   std::string pending;
   while (true) {
     char* line = readline(pending.empty() ? "hvdb> " : "  ...> ");
@@ -57,13 +61,51 @@ int Interactive(Session& session, std::ostream& out) {
       add_history(pending.c_str());
       write_history(history.c_str());
     }
-    const bool go_on = session.Run(pending);
+    const bool go_on = run(pending);
     pending.clear();
     out.flush();
-    if (!go_on && session.quit) break;
+    if (!go_on) break;
   }
   completing = nullptr;
   return 0;
+}
+
+// Sends each statement of each input to the server and prints the answers.
+int Remote(const std::string& address, const std::string& commands, bool have_commands, std::istream& in,
+           std::ostream& out, std::ostream& err) {
+  auto remote = RemoteSession::Connect(address);
+  if (!remote.ok()) {
+    err << "hvdb shell: " << remote.status().ToString() << "\n";
+    return 1;
+  }
+  bool failed = false;
+  auto run = [&](const std::string& input) {
+    for (const std::string& statement : SplitStatements(input)) {
+      auto answer = (*remote)->Request(statement);
+      if (!answer.ok()) {
+        err << "hvdb shell: " << answer.status().ToString() << "\n";
+        failed = true;
+        return false;
+      }
+      out << *answer << "\n";
+      if (statement.rfind(".quit", 0) == 0) return false;
+    }
+    return true;
+  };
+  if (have_commands) {
+    run(commands);
+  } else if (&in == &std::cin && ::isatty(STDIN_FILENO)) {
+    return Interactive(nullptr, address, run, out);
+  } else {
+    std::string pending, line;
+    while (std::getline(in, line)) {
+      pending += pending.empty() ? line : "\n" + line;
+      if (Unfinished(pending)) continue;
+      if (!run(pending)) break;
+      pending.clear();
+    }
+  }
+  return failed ? 1 : 0;
 }
 
 }  // namespace
@@ -75,14 +117,15 @@ std::string DefaultDatabasePath() {
 }
 
 int ShellCommand(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err) {
-  const std::string usage = "usage: hvdb shell [PATH] [-c \"STATEMENTS\"]";
-  std::string path, commands;
+  const std::string usage = "usage: hvdb shell [PATH] [-c \"STATEMENTS\"] [--connect HOST:PORT]";
+  std::string path, commands, connect;
   bool have_commands = false;
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--help") {
       out << usage << "\n  The hvdb language on the database at PATH (default: $HVDB_DB, else ~/.hvdb/default,\n"
           << "  created if missing). Script mode when stdin is not a terminal or with -c: no prompts,\n"
-          << "  the same language. .help inside lists statements, functions and dot-commands; docs/shell.md.\n";
+          << "  the same language. .help inside lists statements, functions and dot-commands; docs/shell.md.\n"
+          << "  --connect HOST:PORT: the same, against a running `hvdb serve`.\n";
       return 0;
     }
     if (args[i] == "-c") {
@@ -92,12 +135,25 @@ int ShellCommand(const std::vector<std::string>& args, std::istream& in, std::os
       }
       commands = args[++i];
       have_commands = true;
+    } else if (args[i] == "--connect") {
+      if (i + 1 == args.size()) {
+        err << "hvdb shell: --connect needs HOST:PORT\n" << usage << "\n";
+        return 2;
+      }
+      connect = args[++i];
     } else if (path.empty() && !args[i].starts_with("-")) {
       path = args[i];
     } else {
       err << "hvdb shell: unknown argument '" << args[i] << "'\n" << usage << "\n";
       return 2;
     }
+  }
+  if (!connect.empty()) {
+    if (!path.empty()) {
+      err << "hvdb shell: give PATH or --connect, not both\n" << usage << "\n";
+      return 2;
+    }
+    return Remote(connect, commands, have_commands, in, out, err);
   }
   if (path.empty()) {
     path = DefaultDatabasePath();
@@ -114,7 +170,8 @@ int ShellCommand(const std::vector<std::string>& args, std::istream& in, std::os
     std::istringstream script(commands);
     session.RunStream(script);
   } else if (&in == &std::cin && ::isatty(STDIN_FILENO)) {
-    return Interactive(session, out);
+    return Interactive(&session, db->path(), [&](const std::string& input) { return session.Run(input) || !session.quit; },
+                       out);
   } else {
     session.RunStream(in);
   }
