@@ -81,6 +81,7 @@ class Session {
   bool quit = false;
 
   std::ostream& out() { return out_; }
+  std::ostream& err() { return err_; }
   // Reports an error as text or as a JSON value, per the mode.
   void Error(const Status& status);
   // Prints {"ok":true} in json mode; nothing otherwise.

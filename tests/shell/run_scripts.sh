@@ -49,5 +49,15 @@ for f in sym random hex bind unbind bundle permute level thermometer circular te
   check "^  $f\(" "$out"
 done
 check "^device: auto \(" "$out"
+# .demo: a real word list as trigram codes, and a query that finds its words.
+if [ -r /usr/share/dict/american-english ]; then
+  out=$(printf '.demo\nsearch words bundle(words["apple"], words["orange"], text("fruit")) k 3\n' \
+        | "$hvdb" shell "$work/demo.db" 2>&1)
+  check "^loaded [0-9]+ English words into collection 'words'" "$out"
+  check "^apple +[0-9]+" "$out"
+  check "^orange +[0-9]+" "$out"
+else
+  echo "FAIL: /usr/share/dict/american-english missing (scripts/install-deps.sh installs wamerican)" >&2; failed=1
+fi
 [ $failed = 0 ] && echo "shell scripts: ok"
 exit $failed

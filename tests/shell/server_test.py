@@ -35,7 +35,7 @@ def splitmix_hex(seed, words):
 
 class Client:
     def __init__(self):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=120)
         self.buf = b""
 
     def ask(self, request):
@@ -49,8 +49,9 @@ class Client:
         return json.loads(answer)
 
 
-c0 = Client()
-assert c0.ask("create collection shared dim 256") == {"ok": True}
+setup = Client()
+assert setup.ask("create collection shared dim 256") == {"ok": True}
+setup.sock.close()
 
 
 def worker(i):
@@ -84,6 +85,7 @@ for t in threads:
     t.start()
 for t in threads:
     t.join()
+c0 = Client()  # opened now: the idle timeout (2 s) must not close it before use
 if c0.ask("count shared") != {"count": 640}:
     fail("shared count: %r" % c0.ask("count shared"))
 
