@@ -241,6 +241,7 @@ Status Session::Execute(const Statement& s) {
       break;
     }
     case Statement::Kind::kDrop: {
+      HVDB_RETURN_IF_ERROR(Get(s.name, s.token).status());  // the shell's message, with a suggestion
       const Status st = db_->DropCollection(s.name);
       if (!st.ok()) return Status::NotFound(Where(s.token) + st.message());
       Ok();
