@@ -83,10 +83,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
       output_ << "{\"error\":" << JsonString("a request is one line; this one leaves a bracket or string open")
               << "}\n";
     } else {
-      const size_t count = Parse(line).ok() && line.find_first_not_of(" \t") != std::string::npos &&
-                                   line[line.find_first_not_of(" \t")] != '.'
-                               ? Parse(line)->size()
-                               : 1;
+      // A dot-command is one request; statements are counted by the parser
+      // (a line that does not parse is run anyway, for its error value).
+      const size_t first = line.find_first_not_of(" \t");
+      size_t count = 1;
+      if (first != std::string::npos && line[first] != '.') {
+        if (auto parsed = Parse(line); parsed.ok()) count = parsed->size();
+      }
       if (count > 1) {
         output_ << "{\"error\":\"one statement per request line (" << count << " given)\"}\n";
       } else {
