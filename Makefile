@@ -30,6 +30,7 @@ bench: build
 	$(BUILD_DIR)/benchmarks/hvdb-bench kernels
 	$(BUILD_DIR)/benchmarks/hvdb-bench load
 	$(BUILD_DIR)/benchmarks/hvdb-bench query
+	$(BUILD_DIR)/benchmarks/hvdb-bench hdc
 
 # The concurrency tests (DB readers and writers, bulk loads, the kernels'
 # thread pool) under ThreadSanitizer, in build-tsan/.

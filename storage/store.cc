@@ -344,13 +344,14 @@ void Store::PrefetchRowFiles() {
   }
   if (cold.empty()) return;
   rep_->prefetcher = std::thread([files = std::move(cold)] {
-    std::vector<char> buffer(8 << 20);
+    // readahead(2) fills the page cache without copying into this process,
+    // 32 MiB at a time, in file order (what the scans read first comes first).
+    constexpr off_t kChunk = off_t{32} << 20;
     for (const std::string& file : files) {
       const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd < 0) continue;
-      (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-      while (::read(fd, buffer.data(), buffer.size()) > 0) {
-      }
+      const off_t size = ::lseek(fd, 0, SEEK_END);
+      for (off_t at = 0; at < size; at += kChunk) (void)::readahead(fd, at, static_cast<size_t>(kChunk));
       ::close(fd);
     }
   });
