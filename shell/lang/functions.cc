@@ -145,6 +145,16 @@ const std::vector<Function>& Functions() {
          HVDB_ASSIGN_OR_RETURN(const auto v, Vectors(a, call, ctx.dim));
          return Wrap(hdc::Sequence(v, ctx.seed ^ hdc::kDefaultTieSeed), call);
        }},
+      {"acc", 1, 1, "acc(\"name\")", "the majority vector of the statement's collection's accumulator",
+       [](const EvalContext& ctx, const Args& a, const Expr& call) -> Result<Value> {
+         HVDB_ASSIGN_OR_RETURN(const std::string name, StringArg(a, 0, call));
+         if (ctx.collection == nullptr) {
+           return Status::InvalidArgument(Where(call.token) + "acc: accumulators belong to a collection; use acc in put, search, accumulate or cleanup");
+         }
+         auto v = ctx.collection->ReadAccumulator(name);
+         if (!v.ok()) return Status::NotFound(Where(call.token) + "acc: " + v.status().message());
+         return Vec(std::move(v).value());
+       }},
       {"record", 2, SIZE_MAX, "record(role, filler, ...)", "bundle of bind(role, filler) pairs",
        [](const EvalContext& ctx, const Args& a, const Expr& call) -> Result<Value> {
          if (a.size() % 2 != 0) return Status::InvalidArgument(Where(call.token) + "record: needs role, filler pairs");

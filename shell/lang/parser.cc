@@ -10,8 +10,9 @@ namespace hvdb::shell {
 namespace {
 
 const std::vector<std::string>& StatementWords() {
-  static const std::vector<std::string> words = {"create", "drop", "collections", "put",   "get",
-                                                 "delete", "count", "let",        "search"};
+  static const std::vector<std::string> words = {"create", "drop",   "collections", "put",        "get",
+                                                 "delete", "count",  "let",         "search",     "accumulate",
+                                                 "cleanup"};
   return words;
 }
 
@@ -149,6 +150,28 @@ class Parser {
           return Error(option, "unknown search option '" + option.text + "'" +
                                    (hint.empty() ? " (k, radius or device)" : " (did you mean '" + hint + "'?)"));
         }
+      }
+      return s;
+    }
+    if (w == "accumulate" || w == "cleanup") {
+      s.kind = w == "accumulate" ? Statement::Kind::kAccumulate : Statement::Kind::kCleanup;
+      HVDB_ASSIGN_OR_RETURN(s.name, Word("a collection name"));
+      if (w == "accumulate") {
+        HVDB_ASSIGN_OR_RETURN(s.key, Key());
+      }
+      HVDB_ASSIGN_OR_RETURN(Expr e, Expression());
+      s.expr = std::move(e);
+      const std::string option = w == "accumulate" ? "weight" : "sigma";
+      if (Peek().kind == Token::Kind::kWord) {
+        const Token& o = Next();
+        if (o.text != option) return Error(o, "unknown " + w + " option '" + o.text + "' (" + option + ")");
+        const Token& v = Next();
+        char* end = nullptr;
+        const double number = std::strtod(v.text.c_str(), &end);
+        if (v.kind != Token::Kind::kNumber || end != v.text.c_str() + v.text.size() || !std::isfinite(number)) {
+          return Error(v, option + " must be a number, found " + Describe(v));
+        }
+        s.number = number;
       }
       return s;
     }

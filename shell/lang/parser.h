@@ -24,16 +24,17 @@ struct Expr {
 };
 
 struct Statement {
-  enum class Kind { kCreate, kDrop, kCollections, kPut, kGet, kDelete, kCount, kLet, kSearch };
+  enum class Kind { kCreate, kDrop, kCollections, kPut, kGet, kDelete, kCount, kLet, kSearch, kAccumulate, kCleanup };
   Kind kind = Kind::kCollections;
   Token token;                        // the statement's first word
   std::string name;                   // collection, or the variable of let
-  std::string key;                    // put, get, delete
+  std::string key;                    // put, get, delete; the accumulator of accumulate
   std::optional<Expr> expr;           // put, let, search
   size_t dim = 0;                     // create
   std::optional<size_t> k;            // search
   std::optional<uint32_t> radius;     // search
   std::optional<std::string> device;  // search: cpu, gpu or auto
+  std::optional<double> number;       // accumulate: weight; cleanup: sigma
 };
 
 // Statements separated by ';'. InvalidArgument "line L, column C: ..."

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include "shell/json_writer.h"
@@ -268,7 +269,7 @@ Status Session::Execute(const Statement& s) {
     }
     case Statement::Kind::kPut: {
       HVDB_ASSIGN_OR_RETURN(Collection * c, Get(s.name, s.token));
-      HVDB_ASSIGN_OR_RETURN(Hypervector v, EvalVector(*s.expr, {c->dim(), c->item_memory_seed(), this}));
+      HVDB_ASSIGN_OR_RETURN(Hypervector v, EvalVector(*s.expr, {c->dim(), c->item_memory_seed(), this, c}));
       const Status st = c->Put(s.key, v);
       if (!st.ok()) return Status::InvalidArgument(Where(s.token) + st.message());
       Ok();
@@ -304,9 +305,41 @@ Status Session::Execute(const Statement& s) {
       Ok();
       break;
     }
+    case Statement::Kind::kAccumulate: {
+      HVDB_ASSIGN_OR_RETURN(Collection * c, Get(s.name, s.token));
+      HVDB_ASSIGN_OR_RETURN(Hypervector v, EvalVector(*s.expr, {c->dim(), c->item_memory_seed(), this, c}));
+      const double weight = s.number.value_or(1);
+      if (weight != std::floor(weight) || std::abs(weight) > 2147483647.0 || weight == 0) {
+        return Status::InvalidArgument(Where(s.token) + "weight must be a non-zero 32-bit integer");
+      }
+      const Status st = c->Accumulate(s.key, std::span<const Hypervector>(&v, 1), static_cast<int32_t>(weight));
+      if (!st.ok()) return Status::InvalidArgument(Where(s.token) + st.message());
+      Ok();
+      break;
+    }
+    case Statement::Kind::kCleanup: {
+      HVDB_ASSIGN_OR_RETURN(Collection * c, Get(s.name, s.token));
+      HVDB_ASSIGN_OR_RETURN(Hypervector q, EvalVector(*s.expr, {c->dim(), c->item_memory_seed(), this, c}));
+      auto hit = c->Cleanup(q, s.number.value_or(4.0));
+      if (!hit.ok() && !hit.status().IsNotFound()) return Status::InvalidArgument(Where(s.token) + hit.status().message());
+      if (mode == OutputMode::kJson) {
+        if (hit.ok()) {
+          out_ << "{\"found\":true,\"key\":" << JsonString(hit->key) << ",\"distance\":" << hit->distance
+               << ",\"sigma\":" << Fixed(hdc::ZScore(hit->distance, c->dim()), 2) << "}\n";
+        } else {
+          out_ << "{\"found\":false,\"reason\":" << JsonString(hit.status().message()) << "}\n";
+        }
+      } else if (hit.ok()) {
+        out_ << hit->key << " (distance " << hit->distance << ", " << Fixed(hdc::ZScore(hit->distance, c->dim()), 2)
+             << " sigma)\n";
+      } else {
+        out_ << "not found: " << hit.status().message() << "\n";
+      }
+      break;
+    }
     case Statement::Kind::kSearch: {
       HVDB_ASSIGN_OR_RETURN(Collection * c, Get(s.name, s.token));
-      HVDB_ASSIGN_OR_RETURN(Hypervector q, EvalVector(*s.expr, {c->dim(), c->item_memory_seed(), this}));
+      HVDB_ASSIGN_OR_RETURN(Hypervector q, EvalVector(*s.expr, {c->dim(), c->item_memory_seed(), this, c}));
       SearchOptions options;
       options.k = s.k.value_or(s.radius ? 0 : 10);
       options.max_distance = s.radius;
@@ -325,8 +358,9 @@ Status Session::Execute(const Statement& s) {
 }
 
 std::vector<std::string> Session::CompletionWords() const {
-  std::vector<std::string> words = {"create", "collection", "drop", "collections", "put", "get", "delete",
-                                    "count",  "let",        "search", "dim",       "k",   "radius", "device"};
+  std::vector<std::string> words = {"create", "collection", "drop", "collections", "put",    "get",
+                                    "delete", "count",      "let",  "search",      "dim",    "k",
+                                    "radius", "device",     "accumulate", "cleanup", "weight", "sigma"};
   for (const Function& f : Functions()) words.push_back(f.name + "(");
   for (const DotCommand& d : DotCommands()) words.push_back(d.name);
   for (const std::string& c : db_->ListCollections()) words.push_back(c);

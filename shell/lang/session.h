@@ -35,6 +35,7 @@ struct EvalContext {
   size_t dim = 0;
   uint64_t seed = 0;
   Session* session = nullptr;
+  Collection* collection = nullptr;  // the statement's; null for let
 };
 
 // One function of the language: {name, arguments, help, handler}.
