@@ -19,19 +19,11 @@
 #include <vector>
 
 #include "hvdb/hvdb.h"
+#include "tests/test_seed.h"
 
 namespace hvdb::testing {
 
-// A fresh seed per process, printed; HVDB_TEST_SEED replays one.
-inline uint64_t DbTestSeed() {
-  static const uint64_t seed = [] {
-    uint64_t s = std::random_device{}();
-    if (const char* env = std::getenv("HVDB_TEST_SEED")) s = std::stoull(env);
-    std::cerr << "[ seed ] HVDB_TEST_SEED=" << s << "\n";
-    return s;
-  }();
-  return seed;
-}
+inline uint64_t DbTestSeed() { return ProcessSeed(); }
 
 // A directory under $TMPDIR (or /tmp) removed with everything in it.
 class TempDir {

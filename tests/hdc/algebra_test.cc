@@ -8,19 +8,12 @@
 #include <random>
 
 #include "hvdb/hdc.h"
+#include "tests/test_seed.h"
 
 namespace hvdb::hdc {
 namespace {
 
-uint64_t Seed() {
-  static const uint64_t seed = [] {
-    uint64_t s = std::random_device{}();
-    if (const char* env = std::getenv("HVDB_TEST_SEED")) s = std::stoull(env);
-    std::cerr << "[ seed ] HVDB_TEST_SEED=" << s << "\n";
-    return s;
-  }();
-  return seed;
-}
+uint64_t Seed() { return testing::ProcessSeed(); }
 
 Hypervector Rand(size_t dim, uint64_t seed) { return Hypervector::Random(dim, seed).value(); }
 uint32_t Dist(const Hypervector& a, const Hypervector& b) { return HammingDistance(a, b).value(); }
