@@ -42,7 +42,69 @@ std::string QuoteKey(std::string_view key) {
 }
 
 CollectionImpl::CollectionImpl(storage::Store* store, storage::CollectionDescriptor descriptor, bool pinned)
-    : store_(store), descriptor_(std::move(descriptor)), words_(descriptor_.dim / 64), cache_(std::make_unique<HostCache>(words_, pinned)) {}
+    : store_(store),
+      descriptor_(std::move(descriptor)),
+      words_(descriptor_.dim / 64),
+      cache_(std::make_unique<HostCache>(words_, pinned)) {
+  index_.kind = descriptor_.index;
+  index_.prefix_bits = descriptor_.prefix_bits;
+  index_.prefix_candidates = descriptor_.prefix_candidates;
+  if (index_.kind == "prefix") (void)cache_->SetPrefixWords(index_.prefix_bits / 64);
+}
+
+Status CollectionImpl::SetIndex(const IndexOptions& index) {
+  if (std::string problem = index.Validate(descriptor_.dim); !problem.empty()) {
+    return Status::InvalidArgument("collection '" + descriptor_.name + "': " + problem);
+  }
+  std::lock_guard write(write_mu_);
+  HVDB_RETURN_IF_ERROR(CheckLive());
+  storage::CollectionDescriptor d = descriptor_;
+  d.index = index.kind;
+  d.prefix_bits = static_cast<uint32_t>(index.prefix_bits);
+  d.prefix_candidates = static_cast<uint32_t>(index.prefix_candidates);
+  storage::StoreBatch batch;
+  batch.PutDescriptor(d);
+  HVDB_RETURN_IF_ERROR(store_->Write(&batch, true));
+  std::unique_lock lock(cache_mu_);
+  HVDB_RETURN_IF_ERROR(cache_->SetPrefixWords(index.kind == "prefix" ? index.prefix_bits / 64 : 0));
+  index_ = index;
+  return Status::OK();
+}
+
+IndexOptions CollectionImpl::index() const {
+  std::shared_lock lock(cache_mu_);
+  return index_;
+}
+
+Status CollectionImpl::PrefixSearch(const uint64_t* queries, size_t nq, size_t k,
+                                    std::optional<uint32_t> max_distance, size_t candidates,
+                                    const kernels::ScanOptions& scan,
+                                    std::vector<std::vector<kernels::Neighbor>>* out) const {
+  const size_t pwords = cache_->prefix_words();
+  // Stage 1: the nearest `candidates` rows by their prefixes.
+  std::vector<uint64_t> prefixes(nq * pwords);
+  for (size_t q = 0; q < nq; ++q) {
+    std::memcpy(prefixes.data() + q * pwords, queries + q * words_, pwords * 8);
+  }
+  const kernels::ScanInput input{prefixes.data(), nq, cache_->prefix_rows(), cache_->rows(), pwords,
+                                 cache_->tombstones()};
+  std::vector<kernels::Neighbor> found(nq * candidates);
+  HVDB_RETURN_IF_ERROR(kernels::TopK(input, candidates, found.data(), scan));
+  // Stage 2: rerank them by the full vectors, same order as every scan.
+  for (size_t q = 0; q < nq; ++q) {
+    std::vector<kernels::Neighbor>& hits = (*out)[q];
+    hits.clear();
+    for (size_t i = 0; i < candidates; ++i) {
+      const uint64_t row = found[q * candidates + i].row;
+      if (row == kernels::kNoRow) break;
+      const uint32_t d = kernels::HammingDistance(queries + q * words_, cache_->row(row), words_, *scan.simd);
+      if (!max_distance || d <= *max_distance) hits.push_back({row, d});
+    }
+    std::sort(hits.begin(), hits.end(), kernels::NearerFirst);
+    if (hits.size() > k) hits.resize(k);
+  }
+  return Status::OK();
+}
 
 Status CollectionImpl::Load() {
   // Keys and bits are separate families scanned in the same row order: one
@@ -270,7 +332,18 @@ Result<std::vector<std::vector<SearchHit>>> CollectionImpl::SearchBatch(const ui
   auto to_hit = [&](const kernels::Neighbor& n) {
     return SearchHit{std::string(cache_->key(n.row)), n.distance, 1.0 - n.distance / dim};
   };
-  if (nq > 0 && cache_->rows() > 0) {
+  const size_t candidates = options.k * (options.candidates ? options.candidates : index_.prefix_candidates);
+  const bool two_stage = index_.kind == "prefix" && !options.exact && options.k > 0 && candidates < cache_->live() &&
+                         candidates <= kernels::kMaxK;
+  size_t reranked = 0;
+  if (nq > 0 && cache_->rows() > 0 && two_stage) {
+    std::vector<std::vector<kernels::Neighbor>> found(nq);
+    HVDB_RETURN_IF_ERROR(PrefixSearch(queries, nq, options.k, options.max_distance, candidates, scan, &found));
+    for (size_t q = 0; q < nq; ++q) {
+      for (const auto& n : found[q]) out[q].push_back(to_hit(n));
+    }
+    reranked = nq * candidates;
+  } else if (nq > 0 && cache_->rows() > 0) {
     if (options.k == 0) {
       std::vector<std::vector<kernels::Neighbor>> found(nq);
       HVDB_RETURN_IF_ERROR(kernels::WithinRadius(input, *options.max_distance, found.data(), scan));
@@ -298,6 +371,8 @@ Result<std::vector<std::vector<SearchHit>>> CollectionImpl::SearchBatch(const ui
     stats->rows_scanned = cache_->rows();
     stats->device = "cpu";
     stats->kernel = kernels::SimdName(simd);
+    stats->index = two_stage ? "prefix" : "flat";
+    stats->candidates_reranked = reranked;
     stats->seconds = Seconds(start);
   }
   return out;
@@ -317,6 +392,8 @@ CollectionStats CollectionImpl::Stats() const {
     s.key_bytes = cache_->key_bytes();
     s.memory_bytes = cache_->memory_bytes();
     s.pinned = cache_->pinned();
+    s.index = index_.kind;
+    s.index_bytes = cache_->prefix_bytes();
   }
   s.disk_bytes = store_->ApproximateBytes(descriptor_.id);
   return s;

@@ -12,6 +12,7 @@
 #define HVDB_DB_COLLECTION_IMPL_H_
 
 #include <atomic>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -21,6 +22,7 @@
 #include "hvdb/db.h"
 #include "storage/catalog.h"
 #include "storage/row_source.h"
+#include "kernels/hamming.h"
 #include "storage/store.h"
 
 namespace hvdb::db {
@@ -56,6 +58,9 @@ class CollectionImpl final : public Collection {
                                                           const SearchOptions& options,
                                                           SearchStats* stats) const override;
 
+  Status SetIndex(const IndexOptions& index) override;
+  IndexOptions index() const override;
+
   Result<BulkLoadResult> BulkLoad(const std::string& path, const BulkLoadOptions& options,
                                   const ProgressCallback& progress) override;
   Status Export(const std::string& path, const ProgressCallback& progress) const override;
@@ -82,6 +87,11 @@ class CollectionImpl final : public Collection {
   // REQUIRES: write_mu_ and cache_mu_ (exclusive) held.
   void MaybeCompact();
   Status CheckAccumulatorName(std::string_view name) const;
+  // REQUIRES: cache_mu_ held (shared). The prefix index's two-stage search:
+  // candidates from the prefix array, reranked with the full rows.
+  Status PrefixSearch(const uint64_t* queries, size_t nq, size_t k, std::optional<uint32_t> max_distance,
+                      size_t candidates, const kernels::ScanOptions& scan,
+                      std::vector<std::vector<kernels::Neighbor>>* out) const;
   Status LoadRows(storage::RowSource* source, const std::string& path, const BulkLoadOptions& options,
                   const ProgressCallback& progress, BulkLoadResult* result);
 
@@ -92,6 +102,7 @@ class CollectionImpl final : public Collection {
   mutable std::mutex write_mu_;
   mutable std::shared_mutex cache_mu_;
   std::unique_ptr<HostCache> cache_;  // guarded by cache_mu_ (see the class comment)
+  IndexOptions index_;                // guarded by cache_mu_; changed with write_mu_ held too
   uint64_t next_id_ = 0;     // guarded by write_mu_
   std::atomic<bool> dropped_{false};
 };

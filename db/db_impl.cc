@@ -46,6 +46,9 @@ class DBImpl final : public DB {
     d.dim = static_cast<uint32_t>(options.dim);
     d.item_memory_seed = options.item_memory_seed.value_or(hdc::SeedFromName(name));
     d.compact_threshold = options.compact_threshold;
+    d.index = options.index.kind;
+    d.prefix_bits = static_cast<uint32_t>(options.index.prefix_bits);
+    d.prefix_candidates = static_cast<uint32_t>(options.index.prefix_candidates);
     d.created_unix_seconds = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
     storage::StoreBatch batch;

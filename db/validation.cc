@@ -12,8 +12,22 @@ std::string Options::Validate() const {
   return {};
 }
 
+std::string IndexOptions::Validate(size_t dim) const {
+  if (kind == "flat") return {};
+  if (kind != "prefix") return "index '" + kind + "' is unknown (flat or prefix)";
+  if (prefix_bits == 0 || prefix_bits % 64 != 0 || prefix_bits >= dim) {
+    return "prefix index: prefix_bits " + std::to_string(prefix_bits) + " must be a multiple of 64 below dim " +
+           std::to_string(dim);
+  }
+  if (prefix_candidates == 0 || prefix_candidates > kernels::kMaxK) {
+    return "prefix index: prefix_candidates must be in [1, " + std::to_string(kernels::kMaxK) + "]";
+  }
+  return {};
+}
+
 std::string CollectionOptions::Validate() const {
   if (Status s = ValidateDim(dim); !s.ok()) return "CollectionOptions::dim: " + s.message();
+  if (std::string problem = index.Validate(dim); !problem.empty()) return problem;
   if (!(compact_threshold > 0 && compact_threshold <= 1)) {
     return "CollectionOptions::compact_threshold must be in (0, 1], got " + std::to_string(compact_threshold);
   }
@@ -25,6 +39,7 @@ std::string SearchOptions::Validate() const {
   if (k > kernels::kMaxK) {
     return "SearchOptions::k is " + std::to_string(k) + "; at most " + std::to_string(kernels::kMaxK);
   }
+  if (candidates > kernels::kMaxK) return "SearchOptions::candidates is above " + std::to_string(kernels::kMaxK);
   if (device != Device::kAuto && device != Device::kCpu && device != Device::kGpu) return "SearchOptions::device is unknown";
   return {};
 }

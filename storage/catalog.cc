@@ -13,8 +13,9 @@ constexpr std::string_view kMagic = "HVDBCOL1";
 }  // namespace
 
 template <class Archive>
-void serialize(Archive& archive, CollectionDescriptor& d) {
+void Fields(Archive& archive, CollectionDescriptor& d, uint32_t version) {
   archive(d.id, d.name, d.dim, d.item_memory_seed, d.compact_threshold, d.index, d.created_unix_seconds);
+  if (version >= 2) archive(d.prefix_bits, d.prefix_candidates);
 }
 
 std::string EncodeDescriptor(const CollectionDescriptor& descriptor) {
@@ -24,7 +25,7 @@ std::string EncodeDescriptor(const CollectionDescriptor& descriptor) {
     cereal::PortableBinaryOutputArchive archive(out);
     archive(kDescriptorVersion);
     CollectionDescriptor copy = descriptor;
-    archive(copy);
+    Fields(archive, copy, kDescriptorVersion);
   }
   return std::move(out).str();
 }
@@ -43,7 +44,7 @@ Result<CollectionDescriptor> DecodeDescriptor(std::string_view bytes) {
       return Status::Corruption("catalog record has format version " + std::to_string(version) +
                                 "; this build reads versions 1 to " + std::to_string(kDescriptorVersion));
     }
-    archive(descriptor);
+    Fields(archive, descriptor, version);
   } catch (const std::exception& e) {
     return Status::Corruption(std::string("catalog record is truncated or malformed: ") + e.what());
   }

@@ -61,11 +61,12 @@ Status Describe(Session& s, const Words& w) {
   if (s.mode == OutputMode::kJson) {
     s.out() << "{\"name\":" << JsonString(st.name) << ",\"dim\":" << st.dim << ",\"count\":" << st.count
             << ",\"deleted_rows\":" << st.deleted_rows << ",\"memory_bytes\":" << st.memory_bytes
-            << ",\"disk_bytes\":" << st.disk_bytes << ",\"item_memory_seed\":" << st.item_memory_seed << "}\n";
+            << ",\"disk_bytes\":" << st.disk_bytes << ",\"item_memory_seed\":" << st.item_memory_seed
+            << ",\"index\":" << JsonString(st.index) << "}\n";
   } else {
     s.out() << "collection " << st.name << ": dim " << st.dim << ", " << st.count << " vectors, " << st.deleted_rows
             << " deleted rows awaiting compaction, " << st.memory_bytes << " bytes in memory, about " << st.disk_bytes
-            << " on disk, item memory seed " << st.item_memory_seed << "\n";
+            << " on disk, item memory seed " << st.item_memory_seed << ", index " << st.index << "\n";
   }
   return Status::OK();
 }

@@ -96,6 +96,23 @@ class Parser {
       s.kind = Statement::Kind::kCreate;
       HVDB_RETURN_IF_ERROR(Keyword("dim"));
       HVDB_ASSIGN_OR_RETURN(s.dim, Count("dim"));
+      while (Peek().kind == Token::Kind::kWord) {
+        const Token& option = Next();
+        if (option.text == "index") {
+          HVDB_ASSIGN_OR_RETURN(const std::string kind, Word("an index (flat or prefix)"));
+          s.index = kind;
+        } else if (option.text == "bits") {
+          HVDB_ASSIGN_OR_RETURN(const uint64_t bits, Count("bits"));
+          s.bits = bits;
+        } else if (option.text == "candidates") {
+          HVDB_ASSIGN_OR_RETURN(const uint64_t c, Count("candidates"));
+          s.candidates = c;
+        } else {
+          std::string hint = DidYouMean(option.text, {"index", "bits", "candidates"});
+          return Error(option, "unknown create option '" + option.text + "'" +
+                                   (hint.empty() ? " (index, bits or candidates)" : " (did you mean '" + hint + "'?)"));
+        }
+      }
       return s;
     }
     if (w == "collections") {
@@ -139,6 +156,11 @@ class Parser {
         } else if (option.text == "radius") {
           HVDB_ASSIGN_OR_RETURN(const uint64_t r, Count("radius"));
           s.radius = static_cast<uint32_t>(std::min<uint64_t>(r, ~uint32_t{0}));
+        } else if (option.text == "candidates") {
+          HVDB_ASSIGN_OR_RETURN(const uint64_t c, Count("candidates"));
+          s.candidates = c;
+        } else if (option.text == "exact") {
+          s.exact = true;
         } else if (option.text == "device") {
           const Token& d = Next();
           if (d.text != "cpu" && d.text != "gpu" && d.text != "auto") {
@@ -146,9 +168,10 @@ class Parser {
           }
           s.device = d.text;
         } else {
-          std::string hint = DidYouMean(option.text, {"k", "radius", "device"});
+          std::string hint = DidYouMean(option.text, {"k", "radius", "device", "candidates", "exact"});
           return Error(option, "unknown search option '" + option.text + "'" +
-                                   (hint.empty() ? " (k, radius or device)" : " (did you mean '" + hint + "'?)"));
+                                   (hint.empty() ? " (k, radius, device, candidates or exact)"
+                                                 : " (did you mean '" + hint + "'?)"));
         }
       }
       return s;

@@ -31,6 +31,10 @@ struct Statement {
   std::string key;                    // put, get, delete; the accumulator of accumulate
   std::optional<Expr> expr;           // put, let, search
   size_t dim = 0;                     // create
+  std::optional<std::string> index;   // create: flat or prefix
+  std::optional<size_t> bits;         // create: prefix bits
+  std::optional<size_t> candidates;   // create: default candidates; search: candidates per hit
+  bool exact = false;                 // search: ignore the index
   std::optional<size_t> k;            // search
   std::optional<uint32_t> radius;     // search
   std::optional<std::string> device;  // search: cpu, gpu or auto

@@ -227,7 +227,9 @@ void Session::PrintTimer(double seconds, const SearchStats* stats) {
   if (!timer || mode == OutputMode::kJson) return;
   out_ << "time: " << Fixed(seconds * 1e3, 3) << " ms";
   if (stats != nullptr) {
-    out_ << ", rows scanned: " << stats->rows_scanned << ", device: " << stats->device << ", kernel: " << stats->kernel;
+    out_ << ", rows scanned: " << stats->rows_scanned << ", device: " << stats->device << ", kernel: " << stats->kernel
+         << ", index: " << stats->index;
+    if (stats->candidates_reranked > 0) out_ << " (" << stats->candidates_reranked << " candidates reranked)";
   }
   out_ << "\n";
 }
@@ -236,7 +238,11 @@ Status Session::Execute(const Statement& s) {
   const double start = Now();
   switch (s.kind) {
     case Statement::Kind::kCreate: {
-      const Status st = db_->CreateCollection(s.name, {.dim = s.dim});
+      CollectionOptions options{.dim = s.dim};
+      if (s.index) options.index.kind = *s.index;
+      if (s.bits) options.index.prefix_bits = *s.bits;
+      if (s.candidates) options.index.prefix_candidates = *s.candidates;
+      const Status st = db_->CreateCollection(s.name, options);
       if (!st.ok()) return Status::InvalidArgument(Where(s.token) + st.message());
       Ok();
       break;
@@ -343,6 +349,8 @@ Status Session::Execute(const Statement& s) {
       SearchOptions options;
       options.k = s.k.value_or(s.radius ? 0 : 10);
       options.max_distance = s.radius;
+      options.candidates = s.candidates.value_or(0);
+      options.exact = s.exact;
       const std::string where = s.device.value_or(device);
       options.device = where == "cpu" ? Device::kCpu : where == "gpu" ? Device::kGpu : Device::kAuto;
       SearchStats stats;
@@ -360,7 +368,8 @@ Status Session::Execute(const Statement& s) {
 std::vector<std::string> Session::CompletionWords() const {
   std::vector<std::string> words = {"create", "collection", "drop", "collections", "put",    "get",
                                     "delete", "count",      "let",  "search",      "dim",    "k",
-                                    "radius", "device",     "accumulate", "cleanup", "weight", "sigma"};
+                                    "radius", "device",     "accumulate", "cleanup", "weight", "sigma",
+                                    "index",  "prefix",     "flat", "bits",        "candidates", "exact"};
   for (const Function& f : Functions()) words.push_back(f.name + "(");
   for (const DotCommand& d : DotCommands()) words.push_back(d.name);
   for (const std::string& c : db_->ListCollections()) words.push_back(c);

@@ -54,6 +54,8 @@ struct SearchStats {
   size_t rows_scanned = 0;   // live and deleted rows the kernel went over
   std::string device;        // "cpu" or "gpu"
   std::string kernel;        // e.g. "avx512"
+  std::string index;         // "flat", or "prefix" when the two-stage scan answered
+  size_t candidates_reranked = 0;  // prefix: rows compared in full, all queries
   double seconds = 0;        // wall time inside the call
 };
 
@@ -68,6 +70,8 @@ struct CollectionStats {
   uint64_t disk_bytes = 0;     // approximate bytes in RocksDB files
   bool pinned = false;         // arena in page-locked (CUDA) memory
   uint64_t item_memory_seed = 0;
+  std::string index;           // IndexOptions::kind
+  uint64_t index_bytes = 0;    // memory of the index beyond the rows (prefix array)
 };
 
 // Where a bulk load is.
@@ -153,6 +157,11 @@ class Collection {
   // (bad row, wrong dimension, a key twice in the file, I/O) the Status names
   // the file, the row and the reason, and the collection is as it was. Other
   // writers to this collection wait while a load runs; searches do not.
+  // Replaces the search index (rebuilt in memory now, persisted for the next
+  // open). InvalidArgument when the options do not fit the dimension.
+  virtual Status SetIndex(const IndexOptions& index) = 0;
+  virtual IndexOptions index() const = 0;
+
   virtual Result<BulkLoadResult> BulkLoad(const std::string& path, const BulkLoadOptions& options = {},
                                           const ProgressCallback& progress = nullptr) = 0;
   // Writes every live (key, vector), in insertion order, to an hvdb vector

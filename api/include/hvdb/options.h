@@ -28,6 +28,22 @@ struct Options {
   std::string Validate() const;
 };
 
+// How a collection answers searches. Every index returns exactly the flat
+// scan's answer when asked to look at enough (docs/api.md).
+struct IndexOptions {
+  // "flat": scan every row (exact; the default). "prefix": scan the first
+  // prefix_bits of every row, then rerank the best prefix_candidates x k rows
+  // with their full vectors (exact when that covers every row).
+  std::string kind = "flat";
+  // prefix: bits kept per row for the first pass; a multiple of 64, below dim.
+  size_t prefix_bits = 256;
+  // prefix: rows reranked per hit wanted, when a search does not say.
+  size_t prefix_candidates = 16;
+
+  // Empty when usable for vectors of `dim` bits, else what is wrong.
+  std::string Validate(size_t dim) const;
+};
+
 struct CollectionOptions {
   // Bits per hypervector: a multiple of 64 in [64, 1048576]. Fixed for life.
   size_t dim = 0;
@@ -38,6 +54,8 @@ struct CollectionOptions {
   // Fraction of deleted rows in the host cache above which the cache is
   // compacted (live rows slid together, order kept). In (0, 1].
   double compact_threshold = 0.10;
+  // The search index; it can be changed later with Collection::SetIndex.
+  IndexOptions index;
 
   std::string Validate() const;
 };
@@ -66,6 +84,11 @@ struct SearchOptions {
   Device device = Device::kAuto;
   // CPU threads, the caller's included; 0: one per core.
   unsigned threads = 0;
+  // prefix index: rows reranked per hit wanted (c in c x k); 0: the
+  // collection's IndexOptions::prefix_candidates.
+  size_t candidates = 0;
+  // Scan every row exactly, whatever the index.
+  bool exact = false;
 
   std::string Validate() const;
 };
