@@ -10,7 +10,9 @@
 
 #include "benchmarks/db_bench.h"
 #include "benchmarks/hdc_bench.h"
+#include "benchmarks/index_bench.h"
 #include "benchmarks/kernel_bench.h"
+#include "hvdb/hypervector.h"
 
 namespace {
 
@@ -24,6 +26,8 @@ const char kUsage[] =
     "  Search through the DB API beside the kernel on the same rows (default N=1000000, Q=1000).\n"
     "usage: hvdb-bench hdc [--n N] [--bits B[,B...]] [--threads T]\n"
     "  Batch bind, permute, bundle (groups of 16) and text encoding: ops/s and GB/s beside the read roof.\n"
+    "usage: hvdb-bench index [--n N] [--bits B] [--queries Q] [--prefix-bits P[,P...]] [--candidates C[,C...]]\n"
+    "  recall@10 against the exact scan and queries/s for each index and knob, on planted and clustered data.\n"
     "usage: hvdb-bench kernels [--n N] [--bits B[,B...]] [--queries Q] [--k K] [--threads T]\n"
     "                          [--kernels scalar,avx2,avx512] [--no-faiss] [--max-batch-seconds S] [--seed S]\n"
     "  Defaults: N=1000000, B=2048,10048, Q=1000, K=10, every core, every supported kernel, FAISS on.\n"
@@ -150,6 +154,35 @@ int Db(int argc, char** argv, bool load) {
   return load ? hvdb::bench::RunLoadBench(c) : hvdb::bench::RunQueryBench(c);
 }
 
+int Index(int argc, char** argv) {
+  hvdb::bench::IndexBenchConfig c;
+  bool unused_faiss = true;
+  const int status = ParseFlags(argc, argv, &unused_faiss, [&](std::string_view flag, const char* value) -> std::string {
+    if (flag == "--prefix-bits") {
+      if (!ParseSizes(value, &c.prefix_bits)) return "--prefix-bits: '" + std::string(value) + "' is not a list";
+      return {};
+    }
+    if (flag == "--candidates") {
+      if (!ParseSizes(value, &c.candidates)) return "--candidates: '" + std::string(value) + "' is not a list";
+      return {};
+    }
+    if (flag == "--dir") {
+      c.dir = value;
+      return {};
+    }
+    return SetNumber(flag, value,
+                     {{"--n", [&](size_t v) { c.n = v; }},
+                      {"--bits", [&](size_t v) { c.bits = v; }},
+                      {"--queries", [&](size_t v) { c.queries = v; }},
+                      {"--seed", [&](size_t v) { c.seed = v; }}});
+  });
+  if (status >= 0) return status;
+  if (!hvdb::ValidateDim(c.bits).ok() || c.queries == 0 || c.n < 10 * c.queries) {
+    return Fail("--bits must be a valid dimension and --n at least 10 x --queries (at least 1)");
+  }
+  return hvdb::bench::RunIndexBench(c);
+}
+
 int Hdc(int argc, char** argv) {
   hvdb::bench::HdcBenchConfig c;
   bool unused_faiss = true;
@@ -177,6 +210,7 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(argv[1], "kernels") == 0) return Kernels(argc - 2, argv + 2);
   if (std::strcmp(argv[1], "hdc") == 0) return Hdc(argc - 2, argv + 2);
+  if (std::strcmp(argv[1], "index") == 0) return Index(argc - 2, argv + 2);
   if (std::strcmp(argv[1], "load") == 0) return Db(argc - 2, argv + 2, true);
   if (std::strcmp(argv[1], "query") == 0) return Db(argc - 2, argv + 2, false);
   return Fail(std::string("unknown benchmark '") + argv[1] + "'");

@@ -54,6 +54,17 @@ assert {(l["op"], l["bits"]) for l in lines} == {(op, b) for op in ("bind", "per
 assert all(l["ops_per_s"] > 0 and l["gb_per_s"] > 0 and l["roof_read_gbs"] > 0 for l in lines), lines
 print("bench smoke: hdc ok")
 PY
+index=$("$bench" index --n 3000 --bits 256 --queries 30 --prefix-bits 64 --candidates 1,400)
+python3 - "$index" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in sys.argv[1].splitlines()]
+assert {l["dataset"] for l in lines} == {"planted", "clustered"}, lines
+for l in lines:
+    assert 0 <= l["recall_at_10"] <= 1 and l["qps"] > 0, l
+# c x k covering every row: the exact scan answers, recall 1.
+assert all(l["recall_at_10"] == 1 for l in lines if l.get("candidates") == 400), lines
+print("bench smoke: index ok")
+PY
 if "$bench" load --n 0 >/dev/null 2>&1; then echo "FAIL: --n 0 accepted" >&2; exit 1; fi
 if "$bench" query --bits 100 --n 10 >/dev/null 2>&1; then echo "FAIL: query --bits 100 accepted" >&2; exit 1; fi
 if "$bench" kernels --bits 100 --n 10 >/dev/null 2>&1; then echo "FAIL: --bits 100 accepted" >&2; exit 1; fi
