@@ -4,6 +4,7 @@
 #include <editline/readline.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -19,6 +20,9 @@ namespace hvdb::shell {
 namespace {
 
 Session* completing = nullptr;  // the session whose words tab completes (interactive only)
+volatile std::sig_atomic_t interrupted = 0;  // Ctrl-C at the prompt
+
+void OnInterrupt(int) { interrupted = 1; }
 
 char* CompletionWord(const char* text, int state) {
   static std::vector<std::string> matches;
@@ -50,9 +54,22 @@ int Interactive(Session* session, const std::string& where, const std::function<
   completing = session;
   rl_attempted_completion_function = Complete;
   out << "hvdb " << Version() << " on " << where << ". Type .help for help, .quit to leave.\n";
+  // Ctrl-C abandons the line being typed, as in sqlite3 and psql, instead of
+  // ending the shell; Ctrl-D or .quit end it.
+  struct sigaction action {};
+  action.sa_handler = OnInterrupt;
+  sigemptyset(&action.sa_mask);
+  struct sigaction previous {};
+  sigaction(SIGINT, &action, &previous);
   std::string pending;
   while (true) {
+    interrupted = 0;
     char* line = readline(pending.empty() ? "hvdb> " : "  ...> ");
+    if (line == nullptr && interrupted) {
+      out << "^C\n";
+      pending.clear();
+      continue;
+    }
     if (line == nullptr) break;  // end of input (Ctrl-D)
     pending += pending.empty() ? std::string(line) : "\n" + std::string(line);
     std::free(line);
@@ -67,6 +84,7 @@ int Interactive(Session* session, const std::string& where, const std::function<
     if (!go_on) break;
   }
   completing = nullptr;
+  sigaction(SIGINT, &previous, nullptr);
   return 0;
 }
 

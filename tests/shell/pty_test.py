@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The interactive shell on a pseudo-terminal: types statements, completes a
-statement word with TAB, recalls the last statement with the Up arrow, and
+statement word with TAB, recalls the last statement with the Up arrow,
+continues an open bracket on the next line, abandons a line with Ctrl-C, and
 finds the history saved to ~/.hvdb_history."""
 import os, pty, select, sys, tempfile, time
 
@@ -58,6 +59,13 @@ if not read_until("...> "):
 os.write(fd, b'sym("apple"), sym("pear")) k 1\r')
 if not read_until("apple  "):
     fail("the multi-line statement gave no result")
+os.write(fd, b'count fruit and more')  # Ctrl-C abandons the line, the shell stays
+os.write(fd, b'\x03')
+if not read_until("hvdb> "):
+    fail("no prompt after Ctrl-C")
+os.write(fd, b'count fruit\r')
+if not read_until("\n1\r\n"):
+    fail("the shell did not go on after Ctrl-C")
 os.write(fd, b'.quit\r')
 _, status = os.waitpid(pid, 0)
 if status != 0:
