@@ -206,6 +206,7 @@ Status Store::Open(const Options& options, const std::string& path, std::unique_
   const rocksdb::ColumnFamilyOptions row_family = RowFamilyOptions(options);
   rocksdb::ColumnFamilyOptions small_family;
   small_family.write_buffer_size = 4 << 20;
+  small_family.compression = rocksdb::kNoCompression;  // a few small records: nothing to gain
   rep->rocks_options = rocksdb::Options(db_options, row_family);
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
