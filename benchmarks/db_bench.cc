@@ -16,6 +16,7 @@
 
 #include "benchmarks/faiss_flat.h"
 #include "benchmarks/json_line.h"
+#include "hdc/splitmix.h"
 #include "benchmarks/roofs.h"
 #include "hvdb/hvdb.h"
 #include "kernels/hamming.h"
@@ -48,13 +49,6 @@ double PeakRssMb() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;
 }
 
-uint64_t SplitMix(uint64_t* state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
 // Writes n random rows as .npy, streaming (bounded memory).
 bool WriteRandomNpy(const std::string& path, size_t n, size_t words, uint64_t seed) {
   std::FILE* f = std::fopen(path.c_str(), "wb");
@@ -64,7 +58,7 @@ bool WriteRandomNpy(const std::string& path, size_t n, size_t words, uint64_t se
   uint64_t state = seed;
   for (size_t done = 0; ok && done < n;) {
     const size_t rows = std::min<size_t>(65536, n - done);
-    for (size_t i = 0; i < rows * words; ++i) chunk[i] = SplitMix(&state);
+    for (size_t i = 0; i < rows * words; ++i) chunk[i] = hdc::SplitMix64Next(state);
     ok = std::fwrite(chunk.data(), 8, rows * words, f) == rows * words;
     done += rows;
   }
@@ -293,7 +287,7 @@ int RunQueryBench(const DbBenchConfig& c) {
   if (!ReadRows(npy, n, words, &rows)) return Fail("reading " + npy, Status::IOError("short read"));
   std::vector<uint64_t> queries(c.queries * words);
   uint64_t state = c.seed * 7919;
-  for (auto& w : queries) w = SplitMix(&state);
+  for (auto& w : queries) w = hdc::SplitMix64Next(state);
 
   const double read_gbs = MeasureReadGbs(rows.data(), rows.size() * 8, threads);
   const PopcountRoof popcount = MeasurePopcountRoof(threads);

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "benchmarks/json_line.h"
+#include "hdc/splitmix.h"
 #include "benchmarks/roofs.h"
 #include "hvdb/hdc.h"
 #include "kernels/hamming.h"
@@ -40,10 +41,7 @@ int RunHdcBench(const HdcBenchConfig& c) {
     std::vector<uint64_t> a(n * words), b(n * words), out(n * words);
     uint64_t state = bits;
     for (auto* buf : {&a, &b}) {
-      for (auto& w : *buf) {
-        state += 0x9e3779b97f4a7c15ull;
-        w = (state ^ (state >> 31)) * 0xbf58476d1ce4e5b9ull;
-      }
+      for (auto& w : *buf) w = hdc::SplitMix64Next(state);
     }
     const double bytes = static_cast<double>(n * words * 8);
     const double roof = MeasureReadGbs(a.data(), a.size() * 8, threads);

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "benchmarks/json_line.h"
+#include "hdc/splitmix.h"
 #include "hvdb/hvdb.h"
 
 namespace hvdb::bench {
@@ -19,12 +20,7 @@ double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::n
 
 struct Rng {
   uint64_t state;
-  uint64_t Next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
+  uint64_t Next() { return hdc::SplitMix64Next(state); }
   // A word whose bits are set with probability 1/8, 1/4, 5/16 or 3/8.
   uint64_t Mask(int level) {
     const uint64_t a = Next(), b = Next();

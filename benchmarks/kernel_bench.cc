@@ -9,6 +9,7 @@
 
 #include "benchmarks/faiss_flat.h"
 #include "benchmarks/json_line.h"
+#include "hdc/splitmix.h"
 #include "benchmarks/roofs.h"
 #include "kernels/hamming.h"
 
@@ -27,12 +28,7 @@ using Words = std::unique_ptr<uint64_t[], FreeWords>;
 Words RandomWords(size_t count, uint64_t seed) {
   auto* p = static_cast<uint64_t*>(std::aligned_alloc(64, std::max<size_t>(64, (count * 8 + 63) / 64 * 64)));
   uint64_t state = seed;
-  for (size_t i = 0; i < count; ++i) {  // SplitMix64
-    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    p[i] = z ^ (z >> 31);
-  }
+  for (size_t i = 0; i < count; ++i) p[i] = hdc::SplitMix64Next(state);
   return Words(p);
 }
 

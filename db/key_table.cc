@@ -3,30 +3,24 @@
 
 #include <cstring>
 
+#include "hdc/splitmix.h"
+
 namespace hvdb::db {
 namespace {
-
-uint64_t Mix(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
 
 }  // namespace
 
 uint64_t HashKey(std::string_view key) {
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ key.size();
+  uint64_t h = hdc::kGoldenGamma ^ key.size();
   size_t i = 0;
   for (; i + 8 <= key.size(); i += 8) {
     uint64_t v;
     std::memcpy(&v, key.data() + i, 8);
-    h = Mix(h ^ v) + 0x9e3779b97f4a7c15ull;
+    h = hdc::SplitMixFinalize(h ^ v) + hdc::kGoldenGamma;
   }
   uint64_t tail = 0;
   std::memcpy(&tail, key.data() + i, key.size() - i);
-  return Mix(h ^ tail);
+  return hdc::SplitMixFinalize(h ^ tail);
 }
 
 Status KeyTable::Append(std::string_view key) {

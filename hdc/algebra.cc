@@ -1,8 +1,8 @@
 // Copyright hvdb authors. Binding, bundling, permutation, similarity, symbols.
-#include <bit>
 #include <cmath>
 #include <string>
 
+#include "hdc/splitmix.h"
 #include "hvdb/hdc.h"
 #include "kernels/hamming.h"
 
@@ -45,12 +45,6 @@ Result<Hypervector> FromScores(const std::vector<Score>& score, size_t dim, uint
     out.data()[w] = word;
   }
   return out;
-}
-
-uint64_t Mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
 }
 
 }  // namespace
@@ -150,11 +144,11 @@ Result<bool> Related(const Hypervector& a, const Hypervector& b, double sigmas) 
 uint64_t SeedFromName(std::string_view name) {
   uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a 64
   for (char c : name) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
-  return Mix(h);
+  return SplitMixFinalize(h);
 }
 
 Result<Hypervector> Symbol(uint64_t item_memory_seed, std::string_view name, size_t dim) {
-  return Hypervector::Random(dim, Mix(item_memory_seed ^ Mix(SeedFromName(name) + 0x9e3779b97f4a7c15ull)));
+  return Hypervector::Random(dim, SplitMixFinalize(item_memory_seed ^ SplitMixFinalize(SeedFromName(name) + kGoldenGamma)));
 }
 
 }  // namespace hvdb::hdc

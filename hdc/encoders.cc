@@ -5,6 +5,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "hdc/splitmix.h"
 #include "hvdb/hdc.h"
 
 namespace hvdb::hdc {
@@ -16,14 +17,7 @@ std::vector<uint32_t> BitOrder(size_t dim, uint64_t seed) {
   std::vector<uint32_t> order(dim);
   std::iota(order.begin(), order.end(), 0u);
   uint64_t state = seed ^ 0x6c6576656c73ull;  // "levels"
-  for (size_t i = dim - 1; i > 0; --i) {
-    state += 0x9e3779b97f4a7c15ull;
-    uint64_t z = state;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    std::swap(order[i], order[z % (i + 1)]);
-  }
+  for (size_t i = dim - 1; i > 0; --i) std::swap(order[i], order[SplitMix64Next(state) % (i + 1)]);
   return order;
 }
 

@@ -7,6 +7,7 @@
 #include <new>
 #include <string>
 
+#include "hdc/splitmix.h"
 #include "kernels/hamming.h"
 
 namespace hvdb {
@@ -14,13 +15,6 @@ namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
 constexpr size_t kHexPerWord = 16;
-
-uint64_t SplitMix64Next(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -86,7 +80,7 @@ Result<Hypervector> Hypervector::Random(size_t dim, uint64_t seed) {
   HVDB_RETURN_IF_ERROR(ValidateDim(dim));
   Hypervector hv(dim);
   uint64_t state = seed;
-  for (size_t w = 0; w < hv.words(); ++w) hv.words_[w] = SplitMix64Next(state);
+  for (size_t w = 0; w < hv.words(); ++w) hv.words_[w] = hdc::SplitMix64Next(state);
   return hv;
 }
 
