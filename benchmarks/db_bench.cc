@@ -1,6 +1,8 @@
 // Copyright hvdb authors.
 #include "benchmarks/db_bench.h"
 
+#include "benchmarks/bench_util.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <stdlib.h>
@@ -26,8 +28,6 @@ namespace hvdb::bench {
 namespace {
 
 namespace fs = std::filesystem;
-
-double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 // Anonymous resident memory (heap and hvdb's buffers), without the clean
 // page-cache pages of RocksDB's mapped files, which the kernel can drop.
@@ -112,14 +112,6 @@ void Evict(const std::string& path) {
   }
 }
 
-std::string ScratchDir(const DbBenchConfig& c) {
-  std::string base = c.dir;
-  if (base.empty()) base = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
-  std::string pattern = base + "/hvdb-bench-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) return {};
-  return pattern;
-}
-
 int Fail(const std::string& what, const Status& s) {
   std::fprintf(stderr, "hvdb-bench: %s: %s\n", what.c_str(), s.ToString().c_str());
   return 1;
@@ -174,7 +166,7 @@ double MedianMs(int reps, Fn fn) {
 int RunLoadBench(const DbBenchConfig& c) {
   const size_t words = c.bits / 64;
   if (!ValidateDim(c.bits).ok()) return Fail("--bits", ValidateDim(c.bits));
-  const std::string scratch = ScratchDir(c);
+  const std::string scratch = MakeScratchDir(c.dir, "hvdb-bench");
   if (scratch.empty()) return Fail("scratch directory", Status::IOError("mkdtemp failed"));
   for (size_t n : c.n) {
     const std::string npy = scratch + "/rows.npy", path = scratch + "/db";
@@ -271,7 +263,7 @@ int RunQueryBench(const DbBenchConfig& c) {
   const size_t n = c.n.front();
   if (!ValidateDim(c.bits).ok()) return Fail("--bits", ValidateDim(c.bits));
   const unsigned threads = c.threads ? c.threads : kernels::DefaultThreads();
-  const std::string scratch = ScratchDir(c);
+  const std::string scratch = MakeScratchDir(c.dir, "hvdb-bench");
   if (scratch.empty()) return Fail("scratch directory", Status::IOError("mkdtemp failed"));
   const std::string npy = scratch + "/rows.npy";
   if (!WriteRandomNpy(npy, n, words, c.seed + n)) return Fail("writing " + npy, Status::IOError("short write"));

@@ -1,6 +1,8 @@
 // Copyright hvdb authors.
 #include "benchmarks/faiss_flat.h"
 
+#include "benchmarks/bench_util.h"
+
 #include <faiss/IndexBinaryFlat.h>
 #include <faiss/index_io.h>
 #include <omp.h>
@@ -31,12 +33,6 @@ std::vector<int32_t> FaissFlat::Search(const uint64_t* queries, size_t nq, size_
                       static_cast<faiss::Index::idx_t>(k), distances.data(), labels.data());
   return distances;
 }
-
-namespace {
-
-double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-
-}  // namespace
 
 double FaissFlat::WriteTo(const std::string& path) const {
   const double start = Now();

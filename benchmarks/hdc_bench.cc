@@ -1,6 +1,8 @@
 // Copyright hvdb authors.
 #include "benchmarks/hdc_bench.h"
 
+#include "benchmarks/bench_util.h"
+
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -13,8 +15,6 @@
 
 namespace hvdb::bench {
 namespace {
-
-double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 // Best of three runs of fn, in seconds.
 template <typename Fn>

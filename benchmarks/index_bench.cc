@@ -1,6 +1,8 @@
 // Copyright hvdb authors.
 #include "benchmarks/index_bench.h"
 
+#include "benchmarks/bench_util.h"
+
 #include <stdlib.h>
 
 #include <chrono>
@@ -15,8 +17,6 @@
 
 namespace hvdb::bench {
 namespace {
-
-double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 struct Rng {
   uint64_t state;
@@ -72,9 +72,8 @@ Dataset Make(const std::string& name, size_t n, size_t nq, size_t dim, uint64_t 
 }  // namespace
 
 int RunIndexBench(const IndexBenchConfig& c) {
-  std::string base = c.dir.empty() ? (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") : c.dir;
-  std::string scratch = base + "/hvdb-index-bench-XXXXXX";
-  if (mkdtemp(scratch.data()) == nullptr) return 1;
+  const std::string scratch = MakeScratchDir(c.dir, "hvdb-index-bench");
+  if (scratch.empty()) return 1;
   for (const char* which : {"planted", "clustered"}) {
     const Dataset d = Make(which, c.n, c.queries, c.bits, c.seed);
     std::unique_ptr<DB> db;

@@ -1,6 +1,8 @@
 // Copyright hvdb authors.
 #include "benchmarks/kernel_bench.h"
 
+#include "benchmarks/bench_util.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -15,10 +17,6 @@
 
 namespace hvdb::bench {
 namespace {
-
-double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 struct FreeWords {
   void operator()(uint64_t* p) const { std::free(p); }

@@ -1,6 +1,8 @@
 // Copyright hvdb authors.
 #include "benchmarks/roofs.h"
 
+#include "benchmarks/bench_util.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -11,10 +13,6 @@
 
 namespace hvdb::bench {
 namespace {
-
-double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 // Runs fn(t) on `threads` threads started together; returns the wall time.
 template <typename Fn>

@@ -4,30 +4,23 @@
 #include <cstring>
 #include <limits>
 
+#include "storage/endian.h"
+
 namespace hvdb::db {
 namespace {
 
 constexpr uint8_t kVersion = 1;
 constexpr size_t kHeaderBytes = 1 + 4 + 8;
 
-void PutLittle(uint64_t v, int bytes, char* out) {
-  for (int i = 0; i < bytes; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-}
-uint64_t GetLittle(const char* in, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(in[i]);
-  return v;
-}
-
 }  // namespace
 
 std::string EncodeCounters(const Counters& c) {
   std::string out(kHeaderBytes + 4 * c.counts.size(), '\0');
   out[0] = static_cast<char>(kVersion);
-  PutLittle(c.counts.size(), 4, out.data() + 1);
-  PutLittle(static_cast<uint64_t>(c.members), 8, out.data() + 5);
+  storage::PutLittleEndian(c.counts.size(), 4, out.data() + 1);
+  storage::PutLittleEndian(static_cast<uint64_t>(c.members), 8, out.data() + 5);
   for (size_t i = 0; i < c.counts.size(); ++i) {
-    PutLittle(static_cast<uint32_t>(c.counts[i]), 4, out.data() + kHeaderBytes + 4 * i);
+    storage::PutLittleEndian(static_cast<uint32_t>(c.counts[i]), 4, out.data() + kHeaderBytes + 4 * i);
   }
   return out;
 }
@@ -37,14 +30,14 @@ Result<Counters> DecodeCounters(std::string_view bytes, std::string_view name, s
   if (bytes.size() < kHeaderBytes || static_cast<uint8_t>(bytes[0]) != kVersion) {
     return Status::Corruption(what + "unknown record version");
   }
-  if (GetLittle(bytes.data() + 1, 4) != dim || bytes.size() != kHeaderBytes + 4 * dim) {
+  if (storage::GetLittleEndian(bytes.data() + 1, 4) != dim || bytes.size() != kHeaderBytes + 4 * dim) {
     return Status::Corruption(what + "record does not hold " + std::to_string(dim) + " counters");
   }
   Counters c;
-  c.members = static_cast<int64_t>(GetLittle(bytes.data() + 5, 8));
+  c.members = static_cast<int64_t>(storage::GetLittleEndian(bytes.data() + 5, 8));
   c.counts.resize(dim);
   for (size_t i = 0; i < dim; ++i) {
-    c.counts[i] = static_cast<int32_t>(static_cast<uint32_t>(GetLittle(bytes.data() + kHeaderBytes + 4 * i, 4)));
+    c.counts[i] = static_cast<int32_t>(static_cast<uint32_t>(storage::GetLittleEndian(bytes.data() + kHeaderBytes + 4 * i, 4)));
   }
   return c;
 }

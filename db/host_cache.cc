@@ -53,8 +53,7 @@ void HostCache::ZeroTombstoneWordFor(size_t row) {
 Status HostCache::Insert(uint64_t id, std::string_view key, const char* bits) {
   if (staged() != 0) return Status::Unavailable("a bulk load is in progress");
   const size_t row = rows_;
-  if (arena_.capacity() < (row + 1) * words_ * 8 || ids_.capacity() < (row + 1) * 8 ||
-      tombstones_.capacity() < (row / 64 + 1) * 8 || prefix_.capacity() < (row + 1) * prefix_words_ * 8) {
+  if (!HasRoomForRow(row)) {
     HVDB_RETURN_IF_ERROR(Grow(1 + row / 8, 0));
   }
   HVDB_RETURN_IF_ERROR(keys_.Append(key));
@@ -106,8 +105,12 @@ Status HostCache::Compact() {
 
 bool HostCache::NeedsGrowth(size_t key_bytes) const {
   const size_t row = keys_.size();
-  return keys_.NeedsGrowth(key_bytes) || arena_.capacity() < (row + 1) * words_ * 8 || ids_.capacity() < (row + 1) * 8 ||
-         tombstones_.capacity() < (row / 64 + 1) * 8 || prefix_.capacity() < (row + 1) * prefix_words_ * 8;
+  return keys_.NeedsGrowth(key_bytes) || !HasRoomForRow(row);
+}
+
+bool HostCache::HasRoomForRow(size_t row) const {
+  return arena_.capacity() >= (row + 1) * words_ * 8 && ids_.capacity() >= (row + 1) * 8 &&
+         tombstones_.capacity() >= (row / 64 + 1) * 8 && prefix_.capacity() >= (row + 1) * prefix_words_ * 8;
 }
 
 void HostCache::StageKey(uint64_t id, std::string_view key) {
@@ -130,8 +133,7 @@ void HostCache::PublishStaged(const std::vector<uint32_t>& replaced) {
 
 Status HostCache::AppendBitsForOpen(uint64_t id, const char* bits) {
   const size_t row = bits_rows_;
-  if (arena_.capacity() < (row + 1) * words_ * 8 || ids_.capacity() < (row + 1) * 8 ||
-      tombstones_.capacity() < (row / 64 + 1) * 8 || prefix_.capacity() < (row + 1) * prefix_words_ * 8) {
+  if (!HasRoomForRow(row)) {
     HVDB_RETURN_IF_ERROR(GrowRows(2 * row + 1));  // not the keys: another thread fills them
   }
   std::memcpy(arena_.data() + row * words_ * 8, bits, words_ * 8);

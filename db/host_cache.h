@@ -44,8 +44,6 @@ class HostCache {
   bool is_deleted(size_t r) const { return (reinterpret_cast<const uint64_t*>(tombstones_.data())[r / 64] >> (r % 64)) & 1; }
   uint64_t id(size_t r) const { return reinterpret_cast<const uint64_t*>(ids_.data())[r]; }
   std::string_view key(size_t r) const { return keys_.key(r); }
-  // Reads any row's key (staged rows included), for a RowIndex.
-  KeyTable::KeyOfRow KeyOf() const { return keys_.KeyOf(); }
   // The live row holding `key`, or kNoRow32.
   uint32_t Find(std::string_view key) const { return keys_.Find(key); }
   bool pinned() const { return arena_.pinned(); }
@@ -107,6 +105,8 @@ class HostCache {
 
  private:
   void ZeroTombstoneWordFor(size_t row);
+  // Whether row `row` fits the arena, ids, tombstones and prefix array as they are.
+  bool HasRoomForRow(size_t row) const;
   // Copies row's first prefix_words_ words into the prefix array (if any).
   void CopyPrefix(size_t row);
 

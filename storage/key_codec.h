@@ -10,23 +10,12 @@
 #include <cstdint>
 #include <string_view>
 
+#include "storage/endian.h"
+
 namespace hvdb::storage {
 
 inline constexpr size_t kRowKeyBytes = 12;
 using RowKey = std::array<char, kRowKeyBytes>;
-
-inline void PutBigEndian(uint64_t value, int bytes, char* out) {
-  for (int i = bytes - 1; i >= 0; --i) {
-    out[i] = static_cast<char>(value & 0xff);
-    value >>= 8;
-  }
-}
-
-inline uint64_t GetBigEndian(const char* in, int bytes) {
-  uint64_t value = 0;
-  for (int i = 0; i < bytes; ++i) value = (value << 8) | static_cast<unsigned char>(in[i]);
-  return value;
-}
 
 inline RowKey EncodeRowKey(uint32_t collection_id, uint64_t row_id) {
   RowKey key;
@@ -36,7 +25,6 @@ inline RowKey EncodeRowKey(uint32_t collection_id, uint64_t row_id) {
 }
 
 // REQUIRES: key.size() == kRowKeyBytes.
-inline uint32_t RowKeyCollection(std::string_view key) { return static_cast<uint32_t>(GetBigEndian(key.data(), 4)); }
 inline uint64_t RowKeyId(std::string_view key) { return GetBigEndian(key.data() + 4, 8); }
 
 // First key of collection_id's range; the range ends at CollectionPrefix(id + 1).

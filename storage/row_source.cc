@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "hvdb/db.h"
+#include "storage/endian.h"
 #include "storage/npy.h"
 #include "storage/vector_file.h"
 
@@ -130,12 +131,6 @@ class NpySource : public RowSource {
   uint64_t bytes_read_ = 0;
 };
 
-uint64_t GetLittle(const unsigned char* in, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | in[i];
-  return v;
-}
-
 class HvdbSource : public RowSource {
  public:
   Status Open(const std::string& path, uint64_t dim) {
@@ -145,13 +140,13 @@ class HvdbSource : public RowSource {
         std::memcmp(header, kVectorFileMagic, 8) != 0) {
       return Status::InvalidArgument("'" + path + "' is not an hvdb vector file (no HVDBVECS magic)");
     }
-    const uint64_t version = GetLittle(header + 8, 4);
+    const uint64_t version = GetLittleEndian(header + 8, 4);
     if (version != kVectorFileVersion) {
       return Status::InvalidArgument("'" + path + "' is an hvdb vector file of version " + std::to_string(version) +
                                      "; this build reads version " + std::to_string(kVectorFileVersion));
     }
-    const uint64_t file_dim = GetLittle(header + 16, 8);
-    rows_ = GetLittle(header + 24, 8);
+    const uint64_t file_dim = GetLittleEndian(header + 16, 8);
+    rows_ = GetLittleEndian(header + 24, 8);
     if (file_dim != dim) {
       return Status::InvalidArgument("'" + path + "' holds vectors of dim " + std::to_string(file_dim) +
                                      ", the collection has dim " + std::to_string(dim));
@@ -169,14 +164,14 @@ class HvdbSource : public RowSource {
     if (row_ == rows_) {
       unsigned char trailer[16];
       if (std::fread(trailer, 1, 16, file_.get()) != 16 || std::memcmp(trailer, kVectorFileTrailer, 8) != 0 ||
-          GetLittle(trailer + 8, 8) != rows_) {
+          GetLittleEndian(trailer + 8, 8) != rows_) {
         return RowError(file_.path(), "end", "missing or wrong trailer (the file is truncated or damaged)");
       }
       return false;
     }
     unsigned char len_bytes[4];
     if (std::fread(len_bytes, 1, 4, file_.get()) != 4) return RowError(file_.path(), where, "file is truncated");
-    const uint64_t len = GetLittle(len_bytes, 4);
+    const uint64_t len = GetLittleEndian(len_bytes, 4);
     if (len < kMinKeyBytes || len > kMaxKeyBytes) {
       return RowError(file_.path(), where, "key of " + std::to_string(len) + " bytes (1 to 65536 allowed)");
     }
@@ -279,7 +274,7 @@ Result<uint64_t> ProbeSourceDim(const std::string& path, const BulkLoadOptions& 
           std::memcmp(header, kVectorFileMagic, 8) != 0) {
         return Status::InvalidArgument("'" + path + "' is not an hvdb vector file (no HVDBVECS magic)");
       }
-      return GetLittle(header + 16, 8);
+      return GetLittleEndian(header + 16, 8);
     }
     default: {
       std::string line;

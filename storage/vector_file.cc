@@ -1,19 +1,13 @@
 // Copyright hvdb authors.
 #include "storage/vector_file.h"
 
+#include "storage/endian.h"
+
 #include <cerrno>
 #include <cstring>
 #include <unistd.h>
 
 namespace hvdb::storage {
-namespace {
-
-void PutLittle(uint64_t value, int bytes, char* out) {
-  for (int i = 0; i < bytes; ++i) out[i] = static_cast<char>((value >> (8 * i)) & 0xff);
-}
-
-}  // namespace
-
 VectorFileWriter::~VectorFileWriter() {
   if (file_ != nullptr) std::fclose(file_);
   if (!finished_ && !path_.empty()) std::remove(path_.c_str());
@@ -31,15 +25,15 @@ Status VectorFileWriter::Open(const std::string& path, uint64_t dim) {
   std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
   char header[kVectorFileHeaderBytes] = {};
   std::memcpy(header, kVectorFileMagic, 8);
-  PutLittle(kVectorFileVersion, 4, header + 8);
-  PutLittle(dim, 8, header + 16);
+  PutLittleEndian(kVectorFileVersion, 4, header + 8);
+  PutLittleEndian(dim, 8, header + 16);
   if (std::fwrite(header, 1, sizeof header, file_) != sizeof header) return Fail("header");
   return Status::OK();
 }
 
 Status VectorFileWriter::Add(std::string_view key, std::string_view bits) {
   char len[4];
-  PutLittle(key.size(), 4, len);
+  PutLittleEndian(key.size(), 4, len);
   if (std::fwrite(len, 1, 4, file_) != 4 || std::fwrite(key.data(), 1, key.size(), file_) != key.size() ||
       std::fwrite(bits.data(), 1, bits.size(), file_) != bits.size()) {
     return Fail("row " + std::to_string(rows_));
@@ -51,10 +45,10 @@ Status VectorFileWriter::Add(std::string_view key, std::string_view bits) {
 Status VectorFileWriter::Finish() {
   char trailer[16];
   std::memcpy(trailer, kVectorFileTrailer, 8);
-  PutLittle(rows_, 8, trailer + 8);
+  PutLittleEndian(rows_, 8, trailer + 8);
   if (std::fwrite(trailer, 1, 16, file_) != 16) return Fail("trailer");
   char count[8];
-  PutLittle(rows_, 8, count);
+  PutLittleEndian(rows_, 8, count);
   if (std::fseek(file_, 24, SEEK_SET) != 0 || std::fwrite(count, 1, 8, file_) != 8) return Fail("header");
   if (std::fflush(file_) != 0 || ::fsync(fileno(file_)) != 0) return Fail("flush");
   const int rc = std::fclose(file_);

@@ -13,7 +13,7 @@ namespace hvdb::testing {
 
 inline uint64_t ProcessSeed() {
   static const uint64_t seed = [] {
-    uint64_t s = std::random_device{}();
+    uint64_t s = static_cast<uint64_t>(std::random_device{}()) << 32 | std::random_device{}();
     if (const char* env = std::getenv("HVDB_TEST_SEED")) s = std::stoull(env);
     std::cerr << "[ seed ] HVDB_TEST_SEED=" << s << "\n";
     return s;

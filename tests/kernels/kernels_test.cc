@@ -8,6 +8,7 @@
 
 #include "kernels/hamming.h"
 #include "tests/kernels/reference.h"
+#include "tests/test_seed.h"
 
 namespace hvdb::kernels {
 namespace {
@@ -27,13 +28,7 @@ std::vector<Simd> SupportedKernels() {
 }
 
 // A fresh seed per run, printed so a failure can be replayed with HVDB_TEST_SEED.
-uint64_t TestSeed() {
-  static const uint64_t seed = [] {
-    if (const char* env = std::getenv("HVDB_TEST_SEED")) return static_cast<uint64_t>(std::stoull(env));
-    return static_cast<uint64_t>(std::random_device{}()) << 32 | static_cast<uint64_t>(std::random_device{}());
-  }();
-  return seed;
-}
+uint64_t TestSeed() { return testing::ProcessSeed(); }
 
 struct Shape {
   size_t bits;
