@@ -83,18 +83,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       output_ << "{\"error\":" << JsonString("a request is one line; this one leaves a bracket or string open")
               << "}\n";
     } else {
-      // A dot-command is one request; statements are counted by the parser
-      // (a line that does not parse is run anyway, for its error value).
-      const size_t first = line.find_first_not_of(" \t");
-      size_t count = 1;
-      if (first != std::string::npos && line[first] != '.') {
-        if (auto parsed = Parse(line); parsed.ok()) count = parsed->size();
-      }
-      if (count > 1) {
-        output_ << "{\"error\":\"one statement per request line (" << count << " given)\"}\n";
-      } else {
-        session_.Run(line);
-      }
+      session_.Run(line, /*max_statements=*/1);
     }
     Reply(AnswerLine(output_.str()), session_.quit);
   }

@@ -63,7 +63,7 @@ void Session::Ok() {
   if (mode == OutputMode::kJson) out_ << "{\"ok\":true}\n";
 }
 
-bool Session::Run(std::string_view input) {
+bool Session::Run(std::string_view input, size_t max_statements) {
   const size_t first = input.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return !quit;
   Status s;
@@ -86,6 +86,9 @@ bool Session::Run(std::string_view input) {
     auto statements = Parse(input);
     if (!statements.ok()) {
       s = statements.status();
+    } else if (statements->size() > max_statements) {
+      s = Status::InvalidArgument("one statement per request line (" + std::to_string(statements->size()) +
+                                  " given)");
     } else {
       for (const Statement& st : *statements) {
         s = Execute(st);

@@ -57,9 +57,10 @@ class Session {
   Session(DB* db, std::ostream& out, std::ostream& err);
 
   // Runs one complete input: statements separated by ';', or one
-  // dot-command. Returns false when the session should end (.quit, or an
-  // error with .bail on).
-  bool Run(std::string_view input);
+  // dot-command. An input of more than max_statements statements is refused
+  // whole (an error, nothing run). Returns false when the session should end
+  // (.quit, or an error with .bail on).
+  bool Run(std::string_view input, size_t max_statements = SIZE_MAX);
 
   // Runs every input in `in`: one line each, continued while a string or a
   // bracket is open. Returns false when the session should end.
