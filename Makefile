@@ -32,15 +32,16 @@ bench: build
 	$(BUILD_DIR)/benchmarks/hvdb-bench query
 	$(BUILD_DIR)/benchmarks/hvdb-bench hdc
 
-# The concurrency tests (DB readers and writers, bulk loads, the kernels'
-# thread pool) under ThreadSanitizer, in build-tsan/.
-TSAN_TESTS = db_test db_bulk_load_test kernels_thread_pool_test
+# The concurrency tests (DB readers and writers, bulk loads, ivf searches
+# during writes and retraining, the kernels' thread pool) under
+# ThreadSanitizer, in build-tsan/.
+TSAN_TESTS = db_test db_bulk_load_test db_ann_index_test kernels_thread_pool_test
 tsan: deps
 	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHVDB_SANITIZE=thread \
 	  -DHVDB_ENABLE_CUDA=OFF -DHVDB_BUILD_BENCHMARKS=OFF -DHVDB_BUILD_EXAMPLES=OFF >/dev/null
 	@cmake --build build-tsan -j $(JOBS) --target $(TSAN_TESTS) hvdb_cli
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" ctest --test-dir build-tsan --output-on-failure -j $(JOBS) \
-	  -R '^(DbTest|BulkLoadTest|ThreadPool)'
+	  -R '^(DbTest|BulkLoadTest|AnnConcurrencyTest|ThreadPool)'
 
 release:
 	@$(MAKE) --no-print-directory build BUILD_DIR=build BUILD_TYPE=Release

@@ -26,8 +26,11 @@ const char kUsage[] =
     "  Search through the DB API beside the kernel on the same rows (default N=1000000, Q=1000).\n"
     "usage: hvdb-bench hdc [--n N] [--bits B[,B...]] [--threads T]\n"
     "  Batch bind, permute, bundle (groups of 16) and text encoding: ops/s and GB/s beside the read roof.\n"
-    "usage: hvdb-bench index [--n N] [--bits B] [--queries Q] [--prefix-bits P[,P...]] [--candidates C[,C...]]\n"
-    "  recall@10 against the exact scan and queries/s for each index and knob, on planted and clustered data.\n"
+    "usage: hvdb-bench index [--n N] [--bits B] [--queries Q] [--datasets planted,clustered,text,text-edited]\n"
+    "         [--prefix-bits P,...] [--candidates C,...] [--nlist L,...] [--nprobe P,...] [--ef E,...] [--hnsw-max-n N]\n"
+    "         [--faiss-ivf-max-n N]\n"
+    "  recall@10 against the exact scan and queries/s for each index and knob, on planted, clustered and\n"
+    "  text data (docs/perf.md; benchmarks/plot_index.py draws the curves).\n"
     "usage: hvdb-bench kernels [--n N] [--bits B[,B...]] [--queries Q] [--k K] [--threads T]\n"
     "                          [--kernels scalar,avx2,avx512] [--no-faiss] [--max-batch-seconds S] [--seed S]\n"
     "  Defaults: N=1000000, B=2048,10048, Q=1000, K=10, every core, every supported kernel, FAISS on.\n"
@@ -166,6 +169,24 @@ int Index(int argc, char** argv) {
       if (!ParseSizes(value, &c.candidates)) return "--candidates: '" + std::string(value) + "' is not a list";
       return {};
     }
+    if (flag == "--nlist" || flag == "--nprobe" || flag == "--ef") {
+      auto* list = flag == "--nlist" ? &c.nlist : flag == "--nprobe" ? &c.nprobe : &c.ef;
+      if (!ParseSizes(value, list)) return std::string(flag) + ": '" + std::string(value) + "' is not a list";
+      return {};
+    }
+    if (flag == "--datasets") {
+      c.datasets.clear();
+      for (std::string_view rest = value; !rest.empty();) {
+        const size_t comma = std::min(rest.find(','), rest.size());
+        const std::string name(rest.substr(0, comma));
+        if (name != "planted" && name != "clustered" && name != "text" && name != "text-edited") {
+          return "--datasets: '" + name + "' is not planted, clustered, text or text-edited";
+        }
+        c.datasets.push_back(name);
+        rest.remove_prefix(std::min(rest.size(), comma + 1));
+      }
+      return {};
+    }
     if (flag == "--dir") {
       c.dir = value;
       return {};
@@ -174,6 +195,8 @@ int Index(int argc, char** argv) {
                      {{"--n", [&](size_t v) { c.n = v; }},
                       {"--bits", [&](size_t v) { c.bits = v; }},
                       {"--queries", [&](size_t v) { c.queries = v; }},
+                      {"--hnsw-max-n", [&](size_t v) { c.hnsw_max_n = v; }},
+                      {"--faiss-ivf-max-n", [&](size_t v) { c.faiss_ivf_max_n = v; }},
                       {"--seed", [&](size_t v) { c.seed = v; }}});
   });
   if (status >= 0) return status;

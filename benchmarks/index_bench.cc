@@ -9,10 +9,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <fstream>
 #include <set>
+#include <sstream>
+#include <string_view>
 
+#include "benchmarks/faiss_ivf.h"
 #include "benchmarks/json_line.h"
 #include "hdc/splitmix.h"
+#include "hvdb/hdc.h"
 #include "hvdb/hvdb.h"
 
 namespace hvdb::bench {
@@ -69,13 +74,136 @@ Dataset Make(const std::string& name, size_t n, size_t nq, size_t dim, uint64_t 
   return d;
 }
 
+std::string Squeeze(std::string_view text) {
+  std::string out;
+  for (char ch : text) {
+    const bool space = ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out.push_back(space ? ' ' : ch);
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+// Sentences from Debian's text packages: WordNet's glosses and examples
+// (wordnet-base) and the fortune cookies (fortunes), 20 bytes or longer,
+// distinct, in a seeded random order.
+std::vector<std::string> DebianSentences(uint64_t seed) {
+  std::vector<std::string> out;
+  auto keep = [&](std::string_view piece) {
+    std::string s = Squeeze(piece);
+    while (!s.empty() && (s.front() == '"' || s.front() == ' ')) s.erase(s.begin());
+    while (!s.empty() && (s.back() == '"' || s.back() == ' ')) s.pop_back();
+    if (s.size() >= 20) out.push_back(std::move(s));
+  };
+  for (const char* part : {"noun", "verb", "adj", "adv"}) {
+    std::ifstream in(std::string("/usr/share/wordnet/data.") + part);
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("  ", 0) == 0) continue;  // the licence header
+      const size_t bar = line.find("| ");
+      if (bar == std::string::npos) continue;
+      std::string_view gloss(line);
+      gloss.remove_prefix(bar + 2);
+      for (size_t semi; (semi = gloss.find(';')) != std::string_view::npos; gloss.remove_prefix(semi + 1)) {
+        keep(gloss.substr(0, semi));
+      }
+      keep(gloss);
+    }
+  }
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/usr/share/games/fortunes", ec)) {
+    if (entry.path().has_extension() || !entry.is_regular_file()) continue;  // .dat indexes, .u8 copies
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string_view all = text.view();
+    for (size_t end; !all.empty(); all.remove_prefix(std::min(all.size(), end + 2))) {
+      end = all.find(". ");
+      keep(all.substr(0, std::min(all.size(), end == std::string_view::npos ? all.size() : end + 1)));
+      if (end == std::string_view::npos) break;
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  Rng rng{seed};
+  for (size_t i = out.size(); i > 1; --i) std::swap(out[i - 1], out[rng.Next() % i]);
+  return out;
+}
+
+// (c) Sentences encoded with the letter-trigram text encoder. "text": the
+// first nq sentences are held out as queries (their neighbours are merely
+// sentences with more trigrams in common). "text-edited": the queries are
+// stored sentences with their first word dropped (find the sentence meant).
+Dataset MakeText(const std::string& name, size_t n, size_t nq, size_t dim, uint64_t seed) {
+  Dataset d{name, {}, {}};
+  const std::vector<std::string> sentences = DebianSentences(seed);
+  if (sentences.size() < 2 * nq) return d;
+  const size_t rows = std::min(sentences.size() - nq, n);
+  std::vector<std::string_view> texts(sentences.begin() + static_cast<ptrdiff_t>(nq),
+                                      sentences.begin() + static_cast<ptrdiff_t>(nq + rows));
+  std::vector<std::string> edited;
+  for (size_t q = 0; q < nq; ++q) {
+    std::string_view s = name == "text" ? sentences[q] : texts[q * (rows / nq)];
+    if (name != "text") s.remove_prefix(std::min(s.size(), s.find(' ') + 1));
+    edited.emplace_back(s);
+  }
+  texts.insert(texts.end(), edited.begin(), edited.end());
+  auto encoded = hdc::TextBatch(texts, 3, hdc::SeedFromName("text"), dim);
+  if (!encoded.ok()) return d;
+  d.rows.assign(encoded->begin(), encoded->begin() + static_cast<ptrdiff_t>(rows));
+  d.queries.assign(encoded->begin() + static_cast<ptrdiff_t>(rows), encoded->end());
+  return d;
+}
+
+JsonLine Line(const Dataset& d, size_t bits, const char* index) {
+  JsonLine line;
+  line.Add("bench", "index").Add("dataset", d.name).Add("n", d.rows.size()).Add("bits", bits).Add("index", index);
+  return line;
+}
+
+// Times one pass of the queries; prints recall@10 against `exact`, queries/s
+// beside the flat scan's, and the rows each query compared.
+void Measure(Collection* coll, const Dataset& d, const SearchOptions& options,
+             const std::vector<std::vector<SearchHit>>& exact, double flat_qps, JsonLine line) {
+  SearchStats stats;
+  const double start = Now();
+  const auto got = coll->SearchBatch(d.queries, options, &stats);
+  const double qps = static_cast<double>(d.queries.size()) / (Now() - start);
+  if (!got.ok()) {
+    line.Add("error", got.status().ToString()).Print();
+    return;
+  }
+  size_t hit = 0, want = 0, nearest = 0;
+  for (size_t q = 0; q < d.queries.size(); ++q) {
+    // The nearest distance found (ties make "the nearest row" ambiguous).
+    nearest += !exact[q].empty() && !(*got)[q].empty() && (*got)[q][0].distance == exact[q][0].distance;
+    std::set<std::string> truth;
+    for (const auto& h : exact[q]) truth.insert(h.key);
+    want += truth.size();
+    for (const auto& h : (*got)[q]) hit += truth.count(h.key);
+  }
+  line.Add("answered_by", stats.index)
+      .Add("recall_at_10", static_cast<double>(hit) / static_cast<double>(std::max<size_t>(want, 1)))
+      .Add("recall_at_1", static_cast<double>(nearest) / static_cast<double>(d.queries.size()))
+      .Add("qps", qps).Add("flat_qps", flat_qps).Add("speedup_vs_flat", qps / flat_qps)
+      .Add("rows_scanned_per_query", stats.rows_scanned)
+      .Print();
+}
+
 }  // namespace
 
 int RunIndexBench(const IndexBenchConfig& c) {
   const std::string scratch = MakeScratchDir(c.dir, "hvdb-index-bench");
   if (scratch.empty()) return 1;
-  for (const char* which : {"planted", "clustered"}) {
-    const Dataset d = Make(which, c.n, c.queries, c.bits, c.seed);
+  const size_t k = 10;
+  for (const std::string& which : c.datasets) {
+    const Dataset d = which.rfind("text", 0) == 0 ? MakeText(which, c.n, c.queries, c.bits, c.seed)
+                                                  : Make(which, c.n, c.queries, c.bits, c.seed);
+    if (d.rows.empty()) {
+      JsonLine().Add("bench", "index").Add("dataset", which)
+          .Add("skipped", "no sentences: install wordnet-base and fortunes (scripts/install-deps.sh)").Print();
+      continue;
+    }
     std::unique_ptr<DB> db;
     if (!DB::Open({}, scratch + "/" + which, &db).ok()) return 1;
     if (!db->CreateCollection("c", {.dim = c.bits}).ok()) return 1;
@@ -86,35 +214,81 @@ int RunIndexBench(const IndexBenchConfig& c) {
       for (size_t end = std::min(d.rows.size(), i + 65536); i < end; ++i) batch.Put(std::to_string(i), d.rows[i]);
       if (!coll->Write(batch, {.sync = false}).ok()) return 1;
     }
-    const size_t k = 10;
     double start = Now();
     const auto exact = coll->SearchBatch(d.queries, {.k = k, .exact = true}).value();
     const double flat_qps = static_cast<double>(d.queries.size()) / (Now() - start);
-    JsonLine()
-        .Add("bench", "index").Add("dataset", which).Add("n", c.n).Add("bits", c.bits).Add("index", "flat")
-        .Add("recall_at_10", 1.0).Add("qps", flat_qps).Add("speedup_vs_flat", 1.0)
-        .Print();
+    Line(d, c.bits, "flat").Add("recall_at_10", 1.0).Add("qps", flat_qps).Add("flat_qps", flat_qps)
+        .Add("speedup_vs_flat", 1.0).Add("rows_scanned_per_query", d.rows.size()).Print();
+
     for (size_t p : c.prefix_bits) {
       if (p >= c.bits || !coll->SetIndex({.kind = "prefix", .prefix_bits = p}).ok()) continue;
       for (size_t cand : c.candidates) {
-        SearchStats stats;
+        JsonLine line = Line(d, c.bits, "prefix");
+        line.Add("prefix_bits", p).Add("candidates", cand);
+        Measure(coll, d, {.k = k, .candidates = cand}, exact, flat_qps, std::move(line));
+      }
+    }
+    for (size_t nlist : c.nlist) {
+      if (4 * nlist > d.rows.size()) continue;
+      start = Now();
+      const Status built = coll->SetIndex({.kind = "ivf", .ivf_nlist = nlist});
+      const double build_s = Now() - start;
+      if (!built.ok()) {
+        Line(d, c.bits, "ivf").Add("nlist", nlist).Add("error", built.ToString()).Print();
+        continue;
+      }
+      const CollectionStats st = coll->Stats();
+      for (size_t nprobe : c.nprobe) {
+        if (nprobe > nlist) continue;
+        JsonLine line = Line(d, c.bits, "ivf");
+        line.Add("nlist", nlist).Add("nprobe", nprobe).Add("build_s", build_s).Add("index_bytes", st.index_bytes);
+        Measure(coll, d, {.k = k, .nprobe = nprobe}, exact, flat_qps, std::move(line));
+      }
+    }
+    if (d.rows.size() <= c.faiss_ivf_max_n && !c.nlist.empty() && 4 * c.nlist[0] <= d.rows.size()) {
+      // FAISS's binary IVF with the first nlist, beside hvdb's.
+      const size_t words = c.bits / 64;
+      std::vector<uint64_t> rows(d.rows.size() * words), queries(d.queries.size() * words);
+      for (size_t i = 0; i < d.rows.size(); ++i) std::copy_n(d.rows[i].data(), words, &rows[i * words]);
+      for (size_t i = 0; i < d.queries.size(); ++i) std::copy_n(d.queries[i].data(), words, &queries[i * words]);
+      const FaissIvf faiss(rows.data(), d.rows.size(), words, c.nlist[0]);
+      rows = {};
+      for (size_t nprobe : c.nprobe) {
+        if (nprobe > c.nlist[0]) continue;
         start = Now();
-        const auto got = coll->SearchBatch(d.queries, {.k = k, .candidates = cand}, &stats).value();
+        const std::vector<int64_t> labels = faiss.Search(queries.data(), d.queries.size(), k, nprobe);
         const double qps = static_cast<double>(d.queries.size()) / (Now() - start);
         size_t hit = 0, want = 0;
         for (size_t q = 0; q < d.queries.size(); ++q) {
           std::set<std::string> truth;
           for (const auto& h : exact[q]) truth.insert(h.key);
           want += truth.size();
-          for (const auto& h : got[q]) hit += truth.count(h.key);
+          for (size_t j = 0; j < k; ++j) hit += labels[q * k + j] >= 0 && truth.count(std::to_string(labels[q * k + j]));
         }
-        JsonLine()
-            .Add("bench", "index").Add("dataset", which).Add("n", c.n).Add("bits", c.bits).Add("index", "prefix")
-            .Add("prefix_bits", p).Add("candidates", cand).Add("answered_by", stats.index)
+        Line(d, c.bits, "faiss-ivf").Add("nlist", c.nlist[0]).Add("nprobe", nprobe)
+            .Add("build_s", faiss.train_s + faiss.add_s).Add("train_s", faiss.train_s)
             .Add("recall_at_10", static_cast<double>(hit) / static_cast<double>(std::max<size_t>(want, 1)))
-            .Add("qps", qps).Add("speedup_vs_flat", qps / flat_qps)
+            .Add("qps", qps).Add("flat_qps", flat_qps).Add("speedup_vs_flat", qps / flat_qps)
             .Print();
       }
+    }
+    if (d.rows.size() <= c.hnsw_max_n) {
+      start = Now();
+      const Status built = coll->SetIndex({.kind = "hnsw", .hnsw_m = 16, .hnsw_ef_construction = 40});
+      const double build_s = Now() - start;
+      if (!built.ok()) {
+        Line(d, c.bits, "hnsw").Add("error", built.ToString()).Print();
+      } else {
+        const CollectionStats st = coll->Stats();
+        for (size_t ef : c.ef) {
+          JsonLine line = Line(d, c.bits, "hnsw");
+          line.Add("m", size_t{16}).Add("ef_construction", size_t{40}).Add("ef", ef).Add("build_s", build_s)
+              .Add("index_bytes", st.index_bytes);
+          Measure(coll, d, {.k = k, .ef = ef}, exact, flat_qps, std::move(line));
+        }
+      }
+    } else {
+      Line(d, c.bits, "hnsw").Add("skipped", "n above --hnsw-max-n " + std::to_string(c.hnsw_max_n)).Print();
     }
     db.reset();
     std::error_code ec;

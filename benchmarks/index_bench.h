@@ -15,6 +15,21 @@ struct IndexBenchConfig {
   size_t queries = 1000;
   std::vector<size_t> prefix_bits = {256, 512};
   std::vector<size_t> candidates = {1, 2, 4, 8, 16, 32, 64};
+  std::vector<size_t> nlist = {1024, 4096};
+  std::vector<size_t> nprobe = {1, 2, 4, 8, 16, 32, 64, 128};
+  std::vector<size_t> ef = {16, 32, 64, 128, 256, 512};
+  // The hnsw graph is built only for datasets of at most this many rows
+  // (FAISS adds about 3000 rows/s at 2048 bits on two cores).
+  size_t hnsw_max_n = 1000000;
+  // Also FAISS's IndexBinaryIVF with the first nlist, for datasets of at most
+  // this many rows (0: never). Its training is float k-means through BLAS:
+  // with Debian's reference libblas, about 12 minutes at nlist 1024 and 2048
+  // bits on two cores, so it is opt-in.
+  size_t faiss_ivf_max_n = 0;
+  // Which datasets: planted, clustered, text and text-edited (Debian's WordNet
+  // glosses and fortunes, letter-trigram encoded; as many sentences as there
+  // are, up to n).
+  std::vector<std::string> datasets = {"planted", "clustered", "text", "text-edited"};
   std::string dir;   // scratch; empty: $TMPDIR or /tmp
   unsigned long long seed = 1;
 };

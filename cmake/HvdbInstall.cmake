@@ -3,7 +3,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(HVDB_EXPORTED_TARGETS hvdb hvdb_headers hvdb_api hvdb_db hvdb_storage hvdb_hdc hvdb_kernels)
+set(HVDB_EXPORTED_TARGETS hvdb hvdb_headers hvdb_api hvdb_db hvdb_index hvdb_storage hvdb_hdc hvdb_kernels)
 if(HVDB_WITH_CUDA)
   list(APPEND HVDB_EXPORTED_TARGETS hvdb_kernels_cuda)
 endif()

@@ -261,10 +261,14 @@ Status CollectionImpl::LoadRows(storage::RowSource* source, const std::string& p
   HVDB_RETURN_IF_ERROR(ingestion->Ingest().WithContext("bulk load of '" + path + "'"));
   {
     std::unique_lock lock(cache_mu_);
+    for (uint32_t row : replaced_rows) IndexRemoving(row);
+    const size_t first = cache_->rows();
     cache_->PublishStaged(replaced_rows);
+    IndexAppended(first);
     next_id_ += rows;
     MaybeCompact();
   }
+  RetrainIfDue();
   if (progress) progress({rows, source->total_rows(), source->bytes_read(), source->total_bytes()});
   result->rows = rows;
   result->replaced = replaced_ids.size();

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <unordered_map>
 #include <thread>
 
@@ -46,9 +47,7 @@ CollectionImpl::CollectionImpl(storage::Store* store, storage::CollectionDescrip
       descriptor_(std::move(descriptor)),
       words_(descriptor_.dim / 64),
       cache_(std::make_unique<HostCache>(words_, pinned)) {
-  index_.kind = descriptor_.index;
-  index_.prefix_bits = descriptor_.prefix_bits;
-  index_.prefix_candidates = descriptor_.prefix_candidates;
+  index_ = descriptor_.index;
   if (index_.kind == "prefix") (void)cache_->SetPrefixWords(index_.prefix_bits / 64);
 }
 
@@ -58,16 +57,36 @@ Status CollectionImpl::SetIndex(const IndexOptions& index) {
   }
   std::lock_guard write(write_mu_);
   HVDB_RETURN_IF_ERROR(CheckLive());
+  // Build beside the old index (searches go on), then switch in one step.
+  std::unique_ptr<index::IvfIndex> ivf;
+  std::unique_ptr<index::HnswIndex> hnsw;
+  std::string record;
+  {
+    std::shared_lock lock(cache_mu_);
+    HVDB_RETURN_IF_ERROR(BuildIndex(index, &ivf, &hnsw, &record));
+    if (hnsw != nullptr) {
+      HVDB_RETURN_IF_ERROR(hnsw->Save(HnswPath(store_->path()), View()).WithContext("collection '" + descriptor_.name + "'"));
+    }
+  }
   storage::CollectionDescriptor d = descriptor_;
-  d.index = index.kind;
-  d.prefix_bits = static_cast<uint32_t>(index.prefix_bits);
-  d.prefix_candidates = static_cast<uint32_t>(index.prefix_candidates);
+  d.index = index;
   storage::StoreBatch batch;
   batch.PutDescriptor(d);
+  if (record.empty()) {
+    batch.DeleteIndexState(descriptor_.id);
+  } else {
+    batch.PutIndexState(descriptor_.id, record);
+  }
   HVDB_RETURN_IF_ERROR(store_->Write(&batch, true));
+  if (hnsw == nullptr) {
+    std::error_code ec;
+    std::filesystem::remove(HnswPath(store_->path()), ec);
+  }
   std::unique_lock lock(cache_mu_);
   HVDB_RETURN_IF_ERROR(cache_->SetPrefixWords(index.kind == "prefix" ? index.prefix_bits / 64 : 0));
   index_ = index;
+  ivf_ = std::move(ivf);
+  hnsw_ = std::move(hnsw);
   return Status::OK();
 }
 
@@ -136,7 +155,7 @@ Status CollectionImpl::Load() {
   }
   HVDB_RETURN_IF_ERROR(cache_->FinishOpen().WithContext(context));
   next_id_ = cache_->rows() == 0 ? 0 : cache_->id(cache_->rows() - 1) + 1;
-  return Status::OK();
+  return OpenIndex();
 }
 
 Status CollectionImpl::CheckLive() const {
@@ -160,7 +179,13 @@ Status CollectionImpl::ReserveForWrite(size_t rows, size_t key_bytes) {
 }
 
 void CollectionImpl::MaybeCompact() {
-  if (cache_->ShouldCompact(descriptor_.compact_threshold)) (void)cache_->Compact();
+  if (!cache_->ShouldCompact(descriptor_.compact_threshold)) return;
+  index::RowsView before = View();
+  const std::vector<uint64_t> tombstones(before.tombstones, before.tombstones + (before.n + 63) / 64);
+  before.tombstones = tombstones.data();
+  if (!cache_->Compact().ok()) return;
+  if (ivf_ != nullptr) ivf_->Compact(before);
+  if (hnsw_ != nullptr) hnsw_->Compact(before);
 }
 
 Status CollectionImpl::Put(std::string_view key, const Hypervector& vector, const WriteOptions& options) {
@@ -177,13 +202,19 @@ Status CollectionImpl::Put(std::string_view key, const Hypervector& vector, cons
     batch.PutRow(descriptor_.id, next_id_, key, BitsOf(vector));
   }
   HVDB_RETURN_IF_ERROR(store_->Write(&batch, options.sync));
-  std::unique_lock lock(cache_mu_);
-  if (row != kNoRow32) {
-    cache_->Overwrite(row, reinterpret_cast<const char*>(vector.data()));
-    return Status::OK();
+  {
+    std::unique_lock lock(cache_mu_);
+    if (row != kNoRow32) {
+      cache_->Overwrite(row, reinterpret_cast<const char*>(vector.data()));
+      IndexOverwritten(row);
+    } else {
+      const uint64_t id = next_id_++;
+      HVDB_RETURN_IF_ERROR(cache_->Insert(id, key, reinterpret_cast<const char*>(vector.data())));
+      IndexAppended(cache_->rows() - 1);
+    }
   }
-  const uint64_t id = next_id_++;
-  return cache_->Insert(id, key, reinterpret_cast<const char*>(vector.data()));
+  RetrainIfDue();
+  return Status::OK();
 }
 
 Result<Hypervector> CollectionImpl::Get(std::string_view key) const {
@@ -206,9 +237,13 @@ Status CollectionImpl::Delete(std::string_view key, const WriteOptions& options)
   storage::StoreBatch batch;
   batch.DeleteRow(descriptor_.id, cache_->id(row));
   HVDB_RETURN_IF_ERROR(store_->Write(&batch, options.sync));
-  std::unique_lock lock(cache_mu_);
-  cache_->Delete(row);
-  MaybeCompact();
+  {
+    std::unique_lock lock(cache_mu_);
+    IndexRemoving(row);
+    cache_->Delete(row);
+    MaybeCompact();
+  }
+  RetrainIfDue();
   return Status::OK();
 }
 
@@ -293,13 +328,24 @@ Status CollectionImpl::Write(const WriteBatch& batch, const WriteOptions& option
   if (!inserts.empty()) HVDB_RETURN_IF_ERROR(ReserveForWrite(inserts.size(), insert_key_bytes));
   HVDB_RETURN_IF_ERROR(store_->Write(&store_batch, options.sync));
 
-  std::unique_lock lock(cache_mu_);
-  for (uint32_t row : deletes) cache_->Delete(row);
-  for (const auto& [row, op] : overwrites) cache_->Overwrite(row, reinterpret_cast<const char*>(op->vector.data()));
-  for (const auto& [at, op] : inserts) {
-    HVDB_RETURN_IF_ERROR(cache_->Insert(next_id_++, op->key, reinterpret_cast<const char*>(op->vector.data())));
+  {
+    std::unique_lock lock(cache_mu_);
+    for (uint32_t row : deletes) {
+      IndexRemoving(row);
+      cache_->Delete(row);
+    }
+    for (const auto& [row, op] : overwrites) {
+      cache_->Overwrite(row, reinterpret_cast<const char*>(op->vector.data()));
+      IndexOverwritten(row);
+    }
+    const size_t first = cache_->rows();
+    for (const auto& [at, op] : inserts) {
+      HVDB_RETURN_IF_ERROR(cache_->Insert(next_id_++, op->key, reinterpret_cast<const char*>(op->vector.data())));
+    }
+    IndexAppended(first);
+    MaybeCompact();
   }
-  MaybeCompact();
+  RetrainIfDue();
   return Status::OK();
 }
 
@@ -336,7 +382,18 @@ Result<std::vector<std::vector<SearchHit>>> CollectionImpl::SearchBatch(const ui
   const bool two_stage = index_.kind == "prefix" && !options.exact && options.k > 0 && candidates < cache_->live() &&
                          candidates <= kernels::kMaxK;
   size_t reranked = 0;
-  if (nq > 0 && cache_->rows() > 0 && two_stage) {
+  uint64_t rows_scanned = uint64_t{nq} * cache_->rows();
+  std::vector<std::vector<kernels::Neighbor>> indexed;
+  bool by_index = false;
+  if (nq > 0 && cache_->rows() > 0 && !two_stage) {
+    HVDB_ASSIGN_OR_RETURN(by_index, IndexSearch(queries, nq, options, scan, &indexed, &rows_scanned));
+  }
+  if (by_index) {
+    for (size_t q = 0; q < nq; ++q) {
+      out[q].reserve(indexed[q].size());
+      for (const auto& n : indexed[q]) out[q].push_back(to_hit(n));
+    }
+  } else if (nq > 0 && cache_->rows() > 0 && two_stage) {
     std::vector<std::vector<kernels::Neighbor>> found(nq);
     HVDB_RETURN_IF_ERROR(PrefixSearch(queries, nq, options.k, options.max_distance, candidates, scan, &found));
     for (size_t q = 0; q < nq; ++q) {
@@ -368,10 +425,10 @@ Result<std::vector<std::vector<SearchHit>>> CollectionImpl::SearchBatch(const ui
   }
   if (stats != nullptr) {
     stats->queries = nq;
-    stats->rows_scanned = cache_->rows();
+    stats->rows_scanned = nq == 0 ? 0 : rows_scanned / nq;
     stats->device = "cpu";
     stats->kernel = kernels::SimdName(simd);
-    stats->index = two_stage ? "prefix" : "flat";
+    stats->index = by_index ? index_.kind : two_stage ? "prefix" : "flat";
     stats->candidates_reranked = reranked;
     stats->seconds = Seconds(start);
   }
@@ -393,7 +450,7 @@ CollectionStats CollectionImpl::Stats() const {
     s.memory_bytes = cache_->memory_bytes();
     s.pinned = cache_->pinned();
     s.index = index_.kind;
-    s.index_bytes = cache_->prefix_bytes();
+    s.index_bytes = cache_->prefix_bytes() + (ivf_ ? ivf_->memory_bytes() : 0) + (hnsw_ ? hnsw_->memory_bytes() : 0);
   }
   s.disk_bytes = store_->ApproximateBytes(descriptor_.id);
   return s;
@@ -408,6 +465,10 @@ Status CollectionImpl::Drop() {
   std::unique_lock lock(cache_mu_);
   dropped_.store(true, std::memory_order_release);
   cache_ = std::make_unique<HostCache>(words_, false);
+  ivf_.reset();
+  hnsw_.reset();
+  std::error_code ec;
+  std::filesystem::remove(HnswPath(store_->path()), ec);
   return Status::OK();
 }
 

@@ -19,6 +19,8 @@
 #include <string>
 
 #include "db/host_cache.h"
+#include "index/hnsw.h"
+#include "index/ivf.h"
 #include "hvdb/db.h"
 #include "storage/catalog.h"
 #include "storage/row_source.h"
@@ -77,6 +79,10 @@ class CollectionImpl final : public Collection {
 
   // Compares the cache with RocksDB; Corruption naming the first difference.
   Status Verify() const;
+  // Writes what the index keeps outside RocksDB (the hnsw graph file) when it
+  // changed; called when the DB closes. `dir`: the database directory, or a
+  // checkpoint's.
+  Status SaveIndex(const std::string& dir) const;
 
  private:
   Status CheckLive() const;
@@ -92,6 +98,31 @@ class CollectionImpl final : public Collection {
   Status PrefixSearch(const uint64_t* queries, size_t nq, size_t k, std::optional<uint32_t> max_distance,
                       size_t candidates, const kernels::ScanOptions& scan,
                       std::vector<std::vector<kernels::Neighbor>>* out) const;
+  // The ivf and hnsw indexes (collection_index.cc; docs/indexes.md).
+  // REQUIRES: cache_mu_ held.
+  index::RowsView View() const;
+  std::string HnswPath(const std::string& dir) const;
+  // Opens the index after the rows are loaded (open; nothing else sees it).
+  Status OpenIndex();
+  // Builds the index `options` asks for over the rows as they are, with its
+  // record for RocksDB (ivf) when it has one. REQUIRES: write_mu_ held and
+  // cache_mu_ held shared (writers are out, searches go on meanwhile).
+  Status BuildIndex(const IndexOptions& options, std::unique_ptr<index::IvfIndex>* ivf,
+                    std::unique_ptr<index::HnswIndex>* hnsw, std::string* record) const;
+  // REQUIRES: write_mu_ and cache_mu_ (exclusive) held; the cache already
+  // changed (appended rows [first, rows), an overwritten row) or is about to
+  // (a removed row).
+  void IndexAppended(size_t first);
+  void IndexOverwritten(uint32_t row);
+  void IndexRemoving(uint32_t row);
+  // REQUIRES: write_mu_ held, cache_mu_ not held. Trains the ivf index once
+  // there are enough rows, retrains it when its lists drift out of balance.
+  void RetrainIfDue();
+  // The index's answer, or false when the flat scan must answer (kind flat,
+  // an untrained ivf, exact asked, radius-only on hnsw). REQUIRES: cache_mu_ held.
+  Result<bool> IndexSearch(const uint64_t* queries, size_t nq, const SearchOptions& options,
+                           const kernels::ScanOptions& scan, std::vector<std::vector<kernels::Neighbor>>* found,
+                           uint64_t* rows_scanned) const;
   Status LoadRows(storage::RowSource* source, const std::string& path, const BulkLoadOptions& options,
                   const ProgressCallback& progress, BulkLoadResult* result);
 
@@ -103,6 +134,8 @@ class CollectionImpl final : public Collection {
   mutable std::shared_mutex cache_mu_;
   std::unique_ptr<HostCache> cache_;  // guarded by cache_mu_ (see the class comment)
   IndexOptions index_;                // guarded by cache_mu_; changed with write_mu_ held too
+  std::unique_ptr<index::IvfIndex> ivf_;    // guarded like index_; null unless trained
+  std::unique_ptr<index::HnswIndex> hnsw_;  // guarded like index_
   uint64_t next_id_ = 0;     // guarded by write_mu_
   std::atomic<bool> dropped_{false};
 };

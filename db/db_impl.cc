@@ -1,5 +1,6 @@
 // Copyright hvdb authors. DB: the catalog of collections over one Store.
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -16,6 +17,11 @@ class DBImpl final : public DB {
  public:
   DBImpl(std::unique_ptr<storage::Store> store, std::string path, bool pinned)
       : store_(std::move(store)), path_(std::move(path)), pinned_(pinned) {}
+  ~DBImpl() override {
+    for (const auto& [name, c] : collections_) {
+      if (Status s = c->SaveIndex(path_); !s.ok()) std::fprintf(stderr, "hvdb: closing: %s\n", s.message().c_str());
+    }
+  }
 
   Status Load() {
     HVDB_ASSIGN_OR_RETURN(auto descriptors, store_->ReadCatalog());
@@ -46,16 +52,16 @@ class DBImpl final : public DB {
     d.dim = static_cast<uint32_t>(options.dim);
     d.item_memory_seed = options.item_memory_seed.value_or(hdc::SeedFromName(name));
     d.compact_threshold = options.compact_threshold;
-    d.index = options.index.kind;
-    d.prefix_bits = static_cast<uint32_t>(options.index.prefix_bits);
-    d.prefix_candidates = static_cast<uint32_t>(options.index.prefix_candidates);
+    d.index = options.index;
     d.created_unix_seconds = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
     storage::StoreBatch batch;
     batch.PutDescriptor(d);
     batch.PutNextCollectionId(id + 1);
     HVDB_RETURN_IF_ERROR(store_->Write(&batch, true));
-    collections_.emplace(name, std::make_unique<db::CollectionImpl>(store_.get(), d, pinned_));
+    auto collection = std::make_unique<db::CollectionImpl>(store_.get(), d, pinned_);
+    HVDB_RETURN_IF_ERROR(collection->Load());  // no rows yet; sets up its index
+    collections_.emplace(name, std::move(collection));
     return Status::OK();
   }
 
@@ -85,7 +91,12 @@ class DBImpl final : public DB {
     return Status::OK();
   }
 
-  Status Checkpoint(const std::string& dir) override { return store_->Checkpoint(dir); }
+  Status Checkpoint(const std::string& dir) override {
+    HVDB_RETURN_IF_ERROR(store_->Checkpoint(dir));
+    std::shared_lock lock(mu_);
+    for (const auto& [name, c] : collections_) HVDB_RETURN_IF_ERROR(c->SaveIndex(dir));
+    return Status::OK();
+  }
 
   Status Verify() const override {
     std::shared_lock lock(mu_);

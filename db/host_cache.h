@@ -43,6 +43,8 @@ class HostCache {
   const uint64_t* tombstones() const { return deleted_ ? reinterpret_cast<const uint64_t*>(tombstones_.data()) : nullptr; }
   bool is_deleted(size_t r) const { return (reinterpret_cast<const uint64_t*>(tombstones_.data())[r / 64] >> (r % 64)) & 1; }
   uint64_t id(size_t r) const { return reinterpret_cast<const uint64_t*>(ids_.data())[r]; }
+  // rows() row ids, increasing.
+  const uint64_t* ids() const { return reinterpret_cast<const uint64_t*>(ids_.data()); }
   std::string_view key(size_t r) const { return keys_.key(r); }
   // The live row holding `key`, or kNoRow32.
   uint32_t Find(std::string_view key) const { return keys_.Find(key); }

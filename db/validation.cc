@@ -14,15 +14,36 @@ std::string Options::Validate() const {
 
 std::string IndexOptions::Validate(size_t dim) const {
   if (kind == "flat") return {};
-  if (kind != "prefix") return "index '" + kind + "' is unknown (flat or prefix)";
-  if (prefix_bits == 0 || prefix_bits % 64 != 0 || prefix_bits >= dim) {
-    return "prefix index: prefix_bits " + std::to_string(prefix_bits) + " must be a multiple of 64 below dim " +
-           std::to_string(dim);
+  if (kind == "prefix") {
+    if (prefix_bits == 0 || prefix_bits % 64 != 0 || prefix_bits >= dim) {
+      return "prefix index: prefix_bits " + std::to_string(prefix_bits) + " must be a multiple of 64 below dim " +
+             std::to_string(dim);
+    }
+    if (prefix_candidates == 0 || prefix_candidates > kernels::kMaxK) {
+      return "prefix index: prefix_candidates must be in [1, " + std::to_string(kernels::kMaxK) + "]";
+    }
+    return {};
   }
-  if (prefix_candidates == 0 || prefix_candidates > kernels::kMaxK) {
-    return "prefix index: prefix_candidates must be in [1, " + std::to_string(kernels::kMaxK) + "]";
+  if (kind == "ivf") {
+    if (ivf_nlist == 0 || ivf_nlist > kernels::kMaxK) {
+      return "ivf index: nlist " + std::to_string(ivf_nlist) + " must be in [1, " + std::to_string(kernels::kMaxK) + "]";
+    }
+    if (ivf_nprobe == 0) return "ivf index: nprobe must be at least 1";
+    if (ivf_iterations == 0 || ivf_iterations > 1000) {
+      return "ivf index: iterations " + std::to_string(ivf_iterations) + " must be in [1, 1000]";
+    }
+    if (!(ivf_retrain_imbalance >= 1)) return "ivf index: retrain_imbalance must be at least 1";
+    return {};
   }
-  return {};
+  if (kind == "hnsw") {
+    if (hnsw_m < 2 || hnsw_m > 256) return "hnsw index: m " + std::to_string(hnsw_m) + " must be in [2, 256]";
+    if (hnsw_ef_construction == 0 || hnsw_ef_construction > 1u << 20) {
+      return "hnsw index: ef_construction must be in [1, 1048576]";
+    }
+    if (hnsw_ef_search == 0 || hnsw_ef_search > 1u << 30) return "hnsw index: ef_search must be in [1, 2^30]";
+    return {};
+  }
+  return "index '" + kind + "' is unknown (flat, prefix, ivf or hnsw)";
 }
 
 std::string CollectionOptions::Validate() const {
@@ -40,6 +61,7 @@ std::string SearchOptions::Validate() const {
     return "SearchOptions::k is " + std::to_string(k) + "; at most " + std::to_string(kernels::kMaxK);
   }
   if (candidates > kernels::kMaxK) return "SearchOptions::candidates is above " + std::to_string(kernels::kMaxK);
+  if (ef > (size_t{1} << 30)) return "SearchOptions::ef is above 2^30";
   if (device != Device::kAuto && device != Device::kCpu && device != Device::kGpu) return "SearchOptions::device is unknown";
   return {};
 }

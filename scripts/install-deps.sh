@@ -16,6 +16,8 @@ packages=(
   libedit-dev         # shell line editing
   wamerican wngerman wfrench witalian wspanish wportuguese wdutch  # language-identification example
   dataset-fashion-mnist zlib1g-dev  # image-classification example
+  wordnet-base fortunes  # hvdb-bench index: real sentences to encode
+  gnuplot-nox  # benchmarks/plot_index.py: the recall / speed curves in docs/
 )
 
 missing=()

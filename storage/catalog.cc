@@ -12,10 +12,33 @@ constexpr std::string_view kMagic = "HVDBCOL1";
 
 }  // namespace
 
+// A size_t field as a fixed-width integer (records read the same on every platform).
+template <class Archive>
+void Size(Archive& archive, size_t& value) {
+  uint64_t wide = value;
+  archive(wide);
+  value = static_cast<size_t>(wide);
+}
+
 template <class Archive>
 void Fields(Archive& archive, CollectionDescriptor& d, uint32_t version) {
-  archive(d.id, d.name, d.dim, d.item_memory_seed, d.compact_threshold, d.index, d.created_unix_seconds);
-  if (version >= 2) archive(d.prefix_bits, d.prefix_candidates);
+  IndexOptions& x = d.index;
+  archive(d.id, d.name, d.dim, d.item_memory_seed, d.compact_threshold, x.kind, d.created_unix_seconds);
+  if (version >= 2) {
+    uint32_t bits = static_cast<uint32_t>(x.prefix_bits), candidates = static_cast<uint32_t>(x.prefix_candidates);
+    archive(bits, candidates);
+    x.prefix_bits = bits;
+    x.prefix_candidates = candidates;
+  }
+  if (version >= 3) {
+    Size(archive, x.ivf_nlist);
+    Size(archive, x.ivf_nprobe);
+    Size(archive, x.ivf_iterations);
+    archive(x.ivf_retrain_imbalance);
+    Size(archive, x.hnsw_m);
+    Size(archive, x.hnsw_ef_construction);
+    Size(archive, x.hnsw_ef_search);
+  }
 }
 
 std::string EncodeDescriptor(const CollectionDescriptor& descriptor) {

@@ -7,12 +7,13 @@
 #include <string>
 #include <string_view>
 
+#include "hvdb/options.h"
 #include "hvdb/result.h"
 
 namespace hvdb::storage {
 
 // Layout version of CollectionDescriptor records; readers reject newer ones.
-inline constexpr uint32_t kDescriptorVersion = 2;  // 2 added the prefix index fields
+inline constexpr uint32_t kDescriptorVersion = 3;  // 2 added the prefix fields, 3 the ivf and hnsw ones
 
 struct CollectionDescriptor {
   uint32_t id = 0;              // prefix of the collection's rows; never reused
@@ -20,12 +21,9 @@ struct CollectionDescriptor {
   uint32_t dim = 0;
   uint64_t item_memory_seed = 0;
   double compact_threshold = 0.1;
-  std::string index = "flat";   // IndexOptions::kind
-  uint32_t prefix_bits = 256;   // IndexOptions::prefix_bits (record version 2)
-  uint32_t prefix_candidates = 16;
+  IndexOptions index;           // kind (version 1), prefix fields (2), ivf and hnsw fields (3)
   uint64_t created_unix_seconds = 0;
 
-  friend bool operator==(const CollectionDescriptor&, const CollectionDescriptor&) = default;
 };
 
 // "HVDBCOL1" magic, version, then the cereal portable-binary fields.

@@ -34,6 +34,12 @@ constexpr const char* kVectorsFamily = "vectors";
 constexpr const char* kAccumulatorsFamily = "accumulators";
 enum Family { kDefault = 0, kCatalog = 1, kKeys = 2, kVectors = 3, kAccumulators = 4, kFamilies = 5 };
 
+// The `default` family's record of a collection's index state.
+std::string IndexStateKey(uint32_t collection) {
+  const auto prefix = CollectionPrefix(collection);
+  return "index/" + std::string(prefix.data(), prefix.size());
+}
+
 // (collection id, accumulator name): the collection's prefix, then the name.
 std::string AccumulatorKey(uint32_t collection, std::string_view name) {
   const auto prefix = CollectionPrefix(collection);
@@ -119,11 +125,20 @@ void StoreBatch::PutDescriptor(const CollectionDescriptor& descriptor) {
 
 void StoreBatch::DropCollection(const CollectionDescriptor& descriptor) {
   rep_->ops.push_back({Rep::Op::kDelete, kCatalog, descriptor.name, ""});
+  DeleteIndexState(descriptor.id);
   const auto begin = CollectionPrefix(descriptor.id);
   const auto end = CollectionPrefix(descriptor.id + 1);
   for (Family f : {kKeys, kVectors, kAccumulators}) {
     rep_->ops.push_back({Rep::Op::kDeleteRange, f, std::string(begin.data(), 4), std::string(end.data(), 4)});
   }
+}
+
+void StoreBatch::PutIndexState(uint32_t collection, std::string_view value) {
+  rep_->ops.push_back({Rep::Op::kPut, kDefault, IndexStateKey(collection), std::string(value)});
+}
+
+void StoreBatch::DeleteIndexState(uint32_t collection) {
+  rep_->ops.push_back({Rep::Op::kDelete, kDefault, IndexStateKey(collection), ""});
 }
 
 void StoreBatch::PutAccumulator(uint32_t collection, std::string_view name, std::string_view value) {
@@ -560,6 +575,15 @@ Result<std::unique_ptr<Ingestion>> Store::NewIngestion(uint32_t collection, cons
   const std::string stem = (dir / ("load-" + std::to_string(now) + "-" + std::to_string(rep_->ingest_serial++))).string();
   return std::unique_ptr<Ingestion>(
       new SstIngestion(rep_.get(), rep_->families[kKeys], rep_->families[kVectors], collection, stem));
+}
+
+Result<std::string> Store::GetIndexState(uint32_t collection) const {
+  std::string value;
+  const rocksdb::Status s =
+      rep_->db->Get(rocksdb::ReadOptions(), rep_->families[kDefault], IndexStateKey(collection), &value);
+  if (s.IsNotFound()) return Status::NotFound("no index state for collection id " + std::to_string(collection));
+  HVDB_RETURN_IF_ERROR(FromRocks(s, "reading the index state of collection id " + std::to_string(collection)));
+  return value;
 }
 
 Result<std::string> Store::GetAccumulator(uint32_t collection, std::string_view name) const {

@@ -3,7 +3,8 @@
 // above storage/ sees a RocksDB type.
 //
 // Column families (docs/format.md):
-//   default  - database records: format version, next collection id
+//   default  - database records: format version, next collection id, each
+//              collection's index state ("index/" + collection id)
 //   catalog  - collection name -> CollectionDescriptor
 //   keys     - (collection id, row id) -> user key
 //   vectors  - (collection id, row id) -> dim / 8 bytes of packed bits
@@ -51,6 +52,9 @@ class StoreBatch {
   void PutDescriptor(const CollectionDescriptor& descriptor);
   // Removes the descriptor and every row of the collection.
   void DropCollection(const CollectionDescriptor& descriptor);
+  // The trained state of the collection's index (an encoded record), replaced.
+  void PutIndexState(uint32_t collection, std::string_view value);
+  void DeleteIndexState(uint32_t collection);
   void PutAccumulator(uint32_t collection, std::string_view name, std::string_view value);
   void DeleteAccumulator(uint32_t collection, std::string_view name);
   void PutNextCollectionId(uint32_t next);
@@ -119,6 +123,8 @@ class Store {
   // Files go to temp_dir (created; empty: <path>/ingest).
   Result<std::unique_ptr<Ingestion>> NewIngestion(uint32_t collection, const std::string& temp_dir);
 
+  // The record PutIndexState stored; NotFound when there is none.
+  Result<std::string> GetIndexState(uint32_t collection) const;
   // The stored value of an accumulator; NotFound naming it when absent.
   Result<std::string> GetAccumulator(uint32_t collection, std::string_view name) const;
   // Names, sorted by their bytes.

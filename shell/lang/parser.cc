@@ -86,33 +86,44 @@ class Parser {
     const Token& first = Next();
     if (first.kind != Token::Kind::kWord) return Error(first, "expected a statement, found " + Describe(first));
     const std::string& w = first.text;
-    if (w == "create" || w == "drop") {
+    if (w == "create" || w == "drop" || w == "alter") {
       HVDB_RETURN_IF_ERROR(Keyword("collection"));
       HVDB_ASSIGN_OR_RETURN(s.name, Word("a collection name"));
       if (w == "drop") {
         s.kind = Statement::Kind::kDrop;
         return s;
       }
-      s.kind = Statement::Kind::kCreate;
-      HVDB_RETURN_IF_ERROR(Keyword("dim"));
-      HVDB_ASSIGN_OR_RETURN(s.dim, Count("dim"));
+      if (w == "alter") {
+        s.kind = Statement::Kind::kAlter;
+        if (Peek().kind != Token::Kind::kWord || Peek().text != "index") {
+          return Error(Peek(), "expected 'index', found " + Describe(Peek()));
+        }
+      } else {
+        s.kind = Statement::Kind::kCreate;
+        HVDB_RETURN_IF_ERROR(Keyword("dim"));
+        HVDB_ASSIGN_OR_RETURN(s.dim, Count("dim"));
+      }
+      static const std::vector<std::string> kKnobs = {"bits", "candidates", "nlist", "nprobe",
+                                                      "iterations", "m", "ef_construction", "ef"};
       while (Peek().kind == Token::Kind::kWord) {
         const Token& option = Next();
         if (option.text == "index") {
-          HVDB_ASSIGN_OR_RETURN(const std::string kind, Word("an index (flat or prefix)"));
+          HVDB_ASSIGN_OR_RETURN(const std::string kind, Word("an index (flat, prefix, ivf or hnsw)"));
           s.index = kind;
-        } else if (option.text == "bits") {
-          HVDB_ASSIGN_OR_RETURN(const uint64_t bits, Count("bits"));
-          s.bits = bits;
-        } else if (option.text == "candidates") {
-          HVDB_ASSIGN_OR_RETURN(const uint64_t c, Count("candidates"));
-          s.candidates = c;
+        } else if (std::find(kKnobs.begin(), kKnobs.end(), option.text) != kKnobs.end()) {
+          HVDB_ASSIGN_OR_RETURN(const uint64_t value, Count(option.text));
+          s.index_knobs.emplace_back(option.text, value);
         } else {
-          std::string hint = DidYouMean(option.text, {"index", "bits", "candidates"});
-          return Error(option, "unknown create option '" + option.text + "'" +
-                                   (hint.empty() ? " (index, bits or candidates)" : " (did you mean '" + hint + "'?)"));
+          std::vector<std::string> known = kKnobs;
+          known.push_back("index");
+          std::string hint = DidYouMean(option.text, known);
+          return Error(option, "unknown " + w + " option '" + option.text + "'" +
+                                   (hint.empty() ? " (index, then its knobs: bits, candidates, nlist, nprobe, "
+                                                   "iterations, m, ef_construction, ef)"
+                                                 : " (did you mean '" + hint + "'?)"));
         }
       }
+      if (w == "alter" && !s.index) return Error(Peek(), "alter collection needs 'index KIND'");
       return s;
     }
     if (w == "collections") {
@@ -159,6 +170,12 @@ class Parser {
         } else if (option.text == "candidates") {
           HVDB_ASSIGN_OR_RETURN(const uint64_t c, Count("candidates"));
           s.candidates = c;
+        } else if (option.text == "nprobe") {
+          HVDB_ASSIGN_OR_RETURN(const uint64_t n, Count("nprobe"));
+          s.nprobe = n;
+        } else if (option.text == "ef") {
+          HVDB_ASSIGN_OR_RETURN(const uint64_t depth, Count("ef"));
+          s.ef = depth;
         } else if (option.text == "exact") {
           s.exact = true;
         } else if (option.text == "device") {
@@ -168,9 +185,10 @@ class Parser {
           }
           s.device = d.text;
         } else {
-          std::string hint = DidYouMean(option.text, {"k", "radius", "device", "candidates", "exact"});
+          std::string hint =
+              DidYouMean(option.text, {"k", "radius", "device", "candidates", "nprobe", "ef", "exact"});
           return Error(option, "unknown search option '" + option.text + "'" +
-                                   (hint.empty() ? " (k, radius, device, candidates or exact)"
+                                   (hint.empty() ? " (k, radius, device, candidates, nprobe, ef or exact)"
                                                  : " (did you mean '" + hint + "'?)"));
         }
       }

@@ -24,16 +24,22 @@ struct Expr {
 };
 
 struct Statement {
-  enum class Kind { kCreate, kDrop, kCollections, kPut, kGet, kDelete, kCount, kLet, kSearch, kAccumulate, kCleanup };
+  enum class Kind {
+    kCreate, kAlter, kDrop, kCollections, kPut, kGet, kDelete, kCount, kLet, kSearch, kAccumulate, kCleanup
+  };
   Kind kind = Kind::kCollections;
   Token token;                        // the statement's first word
   std::string name;                   // collection, or the variable of let
   std::string key;                    // put, get, delete; the accumulator of accumulate
   std::optional<Expr> expr;           // put, let, search
   size_t dim = 0;                     // create
-  std::optional<std::string> index;   // create: flat or prefix
-  std::optional<size_t> bits;         // create: prefix bits
-  std::optional<size_t> candidates;   // create: default candidates; search: candidates per hit
+  std::optional<std::string> index;   // create, alter: flat, prefix, ivf or hnsw
+  // create, alter: the index's knobs by name (bits, candidates, nlist,
+  // nprobe, iterations, m, ef_construction, ef), in the order given.
+  std::vector<std::pair<std::string, uint64_t>> index_knobs;
+  std::optional<size_t> candidates;   // search: candidates per hit (prefix)
+  std::optional<size_t> nprobe;       // search: lists probed (ivf)
+  std::optional<size_t> ef;           // search: candidate list (hnsw)
   bool exact = false;                 // search: ignore the index
   std::optional<size_t> k;            // search
   std::optional<uint32_t> radius;     // search

@@ -19,6 +19,23 @@ std::string Fixed(double v, int digits) {
   return buf;
 }
 
+// The index a create or alter statement asks for: its kind and knobs over `base`.
+IndexOptions IndexFrom(const Statement& s, IndexOptions base) {
+  if (s.index) base.kind = *s.index;
+  for (const auto& [knob, value] : s.index_knobs) {
+    const size_t v = static_cast<size_t>(value);
+    if (knob == "bits") base.prefix_bits = v;
+    if (knob == "candidates") base.prefix_candidates = v;
+    if (knob == "nlist") base.ivf_nlist = v;
+    if (knob == "nprobe") base.ivf_nprobe = v;
+    if (knob == "iterations") base.ivf_iterations = v;
+    if (knob == "m") base.hnsw_m = v;
+    if (knob == "ef_construction") base.hnsw_ef_construction = v;
+    if (knob == "ef") base.hnsw_ef_search = v;
+  }
+  return base;
+}
+
 // CSV field: quoted when it holds a comma, quote or newline.
 std::string Csv(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
@@ -242,10 +259,18 @@ Status Session::Execute(const Statement& s) {
   switch (s.kind) {
     case Statement::Kind::kCreate: {
       CollectionOptions options{.dim = s.dim};
-      if (s.index) options.index.kind = *s.index;
-      if (s.bits) options.index.prefix_bits = *s.bits;
-      if (s.candidates) options.index.prefix_candidates = *s.candidates;
+      options.index = IndexFrom(s, options.index);
       const Status st = db_->CreateCollection(s.name, options);
+      if (!st.ok()) return Status::InvalidArgument(Where(s.token) + st.message());
+      Ok();
+      break;
+    }
+    case Statement::Kind::kAlter: {
+      HVDB_ASSIGN_OR_RETURN(Collection * c, Get(s.name, s.token));
+      // Knobs not given keep their values when the kind stays the same.
+      IndexOptions base = c->index();
+      if (base.kind != *s.index) base = IndexOptions{};
+      const Status st = c->SetIndex(IndexFrom(s, base));
       if (!st.ok()) return Status::InvalidArgument(Where(s.token) + st.message());
       Ok();
       break;
@@ -353,6 +378,8 @@ Status Session::Execute(const Statement& s) {
       options.k = s.k.value_or(s.radius ? 0 : 10);
       options.max_distance = s.radius;
       options.candidates = s.candidates.value_or(0);
+      options.nprobe = s.nprobe.value_or(0);
+      options.ef = s.ef.value_or(0);
       options.exact = s.exact;
       const std::string where = s.device.value_or(device);
       options.device = where == "cpu" ? Device::kCpu : where == "gpu" ? Device::kGpu : Device::kAuto;
@@ -372,7 +399,9 @@ std::vector<std::string> Session::CompletionWords() const {
   std::vector<std::string> words = {"create", "collection", "drop", "collections", "put",    "get",
                                     "delete", "count",      "let",  "search",      "dim",    "k",
                                     "radius", "device",     "accumulate", "cleanup", "weight", "sigma",
-                                    "index",  "prefix",     "flat", "bits",        "candidates", "exact"};
+                                    "index",  "prefix",     "flat", "bits",        "candidates", "exact",
+                                    "alter", "ivf", "hnsw", "nlist", "nprobe", "iterations", "m",
+                                    "ef_construction", "ef"};
   for (const Function& f : Functions()) words.push_back(f.name + "(");
   for (const DotCommand& d : DotCommands()) words.push_back(d.name);
   for (const std::string& c : db_->ListCollections()) words.push_back(c);

@@ -54,15 +54,23 @@ assert {(l["op"], l["bits"]) for l in lines} == {(op, b) for op in ("bind", "per
 assert all(l["ops_per_s"] > 0 and l["gb_per_s"] > 0 and l["roof_read_gbs"] > 0 for l in lines), lines
 print("bench smoke: hdc ok")
 PY
-index=$("$bench" index --n 3000 --bits 256 --queries 30 --prefix-bits 64 --candidates 1,400)
+index=$("$bench" index --n 3000 --bits 256 --queries 30 --prefix-bits 64 --candidates 1,400 --nlist 8 --nprobe 1,8 \
+  --ef 16,100000 --faiss-ivf-max-n 3000 --datasets planted,clustered,text,text-edited)
 python3 - "$index" <<'PY'
 import json, sys
 lines = [json.loads(l) for l in sys.argv[1].splitlines()]
-assert {l["dataset"] for l in lines} == {"planted", "clustered"}, lines
+assert {l["dataset"] for l in lines} == {"planted", "clustered", "text", "text-edited"}, lines
+assert not any("skipped" in l or "error" in l for l in lines), lines
+assert {l["index"] for l in lines} == {"flat", "prefix", "ivf", "faiss-ivf", "hnsw"}, lines
 for l in lines:
-    assert 0 <= l["recall_at_10"] <= 1 and l["qps"] > 0, l
-# c x k covering every row: the exact scan answers, recall 1.
-assert all(l["recall_at_10"] == 1 for l in lines if l.get("candidates") == 400), lines
+    assert 0 <= l["recall_at_10"] <= 1 and 0 <= l.get("recall_at_1", 1) <= 1 and l["qps"] > 0, l
+# Looking at everything (c x k covering every row, every list probed, ef
+# above the row count): the exact answer, recall 1.
+exact = [l for l in lines if l.get("candidates") == 400 or (l["index"] == "ivf" and l["nprobe"] == 8)
+         or l.get("ef") == 100000]
+assert len(exact) == 12 and all(l["recall_at_10"] == 1 for l in exact), exact
+# Fewer lists probed scan fewer rows.
+assert all(l["rows_scanned_per_query"] < l["n"] for l in lines if l["index"] == "ivf" and l["nprobe"] == 1), lines
 print("bench smoke: index ok")
 PY
 if "$bench" load --n 0 >/dev/null 2>&1; then echo "FAIL: --n 0 accepted" >&2; exit 1; fi

@@ -21,6 +21,11 @@
 #include "hvdb/hvdb.h"
 #include "tests/test_seed.h"
 
+namespace hvdb {
+// Readable failures: a hit prints as key@distance.
+inline void PrintTo(const SearchHit& hit, std::ostream* os) { *os << hit.key << "@" << hit.distance; }
+}  // namespace hvdb
+
 namespace hvdb::testing {
 
 inline uint64_t DbTestSeed() { return ProcessSeed(); }

@@ -115,7 +115,7 @@ TEST_F(PrefixIndexTest, SwitchingIndexesAndBadParameters) {
   EXPECT_EQ(c_->Stats().index_bytes, 0u);
   ASSERT_TRUE(c_->SetIndex({.kind = "prefix", .prefix_bits = 64, .prefix_candidates = 100}).ok());
   EXPECT_EQ(c_->Search(q, {.k = 5, .candidates = 200}).value(), exact);  // c x k >= n: exact
-  EXPECT_TRUE(c_->SetIndex({.kind = "ivf"}).IsInvalidArgument());
+  EXPECT_TRUE(c_->SetIndex({.kind = "ivy"}).IsInvalidArgument());
   EXPECT_TRUE(c_->SetIndex({.kind = "prefix", .prefix_bits = 100}).IsInvalidArgument());
   EXPECT_TRUE(c_->SetIndex({.kind = "prefix", .prefix_bits = kDim}).IsInvalidArgument());
   EXPECT_TRUE(c_->SetIndex({.kind = "prefix", .prefix_bits = 64, .prefix_candidates = 0}).IsInvalidArgument());

@@ -29,16 +29,38 @@ struct Options {
 };
 
 // How a collection answers searches. Every index returns exactly the flat
-// scan's answer when asked to look at enough (docs/api.md).
+// scan's answer when asked to look at enough (docs/api.md, docs/indexes.md).
 struct IndexOptions {
-  // "flat": scan every row (exact; the default). "prefix": scan the first
-  // prefix_bits of every row, then rerank the best prefix_candidates x k rows
-  // with their full vectors (exact when that covers every row).
+  // "flat": scan every row (exact; the default).
+  // "prefix": scan the first prefix_bits of every row, then rerank the best
+  //   prefix_candidates x k rows with their full vectors.
+  // "ivf": rows grouped in ivf_nlist lists around binary k-means centroids
+  //   (majority bundles of their members); a search scans the ivf_nprobe lists
+  //   whose centroids are nearest the query.
+  // "hnsw": FAISS's IndexBinaryHNSW graph; rows written after it was built in
+  //   bulk are scanned exactly until the index is rebuilt (SetIndex).
   std::string kind = "flat";
   // prefix: bits kept per row for the first pass; a multiple of 64, below dim.
   size_t prefix_bits = 256;
   // prefix: rows reranked per hit wanted, when a search does not say.
   size_t prefix_candidates = 16;
+  // ivf: number of lists (centroids). Trained once the collection holds
+  // 4 x ivf_nlist rows; until then searches scan every row.
+  size_t ivf_nlist = 1024;
+  // ivf: lists probed when a search does not say.
+  size_t ivf_nprobe = 8;
+  // ivf: Lloyd iterations of training.
+  size_t ivf_iterations = 10;
+  // ivf: retrain when the lists' imbalance (nlist x sum of squared list sizes
+  // / rows^2; 1 is perfectly even) exceeds this multiple of its value right
+  // after training, or when the rows have doubled since training.
+  double ivf_retrain_imbalance = 2.0;
+  // hnsw: graph neighbours per node (FAISS's M).
+  size_t hnsw_m = 16;
+  // hnsw: candidate list while inserting (FAISS's efConstruction).
+  size_t hnsw_ef_construction = 40;
+  // hnsw: candidate list while searching, when a search does not say.
+  size_t hnsw_ef_search = 64;
 
   // Empty when usable for vectors of `dim` bits, else what is wrong.
   std::string Validate(size_t dim) const;
@@ -87,6 +109,12 @@ struct SearchOptions {
   // prefix index: rows reranked per hit wanted (c in c x k); 0: the
   // collection's IndexOptions::prefix_candidates.
   size_t candidates = 0;
+  // ivf index: lists probed; 0: the collection's IndexOptions::ivf_nprobe.
+  // nprobe >= nlist scans every list (exact).
+  size_t nprobe = 0;
+  // hnsw index: search candidate list; 0: IndexOptions::hnsw_ef_search. An ef
+  // of at least the row count visits the whole graph (exact).
+  size_t ef = 0;
   // Scan every row exactly, whatever the index.
   bool exact = false;
 

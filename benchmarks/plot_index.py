@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Draws hvdb-bench index's curves: recall@10 against speed-up over the exact
+scan, one PNG per dataset, one line per index and setting (gnuplot).
+
+usage: plot_index.py RESULTS.json OUT_DIR
+RESULTS.json holds the JSON lines `hvdb-bench index` prints."""
+import collections
+import json
+import os
+import subprocess
+import sys
+
+
+def series_name(line):
+    index = line["index"]
+    if index == "prefix":
+        return f"prefix P={line['prefix_bits']} (c=1..)"
+    if index == "ivf":
+        return f"ivf nlist={line['nlist']} (nprobe=1..)"
+    if index == "hnsw":
+        return f"hnsw M={line['m']} (ef=16..)"
+    return index
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+    by_dataset = collections.defaultdict(lambda: collections.defaultdict(list))
+    sizes = {}
+    for l in lines:
+        if "recall_at_10" not in l or l["index"] == "flat":
+            continue
+        by_dataset[l["dataset"]][series_name(l)].append((l["recall_at_10"], l["speedup_vs_flat"]))
+        sizes[l["dataset"]] = (l["n"], l["bits"])
+    os.makedirs(sys.argv[2], exist_ok=True)
+    for dataset, series in by_dataset.items():
+        n, bits = sizes[dataset]
+        out = os.path.join(sys.argv[2], f"index-{dataset}.png")
+        names = sorted(series)
+        plots = ", ".join(f"'-' using 1:2 with linespoints title '{name}'" for name in names)
+        script = [
+            "set terminal png size 900,600 noenhanced",
+            f"set output '{out}'",
+            f"set title 'hvdb-bench index: {dataset}, n={n}, {bits} bits, k=10 (2-core VM)'",
+            "set xlabel 'recall@10 against the exact scan'",
+            "set ylabel 'queries/s over the exact scan (log)'",
+            "set logscale y",
+            "set grid",
+            "set key left bottom",
+            "set xrange [0:1.02]",
+            "set arrow from 0.95, graph 0 to 0.95, graph 1 nohead dashtype 2",
+            "set arrow from graph 0, first 10 to graph 1, first 10 nohead dashtype 2",
+            f"plot {plots}",
+        ]
+        data = []
+        for name in names:
+            for recall, speedup in sorted(series[name]):
+                data.append(f"{recall} {speedup}")
+            data.append("e")
+        subprocess.run(["gnuplot"], input="\n".join(script + data) + "\n", text=True, check=True)
+        print(out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,337 @@
+// Copyright hvdb authors.
+#include "index/hnsw.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <new>
+#include <string_view>
+
+#include <faiss/IndexBinaryFlat.h>
+#include <faiss/IndexBinaryHNSW.h>
+#include <faiss/index_io.h>
+
+namespace hvdb::index {
+namespace {
+
+constexpr std::string_view kMagic = "HVDBHNSW";
+constexpr uint32_t kVersion = 1;
+constexpr uint64_t kDeadId = ~uint64_t{0};
+
+bool WriteLittleEndian(FILE* f, uint64_t value, size_t bytes) {
+  unsigned char b[8];
+  for (size_t i = 0; i < bytes; ++i) b[i] = static_cast<unsigned char>(value >> (8 * i));
+  return std::fwrite(b, 1, bytes, f) == bytes;
+}
+
+bool ReadLittleEndian(FILE* f, size_t bytes, uint64_t* value) {
+  unsigned char b[8];
+  if (std::fread(b, 1, bytes, f) != bytes) return false;
+  *value = 0;
+  for (size_t i = 0; i < bytes; ++i) *value |= uint64_t{b[i]} << (8 * i);
+  return true;
+}
+
+const uint8_t* NodeCode(const faiss::IndexBinaryHNSW& graph, size_t node) {
+  const auto* flat = dynamic_cast<const faiss::IndexBinaryFlat*>(graph.storage);
+  return flat == nullptr ? nullptr : flat->xb.data() + node * static_cast<size_t>(graph.code_size);
+}
+
+// Every FAISS call goes through here: FAISS reports errors by throwing.
+template <class Fn>
+Status Guard(std::string_view what, Fn&& fn) {
+  try {
+    fn();
+    return Status::OK();
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted("hnsw index: out of memory while " + std::string(what));
+  } catch (const std::exception& e) {
+    return Status::Corruption("hnsw index: " + std::string(what) + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+HnswIndex::HnswIndex() = default;
+HnswIndex::~HnswIndex() = default;
+
+uint64_t HnswIndex::memory_bytes() const {
+  uint64_t bytes = (node_row_.capacity() + row_node_.capacity()) * 4;
+  if (graph_ != nullptr) {
+    bytes += graph_->ntotal * static_cast<uint64_t>(graph_->code_size);
+    bytes += graph_->hnsw.neighbors.capacity() * sizeof(graph_->hnsw.neighbors[0]);
+    bytes += graph_->hnsw.offsets.capacity() * 8 + graph_->hnsw.levels.capacity() * 4;
+  }
+  return bytes;
+}
+
+Result<std::unique_ptr<HnswIndex>> HnswIndex::Build(const RowsView& rows, size_t m, size_t ef_construction) {
+  std::unique_ptr<HnswIndex> index(new HnswIndex());
+  index->words_ = rows.words;
+  index->row_node_.assign(rows.n, kNoRow32);
+  HVDB_RETURN_IF_ERROR(Guard("building the graph", [&] {
+    index->graph_ = std::make_unique<faiss::IndexBinaryHNSW>(static_cast<int>(rows.words * 64), static_cast<int>(m));
+    index->graph_->hnsw.efConstruction = static_cast<int>(ef_construction);
+    // Live rows in runs, each added in one call (FAISS adds a batch in parallel).
+    for (size_t r = 0; r < rows.n;) {
+      while (r < rows.n && rows.deleted(r)) ++r;
+      size_t end = r;
+      while (end < rows.n && !rows.deleted(end) && end - r < 65536) ++end;
+      if (end == r) break;
+      for (size_t i = r; i < end; ++i) {
+        index->row_node_[i] = static_cast<uint32_t>(index->node_row_.size());
+        index->node_row_.push_back(static_cast<uint32_t>(i));
+      }
+      index->graph_->add(static_cast<faiss::IndexBinary::idx_t>(end - r), reinterpret_cast<const uint8_t*>(rows.row(r)));
+      r = end;
+    }
+  }));
+  index->graph_rows_ = rows.n;
+  return index;
+}
+
+void HnswIndex::AddNode(uint32_t row, const uint64_t* bits) {
+  if (row >= row_node_.size()) row_node_.resize(std::max<size_t>(row + 1, row_node_.size() * 5 / 4), kNoRow32);
+  dirty_ = true;
+  try {
+    graph_->add(1, reinterpret_cast<const uint8_t*>(bits));
+  } catch (const std::exception&) {
+    broken_ = true;
+    return;
+  }
+  row_node_[row] = static_cast<uint32_t>(node_row_.size());
+  node_row_.push_back(row);
+}
+
+void HnswIndex::KillNode(uint32_t row) {
+  if (row >= row_node_.size() || row_node_[row] == kNoRow32) return;
+  node_row_[row_node_[row]] = kNoRow32;
+  row_node_[row] = kNoRow32;
+  ++dead_;
+  dirty_ = true;
+}
+
+void HnswIndex::Append(const RowsView& rows, size_t first) {
+  if (first != graph_rows_ || rows.n - first > kMaxSyncAppend) return;  // the tail
+  for (size_t r = first; r < rows.n; ++r) {
+    if (!rows.deleted(r)) AddNode(static_cast<uint32_t>(r), rows.row(r));
+  }
+  graph_rows_ = rows.n;
+}
+
+void HnswIndex::Overwrite(const RowsView& rows, uint32_t row) {
+  if (row >= graph_rows_) return;  // the tail is scanned as it is
+  KillNode(row);
+  AddNode(row, rows.row(row));
+}
+
+void HnswIndex::Remove(uint32_t row) { KillNode(row); }
+
+void HnswIndex::Compact(const RowsView& before) {
+  std::vector<uint32_t> map(before.n);
+  CompactionMap(before, map.data());
+  for (uint32_t& row : node_row_) {
+    if (row != kNoRow32) row = map[row];
+  }
+  size_t graph_rows = 0;
+  for (size_t r = 0; r < graph_rows_ && r < before.n; ++r) graph_rows += map[r] != kNoRow32;
+  graph_rows_ = graph_rows;
+  std::vector<uint32_t> moved(row_node_.size(), kNoRow32);
+  for (size_t node = 0; node < node_row_.size(); ++node) {
+    if (node_row_[node] != kNoRow32) moved[node_row_[node]] = static_cast<uint32_t>(node);
+  }
+  row_node_.swap(moved);
+}
+
+Status HnswIndex::Search(const RowsView& rows, const uint64_t* queries, size_t nq, size_t k,
+                         std::optional<uint32_t> max_distance, size_t ef, const kernels::ScanOptions& scan,
+                         std::vector<std::vector<kernels::Neighbor>>* out, uint64_t* rows_scanned) const {
+  out->assign(nq, {});
+  uint64_t scanned = 0;
+  if (ef >= nodes() - dead_) {
+    // Asked to visit every node: a scan does that exactly, which a walk over
+    // the graph cannot promise (nodes it cannot reach, ties cut at the k-th).
+    std::vector<kernels::Neighbor> found(nq * std::min(k, rows.n));
+    HVDB_RETURN_IF_ERROR(kernels::TopK({queries, nq, rows.rows, rows.n, rows.words, rows.tombstones},
+                                       found.size() / std::max<size_t>(nq, 1), found.data(), scan));
+    const size_t per = found.size() / std::max<size_t>(nq, 1);
+    for (size_t q = 0; q < nq; ++q) {
+      for (size_t i = 0; i < per; ++i) {
+        const kernels::Neighbor& hit = found[q * per + i];
+        if (hit.row == kernels::kNoRow || (max_distance && hit.distance > *max_distance)) break;
+        (*out)[q].push_back(hit);
+      }
+    }
+    if (rows_scanned != nullptr) *rows_scanned = nq * rows.n;
+    return Status::OK();
+  }
+  // The whole candidate list comes back, so rows tied at the k-th distance
+  // are all there to be ordered by row (a graph fully visited is exact).
+  const size_t depth = std::max(ef, k + dead_);
+  const size_t fetch = std::min(nodes(), depth);
+  if (fetch > 0 && nodes() > dead_) {
+    std::vector<int32_t> distances(nq * fetch);
+    std::vector<faiss::IndexBinary::idx_t> labels(nq * fetch);
+    {
+      // One graph search at a time in the process: efSearch is a field of the
+      // index and the distance count a FAISS global.
+      static std::mutex search_mu;
+      std::lock_guard lock(search_mu);
+      const size_t before = faiss::hnsw_stats.ndis;
+      HVDB_RETURN_IF_ERROR(Guard("searching", [&] {
+        graph_->hnsw.efSearch = static_cast<int>(depth);
+        graph_->search(static_cast<faiss::IndexBinary::idx_t>(nq), reinterpret_cast<const uint8_t*>(queries),
+                       static_cast<faiss::IndexBinary::idx_t>(fetch), distances.data(), labels.data());
+      }));
+      const size_t computed = faiss::hnsw_stats.ndis - before;
+      scanned += computed > 0 ? computed : nq * std::min(depth, nodes());
+    }
+    for (size_t q = 0; q < nq; ++q) {
+      for (size_t i = 0; i < fetch; ++i) {
+        const auto label = labels[q * fetch + i];
+        if (label < 0 || node_row_[static_cast<size_t>(label)] == kNoRow32) continue;
+        (*out)[q].push_back({node_row_[static_cast<size_t>(label)], static_cast<uint32_t>(distances[q * fetch + i])});
+      }
+    }
+  }
+  if (graph_rows_ < rows.n) {
+    // The tail, from the 64-row boundary below it so the tombstone words line up.
+    const size_t from = graph_rows_ / 64 * 64;
+    const size_t skip = graph_rows_ - from;
+    const size_t n = rows.n - from;
+    const size_t want = std::min(n, k + skip);
+    std::vector<kernels::Neighbor> found(nq * want);
+    const kernels::ScanInput input{queries, nq, rows.row(from), n, rows.words,
+                                   rows.tombstones ? rows.tombstones + from / 64 : nullptr};
+    HVDB_RETURN_IF_ERROR(kernels::TopK(input, want, found.data(), scan));
+    for (size_t q = 0; q < nq; ++q) {
+      for (size_t i = 0; i < want; ++i) {
+        const kernels::Neighbor& hit = found[q * want + i];
+        if (hit.row != kernels::kNoRow && hit.row >= skip) (*out)[q].push_back({hit.row + from, hit.distance});
+      }
+    }
+    scanned += nq * (rows.n - graph_rows_);
+  }
+  for (auto& hits : *out) {
+    std::sort(hits.begin(), hits.end(), kernels::NearerFirst);
+    if (hits.size() > k) hits.resize(k);
+    if (max_distance) {
+      while (!hits.empty() && hits.back().distance > *max_distance) hits.pop_back();
+    }
+  }
+  if (rows_scanned != nullptr) *rows_scanned = scanned;
+  return Status::OK();
+}
+
+Status HnswIndex::Save(const std::string& path, const RowsView& rows) const {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  const std::string temp = path + ".tmp";
+  FILE* f = std::fopen(temp.c_str(), "wb");
+  if (f == nullptr) return Status::IOError("hnsw index: cannot create '" + temp + "': " + std::strerror(errno));
+  bool ok = std::fwrite(kMagic.data(), 1, kMagic.size(), f) == kMagic.size() && WriteLittleEndian(f, kVersion, 4) &&
+            WriteLittleEndian(f, words_, 4) && WriteLittleEndian(f, node_row_.size(), 8);
+  for (size_t node = 0; ok && node < node_row_.size(); ++node) {
+    const uint32_t row = node_row_[node];
+    ok = WriteLittleEndian(f, row == kNoRow32 ? kDeadId : rows.ids[row], 8);
+  }
+  Status s = ok ? Guard("writing the graph", [&] { faiss::write_index_binary(graph_.get(), f); })
+                : Status::IOError("hnsw index: writing '" + temp + "' failed");
+  if (s.ok() && (std::fflush(f) != 0 || ::fsync(fileno(f)) != 0)) {
+    s = Status::IOError("hnsw index: flushing '" + temp + "': " + std::strerror(errno));
+  }
+  std::fclose(f);
+  if (s.ok() && std::rename(temp.c_str(), path.c_str()) != 0) {
+    s = Status::IOError("hnsw index: renaming '" + temp + "': " + std::strerror(errno));
+  }
+  if (!s.ok()) {
+    std::filesystem::remove(temp, ec);
+    return s;
+  }
+  if (int dir = ::open(std::filesystem::path(path).parent_path().c_str(), O_RDONLY | O_DIRECTORY); dir >= 0) {
+    (void)::fsync(dir);
+    ::close(dir);
+  }
+  dirty_ = false;
+  return Status::OK();
+}
+
+Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(const std::string& path, const RowsView& rows) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return Status::NotFound("hnsw index: no file '" + path + "'");
+  std::unique_ptr<FILE, int (*)(FILE*)> closer(f, std::fclose);
+  const std::string where = "hnsw index file '" + path + "'";
+  char magic[8];
+  uint64_t version = 0, words = 0, nodes = 0;
+  if (std::fread(magic, 1, 8, f) != 8 || std::string_view(magic, 8) != kMagic) {
+    return Status::Corruption(where + " does not start with the magic HVDBHNSW");
+  }
+  if (!ReadLittleEndian(f, 4, &version) || !ReadLittleEndian(f, 4, &words) || !ReadLittleEndian(f, 8, &nodes)) {
+    return Status::Corruption(where + " is truncated in its header");
+  }
+  if (version != kVersion) {
+    return Status::Corruption(where + " has version " + std::to_string(version) + "; this build reads " +
+                              std::to_string(kVersion));
+  }
+  if (words != rows.words) {
+    return Status::Corruption(where + " holds " + std::to_string(words * 64) + "-bit vectors, the collection " +
+                              std::to_string(rows.words * 64));
+  }
+  std::vector<uint64_t> ids(nodes);
+  for (uint64_t& id : ids) {
+    if (!ReadLittleEndian(f, 8, &id)) return Status::Corruption(where + " is truncated in its node table");
+  }
+  std::unique_ptr<HnswIndex> index(new HnswIndex());
+  index->words_ = rows.words;
+  faiss::IndexBinary* read = nullptr;
+  HVDB_RETURN_IF_ERROR(Guard("reading " + where, [&] { read = faiss::read_index_binary(f); }));
+  index->graph_.reset(dynamic_cast<faiss::IndexBinaryHNSW*>(read));
+  if (index->graph_ == nullptr) {
+    delete read;
+    return Status::Corruption(where + " does not hold an IndexBinaryHNSW");
+  }
+  if (static_cast<uint64_t>(index->graph_->ntotal) != nodes || NodeCode(*index->graph_, 0) == nullptr) {
+    return Status::Corruption(where + ": its graph holds " + std::to_string(index->graph_->ntotal) +
+                              " vectors, its node table " + std::to_string(nodes));
+  }
+  // Reconcile: a node stays bound to its row only if the row is live and
+  // holds the same bits.
+  index->row_node_.assign(rows.n, kNoRow32);
+  index->node_row_.assign(nodes, kNoRow32);
+  size_t last_bound = 0;
+  bool changed = false;
+  for (size_t node = 0; node < nodes; ++node) {
+    const uint64_t* begin = rows.ids, *end = rows.ids + rows.n;
+    const uint64_t* at = std::lower_bound(begin, end, ids[node]);
+    const size_t row = static_cast<size_t>(at - begin);
+    const bool bound = ids[node] != kDeadId && at != end && *at == ids[node] && !rows.deleted(row) &&
+                       index->row_node_[row] == kNoRow32 &&
+                       std::memcmp(NodeCode(*index->graph_, node), rows.row(row), rows.words * 8) == 0;
+    if (bound) {
+      index->node_row_[node] = static_cast<uint32_t>(row);
+      index->row_node_[row] = static_cast<uint32_t>(node);
+      last_bound = std::max(last_bound, row + 1);
+    } else {
+      ++index->dead_;
+      changed |= ids[node] != kDeadId;
+    }
+  }
+  // Rows among the bound ones that the graph lacks join it; the rest is tail.
+  index->graph_rows_ = last_bound;
+  HVDB_RETURN_IF_ERROR(Guard("adding rows the file lacks", [&] {
+    for (size_t r = 0; r < last_bound; ++r) {
+      if (!rows.deleted(r) && index->row_node_[r] == kNoRow32) {
+        index->AddNode(static_cast<uint32_t>(r), rows.row(r));
+        changed = true;
+      }
+    }
+  }));
+  index->dirty_ = changed;
+  return index;
+}
+
+}  // namespace hvdb::index

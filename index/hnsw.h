@@ -1,0 +1,102 @@
+// Copyright hvdb authors. The hnsw index: FAISS's IndexBinaryHNSW over the
+// rows, kept in step with writes.
+//
+// Graph nodes are never removed (FAISS cannot): a deleted row's node is marked
+// dead and filtered out, a replaced row gets a new node and its old one dies.
+// Rows appended in bulk (more than kMaxSyncAppend at once, or behind rows not
+// yet in the graph) are not added to the graph: they form the tail, rows
+// [graph_rows(), n), which every search scans exactly and merges in. Building
+// the index again (Collection::SetIndex) takes the tail and the dead nodes in.
+//
+// Persistence: Save writes <file>: "HVDBHNSW", version, words, node count,
+// the row id of every node (~0 for dead ones), then FAISS's own serialization
+// of the graph (docs/format.md). Load reads it back and reconciles it with the
+// rows: a node whose row is gone or whose bits differ dies, rows the file
+// lacks join the graph or the tail. So a file older than the rows (a crash
+// after writes) still gives exact answers for what it lacks.
+//
+// Thread safety: const methods may run concurrently (graph searches take a
+// process-wide lock around FAISS, whose search depth is a field of the index;
+// FAISS spreads one batch over the cores itself); the others need exclusive
+// access.
+#ifndef HVDB_INDEX_HNSW_H_
+#define HVDB_INDEX_HNSW_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hvdb/result.h"
+#include "index/rows_view.h"
+#include "kernels/hamming.h"
+
+namespace faiss {
+struct IndexBinaryHNSW;
+}
+
+namespace hvdb::index {
+
+class HnswIndex {
+ public:
+  // Rows appended by one write that still go straight into the graph.
+  static constexpr size_t kMaxSyncAppend = 4096;
+
+  ~HnswIndex();
+  // A graph over every live row.
+  static Result<std::unique_ptr<HnswIndex>> Build(const RowsView& rows, size_t m, size_t ef_construction);
+  // Reads `path` (written by Save) and reconciles it with `rows`. NotFound
+  // when there is no file; Corruption naming the problem when it is unreadable.
+  static Result<std::unique_ptr<HnswIndex>> Load(const std::string& path, const RowsView& rows);
+  // Writes the file atomically (a temporary file, fsync, rename).
+  Status Save(const std::string& path, const RowsView& rows) const;
+
+  size_t graph_rows() const { return graph_rows_; }
+  size_t nodes() const { return node_row_.size(); }
+  size_t dead_nodes() const { return dead_; }
+  uint64_t memory_bytes() const;
+  // Whether anything changed since the last Save or Load.
+  bool dirty() const { return dirty_; }
+  // Whether a write failed to reach the graph (FAISS out of memory): then the
+  // graph no longer covers every row and must not answer until rebuilt.
+  bool broken() const { return broken_; }
+
+  // Writers. `rows` is the cache after the change.
+  // Rows [first, rows.n) were appended.
+  void Append(const RowsView& rows, size_t first);
+  // Row `row` got new bits.
+  void Overwrite(const RowsView& rows, uint32_t row);
+  // Row `row` is being deleted.
+  void Remove(uint32_t row);
+  // The cache is about to compact (before: as it is now).
+  void Compact(const RowsView& before);
+
+  // For each query (nq x words) the k nearest live rows, nearest first, ties to
+  // the smaller row, within max_distance when set: the graph searched with a
+  // candidate list of max(ef, k + dead nodes), the tail scanned exactly.
+  // ef at or above the live node count means "visit everything": then every
+  // row is scanned exactly instead. REQUIRES: k >= 1.
+  Status Search(const RowsView& rows, const uint64_t* queries, size_t nq, size_t k,
+                std::optional<uint32_t> max_distance, size_t ef, const kernels::ScanOptions& scan,
+                std::vector<std::vector<kernels::Neighbor>>* out, uint64_t* rows_scanned) const;
+
+ private:
+  HnswIndex();
+  void AddNode(uint32_t row, const uint64_t* bits);
+  void KillNode(uint32_t row);
+
+  std::unique_ptr<faiss::IndexBinaryHNSW> graph_;
+  size_t words_ = 0;
+  std::vector<uint32_t> node_row_;  // per node: its cache row, kNoRow32 when dead
+  std::vector<uint32_t> row_node_;  // per cache row: its node, kNoRow32 when none
+  size_t graph_rows_ = 0;           // rows below this are in the graph (or deleted)
+  size_t dead_ = 0;
+  mutable std::atomic<bool> dirty_{true};  // Save (const, at close or checkpoint) clears it
+  bool broken_ = false;
+};
+
+}  // namespace hvdb::index
+
+#endif  // HVDB_INDEX_HNSW_H_

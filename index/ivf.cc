@@ -1,0 +1,226 @@
+// Copyright hvdb authors.
+#include "index/ivf.h"
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+#include <string>
+
+#include "index/kmeans.h"
+#include "kernels/cpu/thread_pool.h"
+
+namespace hvdb::index {
+namespace {
+
+// Training points per centroid at most (FAISS uses 256; binary majority
+// centroids settle with fewer).
+constexpr size_t kSamplePerList = 64;
+constexpr uint64_t kTrainingSeed = 0x1f5eed;
+
+}  // namespace
+
+IvfIndex::IvfIndex(std::vector<uint64_t> centroids, size_t nlist, size_t words)
+    : nlist_(nlist), words_(words), centroids_(std::move(centroids)), lists_(nlist) {}
+
+Result<std::unique_ptr<IvfIndex>> IvfIndex::Train(const RowsView& rows, size_t nlist, size_t iterations,
+                                                  const kernels::ScanOptions& scan) {
+  std::vector<uint32_t> live;
+  live.reserve(rows.n);
+  for (size_t r = 0; r < rows.n; ++r) {
+    if (!rows.deleted(r)) live.push_back(static_cast<uint32_t>(r));
+  }
+  if (live.size() < nlist) {
+    return Status::InvalidArgument("ivf index: " + std::to_string(live.size()) + " rows cannot train " +
+                                   std::to_string(nlist) + " lists");
+  }
+  std::mt19937_64 rng(kTrainingSeed);
+  const size_t m = std::min(live.size(), kSamplePerList * nlist);
+  for (size_t i = 0; i < m; ++i) std::swap(live[i], live[std::uniform_int_distribution<size_t>(i, live.size() - 1)(rng)]);
+  std::sort(live.begin(), live.begin() + static_cast<ptrdiff_t>(m));  // read the arena forwards
+  std::vector<uint64_t> sample(m * rows.words);
+  for (size_t i = 0; i < m; ++i) std::memcpy(&sample[i * rows.words], rows.row(live[i]), rows.words * 8);
+  HVDB_ASSIGN_OR_RETURN(std::vector<uint64_t> centroids,
+                        BinaryKMeans(sample.data(), m, rows.words, {nlist, iterations, kTrainingSeed}, scan));
+  std::unique_ptr<IvfIndex> index(new IvfIndex(std::move(centroids), nlist, rows.words));
+  HVDB_RETURN_IF_ERROR(index->AssignAll(rows, scan));
+  index->trained_rows_ = index->rows_;
+  index->trained_imbalance_ = index->Imbalance();
+  return index;
+}
+
+Result<std::unique_ptr<IvfIndex>> IvfIndex::FromCentroids(std::vector<uint64_t> centroids, size_t nlist,
+                                                          uint64_t trained_rows, double trained_imbalance,
+                                                          const RowsView& rows, const kernels::ScanOptions& scan) {
+  if (nlist == 0 || centroids.size() != nlist * rows.words) {
+    return Status::Corruption("ivf index: " + std::to_string(centroids.size()) + " centroid words for nlist " +
+                              std::to_string(nlist) + " of " + std::to_string(rows.words) + " words");
+  }
+  std::unique_ptr<IvfIndex> index(new IvfIndex(std::move(centroids), nlist, rows.words));
+  HVDB_RETURN_IF_ERROR(index->AssignAll(rows, scan));
+  index->trained_rows_ = trained_rows;
+  index->trained_imbalance_ = trained_imbalance;
+  return index;
+}
+
+Status IvfIndex::AssignAll(const RowsView& rows, const kernels::ScanOptions& scan) {
+  std::vector<uint32_t> lists(rows.n);
+  HVDB_RETURN_IF_ERROR(Assign(rows.rows, rows.n, lists.data(), scan));
+  std::vector<size_t> sizes(nlist_, 0);
+  for (size_t r = 0; r < rows.n; ++r) {
+    if (!rows.deleted(r)) ++sizes[lists[r]];
+  }
+  for (size_t l = 0; l < nlist_; ++l) {
+    lists_[l].rows.reserve(sizes[l]);
+    lists_[l].codes.reserve(sizes[l] * words_);
+  }
+  for (size_t r = 0; r < rows.n; ++r) {
+    if (!rows.deleted(r)) Add(static_cast<uint32_t>(r), rows.row(r), lists[r]);
+  }
+  return Status::OK();
+}
+
+double IvfIndex::Imbalance() const {
+  if (rows_ == 0) return 1.0;
+  double squares = 0;
+  for (const List& list : lists_) squares += static_cast<double>(list.rows.size()) * list.rows.size();
+  return static_cast<double>(nlist_) * squares / (static_cast<double>(rows_) * rows_);
+}
+
+uint64_t IvfIndex::memory_bytes() const {
+  uint64_t bytes = centroids_.size() * 8 + list_of_row_.capacity() * 4;
+  for (const List& list : lists_) bytes += list.rows.capacity() * 4 + list.codes.capacity() * 8;
+  return bytes;
+}
+
+Status IvfIndex::Assign(const uint64_t* vectors, size_t n, uint32_t* lists, const kernels::ScanOptions& scan) const {
+  return NearestCentroids(vectors, n, centroids_.data(), nlist_, words_, lists, scan);
+}
+
+void IvfIndex::Add(uint32_t row, const uint64_t* bits, uint32_t list) {
+  if (row >= list_of_row_.size()) list_of_row_.resize(std::max<size_t>(row + 1, list_of_row_.size() * 5 / 4), kNoRow32);
+  List& l = lists_[list];
+  const size_t at = static_cast<size_t>(std::lower_bound(l.rows.begin(), l.rows.end(), row) - l.rows.begin());
+  l.rows.insert(l.rows.begin() + static_cast<ptrdiff_t>(at), row);
+  l.codes.insert(l.codes.begin() + static_cast<ptrdiff_t>(at * words_), bits, bits + words_);
+  list_of_row_[row] = list;
+  ++rows_;
+}
+
+void IvfIndex::Remove(uint32_t row) {
+  if (row >= list_of_row_.size() || list_of_row_[row] == kNoRow32) return;
+  List& l = lists_[list_of_row_[row]];
+  const size_t at = static_cast<size_t>(std::lower_bound(l.rows.begin(), l.rows.end(), row) - l.rows.begin());
+  l.rows.erase(l.rows.begin() + static_cast<ptrdiff_t>(at));
+  const auto first = l.codes.begin() + static_cast<ptrdiff_t>(at * words_);
+  l.codes.erase(first, first + static_cast<ptrdiff_t>(words_));
+  list_of_row_[row] = kNoRow32;
+  --rows_;
+}
+
+void IvfIndex::Compact(const RowsView& before) {
+  std::vector<uint32_t> map(before.n);
+  CompactionMap(before, map.data());
+  for (List& list : lists_) {
+    for (uint32_t& row : list.rows) row = map[row];
+  }
+  std::vector<uint32_t> moved(list_of_row_.size(), kNoRow32);
+  for (size_t r = 0; r < list_of_row_.size() && r < before.n; ++r) {
+    if (map[r] != kNoRow32) moved[map[r]] = list_of_row_[r];
+  }
+  list_of_row_.swap(moved);
+}
+
+Status IvfIndex::Search(const uint64_t* queries, size_t nq, size_t k, std::optional<uint32_t> max_distance,
+                        size_t nprobe, const kernels::ScanOptions& scan,
+                        std::vector<std::vector<kernels::Neighbor>>* out, uint64_t* rows_scanned) const {
+  nprobe = std::clamp<size_t>(nprobe, 1, nlist_);
+  std::vector<kernels::Neighbor> probes(nq * nprobe);
+  HVDB_RETURN_IF_ERROR(
+      kernels::TopK({queries, nq, centroids_.data(), nlist_, words_, nullptr}, nprobe, probes.data(), scan));
+  // Group the (query, probe) pairs by list, so each list is scanned once for
+  // every query that probes it (the batch kernels reuse each row from cache).
+  std::vector<uint32_t> first(nlist_ + 1, 0);
+  for (const kernels::Neighbor& p : probes) ++first[p.row + 1];
+  for (size_t l = 0; l < nlist_; ++l) first[l + 1] += first[l];
+  std::vector<uint32_t> pairs(nq * nprobe);  // (query, probe) slots, grouped by list
+  {
+    std::vector<uint32_t> at(first.begin(), first.end() - 1);
+    for (size_t slot = 0; slot < probes.size(); ++slot) pairs[at[probes[slot].row]++] = static_cast<uint32_t>(slot);
+  }
+  // Each slot's hits: k of them (top-k), or a vector (radius).
+  std::vector<kernels::Neighbor> slot_hits(k == 0 ? 0 : nq * nprobe * k);
+  std::vector<std::vector<kernels::Neighbor>> slot_within(k == 0 ? nq * nprobe : 0);
+  std::vector<Status> failures(nlist_);
+  kernels::ScanOptions one = scan;
+  one.threads = 1;
+  const unsigned threads = scan.threads ? scan.threads : kernels::DefaultThreads();
+  kernels::cpu::ThreadPool::Shared().Run(nlist_, threads, [&](size_t l) {
+    const size_t count = first[l + 1] - first[l];
+    const List& list = lists_[l];
+    const size_t size = list.rows.size();
+    if (count == 0) return;
+    std::vector<uint64_t> batch(count * words_);
+    for (size_t i = 0; i < count; ++i) {
+      const size_t q = pairs[first[l] + i] / nprobe;
+      std::copy_n(queries + q * words_, words_, batch.data() + i * words_);
+    }
+    const kernels::ScanInput input{batch.data(), count, list.codes.data(), size, words_, nullptr};
+    if (size == 0) {
+      if (k != 0) {
+        for (size_t i = 0; i < count; ++i) std::fill_n(&slot_hits[size_t{pairs[first[l] + i]} * k], k, kernels::Neighbor{});
+      }
+      return;
+    }
+    if (k == 0) {
+      std::vector<std::vector<kernels::Neighbor>> found(count);
+      failures[l] = kernels::WithinRadius(input, *max_distance, found.data(), one);
+      for (size_t i = 0; i < count; ++i) slot_within[pairs[first[l] + i]] = std::move(found[i]);
+    } else {
+      const size_t kk = std::min(k, size);
+      std::vector<kernels::Neighbor> found(count * kk);
+      failures[l] = kernels::TopK(input, kk, found.data(), one);
+      for (size_t i = 0; i < count; ++i) {
+        kernels::Neighbor* dst = &slot_hits[size_t{pairs[first[l] + i]} * k];
+        std::copy_n(&found[i * kk], kk, dst);
+        std::fill(dst + kk, dst + k, kernels::Neighbor{});
+      }
+    }
+    // Positions in the list to rows.
+    auto to_row = [&](kernels::Neighbor& n) {
+      if (n.row != kernels::kNoRow) n.row = list.rows[n.row];
+    };
+    for (size_t i = 0; i < count; ++i) {
+      const size_t slot = pairs[first[l] + i];
+      if (k == 0) {
+        for (auto& n : slot_within[slot]) to_row(n);
+      } else {
+        for (size_t j = 0; j < k; ++j) to_row(slot_hits[slot * k + j]);
+      }
+    }
+  });
+  for (const Status& s : failures) HVDB_RETURN_IF_ERROR(s);
+  out->assign(nq, {});
+  kernels::cpu::ThreadPool::Shared().Run(nq, threads, [&](size_t q) {
+    std::vector<kernels::Neighbor>& hits = (*out)[q];
+    for (size_t p = 0; p < nprobe; ++p) {
+      const size_t slot = q * nprobe + p;
+      auto keep = [&](const kernels::Neighbor& n) {
+        if (n.row != kernels::kNoRow && (!max_distance || n.distance <= *max_distance)) hits.push_back(n);
+      };
+      if (k == 0) {
+        for (const auto& n : slot_within[slot]) keep(n);
+      } else {
+        for (size_t j = 0; j < k; ++j) keep(slot_hits[slot * k + j]);
+      }
+    }
+    std::sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) { return kernels::NearerFirst(a, b); });
+    if (k != 0 && hits.size() > k) hits.resize(k);
+  });
+  if (rows_scanned != nullptr) {
+    *rows_scanned = nq * nlist_;
+    for (const kernels::Neighbor& p : probes) *rows_scanned += lists_[p.row].rows.size();
+  }
+  return Status::OK();
+}
+
+}  // namespace hvdb::index

@@ -1,0 +1,90 @@
+// Copyright hvdb authors. The ivf index: rows grouped in lists around binary
+// k-means centroids; a search scans the lists of the nprobe centroids nearest
+// the query.
+//
+// Each list holds its rows' numbers (increasing) and a copy of their bits
+// (rows x words, contiguous), so a probe is one sequential scan with the
+// ordinary kernels and ties still go to the smaller row. The copy doubles the
+// memory of the indexed vectors; that is the price of contiguous lists.
+//
+// Thread safety: const methods may run concurrently; the others need
+// exclusive access (the collection's cache lock).
+#ifndef HVDB_INDEX_IVF_H_
+#define HVDB_INDEX_IVF_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "hvdb/result.h"
+#include "index/rows_view.h"
+#include "kernels/hamming.h"
+
+namespace hvdb::index {
+
+class IvfIndex {
+ public:
+  // Trains nlist centroids on a sample of the live rows (64 x nlist of them at
+  // most) and assigns every live row. InvalidArgument when fewer live rows
+  // than nlist.
+  static Result<std::unique_ptr<IvfIndex>> Train(const RowsView& rows, size_t nlist, size_t iterations,
+                                                 const kernels::ScanOptions& scan);
+  // An index over `centroids` (nlist x rows.words) with every live row assigned
+  // (an open); trained_rows and trained_imbalance as recorded at training.
+  static Result<std::unique_ptr<IvfIndex>> FromCentroids(std::vector<uint64_t> centroids, size_t nlist,
+                                                         uint64_t trained_rows, double trained_imbalance,
+                                                         const RowsView& rows, const kernels::ScanOptions& scan);
+
+  size_t nlist() const { return nlist_; }
+  size_t words() const { return words_; }
+  const std::vector<uint64_t>& centroids() const { return centroids_; }
+  uint64_t rows() const { return rows_; }
+  uint64_t trained_rows() const { return trained_rows_; }
+  double trained_imbalance() const { return trained_imbalance_; }
+  // nlist x sum of squared list sizes / rows^2: 1 when every list is equal.
+  double Imbalance() const;
+  uint64_t memory_bytes() const;
+  size_t list_size(size_t list) const { return lists_[list].rows.size(); }
+
+  // The nearest list of each of n vectors (n x words).
+  Status Assign(const uint64_t* vectors, size_t n, uint32_t* lists, const kernels::ScanOptions& scan) const;
+
+  // Writers. Add puts `row` (not held) with its bits in `list`; Remove takes a
+  // held row out (no-op for a row not held).
+  void Add(uint32_t row, const uint64_t* bits, uint32_t list);
+  void Remove(uint32_t row);
+  // Renumbers the rows held as the cache's compaction does (before: the cache
+  // just before it compacts; every row held is live there).
+  void Compact(const RowsView& before);
+
+  // For each query (nq x words) the k nearest rows held (k = 0: every row
+  // within max_distance) among the nprobe lists nearest to it, nearest first,
+  // ties to the smaller row; only hits within max_distance when set.
+  // nprobe >= nlist scans every list: the exact answer. rows_scanned: rows
+  // compared, centroids included.
+  Status Search(const uint64_t* queries, size_t nq, size_t k, std::optional<uint32_t> max_distance, size_t nprobe,
+                const kernels::ScanOptions& scan, std::vector<std::vector<kernels::Neighbor>>* out,
+                uint64_t* rows_scanned) const;
+
+ private:
+  struct List {
+    std::vector<uint32_t> rows;   // increasing
+    std::vector<uint64_t> codes;  // rows.size() x words
+  };
+  IvfIndex(std::vector<uint64_t> centroids, size_t nlist, size_t words);
+  Status AssignAll(const RowsView& rows, const kernels::ScanOptions& scan);
+
+  size_t nlist_;
+  size_t words_;
+  std::vector<uint64_t> centroids_;  // nlist x words
+  std::vector<List> lists_;
+  std::vector<uint32_t> list_of_row_;  // per cache row; kNoRow32 when not held
+  uint64_t rows_ = 0;
+  uint64_t trained_rows_ = 0;
+  double trained_imbalance_ = 1.0;
+};
+
+}  // namespace hvdb::index
+
+#endif  // HVDB_INDEX_IVF_H_

@@ -1,0 +1,327 @@
+// Copyright hvdb authors. The ivf and hnsw indexes: exact when asked to look
+// at everything, consistent with the flat scan through inserts, replaces,
+// deletes, compaction, bulk loads (hnsw's exactly-scanned tail) and reopen,
+// trained state kept across reopen, stale or broken files reconciled, and bad
+// parameters named.
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "kernels/hamming.h"
+#include "tests/db/db_test_util.h"
+
+namespace hvdb::testing {
+namespace {
+
+constexpr size_t kDim = 1024;
+
+IndexOptions Ivf() { return {.kind = "ivf", .ivf_nlist = 16, .ivf_nprobe = 3}; }
+IndexOptions Hnsw() { return {.kind = "hnsw", .hnsw_m = 8, .hnsw_ef_construction = 64, .hnsw_ef_search = 100}; }
+
+class AnnIndexTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    rng_.seed(DbTestSeed() + 77);
+    db_ = OpenOrDie(dir_ / "db");
+    CollectionOptions options{.dim = kDim, .compact_threshold = 0.1};
+    options.index = GetParam() == "ivf" ? Ivf() : Hnsw();
+    ASSERT_TRUE(db_->CreateCollection("c", options).ok());
+    c_ = GetOrDie(db_.get(), "c");
+    for (int i = 0; i < 6; ++i) queries_.push_back(Rand());
+  }
+  Hypervector Rand() { return Hypervector::Random(kDim, rng_()).value(); }
+  void Reopen() {
+    db_.reset();
+    db_ = OpenOrDie(dir_ / "db");
+    c_ = GetOrDie(db_.get(), "c");
+  }
+  // Everything probed: the flat scan's answer, ties included, k and radius.
+  SearchOptions Everything(size_t k) const {
+    SearchOptions o{.k = k};
+    if (GetParam() == "ivf") o.nprobe = 1000;
+    if (GetParam() == "hnsw") o.ef = 1000000;
+    return o;
+  }
+  void ExpectExactWhenProbingEverything() {
+    for (const auto& q : queries_) {
+      for (size_t k : {1, 10, 100}) {
+        auto exact = c_->Search(q, {.k = k, .exact = true});
+        SearchStats stats;
+        auto all = c_->Search(q, Everything(k), &stats);
+        ASSERT_TRUE(exact.ok() && all.ok()) << all.status().ToString();
+        EXPECT_EQ(*all, *exact) << "k=" << k;
+        EXPECT_EQ(stats.index, GetParam());
+      }
+      SearchOptions within = Everything(0);
+      within.max_distance = kDim / 2 - 20;
+      within.k = GetParam() == "hnsw" ? kernels::kMaxK : 0;  // hnsw answers k-nearest only
+      auto exact = c_->Search(q, {.k = 0, .max_distance = within.max_distance, .exact = true}).value();
+      if (within.k) exact.resize(std::min(exact.size(), within.k));
+      EXPECT_EQ(c_->Search(q, within).value(), exact);
+    }
+  }
+  // Probing a little: fewer rows scanned, true distances in order, the planted
+  // neighbour first.
+  void ExpectPlantedFoundCheaply(const std::string& planted_prefix) {
+    for (size_t i = 0; i < queries_.size(); ++i) {
+      SearchStats stats;
+      auto hits = c_->Search(queries_[i], {.k = 10}, &stats);
+      ASSERT_TRUE(hits.ok());
+      EXPECT_EQ(stats.index, GetParam());
+      // ivf: the probed lists; hnsw: the distances the walk computed (on a
+      // few thousand rows with many dead nodes, that can pass the row count).
+      if (GetParam() == "ivf") {
+        EXPECT_LT(stats.rows_scanned, c_->Count());
+      }
+      EXPECT_GT(stats.rows_scanned, 0u);
+      ASSERT_FALSE(hits->empty());
+      EXPECT_EQ((*hits)[0].key, planted_prefix + std::to_string(i));
+      for (size_t j = 0; j < hits->size(); ++j) {
+        EXPECT_EQ((*hits)[j].distance, HammingDistance(queries_[i], c_->Get((*hits)[j].key).value()).value());
+        if (j > 0) {
+          EXPECT_LE((*hits)[j - 1].distance, (*hits)[j].distance);
+        }
+      }
+    }
+  }
+
+  TempDir dir_;
+  std::unique_ptr<DB> db_;
+  Collection* c_ = nullptr;
+  std::mt19937_64 rng_;
+  std::vector<Hypervector> queries_;
+};
+
+TEST_P(AnnIndexTest, ExactWhenProbingEverythingThroughWritesAndReopen) {
+  WriteBatch batch;
+  const Hypervector twin = Rand();
+  for (int i = 0; i < 3000; ++i) {
+    // Two planted neighbours per query at the same distance (a tie the smaller
+    // row wins), exact duplicates of one vector (more ties), clusters.
+    Hypervector v = i < 12 ? Near(queries_[i % 6], 10, rng_)
+                    : i % 97 == 5 ? twin
+                                  : Near(queries_[i % 6], 250 + i % 101, rng_);
+    batch.Put("r" + std::to_string(i), v);
+  }
+  ASSERT_TRUE(c_->Write(batch, {.sync = false}).ok());
+  ExpectExactWhenProbingEverything();
+  ExpectPlantedFoundCheaply("r");
+
+  // Deletes (compaction), replaces, inserts one by one and a bulk load.
+  for (int i = 12; i < 3000; i += 3) ASSERT_TRUE(c_->Delete("r" + std::to_string(i), {.sync = false}).ok());
+  for (int i = 7; i < 3000; i += 7) ASSERT_TRUE(c_->Put("r" + std::to_string(i), Rand(), {.sync = false}).ok());
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(c_->Delete("r" + std::to_string(i), {.sync = false}).ok());
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(c_->Put("p" + std::to_string(i), Near(queries_[i], 5, rng_)).ok());
+  std::vector<Hypervector> rows;
+  for (int i = 0; i < 5000; ++i) rows.push_back(i % 50 == 0 ? twin : Near(queries_[i % 6], 300 + i % 101, rng_));
+  WriteNpy(dir_ / "more.npy", rows, kDim);
+  ASSERT_TRUE(c_->BulkLoad(dir_ / "more.npy").ok());  // hnsw: more than kMaxSyncAppend rows, the tail
+  ExpectExactWhenProbingEverything();
+  ExpectPlantedFoundCheaply("p");
+  EXPECT_GT(c_->Stats().index_bytes, 0u);
+
+  // The trained state (ivf centroids, the hnsw graph) comes back: answers
+  // with partial probing are the same after reopen.
+  std::vector<std::vector<SearchHit>> before;
+  for (const auto& q : queries_) before.push_back(c_->Search(q, {.k = 10}).value());
+  Reopen();
+  EXPECT_EQ(c_->index().kind, GetParam());
+  ExpectExactWhenProbingEverything();
+  for (size_t i = 0; i < queries_.size(); ++i) EXPECT_EQ(c_->Search(queries_[i], {.k = 10}).value(), before[i]);
+  ASSERT_TRUE(static_cast<DB*>(db_.get())->Verify().ok());
+}
+
+TEST_P(AnnIndexTest, SwitchingKindsAndExactOption) {
+  WriteBatch batch;
+  for (int i = 0; i < 800; ++i) batch.Put("r" + std::to_string(i), i < 6 ? Near(queries_[i], 8, rng_) : Rand());
+  ASSERT_TRUE(c_->Write(batch, {.sync = false}).ok());
+  SearchStats stats;
+  auto exact = c_->Search(queries_[0], {.k = 10, .exact = true}, &stats).value();
+  EXPECT_EQ(stats.index, "flat");
+  EXPECT_EQ(stats.rows_scanned, 800u);
+  ASSERT_TRUE(c_->SetIndex({.kind = "flat"}).ok());
+  EXPECT_EQ(c_->Stats().index_bytes, 0u);
+  Reopen();
+  EXPECT_EQ(c_->Search(queries_[0], {.k = 10}, &stats).value(), exact);
+  EXPECT_EQ(stats.index, "flat");
+  ASSERT_TRUE(c_->SetIndex(GetParam() == "ivf" ? Ivf() : Hnsw()).ok());
+  EXPECT_EQ(c_->Search(queries_[0], Everything(10), &stats).value(), exact);
+  EXPECT_EQ(stats.index, GetParam());
+  Reopen();
+  EXPECT_EQ(c_->Search(queries_[0], Everything(10), &stats).value(), exact);
+  EXPECT_EQ(stats.index, GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, AnnIndexTest, ::testing::Values("ivf", "hnsw"));
+
+class IvfTrainingTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  std::mt19937_64 rng_{DbTestSeed() + 78};
+};
+
+TEST_F(IvfTrainingTest, FlatUntilEnoughRowsThenTrainedAndRetrainedAsItGrows) {
+  auto db = OpenOrDie(dir_ / "db");
+  CollectionOptions options{.dim = kDim};
+  options.index = {.kind = "ivf", .ivf_nlist = 8, .ivf_nprobe = 8};
+  ASSERT_TRUE(db->CreateCollection("c", options).ok());
+  Collection* c = GetOrDie(db.get(), "c");
+  const Hypervector q = Hypervector::Random(kDim, rng_()).value();
+  SearchStats stats;
+  for (int i = 0; i < 31; ++i) ASSERT_TRUE(c->Put("r" + std::to_string(i), Hypervector::Random(kDim, rng_()).value(), {.sync = false}).ok());
+  ASSERT_TRUE(c->Search(q, {.k = 5}, &stats).ok());
+  EXPECT_EQ(stats.index, "flat");  // 31 rows < 4 x nlist: not trained yet
+  ASSERT_TRUE(c->Put("r31", Hypervector::Random(kDim, rng_()).value()).ok());
+  ASSERT_TRUE(c->Search(q, {.k = 5}, &stats).ok());
+  EXPECT_EQ(stats.index, "ivf");
+  // Grow 40x, all of it crowded around one centre (the lists drift out of
+  // balance): retraining keeps the exact answer with every list probed.
+  const Hypervector centre = Hypervector::Random(kDim, rng_()).value();
+  for (int round = 0; round < 10; ++round) {
+    WriteBatch batch;
+    for (int i = 0; i < 128; ++i) batch.Put("g" + std::to_string(round * 128 + i), Near(centre, 40 + i, rng_));
+    ASSERT_TRUE(c->Write(batch, {.sync = false}).ok());
+    EXPECT_EQ(c->Search(centre, {.k = 20}).value(), c->Search(centre, {.k = 20, .exact = true}).value());
+  }
+  // Fewer probes scan fewer rows than the collection holds.
+  ASSERT_TRUE(c->Search(centre, {.k = 20, .nprobe = 1}, &stats).ok());
+  EXPECT_LT(stats.rows_scanned, c->Count());
+}
+
+TEST_F(IvfTrainingTest, BadParametersAreNamedAndChangeNothing) {
+  auto db = OpenOrDie(dir_ / "db");
+  auto expect_bad = [&](const IndexOptions& index, const std::string& words) {
+    CollectionOptions options{.dim = kDim};
+    options.index = index;
+    const Status s = db->CreateCollection("bad", options);
+    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+    EXPECT_NE(s.message().find(words), std::string::npos) << s.ToString();
+  };
+  expect_bad({.kind = "ivf", .ivf_nlist = 0}, "nlist 0");
+  expect_bad({.kind = "ivf", .ivf_nprobe = 0}, "nprobe");
+  expect_bad({.kind = "ivf", .ivf_iterations = 0}, "iterations 0");
+  expect_bad({.kind = "ivf", .ivf_retrain_imbalance = 0.5}, "retrain_imbalance");
+  expect_bad({.kind = "hnsw", .hnsw_m = 1}, "m 1");
+  expect_bad({.kind = "hnsw", .hnsw_ef_search = 0}, "ef_search");
+  expect_bad({.kind = "annoy"}, "flat, prefix, ivf or hnsw");
+  EXPECT_TRUE(db->ListCollections().empty());
+
+  CollectionOptions options{.dim = kDim};
+  options.index = Ivf();
+  ASSERT_TRUE(db->CreateCollection("c", options).ok());
+  Collection* c = GetOrDie(db.get(), "c");
+  EXPECT_TRUE(c->SetIndex({.kind = "hnsw", .hnsw_m = 0}).IsInvalidArgument());
+  EXPECT_EQ(c->index().kind, "ivf");
+  EXPECT_EQ(c->index().ivf_nlist, 16u);
+  const Hypervector q = Hypervector::Random(kDim, rng_()).value();
+  EXPECT_TRUE(c->Search(q, {.k = 5, .ef = size_t{1} << 31}).status().IsInvalidArgument());
+}
+
+TEST(AnnConcurrencyTest, IvfSearchesDuringWritesAndRetraining) {
+  TempDir dir;
+  auto db = OpenOrDie(dir / "db");
+  CollectionOptions options{.dim = kDim};
+  options.index = {.kind = "ivf", .ivf_nlist = 8, .ivf_nprobe = 2};
+  ASSERT_TRUE(db->CreateCollection("c", options).ok());
+  Collection* c = GetOrDie(db.get(), "c");
+  std::mt19937_64 rng(DbTestSeed() + 80);
+  std::vector<Hypervector> queries;
+  for (int i = 0; i < 4; ++i) queries.push_back(Hypervector::Random(kDim, rng()).value());
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    std::mt19937_64 wrng(DbTestSeed() + 81);
+    for (int i = 0; i < 1500; ++i) {  // trains at 32 rows, retrains at 64, 128, ...
+      const std::string key = "r" + std::to_string(i % 700);
+      if (i % 5 == 4) {
+        EXPECT_TRUE(c->Delete(key, {.sync = false}).ok());
+      } else {
+        EXPECT_TRUE(c->Put(key, Near(queries[i % 4], 50 + i % 300, wrng), {.sync = false}).ok());
+      }
+    }
+    done = true;
+  });
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&, t] {
+      while (!done) {
+        auto hits = c->Search(queries[t], {.k = 10, .nprobe = t == 0 ? 2u : 8u});
+        ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+        for (size_t j = 1; j < hits->size(); ++j) ASSERT_LE((*hits)[j - 1].distance, (*hits)[j].distance);
+      }
+    });
+  }
+  writer.join();
+  for (auto& r : readers) r.join();
+  for (const auto& q : queries) {
+    EXPECT_EQ(c->Search(q, {.k = 10, .nprobe = 8}).value(), c->Search(q, {.k = 10, .exact = true}).value());
+  }
+}
+
+TEST(HnswFileTest, StaleOrDamagedFilesAreReconciled) {
+  TempDir dir;
+  std::mt19937_64 rng(DbTestSeed() + 79);
+  auto rand = [&] { return Hypervector::Random(kDim, rng()).value(); };
+  std::vector<Hypervector> queries;
+  for (int i = 0; i < 4; ++i) queries.push_back(rand());
+  auto check = [&](Collection* c) {
+    for (const auto& q : queries) {
+      const auto exact = c->Search(q, {.k = 10, .exact = true}).value();
+      EXPECT_EQ(c->Search(q, {.k = 10, .ef = 1000000}).value(), exact);
+      // Walking the reconciled graph: only live rows, with their current
+      // distances, and the nearest one found.
+      SearchStats stats;
+      const auto walked = c->Search(q, {.k = 10, .ef = 64}, &stats).value();
+      EXPECT_EQ(stats.index, "hnsw");
+      EXPECT_GT(stats.rows_scanned, 0u);
+      ASSERT_FALSE(walked.empty());
+      EXPECT_EQ(walked[0].distance, exact[0].distance);
+      for (const auto& hit : walked) {
+        auto now = c->Get(hit.key);
+        ASSERT_TRUE(now.ok()) << hit.key << " is deleted but was returned";
+        EXPECT_EQ(hit.distance, HammingDistance(q, *now).value());
+      }
+    }
+  };
+  const std::string file = dir / "db/indexes/1.hnsw";
+  {
+    auto db = OpenOrDie(dir / "db");
+    CollectionOptions options{.dim = kDim};
+    options.index = Hnsw();
+    ASSERT_TRUE(db->CreateCollection("c", options).ok());
+    Collection* c = GetOrDie(db.get(), "c");
+    for (int i = 0; i < 1200; ++i) ASSERT_TRUE(c->Put("r" + std::to_string(i), rand(), {.sync = false}).ok());
+  }
+  ASSERT_TRUE(std::filesystem::exists(file));
+  std::filesystem::copy_file(file, dir / "old.hnsw");
+  {
+    // Writes after the file was saved; then the old file comes back (as after
+    // a crash that lost the newer one).
+    auto db = OpenOrDie(dir / "db");
+    Collection* c = GetOrDie(db.get(), "c");
+    for (int i = 0; i < 600; i += 4) ASSERT_TRUE(c->Delete("r" + std::to_string(i), {.sync = false}).ok());
+    for (int i = 1; i < 600; i += 5) ASSERT_TRUE(c->Put("r" + std::to_string(i), Near(queries[i % 4], 20, rng), {.sync = false}).ok());
+    for (int i = 1200; i < 1300; ++i) ASSERT_TRUE(c->Put("r" + std::to_string(i), rand(), {.sync = false}).ok());
+  }
+  std::filesystem::copy_file(dir / "old.hnsw", file, std::filesystem::copy_options::overwrite_existing);
+  {
+    auto db = OpenOrDie(dir / "db");
+    check(GetOrDie(db.get(), "c"));
+  }
+  // A damaged file: rebuilt at open.
+  std::filesystem::resize_file(file, 100);
+  {
+    auto db = OpenOrDie(dir / "db");
+    check(GetOrDie(db.get(), "c"));
+  }
+  // Dropping the collection removes the file.
+  {
+    auto db = OpenOrDie(dir / "db");
+    ASSERT_TRUE(db->DropCollection("c").ok());
+    EXPECT_FALSE(std::filesystem::exists(file));
+  }
+}
+
+}  // namespace
+}  // namespace hvdb::testing
