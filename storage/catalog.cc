@@ -1,9 +1,9 @@
 // Copyright hvdb authors.
 #include "storage/catalog.h"
 
-#include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/string.hpp>
-#include <sstream>
+
+#include "storage/cereal_record.h"
 
 namespace hvdb::storage {
 namespace {
@@ -42,35 +42,15 @@ void Fields(Archive& archive, CollectionDescriptor& d, uint32_t version) {
 }
 
 std::string EncodeDescriptor(const CollectionDescriptor& descriptor) {
-  std::ostringstream out;
-  out.write(kMagic.data(), kMagic.size());
-  {
-    cereal::PortableBinaryOutputArchive archive(out);
-    archive(kDescriptorVersion);
-    CollectionDescriptor copy = descriptor;
-    Fields(archive, copy, kDescriptorVersion);
-  }
-  return std::move(out).str();
+  CollectionDescriptor copy = descriptor;
+  return EncodeCerealRecord(kMagic, kDescriptorVersion,
+                            [&](auto& archive) { Fields(archive, copy, kDescriptorVersion); });
 }
 
 Result<CollectionDescriptor> DecodeDescriptor(std::string_view bytes) {
-  if (bytes.size() < kMagic.size() || bytes.substr(0, kMagic.size()) != kMagic) {
-    return Status::Corruption("catalog record does not start with the magic HVDBCOL1");
-  }
-  std::istringstream in(std::string(bytes.substr(kMagic.size())));
   CollectionDescriptor descriptor;
-  try {
-    cereal::PortableBinaryInputArchive archive(in);
-    uint32_t version = 0;
-    archive(version);
-    if (version == 0 || version > kDescriptorVersion) {
-      return Status::Corruption("catalog record has format version " + std::to_string(version) +
-                                "; this build reads versions 1 to " + std::to_string(kDescriptorVersion));
-    }
-    Fields(archive, descriptor, version);
-  } catch (const std::exception& e) {
-    return Status::Corruption(std::string("catalog record is truncated or malformed: ") + e.what());
-  }
+  HVDB_RETURN_IF_ERROR(DecodeCerealRecord(bytes, kMagic, kDescriptorVersion, "catalog record",
+                                          [&](auto& archive, uint32_t version) { Fields(archive, descriptor, version); }));
   return descriptor;
 }
 
