@@ -42,11 +42,13 @@ std::string QuoteKey(std::string_view key) {
   return out;
 }
 
-CollectionImpl::CollectionImpl(storage::Store* store, storage::CollectionDescriptor descriptor, bool pinned)
+CollectionImpl::CollectionImpl(storage::Store* store, storage::CollectionDescriptor descriptor, bool pinned,
+                               uint64_t gpu_memory_bytes)
     : store_(store),
       descriptor_(std::move(descriptor)),
       words_(descriptor_.dim / 64),
-      cache_(std::make_unique<HostCache>(words_, pinned)) {
+      cache_(std::make_unique<HostCache>(words_, pinned)),
+      gpu_memory_bytes_(gpu_memory_bytes) {
   index_ = descriptor_.index;
   if (index_.kind == "prefix") (void)cache_->SetPrefixWords(index_.prefix_bits / 64);
 }
@@ -184,6 +186,7 @@ void CollectionImpl::MaybeCompact() {
   const std::vector<uint64_t> tombstones(before.tombstones, before.tombstones + (before.n + 63) / 64);
   before.tombstones = tombstones.data();
   if (!cache_->Compact().ok()) return;
+  if (gpu_ != nullptr) gpu_->Renumbered();
   if (ivf_ != nullptr) ivf_->Compact(before);
   if (hnsw_ != nullptr) hnsw_->Compact(before);
 }
@@ -361,9 +364,6 @@ Result<std::vector<std::vector<SearchHit>>> CollectionImpl::SearchBatch(const ui
                                                                         SearchStats* stats) const {
   const auto start = std::chrono::steady_clock::now();
   if (std::string problem = options.Validate(); !problem.empty()) return Status::InvalidArgument(problem);
-  if (options.device == Device::kGpu) {
-    return Status::Unavailable("device gpu: this build has no CUDA search kernel; use device cpu or auto");
-  }
   if (queries == nullptr && nq > 0) return Status::InvalidArgument("queries is null");
   kernels::ScanOptions scan;
   scan.threads = options.threads;
@@ -379,16 +379,26 @@ Result<std::vector<std::vector<SearchHit>>> CollectionImpl::SearchBatch(const ui
     return SearchHit{std::string(cache_->key(n.row)), n.distance, 1.0 - n.distance / dim};
   };
   const size_t candidates = options.k * (options.candidates ? options.candidates : index_.prefix_candidates);
-  const bool two_stage = index_.kind == "prefix" && !options.exact && options.k > 0 && candidates < cache_->live() &&
-                         candidates <= kernels::kMaxK;
+  bool two_stage = index_.kind == "prefix" && !options.exact && options.k > 0 && candidates < cache_->live() &&
+                   candidates <= kernels::kMaxK;
   size_t reranked = 0;
   uint64_t rows_scanned = uint64_t{nq} * cache_->rows();
   std::vector<std::vector<kernels::Neighbor>> indexed;
-  bool by_index = false;
-  if (nq > 0 && cache_->rows() > 0 && !two_stage) {
+  bool by_gpu = false, by_index = false, exact_fallback = false;
+  std::string gpu_kernel;
+  if (nq > 0 && cache_->rows() > 0) {
+    const bool index_would_answer =
+        !options.exact && (two_stage || ivf_ != nullptr || (hnsw_ != nullptr && !hnsw_->broken() && options.k > 0));
+    HVDB_ASSIGN_OR_RETURN(const GpuOutcome outcome,
+                          GpuSearch(queries, nq, options, index_would_answer, &indexed, &gpu_kernel));
+    by_gpu = outcome == GpuOutcome::kAnswered;
+    exact_fallback = outcome == GpuOutcome::kFailed;
+    if (exact_fallback) two_stage = false;
+  }
+  if (nq > 0 && cache_->rows() > 0 && !two_stage && !by_gpu && !exact_fallback) {
     HVDB_ASSIGN_OR_RETURN(by_index, IndexSearch(queries, nq, options, scan, &indexed, &rows_scanned));
   }
-  if (by_index) {
+  if (by_gpu || by_index) {
     for (size_t q = 0; q < nq; ++q) {
       out[q].reserve(indexed[q].size());
       for (const auto& n : indexed[q]) out[q].push_back(to_hit(n));
@@ -426,9 +436,9 @@ Result<std::vector<std::vector<SearchHit>>> CollectionImpl::SearchBatch(const ui
   if (stats != nullptr) {
     stats->queries = nq;
     stats->rows_scanned = nq == 0 ? 0 : rows_scanned / nq;
-    stats->device = "cpu";
-    stats->kernel = kernels::SimdName(simd);
-    stats->index = by_index ? index_.kind : two_stage ? "prefix" : "flat";
+    stats->device = by_gpu ? "gpu" : "cpu";
+    stats->kernel = by_gpu ? gpu_kernel : kernels::SimdName(simd);
+    stats->index = by_gpu ? "flat" : by_index ? index_.kind : two_stage ? "prefix" : "flat";
     stats->candidates_reranked = reranked;
     stats->seconds = Seconds(start);
   }
@@ -467,6 +477,7 @@ Status CollectionImpl::Drop() {
   cache_ = std::make_unique<HostCache>(words_, false);
   ivf_.reset();
   hnsw_.reset();
+  gpu_.reset();
   std::error_code ec;
   std::filesystem::remove(HnswPath(store_->path()), ec);
   return Status::OK();

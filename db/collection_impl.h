@@ -18,6 +18,7 @@
 #include <shared_mutex>
 #include <string>
 
+#include "db/gpu_mirror.h"
 #include "db/host_cache.h"
 #include "index/hnsw.h"
 #include "index/ivf.h"
@@ -34,7 +35,9 @@ std::string QuoteKey(std::string_view key);
 
 class CollectionImpl final : public Collection {
  public:
-  CollectionImpl(storage::Store* store, storage::CollectionDescriptor descriptor, bool pinned);
+  // gpu_memory_bytes: Options::gpu_memory_bytes.
+  CollectionImpl(storage::Store* store, storage::CollectionDescriptor descriptor, bool pinned,
+                 uint64_t gpu_memory_bytes = 0);
 
   // Streams the collection's rows from RocksDB into the cache (open).
   Status Load();
@@ -123,6 +126,13 @@ class CollectionImpl final : public Collection {
   Result<bool> IndexSearch(const uint64_t* queries, size_t nq, const SearchOptions& options,
                            const kernels::ScanOptions& scan, std::vector<std::vector<kernels::Neighbor>>* found,
                            uint64_t* rows_scanned) const;
+  // The search devices' answer (collection_gpu.cc): kAnswered when a device
+  // answered into *found; kCpu when the plan chose the CPU; kFailed when the
+  // device failed (warned once): the CPU then answers with the exact scan,
+  // the answer the device would have given. REQUIRES: cache_mu_ held (shared).
+  enum class GpuOutcome { kCpu, kAnswered, kFailed };
+  Result<GpuOutcome> GpuSearch(const uint64_t* queries, size_t nq, const SearchOptions& options, bool index_would_answer,
+                         std::vector<std::vector<kernels::Neighbor>>* found, std::string* kernel) const;
   Status LoadRows(storage::RowSource* source, const std::string& path, const BulkLoadOptions& options,
                   const ProgressCallback& progress, BulkLoadResult* result);
 
@@ -136,6 +146,13 @@ class CollectionImpl final : public Collection {
   IndexOptions index_;                // guarded by cache_mu_; changed with write_mu_ held too
   std::unique_ptr<index::IvfIndex> ivf_;    // guarded like index_; null unless trained
   std::unique_ptr<index::HnswIndex> hnsw_;  // guarded like index_
+  const uint64_t gpu_memory_bytes_;
+  // The rows on the search devices, made at the first GPU search (under
+  // gpu_mu_ with cache_mu_ shared); writers (cache_mu_ exclusive) tell it
+  // what changed.
+  mutable std::mutex gpu_mu_;
+  mutable std::unique_ptr<GpuMirror> gpu_;
+  mutable std::atomic<bool> gpu_warned_{false};
   uint64_t next_id_ = 0;     // guarded by write_mu_
   std::atomic<bool> dropped_{false};
 };

@@ -111,6 +111,7 @@ void CollectionImpl::IndexAppended(size_t first) {
     }
   }
   if (hnsw_ != nullptr) hnsw_->Append(rows, first);
+  if (gpu_ != nullptr && first < rows.n) gpu_->RowsChanged(first, rows.n - first);
 }
 
 void CollectionImpl::IndexOverwritten(uint32_t row) {
@@ -125,11 +126,13 @@ void CollectionImpl::IndexOverwritten(uint32_t row) {
     }
   }
   if (hnsw_ != nullptr) hnsw_->Overwrite(rows, row);
+  if (gpu_ != nullptr) gpu_->RowsChanged(row, 1);
 }
 
 void CollectionImpl::IndexRemoving(uint32_t row) {
   if (ivf_ != nullptr) ivf_->Remove(row);
   if (hnsw_ != nullptr) hnsw_->Remove(row);
+  if (gpu_ != nullptr) gpu_->TombstonesChanged();
 }
 
 void CollectionImpl::RetrainIfDue() {

@@ -15,8 +15,8 @@ namespace {
 
 class DBImpl final : public DB {
  public:
-  DBImpl(std::unique_ptr<storage::Store> store, std::string path, bool pinned)
-      : store_(std::move(store)), path_(std::move(path)), pinned_(pinned) {}
+  DBImpl(std::unique_ptr<storage::Store> store, std::string path, bool pinned, uint64_t gpu_memory_bytes)
+      : store_(std::move(store)), path_(std::move(path)), pinned_(pinned), gpu_memory_bytes_(gpu_memory_bytes) {}
   ~DBImpl() override {
     for (const auto& [name, c] : collections_) {
       if (Status s = c->SaveIndex(path_); !s.ok()) std::fprintf(stderr, "hvdb: closing: %s\n", s.message().c_str());
@@ -27,7 +27,7 @@ class DBImpl final : public DB {
     HVDB_ASSIGN_OR_RETURN(auto descriptors, store_->ReadCatalog());
     if (!descriptors.empty()) store_->PrefetchRowFiles();
     for (auto& d : descriptors) {
-      auto collection = std::make_unique<db::CollectionImpl>(store_.get(), d, pinned_);
+      auto collection = std::make_unique<db::CollectionImpl>(store_.get(), d, pinned_, gpu_memory_bytes_);
       HVDB_RETURN_IF_ERROR(collection->Load());
       collections_.emplace(d.name, std::move(collection));
     }
@@ -59,7 +59,7 @@ class DBImpl final : public DB {
     batch.PutDescriptor(d);
     batch.PutNextCollectionId(id + 1);
     HVDB_RETURN_IF_ERROR(store_->Write(&batch, true));
-    auto collection = std::make_unique<db::CollectionImpl>(store_.get(), d, pinned_);
+    auto collection = std::make_unique<db::CollectionImpl>(store_.get(), d, pinned_, gpu_memory_bytes_);
     HVDB_RETURN_IF_ERROR(collection->Load());  // no rows yet; sets up its index
     collections_.emplace(name, std::move(collection));
     return Status::OK();
@@ -118,6 +118,7 @@ class DBImpl final : public DB {
   std::unique_ptr<storage::Store> store_;  // destroyed last
   const std::string path_;
   const bool pinned_;
+  const uint64_t gpu_memory_bytes_;
   mutable std::shared_mutex mu_;
   std::map<std::string, std::unique_ptr<db::CollectionImpl>> collections_;  // guarded by mu_
   std::vector<std::unique_ptr<db::CollectionImpl>> dropped_;               // guarded by mu_
@@ -134,7 +135,7 @@ Status DB::Open(const Options& options, const std::string& path, std::unique_ptr
   std::filesystem::remove_all(std::filesystem::path(path) / "ingest", ec);
   std::vector<kernels::cuda::DeviceProperties> devices;
   const bool pinned = kernels::cuda::ListDevices(&devices).ok();
-  auto impl = std::make_unique<DBImpl>(std::move(store), path, pinned);
+  auto impl = std::make_unique<DBImpl>(std::move(store), path, pinned, options.gpu_memory_bytes);
   HVDB_RETURN_IF_ERROR(impl->Load());
   *db = std::move(impl);
   return Status::OK();

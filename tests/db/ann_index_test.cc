@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include "kernels/hamming.h"
 #include "tests/db/db_test_util.h"
@@ -23,6 +24,9 @@ IndexOptions Hnsw() { return {.kind = "hnsw", .hnsw_m = 8, .hnsw_ef_construction
 class AnnIndexTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
+    // One FAISS (OpenMP) thread: a graph build then does not depend on thread
+    // timing, so a failing seed (printed) replays.
+    omp_set_num_threads(1);
     rng_.seed(DbTestSeed() + 77);
     db_ = OpenOrDie(dir_ / "db");
     CollectionOptions options{.dim = kDim, .compact_threshold = 0.1};
@@ -65,6 +69,7 @@ class AnnIndexTest : public ::testing::TestWithParam<std::string> {
   // Probing a little: fewer rows scanned, true distances in order, the planted
   // neighbour first.
   void ExpectPlantedFoundCheaply(const std::string& planted_prefix) {
+    size_t found = 0;
     for (size_t i = 0; i < queries_.size(); ++i) {
       SearchStats stats;
       auto hits = c_->Search(queries_[i], {.k = 10}, &stats);
@@ -77,7 +82,7 @@ class AnnIndexTest : public ::testing::TestWithParam<std::string> {
       }
       EXPECT_GT(stats.rows_scanned, 0u);
       ASSERT_FALSE(hits->empty());
-      EXPECT_EQ((*hits)[0].key, planted_prefix + std::to_string(i));
+      found += (*hits)[0].key == planted_prefix + std::to_string(i);
       for (size_t j = 0; j < hits->size(); ++j) {
         EXPECT_EQ((*hits)[j].distance, HammingDistance(queries_[i], c_->Get((*hits)[j].key).value()).value());
         if (j > 0) {
@@ -85,6 +90,9 @@ class AnnIndexTest : public ::testing::TestWithParam<std::string> {
         }
       }
     }
+    // ivf: the planted row's list is the query's nearest, always. hnsw: a
+    // walk may miss one (the graph is approximate).
+    EXPECT_GE(found, GetParam() == "ivf" ? queries_.size() : queries_.size() - 1) << found << " planted rows found first";
   }
 
   TempDir dir_;
@@ -260,6 +268,7 @@ TEST(AnnConcurrencyTest, IvfSearchesDuringWritesAndRetraining) {
 }
 
 TEST(HnswFileTest, StaleOrDamagedFilesAreReconciled) {
+  omp_set_num_threads(1);  // as in AnnIndexTest
   TempDir dir;
   std::mt19937_64 rng(DbTestSeed() + 79);
   auto rand = [&] { return Hypervector::Random(kDim, rng()).value(); };

@@ -51,10 +51,11 @@ struct SearchHit {
 // What a search did.
 struct SearchStats {
   size_t queries = 0;
-  size_t rows_scanned = 0;   // live and deleted rows the kernel went over
+  size_t rows_scanned = 0;   // rows one query was compared with (flat: every row, deleted ones included;
+                             // ivf: centroids and probed lists; hnsw: distances the walk computed)
   std::string device;        // "cpu" or "gpu"
   std::string kernel;        // e.g. "avx512"
-  std::string index;         // "flat", or "prefix" when the two-stage scan answered
+  std::string index;         // which index answered: "flat", "prefix", "ivf" or "hnsw"
   size_t candidates_reranked = 0;  // prefix: rows compared in full, all queries
   double seconds = 0;        // wall time inside the call
 };

@@ -24,6 +24,9 @@ struct Options {
   // Check every RocksDB block checksum while reading vectors at open (slower
   // open, catches bit rot in the files).
   bool verify_checksums_on_open = false;
+  // Device memory per search device (GPU) the collections' shards may use
+  // together; 0: 90% of each device's memory. Rows beyond it are streamed.
+  uint64_t gpu_memory_bytes = 0;
 
   std::string Validate() const;
 };

@@ -1,0 +1,74 @@
+// Copyright hvdb authors. A collection's searches on the search devices:
+// the plan, the shards, and the fall back to the CPU (docs/gpu.md).
+#include <cstdio>
+
+#include "db/collection_impl.h"
+#include "db/planner.h"
+
+namespace hvdb::db {
+
+Result<CollectionImpl::GpuOutcome> CollectionImpl::GpuSearch(const uint64_t* queries, size_t nq, const SearchOptions& options,
+                                       bool index_would_answer, std::vector<std::vector<kernels::Neighbor>>* found,
+                                       std::string* kernel) const {
+  HVDB_ASSIGN_OR_RETURN(const Device env, DeviceFromEnvironment());
+  const bool asked_gpu = options.device == Device::kGpu || (options.device == Device::kAuto && env == Device::kGpu);
+  const bool asked_cpu = options.device == Device::kCpu || (options.device == Device::kAuto && env == Device::kCpu);
+  // The planner weighs the flat scan on each side; an index answers on the CPU.
+  if (asked_cpu || (!asked_gpu && index_would_answer)) return GpuOutcome::kCpu;
+  std::string why;
+  const std::vector<kernels::SearchDevice*>& devices = kernels::SearchDevices(&why);
+  if (devices.empty()) {
+    // The driver's reason varies by machine; `hvdb info` shows it.
+    if (asked_gpu) return Status::Unavailable("device gpu: no search device here (hvdb info says why); use device cpu or auto");
+    return GpuOutcome::kCpu;
+  }
+  const size_t rows = cache_->rows();
+  if (!asked_gpu) {
+    HVDB_ASSIGN_OR_RETURN(const SearchCosts costs, ProcessSearchCosts(devices));
+    double resident = 0;
+    {
+      std::lock_guard lock(gpu_mu_);
+      if (gpu_ != nullptr) resident = gpu_->ResidentFraction(rows);
+    }
+    std::string reason;
+    if (ChooseDevice(Device::kAuto, Device::kAuto, costs, nq, rows, words_, resident, &reason) != Device::kGpu) {
+      return GpuOutcome::kCpu;
+    }
+  }
+  GpuMirror* mirror = nullptr;
+  {
+    std::lock_guard lock(gpu_mu_);
+    if (gpu_ == nullptr) gpu_ = std::make_unique<GpuMirror>(devices, words_, gpu_memory_bytes_);
+    mirror = gpu_.get();
+  }
+  const HostRows host{cache_->arena(), rows, cache_->tombstones()};
+  GpuSearchInfo info;
+  Status s;
+  found->assign(nq, {});
+  if (options.k == 0) {
+    s = mirror->WithinRadius(host, queries, nq, *options.max_distance, found->data(), &info);
+  } else {
+    const size_t k = std::min(options.k, rows);
+    std::vector<kernels::Neighbor> top(nq * k);
+    s = mirror->TopK(host, queries, nq, k, top.data(), &info);
+    const uint32_t limit = options.max_distance.value_or(kernels::kNoDistance - 1);
+    for (size_t q = 0; s.ok() && q < nq; ++q) {
+      for (size_t i = 0; i < k; ++i) {
+        const kernels::Neighbor& n = top[q * k + i];
+        if (n.row == kernels::kNoRow || n.distance > limit) break;
+        (*found)[q].push_back(n);
+      }
+    }
+  }
+  if (!s.ok()) {
+    if (!gpu_warned_.exchange(true)) {
+      std::fprintf(stderr, "hvdb: collection '%s': GPU search failed (%s); answering on the CPU\n",
+                   descriptor_.name.c_str(), s.ToString().c_str());
+    }
+    return GpuOutcome::kFailed;
+  }
+  *kernel = info.kernel;
+  return GpuOutcome::kAnswered;
+}
+
+}  // namespace hvdb::db

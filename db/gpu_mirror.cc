@@ -1,0 +1,238 @@
+// Copyright hvdb authors.
+#include "db/gpu_mirror.h"
+
+#include <algorithm>
+#include <functional>
+
+namespace hvdb::db {
+namespace {
+
+constexpr size_t kRowsAlign = 64;  // shards start on tombstone-word boundaries
+constexpr uint64_t kMaxStagingBytes = uint64_t{64} << 20;
+
+size_t RoundUp(size_t v, size_t to) { return (v + to - 1) / to * to; }
+
+}  // namespace
+
+GpuMirror::GpuMirror(std::vector<kernels::SearchDevice*> devices, size_t words, uint64_t budget_bytes)
+    : devices_(std::move(devices)), words_(words), budget_bytes_(budget_bytes) {}
+
+GpuMirror::~GpuMirror() {
+  std::lock_guard lock(mu_);
+  FreeAll();
+}
+
+void GpuMirror::FreeAll() {
+  for (Shard& s : shards_) {
+    if (s.rows) s.device->Free(s.rows);
+    if (s.tombstones) s.device->Free(s.tombstones);
+  }
+  shards_.clear();
+  if (staging_rows_) devices_[0]->Free(staging_rows_);
+  if (staging_tombstones_) devices_[0]->Free(staging_tombstones_);
+  staging_rows_ = staging_tombstones_ = 0;
+  staging_capacity_ = 0;
+  capacity_ = 0;
+}
+
+void GpuMirror::RowsChanged(size_t first, size_t count) {
+  if (count == 0) return;
+  dirty_.emplace_back(first, first + count);
+  if (dirty_.size() > 256) {  // many scattered writes: one range over them
+    size_t lo = dirty_[0].first, hi = dirty_[0].second;
+    for (const auto& [a, b] : dirty_) {
+      lo = std::min(lo, a);
+      hi = std::max(hi, b);
+    }
+    dirty_.assign(1, {lo, hi});
+  }
+}
+
+void GpuMirror::Renumbered() {
+  relayout_ = true;
+  dirty_.clear();
+  tombstones_dirty_ = true;
+}
+
+size_t GpuMirror::BudgetRows(const kernels::SearchDevice* device) const {
+  const uint64_t budget = budget_bytes_ ? budget_bytes_ : device->memory_bytes() / 10 * 9;
+  const uint64_t staging = std::min(kMaxStagingBytes, budget / 4);
+  const uint64_t row_bytes = words_ * 8;
+  // Each row also takes 1/64 of a tombstone word.
+  const uint64_t rows = (budget - staging) * 64 / (row_bytes * 64 + 8);
+  return static_cast<size_t>(rows / kRowsAlign * kRowsAlign);
+}
+
+double GpuMirror::ResidentFraction(size_t n) const {
+  if (n == 0 || devices_.empty()) return 1.0;
+  size_t resident = 0;
+  for (const auto* d : devices_) resident += BudgetRows(d);
+  return std::min(1.0, static_cast<double>(resident) / static_cast<double>(n));
+}
+
+size_t GpuMirror::MaxCapacity() const {
+  size_t rows = BudgetRows(devices_[0]);
+  for (const auto* d : devices_) rows = std::min(rows, BudgetRows(d));
+  return rows;
+}
+
+Status GpuMirror::Layout(size_t n) {
+  const size_t max_capacity = MaxCapacity();
+  if (max_capacity == 0) {
+    return Status::ResourceExhausted("GPU memory budget holds no row of " + std::to_string(words_ * 64) + " bits");
+  }
+  const size_t nd = devices_.size();
+  const size_t wanted = std::max(RoundUp((n + nd - 1) / nd, kRowsAlign), 2 * capacity_);
+  FreeAll();
+  capacity_ = std::max(kRowsAlign, std::min(max_capacity, wanted));
+  for (size_t j = 0; j < nd; ++j) shards_.push_back({devices_[j], j * capacity_, 0, 0, 0});
+  // The staging buffer for rows beyond the shards, on the first device.
+  const uint64_t budget = budget_bytes_ ? budget_bytes_ : devices_[0]->memory_bytes() / 10 * 9;
+  staging_capacity_ = std::max(kRowsAlign, static_cast<size_t>(std::min(kMaxStagingBytes, budget / 4) /
+                                                               (words_ * 8) / kRowsAlign * kRowsAlign));
+  dirty_.clear();
+  tombstones_dirty_ = true;
+  relayout_ = false;
+  return Status::OK();
+}
+
+Status GpuMirror::Run(const HostRows& host, const Searcher& search, GpuSearchInfo* info) {
+  const size_t nd = devices_.size();
+  if (relayout_ || capacity_ == 0 || (host.n > nd * capacity_ && capacity_ < MaxCapacity())) {
+    HVDB_RETURN_IF_ERROR(Layout(host.n));
+  }
+  const size_t row_bytes = words_ * 8;
+  Status failed;
+  auto fail = [&](Status s) {
+    relayout_ = true;  // the device state is unknown now: upload everything next time
+    return s;
+  };
+  for (Shard& s : shards_) {
+    if (s.first >= host.n) break;
+    const size_t end = std::min(host.n, s.first + capacity_);
+    const size_t count = end - s.first;
+    if (!s.rows) {
+      auto rows = s.device->Allocate(capacity_ * row_bytes);
+      if (!rows.ok()) return fail(rows.status());
+      s.rows = *rows;
+      auto tomb = s.device->Allocate(capacity_ / 64 * 8);
+      if (!tomb.ok()) return fail(tomb.status());
+      s.tombstones = *tomb;
+    }
+    // Changed rows already on the device, then rows new to it.
+    for (const auto& [a, b] : dirty_) {
+      const size_t lo = std::max(a, s.first), hi = std::min(b, s.first + s.uploaded);
+      if (lo >= hi) continue;
+      if (Status st = s.device->Upload(s.rows, (lo - s.first) * row_bytes, host.rows + lo * words_, (hi - lo) * row_bytes);
+          !st.ok()) {
+        return fail(st);
+      }
+      info->uploaded_bytes += (hi - lo) * row_bytes;
+    }
+    if (s.uploaded < count) {
+      const size_t lo = s.first + s.uploaded;
+      if (Status st = s.device->Upload(s.rows, s.uploaded * row_bytes, host.rows + lo * words_, (end - lo) * row_bytes);
+          !st.ok()) {
+        return fail(st);
+      }
+      info->uploaded_bytes += (end - lo) * row_bytes;
+    }
+    const bool grew = s.uploaded < count;
+    s.uploaded = count;
+    if (host.tombstones != nullptr && (tombstones_dirty_ || grew)) {
+      const size_t bytes = (count + 63) / 64 * 8;
+      if (Status st = s.device->Upload(s.tombstones, 0, host.tombstones + s.first / 64, bytes); !st.ok()) return fail(st);
+      info->uploaded_bytes += bytes;
+    }
+    if (Status st = search(s.device, s.rows, count, host.tombstones ? s.tombstones : 0, s.first); !st.ok()) {
+      return fail(st);
+    }
+    ++info->shards;
+  }
+  // Rows beyond the shards: streamed through the staging buffer.
+  for (size_t first = nd * capacity_; first < host.n; first += staging_capacity_) {
+    kernels::SearchDevice* d = devices_[0];
+    if (!staging_rows_) {
+      auto rows = d->Allocate(staging_capacity_ * row_bytes);
+      if (!rows.ok()) return fail(rows.status());
+      staging_rows_ = *rows;
+      auto tomb = d->Allocate(staging_capacity_ / 64 * 8);
+      if (!tomb.ok()) return fail(tomb.status());
+      staging_tombstones_ = *tomb;
+    }
+    const size_t count = std::min(staging_capacity_, host.n - first);
+    if (Status st = d->Upload(staging_rows_, 0, host.rows + first * words_, count * row_bytes); !st.ok()) return fail(st);
+    if (host.tombstones != nullptr) {
+      if (Status st = d->Upload(staging_tombstones_, 0, host.tombstones + first / 64, (count + 63) / 64 * 8); !st.ok()) {
+        return fail(st);
+      }
+    }
+    info->uploaded_bytes += count * row_bytes;
+    info->streamed_rows += count;
+    if (Status st = search(d, staging_rows_, count, host.tombstones ? staging_tombstones_ : 0, first); !st.ok()) {
+      return fail(st);
+    }
+  }
+  dirty_.clear();
+  tombstones_dirty_ = false;
+  return Status::OK();
+}
+
+Status GpuMirror::TopK(const HostRows& host, const uint64_t* queries, size_t nq, size_t k, kernels::Neighbor* out,
+                       GpuSearchInfo* info) {
+  std::lock_guard lock(mu_);
+  if (devices_.empty()) return Status::Unavailable("no search device");
+  std::vector<std::vector<kernels::Neighbor>> merged(nq);
+  std::vector<kernels::Neighbor> found;
+  const Status ran = Run(
+      host,
+      [&](kernels::SearchDevice* d, kernels::SearchDevice::Handle rows, size_t n, kernels::SearchDevice::Handle tomb,
+          size_t first) {
+        const size_t kk = std::min(k, n);
+        found.assign(nq * kk, {});
+        HVDB_RETURN_IF_ERROR(d->TopK(rows, n, words_, tomb, queries, nq, kk, found.data()));
+        for (size_t q = 0; q < nq; ++q) {
+          for (size_t i = 0; i < kk; ++i) {
+            const kernels::Neighbor& hit = found[q * kk + i];
+            if (hit.row != kernels::kNoRow) merged[q].push_back({hit.row + first, hit.distance});
+          }
+        }
+        if (info->kernel.empty()) info->kernel = d->kernel();
+        return Status::OK();
+      },
+      info);
+  HVDB_RETURN_IF_ERROR(ran);
+  for (size_t q = 0; q < nq; ++q) {
+    auto& hits = merged[q];
+    std::sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) { return kernels::NearerFirst(a, b); });
+    for (size_t i = 0; i < k; ++i) out[q * k + i] = i < hits.size() ? hits[i] : kernels::Neighbor{};
+  }
+  return Status::OK();
+}
+
+Status GpuMirror::WithinRadius(const HostRows& host, const uint64_t* queries, size_t nq, uint32_t radius,
+                               std::vector<kernels::Neighbor>* out, GpuSearchInfo* info) {
+  std::lock_guard lock(mu_);
+  if (devices_.empty()) return Status::Unavailable("no search device");
+  std::vector<std::vector<kernels::Neighbor>> merged(nq), found(nq);
+  const Status ran = Run(
+      host,
+      [&](kernels::SearchDevice* d, kernels::SearchDevice::Handle rows, size_t n, kernels::SearchDevice::Handle tomb,
+          size_t first) {
+        HVDB_RETURN_IF_ERROR(d->WithinRadius(rows, n, words_, tomb, queries, nq, radius, found.data()));
+        for (size_t q = 0; q < nq; ++q) {
+          for (const kernels::Neighbor& hit : found[q]) merged[q].push_back({hit.row + first, hit.distance});
+        }
+        if (info->kernel.empty()) info->kernel = d->kernel();
+        return Status::OK();
+      },
+      info);
+  HVDB_RETURN_IF_ERROR(ran);
+  for (size_t q = 0; q < nq; ++q) {
+    std::sort(merged[q].begin(), merged[q].end(), [](const auto& a, const auto& b) { return kernels::NearerFirst(a, b); });
+    out[q] = std::move(merged[q]);
+  }
+  return Status::OK();
+}
+
+}  // namespace hvdb::db

@@ -1,0 +1,102 @@
+// Copyright hvdb authors. One collection's rows on the search devices: the
+// GPU shards (docs/gpu.md).
+//
+// Layout: shard j holds rows [j x capacity, (j + 1) x capacity) on device
+// j % devices; capacity is a multiple of 64 rows (so each shard's slice of the
+// tombstone bitmap is whole words) and grows (everything re-uploaded) until
+// it reaches what the memory budget allows. Rows beyond every shard are
+// streamed through a staging buffer at each search. Writes mark rows and
+// tombstones dirty; the next search uploads only what changed.
+//
+// Thread safety: RowsChanged/TombstonesChanged/Renumbered need the cache held
+// exclusively (no search runs); searches hold it shared and take the
+// mirror's own lock, so GPU searches of one collection run one at a time.
+#ifndef HVDB_DB_GPU_MIRROR_H_
+#define HVDB_DB_GPU_MIRROR_H_
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kernels/device/search_device.h"
+
+namespace hvdb::db {
+
+// The host rows a search sees (the cache's arena).
+struct HostRows {
+  const uint64_t* rows = nullptr;        // n x words
+  size_t n = 0;
+  const uint64_t* tombstones = nullptr;  // ceil(n / 64) words, or null
+};
+
+struct GpuSearchInfo {
+  size_t shards = 0;          // resident shards searched
+  size_t streamed_rows = 0;   // rows streamed for this search
+  uint64_t uploaded_bytes = 0;  // deltas and streamed rows copied
+  std::string kernel;
+};
+
+class GpuMirror {
+ public:
+  // budget_bytes: device memory per device it may use (0: 90% of each).
+  GpuMirror(std::vector<kernels::SearchDevice*> devices, size_t words, uint64_t budget_bytes);
+  ~GpuMirror();
+  GpuMirror(const GpuMirror&) = delete;
+  GpuMirror& operator=(const GpuMirror&) = delete;
+
+  // Writers (the cache held exclusively).
+  void RowsChanged(size_t first, size_t count);
+  void TombstonesChanged() { tombstones_dirty_ = true; }
+  // Row numbers changed (compaction): everything is uploaded again.
+  void Renumbered();
+
+  // Fraction of n rows a search would find resident.
+  double ResidentFraction(size_t n) const;
+
+  // As kernels::TopK over `host` (out: nq x k), after uploading what changed.
+  // REQUIRES: 1 <= k <= kMaxK.
+  Status TopK(const HostRows& host, const uint64_t* queries, size_t nq, size_t k, kernels::Neighbor* out,
+              GpuSearchInfo* info);
+  // As kernels::WithinRadius (out: nq vectors, replaced).
+  Status WithinRadius(const HostRows& host, const uint64_t* queries, size_t nq, uint32_t radius,
+                      std::vector<kernels::Neighbor>* out, GpuSearchInfo* info);
+
+ private:
+  struct Shard {
+    kernels::SearchDevice* device = nullptr;
+    size_t first = 0;      // first row
+    size_t uploaded = 0;   // rows [first, first + uploaded) are current on the device
+    kernels::SearchDevice::Handle rows = 0, tombstones = 0;
+  };
+  // What one shard, or one streamed chunk, contributes to a search.
+  using Searcher = std::function<Status(kernels::SearchDevice* device, kernels::SearchDevice::Handle rows, size_t n,
+                                        kernels::SearchDevice::Handle tombstones, size_t first_row)>;
+  // REQUIRES: mu_ held. Brings the shards in step with host, then calls
+  // search on every shard and streamed chunk.
+  Status Run(const HostRows& host, const Searcher& search, GpuSearchInfo* info);
+  Status Layout(size_t n);  // REQUIRES: mu_ held
+  void FreeAll();           // REQUIRES: mu_ held
+  size_t BudgetRows(const kernels::SearchDevice* device) const;
+  // Rows per shard the budget allows on every device.
+  size_t MaxCapacity() const;
+
+  std::vector<kernels::SearchDevice*> devices_;
+  const size_t words_;
+  const uint64_t budget_bytes_;
+  std::mutex mu_;
+  size_t capacity_ = 0;                // rows per shard; 0: no layout yet
+  std::vector<Shard> shards_;
+  kernels::SearchDevice::Handle staging_rows_ = 0, staging_tombstones_ = 0;
+  size_t staging_capacity_ = 0;        // rows
+  // Dirty rows (half-open ranges), and whether the tombstones changed.
+  std::vector<std::pair<size_t, size_t>> dirty_;
+  bool tombstones_dirty_ = true;
+  bool relayout_ = false;
+};
+
+}  // namespace hvdb::db
+
+#endif  // HVDB_DB_GPU_MIRROR_H_

@@ -1,0 +1,56 @@
+// Copyright hvdb authors. The process's search devices.
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+
+#include "kernels/cuda/devices.h"
+#include "kernels/device/fake_device.h"
+#include "kernels/device/search_device.h"
+
+namespace hvdb::kernels {
+namespace {
+
+struct Opened {
+  std::vector<std::unique_ptr<SearchDevice>> owned;
+  std::vector<SearchDevice*> devices;
+  std::string why;
+};
+
+Opened Open() {
+  Opened o;
+  if (const char* fake = std::getenv("HVDB_FAKE_GPU"); fake != nullptr && *fake != '\0') {
+    size_t count = 0;
+    auto options = ParseFakeDeviceOptions(fake, &count);
+    if (!options.ok()) {
+      o.why = options.status().message();
+      return o;
+    }
+    for (size_t i = 0; i < count; ++i) o.owned.push_back(std::make_unique<FakeDevice>(static_cast<int>(i), *options));
+  } else {
+    std::vector<cuda::DeviceProperties> cuda_devices;
+    const Status listed = cuda::ListDevices(&cuda_devices);
+    o.why = listed.ok() ? "this build has no CUDA search kernels yet (GPU search: issue 6; HVDB_FAKE_GPU simulates one)"
+                        : listed.message();
+  }
+  for (auto& d : o.owned) o.devices.push_back(d.get());
+  return o;
+}
+
+std::atomic<const std::vector<SearchDevice*>*> g_override{nullptr};
+
+}  // namespace
+
+const std::vector<SearchDevice*>& SearchDevices(std::string* why) {
+  if (const auto* devices = g_override.load()) {
+    if (why != nullptr) *why = devices->empty() ? "no device (test override)" : "";
+    return *devices;
+  }
+  static const Opened opened = Open();
+  if (why != nullptr) *why = opened.why;
+  return opened.devices;
+}
+
+void OverrideSearchDevicesForTesting(const std::vector<SearchDevice*>* devices) { g_override.store(devices); }
+
+}  // namespace hvdb::kernels

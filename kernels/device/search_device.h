@@ -1,0 +1,80 @@
+// Copyright hvdb authors. An accelerator as hvdb's GPU search uses it: device
+// memory, uploads, and Hamming top-k / radius over rows held there. The CUDA
+// implementation and a fake one (host memory, for tests and for machines
+// without a GPU; HVDB_FAKE_GPU) implement it. No CUDA type here.
+//
+// Buffers are handles returned by Allocate. Rows on the device have the host
+// layout (n x words 64-bit words), tombstones the host bitmap (ceil(n/64)
+// words). Results follow kernels/hamming.h exactly: nearest first, ties to the
+// smaller row.
+//
+// Thread safety: one caller at a time per device (the shard manager holds a
+// lock around each use).
+#ifndef HVDB_KERNELS_DEVICE_SEARCH_DEVICE_H_
+#define HVDB_KERNELS_DEVICE_SEARCH_DEVICE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hvdb/result.h"
+#include "hvdb/status.h"
+#include "kernels/hamming.h"
+
+namespace hvdb::kernels {
+
+// Speeds a cost model plans with (SearchDevice::Calibrate, or measured on
+// the CPU by the planner).
+struct DeviceSpeed {
+  double pairs_per_s = 0;      // query-row pairs per second at 2048 bits, large batches
+  double launch_s = 0;         // fixed cost of one search call
+  double upload_bytes_per_s = 0;  // host to device (0: not applicable)
+};
+
+class SearchDevice {
+ public:
+  using Handle = uint64_t;
+  virtual ~SearchDevice() = default;
+
+  // "cuda:0 NVIDIA H100 80GB HBM3", "fake:1".
+  virtual std::string name() const = 0;
+  // The kernel name SearchStats reports ("cuda-topk", "fake").
+  virtual std::string kernel() const = 0;
+  // Bytes of device memory hvdb may use on it.
+  virtual uint64_t memory_bytes() const = 0;
+
+  // ResourceExhausted when the memory is not there.
+  virtual Result<Handle> Allocate(size_t bytes) = 0;
+  virtual void Free(Handle buffer) = 0;
+  // Copies host bytes into buffer at offset.
+  virtual Status Upload(Handle buffer, size_t offset, const void* host, size_t bytes) = 0;
+
+  // queries: host, nq x words. rows: n x words in `rows`; tombstones: a
+  // buffer of ceil(n / 64) words, or 0 for none. out: host, nq x k (as
+  // kernels::TopK). REQUIRES: 1 <= k <= kMaxK.
+  virtual Status TopK(Handle rows, size_t n, size_t words, Handle tombstones, const uint64_t* queries, size_t nq,
+                      size_t k, Neighbor* out) = 0;
+  // As kernels::WithinRadius; out: nq vectors, replaced.
+  virtual Status WithinRadius(Handle rows, size_t n, size_t words, Handle tombstones, const uint64_t* queries,
+                              size_t nq, uint32_t radius, std::vector<Neighbor>* out) = 0;
+
+  // A short measurement of this device's speeds.
+  virtual Result<DeviceSpeed> Calibrate() = 0;
+};
+
+// The devices this process searches on, opened once: the CUDA devices when
+// this build has the CUDA search kernels and the driver reports some; fake
+// devices instead when HVDB_FAKE_GPU is set ("devices=N,memory=BYTES,
+// fail_after=CALLS,pairs_per_s=R", every field optional). Empty, with the
+// reason in *why, when there are none. Thread-safe.
+const std::vector<SearchDevice*>& SearchDevices(std::string* why = nullptr);
+
+// Tests: makes SearchDevices return `devices` (null: the opened ones again).
+// Call before the DB objects that should see them are opened.
+void OverrideSearchDevicesForTesting(const std::vector<SearchDevice*>* devices);
+
+}  // namespace hvdb::kernels
+
+#endif  // HVDB_KERNELS_DEVICE_SEARCH_DEVICE_H_
