@@ -23,6 +23,9 @@ Result<CollectionImpl::GpuOutcome> CollectionImpl::GpuSearch(const uint64_t* que
     return GpuOutcome::kCpu;
   }
   const size_t rows = cache_->rows();
+  size_t max_k = kernels::kMaxK;
+  for (const auto* d : devices) max_k = std::min(max_k, d->max_k());
+  if (options.k > max_k) return asked_gpu ? GpuOutcome::kExactOnCpu : GpuOutcome::kCpu;
   if (!asked_gpu) {
     HVDB_ASSIGN_OR_RETURN(const SearchCosts costs, ProcessSearchCosts(devices));
     double resident = 0;
@@ -65,7 +68,7 @@ Result<CollectionImpl::GpuOutcome> CollectionImpl::GpuSearch(const uint64_t* que
       std::fprintf(stderr, "hvdb: collection '%s': GPU search failed (%s); answering on the CPU\n",
                    descriptor_.name.c_str(), s.ToString().c_str());
     }
-    return GpuOutcome::kFailed;
+    return GpuOutcome::kExactOnCpu;
   }
   *kernel = info.kernel;
   return GpuOutcome::kAnswered;

@@ -392,7 +392,7 @@ Result<std::vector<std::vector<SearchHit>>> CollectionImpl::SearchBatch(const ui
     HVDB_ASSIGN_OR_RETURN(const GpuOutcome outcome,
                           GpuSearch(queries, nq, options, index_would_answer, &indexed, &gpu_kernel));
     by_gpu = outcome == GpuOutcome::kAnswered;
-    exact_fallback = outcome == GpuOutcome::kFailed;
+    exact_fallback = outcome == GpuOutcome::kExactOnCpu;
     if (exact_fallback) two_stage = false;
   }
   if (nq > 0 && cache_->rows() > 0 && !two_stage && !by_gpu && !exact_fallback) {

@@ -39,7 +39,8 @@ Result<Device> DeviceFromEnvironment();
 
 // The process's costs: measured at first use (a few milliseconds of CPU
 // scans and each device's Calibrate), then cached. Thread-safe.
-Result<SearchCosts> ProcessSearchCosts(const std::vector<kernels::SearchDevice*>& devices);
+// measure_again: measure even when cached (hvdb calibrate).
+Result<SearchCosts> ProcessSearchCosts(const std::vector<kernels::SearchDevice*>& devices, bool measure_again = false);
 
 }  // namespace hvdb::db
 

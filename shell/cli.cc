@@ -8,6 +8,7 @@
 #include "hvdb/system.h"
 #include "shell/db_commands.h"
 #include "shell/info_command.h"
+#include "shell/json_writer.h"
 #include "shell/server.h"
 #include "shell/shell_command.h"
 
@@ -57,6 +58,51 @@ int Help(const Args&, std::ostream& out, std::ostream&) {
   return 0;
 }
 
+int CalibrateCommand(const Args& args, std::ostream& out, std::ostream& err) {
+  bool json = false;
+  for (const std::string& a : args) {
+    if (a == "--json") {
+      json = true;
+    } else if (a == "--help") {
+      out << "usage: hvdb calibrate [--json]\n  Measures the CPU scan and each search device (GPU), as the planner\n"
+             "  that picks a device for device auto does, and prints the batch size from which\n"
+             "  the devices win on 1M 2048-bit rows (docs/gpu.md).\n";
+      return 0;
+    } else {
+      err << "hvdb calibrate: unknown argument '" << a << "' (--json)\n";
+      return 2;
+    }
+  }
+  auto c = CalibrateSearch();
+  if (!c.ok()) {
+    err << "hvdb calibrate: " << c.status().ToString() << "\n";
+    return 1;
+  }
+  if (json) {
+    out << "{\"cpu_pairs_per_s\":" << c->cpu_pairs_per_s << ",\"devices_status\":" << JsonString(c->devices_status)
+        << ",\"crossover_batch\":" << c->crossover_batch << ",\"devices\":[";
+    for (size_t i = 0; i < c->devices.size(); ++i) {
+      const SearchDeviceSpeed& d = c->devices[i];
+      out << (i ? "," : "") << "{\"name\":" << JsonString(d.name) << ",\"pairs_per_s\":" << d.pairs_per_s
+          << ",\"launch_s\":" << d.launch_s << ",\"upload_bytes_per_s\":" << d.upload_bytes_per_s << "}";
+    }
+    out << "]}\n";
+    return 0;
+  }
+  out << "cpu: " << c->cpu_pairs_per_s << " pairs/s (2048-bit rows)\n";
+  if (c->devices.empty()) out << "search devices: none (" << c->devices_status << ")\n";
+  for (const SearchDeviceSpeed& d : c->devices) {
+    out << d.name << ": " << d.pairs_per_s << " pairs/s, " << d.launch_s * 1e6 << " us a search, "
+        << d.upload_bytes_per_s / 1e9 << " GB/s upload\n";
+  }
+  if (!c->devices.empty()) {
+    out << "device auto sends batches of " << (c->crossover_batch ? std::to_string(c->crossover_batch) + "+ queries"
+                                                                   : std::string("no size"))
+        << " over 1M resident rows to the devices\n";
+  }
+  return 0;
+}
+
 int VersionCommand(const Args&, std::ostream& out, std::ostream&) {
   out << "hvdb " << Version() << "\n";
   return 0;
@@ -76,6 +122,8 @@ const std::vector<Command>& Commands() {
       {"search", "PATH COLLECTION --queries FILE.npy [-k K] [--radius R] [--json]", SearchCommand,
        "nearest vectors for each query row"},
       {"export", "PATH COLLECTION FILE", ExportCommand, "write a collection to an .hvdb vector file"},
+      {"calibrate", "[--json]", CalibrateCommand,
+       "measure the CPU and GPU search speeds the planner uses for device auto (HVDB_DEVICE overrides)"},
       {"version", "", VersionCommand, "print the version"},
       {"help", "", Help, "this text"},
   };

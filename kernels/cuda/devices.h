@@ -4,6 +4,7 @@
 #define HVDB_KERNELS_CUDA_DEVICES_H_
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,18 @@ Status ListDevices(std::vector<DeviceProperties>* devices);
 void* AllocPinned(size_t bytes);
 // REQUIRES: p came from AllocPinned (or is null).
 void FreePinned(void* p);
+
+}  // namespace hvdb::kernels::cuda
+
+namespace hvdb::kernels {
+class SearchDevice;
+}
+
+namespace hvdb::kernels::cuda {
+
+// The CUDA search devices (search_device.cu); empty with the reason in *why
+// when the build or the machine has none.
+std::vector<std::unique_ptr<SearchDevice>> OpenSearchDevices(std::string* why);
 
 }  // namespace hvdb::kernels::cuda
 

@@ -1,5 +1,6 @@
 // Copyright hvdb authors. Device enumeration in a build without CUDA.
 #include "kernels/cuda/devices.h"
+#include "kernels/device/search_device.h"
 
 namespace hvdb::kernels::cuda {
 
@@ -12,5 +13,10 @@ Status ListDevices(std::vector<DeviceProperties>* devices) {
 
 void* AllocPinned(size_t) { return nullptr; }
 void FreePinned(void*) {}
+
+std::vector<std::unique_ptr<SearchDevice>> OpenSearchDevices(std::string* why) {
+  *why = "built without CUDA (HVDB_ENABLE_CUDA=OFF, or nvcc was not found at configure time)";
+  return {};
+}
 
 }  // namespace hvdb::kernels::cuda

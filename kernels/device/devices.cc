@@ -28,10 +28,7 @@ Opened Open() {
     }
     for (size_t i = 0; i < count; ++i) o.owned.push_back(std::make_unique<FakeDevice>(static_cast<int>(i), *options));
   } else {
-    std::vector<cuda::DeviceProperties> cuda_devices;
-    const Status listed = cuda::ListDevices(&cuda_devices);
-    o.why = listed.ok() ? "this build has no CUDA search kernels yet (GPU search: issue 6; HVDB_FAKE_GPU simulates one)"
-                        : listed.message();
+    o.owned = cuda::OpenSearchDevices(&o.why);
   }
   for (auto& d : o.owned) o.devices.push_back(d.get());
   return o;

@@ -44,6 +44,8 @@ class SearchDevice {
   virtual std::string kernel() const = 0;
   // Bytes of device memory hvdb may use on it.
   virtual uint64_t memory_bytes() const = 0;
+  // The largest k its TopK takes (at most kMaxK); larger ones run on the CPU.
+  virtual size_t max_k() const { return kMaxK; }
 
   // ResourceExhausted when the memory is not there.
   virtual Result<Handle> Allocate(size_t bytes) = 0;

@@ -132,7 +132,21 @@ assert sorted(keys) == [b"bin\xff\xfe", b"caf\xc3\xa9"], keys'
 # Usage errors exit 2; every command has --help.
 set +e; "$hvdb" search "$work/db" c >/dev/null 2>&1; rc=$?; set -e
 [ "$rc" = 2 ] || fail "search without --queries: exit $rc"
-for cmd in load search export info; do
+for cmd in load search export info calibrate; do
   "$hvdb" $cmd --help | grep -q "usage: hvdb $cmd" || fail "$cmd --help"
 done
+# hvdb calibrate: the planner's figures; fake devices stand in for GPUs.
+HVDB_FAKE_GPU=devices=2,pairs_per_s=1e12 "$hvdb" calibrate --json | python3 -c '
+import json, sys
+c = json.loads(sys.stdin.read())
+assert c["cpu_pairs_per_s"] > 0 and len(c["devices"]) == 2 and c["devices"][0]["name"] == "fake:0", c
+assert 1 <= c["crossover_batch"] <= 65536, c'
+set +e; out=$(HVDB_FAKE_GPU=bogus "$hvdb" calibrate 2>&1); set -e
+echo "$out" | grep -q "HVDB_FAKE_GPU: 'bogus'" || fail "calibrate with a bad HVDB_FAKE_GPU: $out"
+# GPU search through the CLI on fake devices answers like the CPU.
+HVDB_FAKE_GPU=1 HVDB_DEVICE=gpu "$hvdb" search "$work/db" odd --queries "$work/odd.npy" -k 2 --json > "$work/gpu.json"
+"$hvdb" search "$work/db" odd --queries "$work/odd.npy" -k 2 --json > "$work/cpu.json"
+cmp -s "$work/gpu.json" "$work/cpu.json" || fail "fake GPU answers differ from the CPU's"
+set +e; out=$(HVDB_DEVICE=tpu "$hvdb" search "$work/db" odd --queries "$work/odd.npy" -k 2 2>&1); rc=$?; set -e
+[ "$rc" != 0 ] && echo "$out" | grep -q "HVDB_DEVICE is 'tpu'" || fail "HVDB_DEVICE=tpu: exit $rc: $out"
 echo "db cli: ok"

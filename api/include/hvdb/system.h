@@ -42,6 +42,26 @@ struct SystemInfo {
 // could not be probed is explained in the fields. Thread-safe.
 SystemInfo GetSystemInfo();
 
+// What the CPU/GPU planner measured (docs/gpu.md), normalized to 2048-bit rows.
+struct SearchDeviceSpeed {
+  std::string name;
+  double pairs_per_s = 0;         // query-row pairs a second, large batches
+  double launch_s = 0;            // fixed cost of one search
+  double upload_bytes_per_s = 0;  // host to device
+};
+struct SearchCalibration {
+  double cpu_pairs_per_s = 0;
+  std::vector<SearchDeviceSpeed> devices;  // empty: none (devices_status says why)
+  std::string devices_status;
+  // The smallest batch (a power of two up to 65536) the planner sends to the
+  // devices for 1M resident 2048-bit rows; 0: none, the CPU wins throughout.
+  size_t crossover_batch = 0;
+};
+
+// Measures now (a few milliseconds of CPU scans, each device's own short
+// measurement) and makes it the planner's calibration for this process.
+Result<SearchCalibration> CalibrateSearch();
+
 }  // namespace hvdb
 
 #endif  // HVDB_SYSTEM_H_

@@ -1,0 +1,201 @@
+// Copyright hvdb authors. The CUDA SearchDevice: shards in cudaMalloc'ed
+// memory, a Hamming top-k that never writes the distance matrix, radius
+// search, calibration (docs/gpu.md).
+//
+// Top-k (k <= kCudaMaxK): one block per (row tile, query). A block walks its
+// tile in chunks of kChunk rows: each thread computes distances of its rows
+// (64-bit popcounts; 16-byte loads when rows are 16-byte aligned), and rows
+// that beat the block's current k-th key join a shared-memory candidate list,
+// which a bitonic sort merges into the block's sorted top k. Keys are
+// (distance << 32 | row), so ties go to the smaller row as on the CPU. A
+// second kernel merges the tiles' lists per query the same way.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "kernels/cuda/devices.h"
+#include "kernels/cuda/topk_kernels.h"
+#include "kernels/device/search_device.h"
+
+namespace hvdb::kernels::cuda {
+namespace {
+
+Status Check(cudaError_t err, const std::string& what) {
+  if (err == cudaSuccess) return Status::OK();
+  cudaGetLastError();
+  if (err == cudaErrorMemoryAllocation) return Status::ResourceExhausted("cuda: " + what + ": " + cudaGetErrorString(err));
+  return Status::Unavailable("cuda: " + what + ": " + cudaGetErrorString(err));
+}
+
+// A device buffer freed when it goes.
+struct DeviceBuffer {
+  void* p = nullptr;
+  ~DeviceBuffer() {
+    if (p) cudaFree(p);
+  }
+  Status Allocate(size_t bytes) { return Check(cudaMalloc(&p, std::max<size_t>(bytes, 8)), "cudaMalloc"); }
+};
+
+class CudaDevice final : public SearchDevice {
+ public:
+  CudaDevice(int ordinal, std::string name, uint64_t memory, int multiprocessors)
+      : ordinal_(ordinal), name_(std::move(name)), memory_(memory), multiprocessors_(multiprocessors) {}
+
+  std::string name() const override { return "cuda:" + std::to_string(ordinal_) + " " + name_; }
+  std::string kernel() const override { return "cuda-tile-topk"; }
+  uint64_t memory_bytes() const override { return memory_; }
+  size_t max_k() const override { return kCudaMaxK; }
+
+  Result<Handle> Allocate(size_t bytes) override {
+    HVDB_RETURN_IF_ERROR(Use());
+    void* p = nullptr;
+    HVDB_RETURN_IF_ERROR(Check(cudaMalloc(&p, std::max<size_t>(bytes, 8)), "cudaMalloc of " + std::to_string(bytes) + " bytes"));
+    return reinterpret_cast<Handle>(p);
+  }
+  void Free(Handle buffer) override {
+    if (Use().ok() && buffer) cudaFree(reinterpret_cast<void*>(buffer));
+  }
+  Status Upload(Handle buffer, size_t offset, const void* host, size_t bytes) override {
+    HVDB_RETURN_IF_ERROR(Use());
+    return Check(cudaMemcpy(reinterpret_cast<char*>(buffer) + offset, host, bytes, cudaMemcpyHostToDevice), "upload");
+  }
+
+  Status TopK(Handle rows, size_t n, size_t words, Handle tombstones, const uint64_t* queries, size_t nq, size_t k,
+              Neighbor* out) override {
+    if (k == 0 || k > kCudaMaxK) return Status::InvalidArgument("cuda top-k: k " + std::to_string(k) + " not in [1, 1024]");
+    HVDB_RETURN_IF_ERROR(Use());
+    const size_t kk = std::min(k, n);
+    for (size_t i = 0; i < nq * k; ++i) out[i] = Neighbor{};
+    if (n == 0 || nq == 0) return Status::OK();
+    // Tiles: enough blocks to fill every SM several times, at least kk rows each.
+    const size_t tiles = std::max<size_t>(1, std::min((n + kk - 1) / kk, static_cast<size_t>(multiprocessors_) * 8));
+    const size_t tile_rows = (n + tiles - 1) / tiles;
+    // Queries in groups whose tile lists fit 256 MB.
+    const size_t group = std::max<size_t>(1, std::min(nq, (size_t{256} << 20) / (tiles * kk * 8)));
+    DeviceBuffer d_queries, d_lists, d_top;
+    HVDB_RETURN_IF_ERROR(d_queries.Allocate(group * words * 8));
+    HVDB_RETURN_IF_ERROR(d_lists.Allocate(group * tiles * kk * 8));
+    HVDB_RETURN_IF_ERROR(d_top.Allocate(group * kk * 8));
+    std::vector<unsigned long long> top(group * kk);
+    for (size_t first = 0; first < nq; first += group) {
+      const size_t g = std::min(group, nq - first);
+      HVDB_RETURN_IF_ERROR(
+          Check(cudaMemcpy(d_queries.p, queries + first * words, g * words * 8, cudaMemcpyHostToDevice), "query upload"));
+      HVDB_RETURN_IF_ERROR(Check(LaunchTileTopK(reinterpret_cast<const uint64_t*>(rows), n, static_cast<int>(words),
+                                                reinterpret_cast<const uint64_t*>(tombstones),
+                                                static_cast<const uint64_t*>(d_queries.p), g, static_cast<int>(kk),
+                                                tiles, tile_rows, static_cast<unsigned long long*>(d_lists.p)),
+                                 "TileTopK launch"));
+      HVDB_RETURN_IF_ERROR(Check(LaunchMergeTopK(static_cast<const unsigned long long*>(d_lists.p), g, tiles * kk,
+                                                 static_cast<int>(kk), static_cast<unsigned long long*>(d_top.p)),
+                                 "MergeTopK launch"));
+      HVDB_RETURN_IF_ERROR(Check(cudaMemcpy(top.data(), d_top.p, g * kk * 8, cudaMemcpyDeviceToHost), "top-k download"));
+      for (size_t q = 0; q < g; ++q) {
+        for (size_t i = 0; i < kk; ++i) {
+          const unsigned long long key = top[q * kk + i];
+          if (key != kEmpty) out[(first + q) * k + i] = {key & 0xffffffffull, static_cast<uint32_t>(key >> 32)};
+        }
+      }
+    }
+    return Status::OK();
+  }
+
+  Status WithinRadius(Handle rows, size_t n, size_t words, Handle tombstones, const uint64_t* queries, size_t nq,
+                      uint32_t radius, std::vector<Neighbor>* out) override {
+    HVDB_RETURN_IF_ERROR(Use());
+    for (size_t q = 0; q < nq; ++q) out[q].clear();
+    if (n == 0 || nq == 0) return Status::OK();
+    DeviceBuffer d_queries, d_counts, d_hits;
+    HVDB_RETURN_IF_ERROR(d_queries.Allocate(nq * words * 8));
+    HVDB_RETURN_IF_ERROR(d_counts.Allocate(nq * 4));
+    HVDB_RETURN_IF_ERROR(Check(cudaMemcpy(d_queries.p, queries, nq * words * 8, cudaMemcpyHostToDevice), "query upload"));
+    auto run = [&](unsigned long long* hits, size_t capacity) {
+      HVDB_RETURN_IF_ERROR(Check(cudaMemset(d_counts.p, 0, nq * 4), "memset"));
+      return Check(LaunchWithin(reinterpret_cast<const uint64_t*>(rows), n, static_cast<int>(words),
+                                reinterpret_cast<const uint64_t*>(tombstones), static_cast<const uint64_t*>(d_queries.p),
+                                nq, radius, static_cast<unsigned int*>(d_counts.p), hits, capacity),
+                   "Within launch");
+    };
+    // Count, then fill buffers of exactly the size counted.
+    HVDB_RETURN_IF_ERROR(run(nullptr, 0));
+    std::vector<unsigned int> counts(nq);
+    HVDB_RETURN_IF_ERROR(Check(cudaMemcpy(counts.data(), d_counts.p, nq * 4, cudaMemcpyDeviceToHost), "count download"));
+    const size_t capacity = std::max<size_t>(1, *std::max_element(counts.begin(), counts.end()));
+    HVDB_RETURN_IF_ERROR(d_hits.Allocate(nq * capacity * 8));
+    HVDB_RETURN_IF_ERROR(run(static_cast<unsigned long long*>(d_hits.p), capacity));
+    std::vector<unsigned long long> hits(nq * capacity);
+    HVDB_RETURN_IF_ERROR(Check(cudaMemcpy(hits.data(), d_hits.p, hits.size() * 8, cudaMemcpyDeviceToHost), "download"));
+    for (size_t q = 0; q < nq; ++q) {
+      std::sort(hits.begin() + static_cast<ptrdiff_t>(q * capacity),
+                hits.begin() + static_cast<ptrdiff_t>(q * capacity + counts[q]));
+      for (size_t i = 0; i < counts[q]; ++i) {
+        const unsigned long long key = hits[q * capacity + i];
+        out[q].push_back({key & 0xffffffffull, static_cast<uint32_t>(key >> 32)});
+      }
+    }
+    return Status::OK();
+  }
+
+  Result<DeviceSpeed> Calibrate() override {
+    // 1M random 2048-bit rows (made on the device), a batch of 256 queries,
+    // one query over 64 rows (the fixed cost), and a 64 MB upload.
+    constexpr size_t kRows = size_t{1} << 20, kWords = 32, kQueries = 256;
+    std::vector<uint64_t> host(kRows * kWords);
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (auto& w : host) w = (x = x * 6364136223846793005ull + 1442695040888963407ull);
+    HVDB_ASSIGN_OR_RETURN(const Handle rows, Allocate(host.size() * 8));
+    struct Release {
+      CudaDevice* d;
+      Handle h;
+      ~Release() { d->Free(h); }
+    } release{this, rows};
+    const auto start_upload = std::chrono::steady_clock::now();
+    HVDB_RETURN_IF_ERROR(Upload(rows, 0, host.data(), host.size() * 8));
+    const double upload_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_upload).count();
+    std::vector<Neighbor> out(kQueries * 10);
+    auto time = [&](size_t n, size_t nq) -> Result<double> {
+      HVDB_RETURN_IF_ERROR(TopK(rows, n, kWords, 0, host.data(), nq, 10, out.data()));  // warm
+      const auto start = std::chrono::steady_clock::now();
+      HVDB_RETURN_IF_ERROR(TopK(rows, n, kWords, 0, host.data(), nq, 10, out.data()));
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    HVDB_ASSIGN_OR_RETURN(const double batch_s, time(kRows, kQueries));
+    HVDB_ASSIGN_OR_RETURN(const double launch_s, time(64, 1));
+    return DeviceSpeed{static_cast<double>(kRows * kQueries) / std::max(batch_s - launch_s, 1e-9), launch_s,
+                       static_cast<double>(host.size() * 8) / std::max(upload_s, 1e-9)};
+  }
+
+ private:
+  Status Use() const { return Check(cudaSetDevice(ordinal_), "cudaSetDevice(" + std::to_string(ordinal_) + ")"); }
+
+  const int ordinal_;
+  const std::string name_;
+  const uint64_t memory_;
+  const int multiprocessors_;
+};
+
+}  // namespace
+
+std::vector<std::unique_ptr<SearchDevice>> OpenSearchDevices(std::string* why) {
+  std::vector<std::unique_ptr<SearchDevice>> out;
+  std::vector<DeviceProperties> devices;
+  if (Status s = ListDevices(&devices); !s.ok()) {
+    *why = s.message();
+    return out;
+  }
+  for (const DeviceProperties& d : devices) {
+    size_t free_bytes = 0, total = 0;
+    if (cudaSetDevice(d.index) != cudaSuccess || cudaMemGetInfo(&free_bytes, &total) != cudaSuccess) {
+      cudaGetLastError();
+      continue;
+    }
+    out.push_back(std::make_unique<CudaDevice>(d.index, d.name, free_bytes, d.multiprocessors));
+  }
+  if (out.empty()) *why = "no CUDA device answered cudaMemGetInfo";
+  return out;
+}
+
+}  // namespace hvdb::kernels::cuda

@@ -1,0 +1,83 @@
+// Copyright hvdb authors. The CUDA search device against the plain scalar
+// scan: planted neighbours, exact ties, tombstones, uneven row counts, k
+// above the rows, k = 1024, radius. Runs where a CUDA device is present
+// (scripts/gpu-check.sh) and skips, saying why, elsewhere.
+#include <gtest/gtest.h>
+
+#include "kernels/cuda/devices.h"
+#include "kernels/device/search_device.h"
+#include "tests/kernels/reference.h"
+#include "tests/test_seed.h"
+
+namespace hvdb::testing {
+namespace {
+
+class CudaSearchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    devices_ = kernels::cuda::OpenSearchDevices(&why);
+    if (devices_.empty()) GTEST_SKIP() << "no CUDA search device: " << why;
+  }
+  std::vector<std::unique_ptr<kernels::SearchDevice>> devices_;
+};
+
+TEST_F(CudaSearchTest, TopKAndRadiusEqualTheScalarScan) {
+  std::mt19937_64 rng(ProcessSeed() + 5);
+  for (auto* device : {devices_.front().get(), devices_.back().get()}) {
+    for (size_t words : {1, 16, 32, 157}) {
+      for (size_t n : {1, 63, 1000, 40000}) {
+        std::vector<uint64_t> rows(n * words), queries(8 * words), tombstones((n + 63) / 64, 0);
+        for (auto& w : rows) w = rng();
+        for (auto& w : queries) w = rng();
+        for (size_t r = 0; r < n; ++r) {
+          if (r % 11 == 3) std::copy_n(&queries[(r % 8) * words], words, &rows[r * words]);  // distance 0, ties
+          if (r % 13 == 5) std::copy_n(&rows[(r / 2) * words], words, &rows[r * words]);     // duplicates
+          if (r % 17 == 9) tombstones[r / 64] |= uint64_t{1} << (r % 64);
+        }
+        auto d_rows = device->Allocate(rows.size() * 8);
+        auto d_tomb = device->Allocate(tombstones.size() * 8);
+        ASSERT_TRUE(d_rows.ok() && d_tomb.ok());
+        ASSERT_TRUE(device->Upload(*d_rows, 0, rows.data(), rows.size() * 8).ok());
+        ASSERT_TRUE(device->Upload(*d_tomb, 0, tombstones.data(), tombstones.size() * 8).ok());
+        for (size_t k : {1, 10, 1024}) {
+          std::vector<kernels::Neighbor> got(8 * k);
+          const Status s = device->TopK(*d_rows, n, words, *d_tomb, queries.data(), 8, k, got.data());
+          ASSERT_TRUE(s.ok()) << s.ToString();
+          for (size_t q = 0; q < 8; ++q) {
+            auto want = ReferenceAll(&queries[q * words], rows, words, tombstones);
+            want.resize(std::min(k, want.size()));
+            want.resize(k);  // the tail: {kNoRow, kNoDistance}
+            EXPECT_EQ(std::vector<kernels::Neighbor>(got.begin() + q * k, got.begin() + (q + 1) * k), want)
+                << device->name() << " words=" << words << " n=" << n << " k=" << k << " q=" << q;
+          }
+        }
+        const uint32_t radius = static_cast<uint32_t>(words * 32 - words * 2);
+        std::vector<std::vector<kernels::Neighbor>> within(8);
+        ASSERT_TRUE(device->WithinRadius(*d_rows, n, words, *d_tomb, queries.data(), 8, radius, within.data()).ok());
+        for (size_t q = 0; q < 8; ++q) {
+          auto want = ReferenceAll(&queries[q * words], rows, words, tombstones);
+          want.erase(std::remove_if(want.begin(), want.end(), [&](auto& h) { return h.distance > radius; }), want.end());
+          EXPECT_EQ(within[q], want) << "radius, words=" << words << " n=" << n;
+        }
+        device->Free(*d_rows);
+        device->Free(*d_tomb);
+      }
+    }
+  }
+}
+
+TEST_F(CudaSearchTest, BadArgumentsAndCalibration) {
+  auto* device = devices_.front().get();
+  std::vector<kernels::Neighbor> out(2000);
+  std::vector<uint64_t> q(32, 1);
+  EXPECT_TRUE(device->TopK(0, 10, 32, 0, q.data(), 1, 2000, out.data()).IsInvalidArgument());
+  EXPECT_TRUE(device->Allocate(size_t{1} << 62).status().IsResourceExhausted());
+  auto speed = device->Calibrate();
+  ASSERT_TRUE(speed.ok()) << speed.status().ToString();
+  EXPECT_GT(speed->pairs_per_s, 0);
+  EXPECT_GT(speed->upload_bytes_per_s, 0);
+}
+
+}  // namespace
+}  // namespace hvdb::testing
