@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "benchmarks/db_bench.h"
+#include "benchmarks/gpu_bench.h"
 #include "benchmarks/hdc_bench.h"
 #include "benchmarks/index_bench.h"
 #include "benchmarks/kernel_bench.h"
@@ -31,6 +32,10 @@ const char kUsage[] =
     "         [--faiss-ivf-max-n N]\n"
     "  recall@10 against the exact scan and queries/s for each index and knob, on planted, clustered and\n"
     "  text data (docs/perf.md; benchmarks/plot_index.py draws the curves).\n"
+    "usage: hvdb-bench gpu [--n N] [--bits B] [--k K] [--batches B,...] [--dir D]\n"
+    "  GPU search through the DB (device gpu): one-query latency, batch throughput beside the\n"
+    "  popcount and copy roofs and the CPU, the CPU/GPU crossover, streaming beyond the budget.\n"
+    "  Without a search device it prints why and exits 0 (HVDB_FAKE_GPU simulates one).\n"
     "usage: hvdb-bench kernels [--n N] [--bits B[,B...]] [--queries Q] [--k K] [--threads T]\n"
     "                          [--kernels scalar,avx2,avx512] [--no-faiss] [--max-batch-seconds S] [--seed S]\n"
     "  Defaults: N=1000000, B=2048,10048, Q=1000, K=10, every core, every supported kernel, FAISS on.\n"
@@ -206,6 +211,31 @@ int Index(int argc, char** argv) {
   return hvdb::bench::RunIndexBench(c);
 }
 
+int Gpu(int argc, char** argv) {
+  hvdb::bench::GpuBenchConfig c;
+  bool unused_faiss = true;
+  const int status = ParseFlags(argc, argv, &unused_faiss, [&](std::string_view flag, const char* value) -> std::string {
+    if (flag == "--batches") {
+      if (!ParseSizes(value, &c.batches)) return "--batches: '" + std::string(value) + "' is not a list";
+      return {};
+    }
+    if (flag == "--dir") {
+      c.dir = value;
+      return {};
+    }
+    return SetNumber(flag, value,
+                     {{"--n", [&](size_t v) { c.n = v; }},
+                      {"--bits", [&](size_t v) { c.bits = v; }},
+                      {"--k", [&](size_t v) { c.k = v; }},
+                      {"--seed", [&](size_t v) { c.seed = v; }}});
+  });
+  if (status >= 0) return status;
+  if (!hvdb::ValidateDim(c.bits).ok() || c.n == 0 || c.k == 0 || c.k > 1024 || c.batches.empty()) {
+    return Fail("--bits must be a valid dimension, --n at least 1, --k in [1, 1024], --batches not empty");
+  }
+  return hvdb::bench::RunGpuBench(c);
+}
+
 int Hdc(int argc, char** argv) {
   hvdb::bench::HdcBenchConfig c;
   bool unused_faiss = true;
@@ -234,6 +264,7 @@ int main(int argc, char** argv) {
   if (std::strcmp(argv[1], "kernels") == 0) return Kernels(argc - 2, argv + 2);
   if (std::strcmp(argv[1], "hdc") == 0) return Hdc(argc - 2, argv + 2);
   if (std::strcmp(argv[1], "index") == 0) return Index(argc - 2, argv + 2);
+  if (std::strcmp(argv[1], "gpu") == 0) return Gpu(argc - 2, argv + 2);
   if (std::strcmp(argv[1], "load") == 0) return Db(argc - 2, argv + 2, true);
   if (std::strcmp(argv[1], "query") == 0) return Db(argc - 2, argv + 2, false);
   return Fail(std::string("unknown benchmark '") + argv[1] + "'");

@@ -11,7 +11,8 @@ Result<SearchCalibration> CalibrateSearch() {
   HVDB_ASSIGN_OR_RETURN(const db::SearchCosts costs, db::ProcessSearchCosts(devices, /*measure_again=*/true));
   out.cpu_pairs_per_s = costs.cpu_pairs_per_s;
   for (const auto* d : devices) {
-    out.devices.push_back({d->name(), costs.gpu.pairs_per_s, costs.gpu.launch_s, costs.gpu.upload_bytes_per_s});
+    out.devices.push_back({d->name(), costs.gpu.pairs_per_s, costs.gpu.launch_s, costs.gpu.upload_bytes_per_s,
+                           costs.gpu.copy_bytes_per_s, costs.gpu.popc_pairs_per_s});
   }
   for (size_t nq = 1; costs.gpu_devices > 0 && nq <= 65536; nq *= 2) {
     std::string reason;

@@ -33,6 +33,10 @@ cudaError_t LaunchWithin(const uint64_t* rows, size_t n, int words, const uint64
                          const uint64_t* queries, size_t nq, uint32_t radius, unsigned int* counts,
                          unsigned long long* hits, size_t capacity);
 
+// The popcount roof: `blocks` x kThreads threads each xor-popcount 32-word
+// register rows `iterations` times; sink keeps the work alive.
+cudaError_t LaunchPopcRoof(unsigned blocks, int iterations, unsigned long long* sink);
+
 }  // namespace hvdb::kernels::cuda
 
 #endif  // HVDB_KERNELS_CUDA_TOPK_KERNELS_H_

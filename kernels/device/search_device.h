@@ -31,6 +31,11 @@ struct DeviceSpeed {
   double pairs_per_s = 0;      // query-row pairs per second at 2048 bits, large batches
   double launch_s = 0;         // fixed cost of one search call
   double upload_bytes_per_s = 0;  // host to device (0: not applicable)
+  // Roofs (0: not measured): device-to-device copy, bytes read + written a
+  // second; query-row pairs a second at 2048 bits when nothing but popcounts
+  // run (words in registers).
+  double copy_bytes_per_s = 0;
+  double popc_pairs_per_s = 0;
 };
 
 class SearchDevice {

@@ -73,6 +73,17 @@ assert len(exact) == 12 and all(l["recall_at_10"] == 1 for l in exact), exact
 assert all(l["rows_scanned_per_query"] < l["n"] for l in lines if l["index"] == "ivf" and l["nprobe"] == 1), lines
 print("bench smoke: index ok")
 PY
+gpu=$(HVDB_FAKE_GPU=devices=2 "$bench" gpu --n 5000 --bits 512 --batches 1,64)
+python3 - "$gpu" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in sys.argv[1].splitlines()]
+assert [l["what"] for l in lines] == ["roofs", "one_query", "batch", "batch", "crossover", "streaming"], lines
+assert lines[0]["devices"] == 2 and lines[0]["device"] == "fake:0", lines[0]
+assert all(l["device_used"] == "gpu" for l in lines if "device_used" in l), lines
+assert all(l["qps"] > 0 and l["cpu_qps"] > 0 for l in lines if l["what"] == "batch"), lines
+print("bench smoke: gpu (fake devices) ok")
+PY
+HVDB_FAKE_GPU=memory=oops "$bench" gpu --n 100 | grep -q '"skipped":"HVDB_FAKE_GPU' || { echo "FAIL: gpu bench without devices" >&2; exit 1; }
 if "$bench" load --n 0 >/dev/null 2>&1; then echo "FAIL: --n 0 accepted" >&2; exit 1; fi
 if "$bench" query --bits 100 --n 10 >/dev/null 2>&1; then echo "FAIL: query --bits 100 accepted" >&2; exit 1; fi
 if "$bench" kernels --bits 100 --n 10 >/dev/null 2>&1; then echo "FAIL: --bits 100 accepted" >&2; exit 1; fi

@@ -148,6 +148,41 @@ TEST_F(GpuSearchTest, AutoSendsLargeBatchesToTheDeviceAndSingleQueriesToTheCpu) 
   EXPECT_EQ(stats.device, "gpu");  // 512 x 2000 pairs at the fake's 1e11 pairs/s
 }
 
+// The same checks on the machine's real devices (CUDA), with a budget small
+// enough for several shards and streaming; skips where there are none.
+TEST(RealDeviceTest, SameAnswersAsTheCpuWithShardsAndStreaming) {
+  std::string why;
+  if (kernels::SearchDevices(&why).empty()) GTEST_SKIP() << "no search device: " << why;
+  TempDir dir;
+  Options options;
+  options.gpu_memory_bytes = 1 << 20;  // 1 MiB a device: 192 KiB staging, about 6000 rows of 128 bytes
+  auto db = OpenOrDie(dir / "db", options);
+  ASSERT_TRUE(db->CreateCollection("c", {.dim = kDim}).ok());
+  Collection* c = GetOrDie(db.get(), "c");
+  std::mt19937_64 rng(DbTestSeed() + 92);
+  std::vector<Hypervector> queries;
+  for (int i = 0; i < 8; ++i) queries.push_back(Hypervector::Random(kDim, rng()).value());
+  const Hypervector twin = Hypervector::Random(kDim, rng()).value();
+  WriteBatch batch;
+  for (int i = 0; i < 30000; ++i) {
+    batch.Put("r" + std::to_string(i), i < 16 ? Near(queries[i % 8], 12, rng) : i % 41 == 7 ? twin
+                                                                               : Hypervector::Random(kDim, rng()).value());
+  }
+  ASSERT_TRUE(c->Write(batch, {.sync = false}).ok());
+  for (int i = 100; i < 30000; i += 9) ASSERT_TRUE(c->Delete("r" + std::to_string(i), {.sync = false}).ok());
+  for (size_t k : {1, 10, 1000}) {
+    SearchStats stats;
+    auto gpu = c->SearchBatch(queries, {.k = k, .device = Device::kGpu}, &stats);
+    ASSERT_TRUE(gpu.ok()) << gpu.status().ToString();
+    EXPECT_EQ(stats.device, "gpu");
+    auto cpu = c->SearchBatch(queries, {.k = k, .device = Device::kCpu});
+    EXPECT_EQ(*gpu, *cpu) << "k=" << k;
+  }
+  auto gpu = c->SearchBatch(queries, {.k = 0, .max_distance = 470, .device = Device::kGpu});
+  ASSERT_TRUE(gpu.ok());
+  EXPECT_EQ(*gpu, c->SearchBatch(queries, {.k = 0, .max_distance = 470, .device = Device::kCpu}).value());
+}
+
 TEST(GpuMirrorTest, UploadsOnlyWhatChangedBetweenSearches) {
   constexpr size_t kWords = 16, kRows = 200;
   kernels::FakeDevice device{0, {.memory_bytes = 1 << 20}};

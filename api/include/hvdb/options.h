@@ -93,11 +93,12 @@ struct WriteOptions {
   bool sync = true;
 };
 
-// Where a search runs.
+// Where a search runs (docs/gpu.md).
 enum class Device : uint8_t {
-  kAuto = 0,  // hvdb decides (today: the CPU)
+  kAuto = 0,  // HVDB_DEVICE if set, else the planner's cost model
   kCpu = 1,   // the CPU SIMD kernels
-  kGpu = 2,   // a CUDA device; Unavailable when this build or machine has none
+  kGpu = 2,   // the search devices (CUDA), exact scan; Unavailable when there
+              // are none; a device failure answers on the CPU, the same
 };
 
 struct SearchOptions {

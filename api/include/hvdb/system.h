@@ -48,6 +48,8 @@ struct SearchDeviceSpeed {
   double pairs_per_s = 0;         // query-row pairs a second, large batches
   double launch_s = 0;            // fixed cost of one search
   double upload_bytes_per_s = 0;  // host to device
+  double copy_bytes_per_s = 0;    // roof: device-to-device copy, read + written (0: not measured)
+  double popc_pairs_per_s = 0;    // roof: pairs a second doing nothing but popcounts (0: not measured)
 };
 struct SearchCalibration {
   double cpu_pairs_per_s = 0;
