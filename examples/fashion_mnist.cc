@@ -1,15 +1,17 @@
 // Copyright hvdb authors. Fashion-MNIST (Debian's dataset-fashion-mnist)
 // classified two ways with binary hypervectors:
-//   1. class prototypes kept in accumulators: one pass over the training
-//      images, then retraining epochs that add each misclassified image to its
-//      true class and subtract it from the predicted one;
+//   1. class prototypes kept in accumulators, 64 per class (each class's
+//      images clustered by binary k-means, each cluster bundled): one pass
+//      over the training images, then retraining epochs that add each
+//      misclassified image to the nearest prototype of its true class and
+//      subtract it from the prototype that won;
 //   2. k-nearest-neighbour voting through the database's own search over the
 //      encoded training images.
 // An image is the bundle over its 784 pixels of bind(position symbol,
 // level code of the intensity).
 //
 // Run: build/examples/hvdb_example_fashion_mnist [--db PATH] [--train N] [--test N]
-//        [--epochs E] [--k K] [--levels L] [--dim D]
+//        [--epochs E] [--k K] [--levels L] [--dim D] [--subprotos S]
 #include <hvdb/hvdb.h>
 #include <zlib.h>
 
@@ -56,7 +58,7 @@ struct Images {
 
 int main(int argc, char** argv) {
   std::string path = "/tmp/hvdb-fashion-mnist";
-  size_t train_n = 60000, test_n = 10000, epochs = 10, k = 7, levels = 16, dim = 10048;
+  size_t train_n = 60000, test_n = 10000, epochs = 5, k = 7, levels = 32, dim = 10048, subprotos = 64;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const char* v = argv[i + 1];
@@ -67,9 +69,11 @@ int main(int argc, char** argv) {
     else if (flag == "--k") k = std::strtoul(v, nullptr, 10);
     else if (flag == "--levels") levels = std::strtoul(v, nullptr, 10);
     else if (flag == "--dim") dim = std::strtoul(v, nullptr, 10);
+    else if (flag == "--subprotos") subprotos = std::strtoul(v, nullptr, 10);
     else return Fail("unknown option " + flag);
   }
   if (train_n == 0 || train_n > 60000 || test_n == 0 || test_n > 10000) return Fail("--train 1..60000, --test 1..10000");
+  if (subprotos == 0 || subprotos > 1000) return Fail("--subprotos 1..1000");
 
   std::unique_ptr<hvdb::DB> db;
   if (hvdb::Status s = hvdb::DB::Open({}, path, &db); !s.ok()) return Fail(s.ToString());
@@ -112,50 +116,85 @@ int main(int argc, char** argv) {
   const double encode_s = Now() - start;
   std::printf("encoded %zu + %zu images in %.1f s (D = %zu, %zu levels)\n", train_n, test_n, encode_s, dim, levels);
 
-  // ---- 1. Prototypes in accumulators.
-  std::vector<std::vector<hvdb::Hypervector>> by_class(10);
-  for (size_t i = 0; i < train_n; ++i) by_class[tr.labels[i]].push_back(tr.encoded[i]);
-  std::vector<hvdb::Hypervector> proto(10);
-  for (size_t c = 0; c < 10; ++c) {
-    if (by_class[c].empty()) continue;
-    if (hvdb::Status s = protos->Accumulate(kClasses[c], by_class[c], 1, {.sync = false}); !s.ok()) return Fail(s.ToString());
-    proto[c] = protos->ReadAccumulator(kClasses[c]).value();
-  }
-  auto nearest = [&](const hvdb::Hypervector& v) {
-    size_t best = 0;
-    uint32_t best_d = ~0u;
+  // ---- 1. Prototypes in accumulators: `subprotos` per class (the class's
+  // images clustered by binary k-means), each an accumulator "class#s".
+  const size_t protos_n = 10 * subprotos;
+  auto proto_name = [&](size_t p) { return std::string(kClasses[p / subprotos]) + "#" + std::to_string(p % subprotos); };
+  std::vector<std::vector<hvdb::Hypervector>> groups(protos_n);
+  {
+    std::vector<std::vector<size_t>> by_class(10);
+    for (size_t i = 0; i < train_n; ++i) by_class[tr.labels[i]].push_back(i);
     for (size_t c = 0; c < 10; ++c) {
-      if (proto[c].empty()) continue;
-      const uint32_t d = hvdb::HammingDistance(v, proto[c]).value();
-      if (d < best_d) best_d = d, best = c;
+      // A few rounds of k-means within the class: seeds spread over its
+      // members, each member to its nearest centroid, centroids the bundles.
+      const auto& members = by_class[c];
+      if (members.empty()) continue;
+      std::vector<hvdb::Hypervector> centroid;
+      for (size_t s = 0; s < subprotos; ++s) centroid.push_back(tr.encoded[members[s * members.size() / subprotos]]);
+      std::vector<size_t> group_of(members.size());
+      for (int round = 0; round < 3; ++round) {
+        std::vector<std::vector<hvdb::Hypervector>> bucket(subprotos);
+        for (size_t m = 0; m < members.size(); ++m) {
+          uint32_t best_d = ~0u;
+          for (size_t s = 0; s < subprotos; ++s) {
+            const uint32_t d = hvdb::HammingDistance(tr.encoded[members[m]], centroid[s]).value();
+            if (d < best_d) best_d = d, group_of[m] = s;
+          }
+          bucket[group_of[m]].push_back(tr.encoded[members[m]]);
+        }
+        for (size_t s = 0; s < subprotos; ++s) {
+          if (!bucket[s].empty()) centroid[s] = hvdb::hdc::Bundle(bucket[s]).value();
+        }
+      }
+      for (size_t m = 0; m < members.size(); ++m) groups[c * subprotos + group_of[m]].push_back(tr.encoded[members[m]]);
+    }
+  }
+  std::vector<hvdb::Hypervector> proto(protos_n);
+  for (size_t p = 0; p < protos_n; ++p) {
+    if (groups[p].empty()) continue;
+    if (hvdb::Status s = protos->Accumulate(proto_name(p), groups[p], 1, {.sync = false}); !s.ok()) return Fail(s.ToString());
+    proto[p] = protos->ReadAccumulator(proto_name(p)).value();
+  }
+  groups.clear();
+  // The nearest prototype among `first..first + count`.
+  auto nearest_in = [&](const hvdb::Hypervector& v, size_t first, size_t count) {
+    size_t best = first;
+    uint32_t best_d = ~0u;
+    for (size_t p = first; p < first + count; ++p) {
+      if (proto[p].empty()) continue;
+      const uint32_t d = hvdb::HammingDistance(v, proto[p]).value();
+      if (d < best_d) best_d = d, best = p;
     }
     return best;
   };
   // Test accuracy through the database: the prototypes stored, one search per test image.
   auto prototype_accuracy = [&]() {
-    for (size_t c = 0; c < 10; ++c) {
-      if (!proto[c].empty()) (void)protos->Put(kClasses[c], proto[c], {.sync = false});
+    for (size_t p = 0; p < protos_n; ++p) {
+      if (!proto[p].empty()) (void)protos->Put(proto_name(p), proto[p], {.sync = false});
     }
     auto hits = protos->SearchBatch(te.encoded, {.k = 1}).value();
     size_t correct = 0;
-    for (size_t i = 0; i < test_n; ++i) correct += !hits[i].empty() && hits[i][0].key == kClasses[te.labels[i]];
+    for (size_t i = 0; i < test_n; ++i) {
+      correct += !hits[i].empty() && hits[i][0].key.substr(0, hits[i][0].key.find('#')) == kClasses[te.labels[i]];
+    }
     return static_cast<double>(correct) / static_cast<double>(test_n);
   };
-  std::printf("prototypes, single pass: %.2f%% test accuracy\n", 100 * prototype_accuracy());
+  std::printf("prototypes (%zu per class), single pass: %.2f%% test accuracy\n", subprotos, 100 * prototype_accuracy());
   double best_proto = 0;
   for (size_t e = 1; e <= epochs; ++e) {
     size_t wrong = 0;
     for (size_t i = 0; i < train_n; ++i) {
-      const size_t truth = tr.labels[i], predicted = nearest(tr.encoded[i]);
-      if (predicted == truth) continue;
+      const size_t truth = tr.labels[i], predicted = nearest_in(tr.encoded[i], 0, protos_n);
+      if (predicted / subprotos == truth) continue;
       ++wrong;
+      const size_t target = nearest_in(tr.encoded[i], truth * subprotos, subprotos);
       const std::span<const hvdb::Hypervector> one(&tr.encoded[i], 1);
-      if (!protos->Accumulate(kClasses[truth], one, 1, {.sync = false}).ok() ||
-          !protos->Accumulate(kClasses[predicted], one, -1, {.sync = false}).ok()) {
+      if (!protos->Accumulate(proto_name(target), one, 1, {.sync = false}).ok() ||
+          !protos->Accumulate(proto_name(predicted), one, -1, {.sync = false}).ok()) {
         return Fail("accumulate failed");
       }
-      proto[truth] = protos->ReadAccumulator(kClasses[truth]).value();
-      proto[predicted] = protos->ReadAccumulator(kClasses[predicted]).value();
+      proto[target] = protos->ReadAccumulator(proto_name(target)).value();
+      proto[predicted] = protos->ReadAccumulator(proto_name(predicted)).value();
     }
     const double accuracy = prototype_accuracy();
     best_proto = std::max(best_proto, accuracy);
