@@ -149,8 +149,9 @@ Status GpuMirror::Run(const HostRows& host, const Searcher& search, GpuSearchInf
     }
     ++info->shards;
   }
-  // Rows beyond the shards: streamed through the staging buffer.
-  for (size_t first = nd * capacity_; first < host.n; first += staging_capacity_) {
+  // Rows beyond the shards: streamed through the staging buffer (the top-k
+  // search streams through the device's own StreamTopK instead).
+  for (size_t first = nd * capacity_; stream_ == nullptr && first < host.n; first += staging_capacity_) {
     kernels::SearchDevice* d = devices_[0];
     if (!staging_rows_) {
       auto rows = d->Allocate(staging_capacity_ * row_bytes);
@@ -173,6 +174,15 @@ Status GpuMirror::Run(const HostRows& host, const Searcher& search, GpuSearchInf
       return fail(st);
     }
   }
+  // The staging buffer lives for one search: a StreamTopK takes its own.
+  if (staging_rows_) devices_[0]->Free(staging_rows_);
+  if (staging_tombstones_) devices_[0]->Free(staging_tombstones_);
+  staging_rows_ = staging_tombstones_ = 0;
+  if (stream_ != nullptr && nd * capacity_ < host.n) {
+    const size_t first = nd * capacity_;  // a multiple of 64
+    info->streamed_rows += host.n - first;
+    if (Status st = (*stream_)(devices_[0], first); !st.ok()) return fail(st);
+  }
   dirty_.clear();
   tombstones_dirty_ = false;
   return Status::OK();
@@ -184,6 +194,18 @@ Status GpuMirror::TopK(const HostRows& host, const uint64_t* queries, size_t nq,
   if (devices_.empty()) return Status::Unavailable("no search device");
   std::vector<std::vector<kernels::Neighbor>> merged(nq);
   std::vector<kernels::Neighbor> found;
+  // Rows beyond the shards stream through the device's StreamTopK.
+  const Streamer streamer = [&](kernels::SearchDevice* d, size_t first) {
+    std::vector<std::vector<kernels::Neighbor>> streamed(nq);
+    HVDB_RETURN_IF_ERROR(d->StreamTopK(host.rows + first * words_, host.n - first, words_,
+                                       host.tombstones ? host.tombstones + first / 64 : nullptr, staging_capacity_,
+                                       queries, nq, k, &streamed, &info->uploaded_bytes));
+    for (size_t q = 0; q < nq; ++q) {
+      for (const kernels::Neighbor& hit : streamed[q]) merged[q].push_back({hit.row + first, hit.distance});
+    }
+    return Status::OK();
+  };
+  stream_ = &streamer;
   const Status ran = Run(
       host,
       [&](kernels::SearchDevice* d, kernels::SearchDevice::Handle rows, size_t n, kernels::SearchDevice::Handle tomb,
@@ -201,6 +223,7 @@ Status GpuMirror::TopK(const HostRows& host, const uint64_t* queries, size_t nq,
         return Status::OK();
       },
       info);
+  stream_ = nullptr;
   HVDB_RETURN_IF_ERROR(ran);
   for (size_t q = 0; q < nq; ++q) {
     auto& hits = merged[q];

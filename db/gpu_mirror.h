@@ -74,8 +74,11 @@ class GpuMirror {
   // What one shard, or one streamed chunk, contributes to a search.
   using Searcher = std::function<Status(kernels::SearchDevice* device, kernels::SearchDevice::Handle rows, size_t n,
                                         kernels::SearchDevice::Handle tombstones, size_t first_row)>;
+  // Streams rows [first, n) through a device (top-k searches).
+  using Streamer = std::function<Status(kernels::SearchDevice* device, size_t first)>;
   // REQUIRES: mu_ held. Brings the shards in step with host, then calls
-  // search on every shard and streamed chunk.
+  // search on every shard, and on every streamed chunk unless a Streamer is
+  // set (stream_), which then takes the rows beyond the shards.
   Status Run(const HostRows& host, const Searcher& search, GpuSearchInfo* info);
   Status Layout(size_t n);  // REQUIRES: mu_ held
   void FreeAll();           // REQUIRES: mu_ held
@@ -95,6 +98,7 @@ class GpuMirror {
   std::vector<std::pair<size_t, size_t>> dirty_;
   bool tombstones_dirty_ = true;
   bool relayout_ = false;
+  const Streamer* stream_ = nullptr;  // REQUIRES: mu_ held; set for one Run
 };
 
 }  // namespace hvdb::db

@@ -139,6 +139,106 @@ class CudaDevice final : public SearchDevice {
     return Status::OK();
   }
 
+  // Two lanes, each a stream with its own staging buffers: chunk c copies
+  // and searches on lane c % 2, so one lane's copy overlaps the other's
+  // search. Results come back to pinned host memory; a lane's previous
+  // results are read once its stream is done, before it is reused.
+  Status StreamTopK(const uint64_t* host_rows, size_t n, size_t words, const uint64_t* host_tombstones,
+                    size_t chunk_rows, const uint64_t* queries, size_t nq, size_t k,
+                    std::vector<std::vector<Neighbor>>* out, uint64_t* uploaded_bytes) override {
+    if (k == 0 || k > kCudaMaxK) return Status::InvalidArgument("cuda top-k: k " + std::to_string(k) + " not in [1, 1024]");
+    if (chunk_rows == 0 || chunk_rows % 64 != 0) return Status::InvalidArgument("StreamTopK: chunk_rows not a multiple of 64");
+    HVDB_RETURN_IF_ERROR(Use());
+    if (n == 0 || nq == 0) return Status::OK();
+    // Two buffers of half the staging each.
+    const size_t chunk = std::max<size_t>(64, chunk_rows / 2 / 64 * 64);
+    const size_t kk = std::min(k, chunk);
+    // Tiles per chunk: enough blocks for every SM, their lists (nq x tiles x
+    // kk keys a lane) within 64 MB.
+    const size_t tiles = std::max<size_t>(
+        1, std::min({(chunk + kk - 1) / kk, static_cast<size_t>(multiprocessors_) * 4, (size_t{64} << 20) / (nq * kk * 8)}));
+    struct Lane {
+      cudaStream_t stream = nullptr;
+      DeviceBuffer rows, tombstones, lists, top;
+      unsigned long long* host_top = nullptr;  // pinned, nq x kk
+      size_t first = 0, count = 0;
+      bool busy = false;
+    };
+    Lane lanes[2];
+    DeviceBuffer d_queries;
+    Status s = d_queries.Allocate(nq * words * 8);
+    if (s.ok()) s = Check(cudaMemcpy(d_queries.p, queries, nq * words * 8, cudaMemcpyHostToDevice), "query upload");
+    for (Lane& lane : lanes) {
+      if (s.ok()) s = Check(cudaStreamCreateWithFlags(&lane.stream, cudaStreamNonBlocking), "stream");
+      if (s.ok()) s = lane.rows.Allocate(chunk * words * 8);
+      if (s.ok()) s = lane.tombstones.Allocate(chunk / 64 * 8);
+      if (s.ok()) s = lane.lists.Allocate(nq * tiles * kk * 8);
+      if (s.ok()) s = lane.top.Allocate(nq * kk * 8);
+      if (s.ok()) {
+        s = Check(cudaMallocHost(reinterpret_cast<void**>(&lane.host_top), nq * kk * 8), "cudaMallocHost");
+      }
+    }
+    // Reads a finished lane's results into out.
+    auto harvest = [&](Lane& lane) -> Status {
+      if (!lane.busy) return Status::OK();
+      HVDB_RETURN_IF_ERROR(Check(cudaStreamSynchronize(lane.stream), "stream"));
+      const size_t lane_kk = std::min(kk, lane.count);
+      for (size_t q = 0; q < nq; ++q) {
+        for (size_t i = 0; i < lane_kk; ++i) {
+          const unsigned long long key = lane.host_top[q * lane_kk + i];
+          if (key != kEmpty) (*out)[q].push_back({(key & 0xffffffffull) + lane.first, static_cast<uint32_t>(key >> 32)});
+        }
+      }
+      lane.busy = false;
+      return Status::OK();
+    };
+    for (size_t first = 0, c = 0; s.ok() && first < n; first += chunk, ++c) {
+      Lane& lane = lanes[c % 2];
+      s = harvest(lane);
+      if (!s.ok()) break;
+      lane.first = first;
+      lane.count = std::min(chunk, n - first);
+      const size_t lane_kk = std::min(kk, lane.count);
+      const size_t lane_tiles = std::max<size_t>(1, std::min(tiles, (lane.count + lane_kk - 1) / lane_kk));
+      s = Check(cudaMemcpyAsync(lane.rows.p, host_rows + first * words, lane.count * words * 8, cudaMemcpyHostToDevice,
+                                lane.stream),
+                "chunk upload");
+      if (s.ok() && host_tombstones != nullptr) {
+        s = Check(cudaMemcpyAsync(lane.tombstones.p, host_tombstones + first / 64, (lane.count + 63) / 64 * 8,
+                                  cudaMemcpyHostToDevice, lane.stream),
+                  "tombstone upload");
+      }
+      if (s.ok()) {
+        s = Check(LaunchTileTopK(static_cast<const uint64_t*>(lane.rows.p), lane.count, static_cast<int>(words),
+                                 host_tombstones ? static_cast<const uint64_t*>(lane.tombstones.p) : nullptr,
+                                 static_cast<const uint64_t*>(d_queries.p), nq, static_cast<int>(lane_kk), lane_tiles,
+                                 (lane.count + lane_tiles - 1) / lane_tiles, static_cast<unsigned long long*>(lane.lists.p),
+                                 lane.stream),
+                  "TileTopK launch");
+      }
+      if (s.ok()) {
+        s = Check(LaunchMergeTopK(static_cast<const unsigned long long*>(lane.lists.p), nq, lane_tiles * lane_kk,
+                                  static_cast<int>(lane_kk), static_cast<unsigned long long*>(lane.top.p), lane.stream),
+                  "MergeTopK launch");
+      }
+      if (s.ok()) {
+        s = Check(cudaMemcpyAsync(lane.host_top, lane.top.p, nq * lane_kk * 8, cudaMemcpyDeviceToHost, lane.stream),
+                  "results download");
+      }
+      lane.busy = s.ok();
+      *uploaded_bytes += lane.count * words * 8;
+    }
+    for (Lane& lane : lanes) {
+      if (s.ok()) s = harvest(lane);
+      if (lane.stream != nullptr) {
+        cudaStreamSynchronize(lane.stream);
+        cudaStreamDestroy(lane.stream);
+      }
+      if (lane.host_top != nullptr) cudaFreeHost(lane.host_top);
+    }
+    return s;
+  }
+
   Result<DeviceSpeed> Calibrate() override {
     // 1M random 2048-bit rows (made on the device), a batch of 256 queries,
     // one query over 64 rows (the fixed cost), and a 64 MB upload.

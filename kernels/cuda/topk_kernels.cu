@@ -64,9 +64,15 @@ __global__ void TileTopK(const uint64_t* __restrict__ rows, size_t n, int words,
                          const uint64_t* __restrict__ queries, int kk, size_t tile_rows,
                          unsigned long long* __restrict__ out) {
   __shared__ unsigned long long keys[kSortKeys];
+  __shared__ uint64_t shared_query[kSharedQueryWords];
   __shared__ int added;
   const size_t tile = blockIdx.x, q = blockIdx.y;
+  // The query is read by every row: from shared memory when it fits.
   const uint64_t* query = queries + q * words;
+  if (words <= kSharedQueryWords) {
+    for (int w = threadIdx.x; w < words; w += blockDim.x) shared_query[w] = query[w];
+    query = shared_query;
+  }
   const size_t begin = tile * tile_rows, end = min(n, begin + tile_rows);
   for (int i = threadIdx.x; i < kk; i += blockDim.x) keys[i] = kEmpty;
   __syncthreads();
@@ -152,15 +158,15 @@ cudaError_t LaunchPopcRoof(unsigned blocks, int iterations, unsigned long long* 
 
 cudaError_t LaunchTileTopK(const uint64_t* rows, size_t n, int words, const uint64_t* tombstones,
                            const uint64_t* queries, size_t nq, int kk, size_t tiles, size_t tile_rows,
-                           unsigned long long* lists) {
-  TileTopK<<<dim3(static_cast<unsigned>(tiles), static_cast<unsigned>(nq)), kThreads>>>(
+                           unsigned long long* lists, cudaStream_t stream) {
+  TileTopK<<<dim3(static_cast<unsigned>(tiles), static_cast<unsigned>(nq)), kThreads, 0, stream>>>(
       rows, n, words, tombstones, queries, kk, tile_rows, lists);
   return cudaGetLastError();
 }
 
 cudaError_t LaunchMergeTopK(const unsigned long long* lists, size_t nq, size_t per_query, int kk,
-                            unsigned long long* top) {
-  MergeTopK<<<static_cast<unsigned>(nq), kThreads>>>(lists, per_query, kk, top);
+                            unsigned long long* top, cudaStream_t stream) {
+  MergeTopK<<<static_cast<unsigned>(nq), kThreads, 0, stream>>>(lists, per_query, kk, top);
   return cudaGetLastError();
 }
 

@@ -18,15 +18,16 @@ constexpr int kChunk = 2048;               // rows a block takes in one step
 constexpr size_t kCudaMaxK = 1024;         // largest k of the top-k kernels
 constexpr int kSortKeys = 4096;            // >= kCudaMaxK + kChunk, a power of two: 32 KB of shared memory
 constexpr unsigned long long kEmpty = ~0ull;
+constexpr int kSharedQueryWords = 1024;    // queries up to 65536 bits are read from shared memory
 
 // Each of `tiles` tiles of tile_rows rows x each of nq queries: its kk
 // nearest keys, sorted, into lists (nq x tiles x kk).
 cudaError_t LaunchTileTopK(const uint64_t* rows, size_t n, int words, const uint64_t* tombstones,
                            const uint64_t* queries, size_t nq, int kk, size_t tiles, size_t tile_rows,
-                           unsigned long long* lists);
+                           unsigned long long* lists, cudaStream_t stream = nullptr);
 // Per query, the kk smallest of its per_query keys in lists, sorted, into top (nq x kk).
 cudaError_t LaunchMergeTopK(const unsigned long long* lists, size_t nq, size_t per_query, int kk,
-                            unsigned long long* top);
+                            unsigned long long* top, cudaStream_t stream = nullptr);
 // Per query, how many live rows lie within radius (counts, zeroed by the
 // caller), and when hits is not null their keys, unordered (nq x capacity).
 cudaError_t LaunchWithin(const uint64_t* rows, size_t n, int words, const uint64_t* tombstones,

@@ -67,6 +67,18 @@ class SearchDevice {
   virtual Status WithinRadius(Handle rows, size_t n, size_t words, Handle tombstones, const uint64_t* queries,
                               size_t nq, uint32_t radius, std::vector<Neighbor>* out) = 0;
 
+  // Searches host rows that do not stay on the device: rows (host, n x words)
+  // go through it in chunks of chunk_rows rows (a multiple of 64; the
+  // tombstones, host, ceil(n / 64) words or null, go along). out[q] receives
+  // each chunk's top min(k, chunk) hits, rows counted from host_rows,
+  // unsorted across chunks. *uploaded_bytes grows by what was copied. This
+  // default copies and searches one chunk at a time through one staging
+  // buffer; the CUDA device overlaps the next chunk's copy with the current
+  // chunk's search (two streams, two staging buffers).
+  virtual Status StreamTopK(const uint64_t* host_rows, size_t n, size_t words, const uint64_t* host_tombstones,
+                            size_t chunk_rows, const uint64_t* queries, size_t nq, size_t k,
+                            std::vector<std::vector<Neighbor>>* out, uint64_t* uploaded_bytes);
+
   // A short measurement of this device's speeds.
   virtual Result<DeviceSpeed> Calibrate() = 0;
 };

@@ -67,6 +67,31 @@ TEST_F(CudaSearchTest, TopKAndRadiusEqualTheScalarScan) {
   }
 }
 
+TEST_F(CudaSearchTest, StreamingOverlapsCopiesAndEqualsTheScalarScan) {
+  std::mt19937_64 rng(ProcessSeed() + 6);
+  auto* device = devices_.front().get();
+  constexpr size_t kWords = 32, kN = 50000, kQueries = 5, kK = 25;
+  std::vector<uint64_t> rows(kN * kWords), queries(kQueries * kWords), tombstones((kN + 63) / 64, 0);
+  for (auto& w : rows) w = rng();
+  for (auto& w : queries) w = rng();
+  for (size_t r = 0; r < kN; r += 97) std::copy_n(&queries[(r % kQueries) * kWords], kWords, &rows[r * kWords]);
+  for (size_t r = 5; r < kN; r += 7) tombstones[r / 64] |= uint64_t{1} << (r % 64);
+  std::vector<std::vector<kernels::Neighbor>> streamed(kQueries);
+  uint64_t uploaded = 0;
+  ASSERT_TRUE(device->StreamTopK(rows.data(), kN, kWords, tombstones.data(), 8192, queries.data(), kQueries, kK,
+                                 &streamed, &uploaded)
+                  .ok());
+  EXPECT_EQ(uploaded, kN * kWords * 8);
+  for (size_t q = 0; q < kQueries; ++q) {
+    auto got = streamed[q];
+    std::sort(got.begin(), got.end(), kernels::NearerFirst);
+    got.resize(std::min(got.size(), kK));
+    auto want = ReferenceAll(&queries[q * kWords], rows, kWords, tombstones);
+    want.resize(kK);
+    EXPECT_EQ(got, want) << "query " << q;
+  }
+}
+
 TEST_F(CudaSearchTest, BadArgumentsAndCalibration) {
   auto* device = devices_.front().get();
   std::vector<kernels::Neighbor> out(2000);
