@@ -10,7 +10,7 @@ namespace hvdb::db {
 Result<CollectionImpl::GpuOutcome> CollectionImpl::GpuSearch(const uint64_t* queries, size_t nq, const SearchOptions& options,
                                        bool index_would_answer, std::vector<std::vector<kernels::Neighbor>>* found,
                                        std::string* kernel) const {
-  HVDB_ASSIGN_OR_RETURN(const Device env, DeviceFromEnvironment());
+  HVDB_ASSIGN_OR_RETURN(const Device env, kernels::DeviceFromEnvironment());
   const bool asked_gpu = options.device == Device::kGpu || (options.device == Device::kAuto && env == Device::kGpu);
   const bool asked_cpu = options.device == Device::kCpu || (options.device == Device::kAuto && env == Device::kCpu);
   // The planner weighs the flat scan on each side; an index answers on the CPU.

@@ -65,19 +65,6 @@ Device ChooseDevice(Device requested, Device env, const SearchCosts& costs, size
   return gpu < cpu ? Device::kGpu : Device::kCpu;
 }
 
-Result<Device> DeviceFromEnvironment() {
-  static const Result<Device> parsed = []() -> Result<Device> {
-    const char* text = std::getenv("HVDB_DEVICE");
-    if (text == nullptr || *text == '\0') return Device::kAuto;
-    const std::string_view v(text);
-    if (v == "cpu") return Device::kCpu;
-    if (v == "gpu") return Device::kGpu;
-    if (v == "auto") return Device::kAuto;
-    return Status::InvalidArgument("HVDB_DEVICE is '" + std::string(v) + "'; expected cpu, gpu or auto");
-  }();
-  return parsed;
-}
-
 Result<SearchCosts> ProcessSearchCosts(const std::vector<kernels::SearchDevice*>& devices, bool measure_again) {
   static std::mutex mu;
   static std::optional<SearchCosts> cached;

@@ -33,10 +33,6 @@ double GpuSeconds(const SearchCosts& costs, size_t nq, size_t rows, size_t words
 Device ChooseDevice(Device requested, Device env, const SearchCosts& costs, size_t nq, size_t rows, size_t words,
                     double resident, std::string* reason);
 
-// HVDB_DEVICE, read once: kAuto when unset. InvalidArgument naming the text
-// when it is not cpu, gpu or auto.
-Result<Device> DeviceFromEnvironment();
-
 // The process's costs: measured at first use (a few milliseconds of CPU
 // scans and each device's Calibrate), then cached. Thread-safe.
 // measure_again: measure even when cached (hvdb calibrate).

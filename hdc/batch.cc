@@ -4,7 +4,11 @@
 #include <string>
 
 #include "hvdb/hdc.h"
+#include <atomic>
+#include <cstdio>
+
 #include "kernels/cpu/thread_pool.h"
+#include "kernels/device/search_device.h"
 #include "kernels/hamming.h"
 
 namespace hvdb::hdc {
@@ -28,13 +32,41 @@ void ForRows(size_t n, unsigned threads, size_t rows_per_task, const std::functi
   });
 }
 
+// The device a batch runs on, or null for the CPU (see hvdb/hdc.h).
+Result<kernels::SearchDevice*> BatchDevice(Device requested, bool device_when_auto, std::string_view what) {
+  HVDB_ASSIGN_OR_RETURN(const Device env, kernels::DeviceFromEnvironment());
+  const Device device = requested != Device::kAuto ? requested : env;
+  if (device == Device::kCpu) return nullptr;
+  std::string why;
+  const auto& devices = kernels::SearchDevices(&why);
+  if (device == Device::kGpu && devices.empty()) {
+    return Status::Unavailable(std::string(what) + ": device gpu: no search device here (hvdb info says why)");
+  }
+  if (devices.empty() || (device == Device::kAuto && !device_when_auto)) return nullptr;
+  return devices.front();
+}
+
+// A device failure leaves the work to the CPU: said once per process.
+bool DeviceDid(const Status& s, std::string_view what) {
+  static std::atomic<bool> warned{false};
+  if (!s.ok() && !warned.exchange(true)) {
+    std::fprintf(stderr, "hvdb: %.*s on the GPU failed (%s); computing on the CPU\n", static_cast<int>(what.size()),
+                 what.data(), s.ToString().c_str());
+  }
+  return s.ok();
+}
+
+constexpr uint64_t kBundleDeviceBytes = uint64_t{256} << 20;
+
 }  // namespace
 
 Status BindBatch(const uint64_t* a, const uint64_t* b, size_t n, size_t dim, uint64_t* out, bool broadcast_b,
-                 unsigned threads) {
+                 unsigned threads, Device device) {
   HVDB_RETURN_IF_ERROR(CheckBatch(a, out, n, dim, "bind batch"));
   if (n > 0 && b == nullptr) return Status::InvalidArgument("bind batch: null buffer");
   const size_t words = dim / 64;
+  HVDB_ASSIGN_OR_RETURN(kernels::SearchDevice* gpu, BatchDevice(device, false, "bind batch"));
+  if (gpu != nullptr && n > 0 && DeviceDid(gpu->Bind(a, b, n, words, broadcast_b, out), "bind batch")) return Status::OK();
   ForRows(n, threads, kRowsPerTask, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       const uint64_t* x = a + i * words;
@@ -46,11 +78,17 @@ Status BindBatch(const uint64_t* a, const uint64_t* b, size_t n, size_t dim, uin
   return Status::OK();
 }
 
-Status PermuteBatch(const uint64_t* in, size_t n, size_t dim, int64_t shift, uint64_t* out, unsigned threads) {
+Status PermuteBatch(const uint64_t* in, size_t n, size_t dim, int64_t shift, uint64_t* out, unsigned threads,
+                    Device device) {
   HVDB_RETURN_IF_ERROR(CheckBatch(in, out, n, dim, "permute batch"));
   const size_t words = dim / 64;
   int64_t s = shift % static_cast<int64_t>(dim);
   if (s < 0) s += static_cast<int64_t>(dim);
+  HVDB_ASSIGN_OR_RETURN(kernels::SearchDevice* gpu, BatchDevice(device, false, "permute batch"));
+  if (gpu != nullptr && n > 0 &&
+      DeviceDid(gpu->Rotate(in, n, words, static_cast<size_t>(s), out), "permute batch")) {
+    return Status::OK();
+  }
   const size_t word_shift = static_cast<size_t>(s) / 64, bit_shift = static_cast<size_t>(s) % 64;
   ForRows(n, threads, kRowsPerTask, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
@@ -74,10 +112,16 @@ Status PermuteBatch(const uint64_t* in, size_t n, size_t dim, int64_t shift, uin
 }
 
 Status BundleBatch(const uint64_t* in, size_t groups, size_t members, size_t dim, uint64_t* out, uint64_t tie_seed,
-                   unsigned threads) {
+                   unsigned threads, Device device) {
   HVDB_RETURN_IF_ERROR(CheckBatch(in, out, groups, dim, "bundle batch"));
   if (members == 0) return Status::InvalidArgument("bundle batch: groups of no members");
   const size_t words = dim / 64;
+  HVDB_ASSIGN_OR_RETURN(kernels::SearchDevice* gpu,
+                        BatchDevice(device, uint64_t{groups} * members * words * 8 >= kBundleDeviceBytes, "bundle batch"));
+  if (gpu != nullptr && groups > 0) {
+    HVDB_ASSIGN_OR_RETURN(const Hypervector ties, Hypervector::Random(dim, tie_seed));
+    if (DeviceDid(gpu->Majority(in, groups, members, words, ties.data(), out), "bundle batch")) return Status::OK();
+  }
   ForRows(groups, threads, std::max<size_t>(1, kRowsPerTask / members), [&](size_t begin, size_t end) {
     BundleAccumulator acc(dim);
     for (size_t g = begin; g < end; ++g) {

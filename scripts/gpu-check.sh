@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 mode="${1:-auto}"
 dir="${2:-gpu-bundle}"
 
-tests=(kernels_cuda_search_test db_gpu_search_test kernels_test)
+tests=(kernels_cuda_search_test db_gpu_search_test hdc_batch_device_test kernels_test)
 
 bundle() {
   scripts/install-deps.sh

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "kernels/cuda/devices.h"
+#include "kernels/cuda/hdc_kernels.h"
 #include "kernels/cuda/topk_kernels.h"
 #include "kernels/device/search_device.h"
 
@@ -237,6 +238,71 @@ class CudaDevice final : public SearchDevice {
       if (lane.host_top != nullptr) cudaFreeHost(lane.host_top);
     }
     return s;
+  }
+
+  // The HDC batch forms: in chunks of rows (groups) that fit 256 MB of
+  // device memory, copied in, computed, copied back.
+  Status Bind(const uint64_t* a, const uint64_t* b, size_t n, size_t words, bool broadcast_b, uint64_t* out) override {
+    HVDB_RETURN_IF_ERROR(Use());
+    const size_t chunk = std::max<size_t>(1, (size_t{256} << 20) / (3 * words * 8));
+    DeviceBuffer da, db, dout;
+    HVDB_RETURN_IF_ERROR(da.Allocate(std::min(n, chunk) * words * 8));
+    HVDB_RETURN_IF_ERROR(db.Allocate((broadcast_b ? 1 : std::min(n, chunk)) * words * 8));
+    HVDB_RETURN_IF_ERROR(dout.Allocate(std::min(n, chunk) * words * 8));
+    if (broadcast_b) HVDB_RETURN_IF_ERROR(Check(cudaMemcpy(db.p, b, words * 8, cudaMemcpyHostToDevice), "bind upload"));
+    for (size_t first = 0; first < n; first += chunk) {
+      const size_t count = std::min(chunk, n - first), bytes = count * words * 8;
+      HVDB_RETURN_IF_ERROR(Check(cudaMemcpy(da.p, a + first * words, bytes, cudaMemcpyHostToDevice), "bind upload"));
+      if (!broadcast_b) {
+        HVDB_RETURN_IF_ERROR(Check(cudaMemcpy(db.p, b + first * words, bytes, cudaMemcpyHostToDevice), "bind upload"));
+      }
+      HVDB_RETURN_IF_ERROR(Check(LaunchXorRows(static_cast<const uint64_t*>(da.p), static_cast<const uint64_t*>(db.p),
+                                               count, words, broadcast_b, static_cast<uint64_t*>(dout.p)),
+                                 "bind launch"));
+      HVDB_RETURN_IF_ERROR(Check(cudaMemcpy(out + first * words, dout.p, bytes, cudaMemcpyDeviceToHost), "bind download"));
+    }
+    return Status::OK();
+  }
+
+  Status Rotate(const uint64_t* in, size_t n, size_t words, size_t shift, uint64_t* out) override {
+    HVDB_RETURN_IF_ERROR(Use());
+    const size_t chunk = std::max<size_t>(1, (size_t{256} << 20) / (2 * words * 8));
+    DeviceBuffer din, dout;
+    HVDB_RETURN_IF_ERROR(din.Allocate(std::min(n, chunk) * words * 8));
+    HVDB_RETURN_IF_ERROR(dout.Allocate(std::min(n, chunk) * words * 8));
+    for (size_t first = 0; first < n; first += chunk) {
+      const size_t count = std::min(chunk, n - first), bytes = count * words * 8;
+      HVDB_RETURN_IF_ERROR(Check(cudaMemcpy(din.p, in + first * words, bytes, cudaMemcpyHostToDevice), "permute upload"));
+      HVDB_RETURN_IF_ERROR(Check(LaunchRotateRows(static_cast<const uint64_t*>(din.p), count, words, shift / 64,
+                                                  static_cast<unsigned>(shift % 64), static_cast<uint64_t*>(dout.p)),
+                                 "permute launch"));
+      HVDB_RETURN_IF_ERROR(
+          Check(cudaMemcpy(out + first * words, dout.p, bytes, cudaMemcpyDeviceToHost), "permute download"));
+    }
+    return Status::OK();
+  }
+
+  Status Majority(const uint64_t* in, size_t groups, size_t members, size_t words, const uint64_t* ties,
+                  uint64_t* out) override {
+    HVDB_RETURN_IF_ERROR(Use());
+    const size_t chunk = std::max<size_t>(1, (size_t{256} << 20) / ((members + 1) * words * 8));
+    DeviceBuffer din, dties, dout;
+    HVDB_RETURN_IF_ERROR(din.Allocate(std::min(groups, chunk) * members * words * 8));
+    HVDB_RETURN_IF_ERROR(dties.Allocate(words * 8));
+    HVDB_RETURN_IF_ERROR(dout.Allocate(std::min(groups, chunk) * words * 8));
+    HVDB_RETURN_IF_ERROR(Check(cudaMemcpy(dties.p, ties, words * 8, cudaMemcpyHostToDevice), "bundle upload"));
+    for (size_t first = 0; first < groups; first += chunk) {
+      const size_t count = std::min(chunk, groups - first);
+      HVDB_RETURN_IF_ERROR(Check(cudaMemcpy(din.p, in + first * members * words, count * members * words * 8,
+                                            cudaMemcpyHostToDevice),
+                                 "bundle upload"));
+      HVDB_RETURN_IF_ERROR(Check(LaunchMajorityRows(static_cast<const uint64_t*>(din.p), count, members, words,
+                                                    static_cast<const uint64_t*>(dties.p), static_cast<uint64_t*>(dout.p)),
+                                 "bundle launch"));
+      HVDB_RETURN_IF_ERROR(
+          Check(cudaMemcpy(out + first * words, dout.p, count * words * 8, cudaMemcpyDeviceToHost), "bundle download"));
+    }
+    return Status::OK();
   }
 
   Result<DeviceSpeed> Calibrate() override {

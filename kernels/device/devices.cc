@@ -48,6 +48,19 @@ const std::vector<SearchDevice*>& SearchDevices(std::string* why) {
   return opened.devices;
 }
 
+Result<Device> DeviceFromEnvironment() {
+  static const Result<Device> parsed = []() -> Result<Device> {
+    const char* text = std::getenv("HVDB_DEVICE");
+    if (text == nullptr || *text == '\0') return Device::kAuto;
+    const std::string_view v(text);
+    if (v == "cpu") return Device::kCpu;
+    if (v == "gpu") return Device::kGpu;
+    if (v == "auto") return Device::kAuto;
+    return Status::InvalidArgument("HVDB_DEVICE is '" + std::string(v) + "'; expected cpu, gpu or auto");
+  }();
+  return parsed;
+}
+
 void OverrideSearchDevicesForTesting(const std::vector<SearchDevice*>* devices) { g_override.store(devices); }
 
 }  // namespace hvdb::kernels

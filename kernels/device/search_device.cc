@@ -2,6 +2,7 @@
 #include "kernels/device/search_device.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace hvdb::kernels {
 
@@ -36,6 +37,49 @@ Status SearchDevice::StreamTopK(const uint64_t* host_rows, size_t n, size_t word
   Free(rows);
   Free(*tombstones);
   return s;
+}
+
+Status SearchDevice::Bind(const uint64_t* a, const uint64_t* b, size_t n, size_t words, bool broadcast_b,
+                          uint64_t* out) {
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t* y = broadcast_b ? b : b + i * words;
+    for (size_t w = 0; w < words; ++w) out[i * words + w] = a[i * words + w] ^ y[w];
+  }
+  return Status::OK();
+}
+
+Status SearchDevice::Rotate(const uint64_t* in, size_t n, size_t words, size_t shift, uint64_t* out) {
+  const size_t word_shift = shift / 64, bit_shift = shift % 64;
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t* v = in + i * words;
+    for (size_t w = 0; w < words; ++w) {
+      const size_t hi = (w + words - word_shift) % words, lo = (hi + words - 1) % words;
+      out[i * words + w] = bit_shift == 0 ? v[hi] : (v[hi] << bit_shift) | (v[lo] >> (64 - bit_shift));
+    }
+  }
+  return Status::OK();
+}
+
+Status SearchDevice::Majority(const uint64_t* in, size_t groups, size_t members, size_t words, const uint64_t* ties,
+                              uint64_t* out) {
+  std::vector<uint32_t> count(words * 64);
+  for (size_t g = 0; g < groups; ++g) {
+    std::fill(count.begin(), count.end(), 0);
+    for (size_t m = 0; m < members; ++m) {
+      const uint64_t* v = in + (g * members + m) * words;
+      for (size_t bit = 0; bit < words * 64; ++bit) count[bit] += (v[bit / 64] >> (bit % 64)) & 1;
+    }
+    for (size_t w = 0; w < words; ++w) {
+      uint64_t word = 0;
+      for (size_t b = 0; b < 64; ++b) {
+        const uint64_t c = count[w * 64 + b];
+        const bool set = 2 * c > members || (2 * c == members && ((ties[w] >> b) & 1));
+        word |= uint64_t{set} << b;
+      }
+      out[g * words + w] = word;
+    }
+  }
+  return Status::OK();
 }
 
 }  // namespace hvdb::kernels

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "hvdb/options.h"
 #include "hvdb/result.h"
 #include "hvdb/status.h"
 #include "kernels/hamming.h"
@@ -79,6 +80,19 @@ class SearchDevice {
                             size_t chunk_rows, const uint64_t* queries, size_t nq, size_t k,
                             std::vector<std::vector<Neighbor>>* out, uint64_t* uploaded_bytes);
 
+  // The HDC batch forms (hvdb/hdc.h's BindBatch, PermuteBatch, BundleBatch
+  // send batches here), host buffers in and out, the same bits as the CPU
+  // forms. The defaults are plain loops on the host (the fake device).
+  // out row i = a row i XOR b row i (b's one row when broadcast_b); n x words.
+  virtual Status Bind(const uint64_t* a, const uint64_t* b, size_t n, size_t words, bool broadcast_b, uint64_t* out);
+  // out row i = row i rotated towards higher bits by shift, 0 <= shift < words x 64.
+  virtual Status Rotate(const uint64_t* in, size_t n, size_t words, size_t shift, uint64_t* out);
+  // in: groups x members rows; out row g: a bit is set when more than half of
+  // the group's members have it, or exactly half (members even) and `ties`
+  // (one row) has it.
+  virtual Status Majority(const uint64_t* in, size_t groups, size_t members, size_t words, const uint64_t* ties,
+                          uint64_t* out);
+
   // A short measurement of this device's speeds.
   virtual Result<DeviceSpeed> Calibrate() = 0;
 };
@@ -89,6 +103,10 @@ class SearchDevice {
 // fail_after=CALLS,pairs_per_s=R", every field optional). Empty, with the
 // reason in *why, when there are none. Thread-safe.
 const std::vector<SearchDevice*>& SearchDevices(std::string* why = nullptr);
+
+// HVDB_DEVICE, read once: kAuto when unset. InvalidArgument naming the text
+// when it is not cpu, gpu or auto.
+Result<Device> DeviceFromEnvironment();
 
 // Tests: makes SearchDevices return `devices` (null: the opened ones again).
 // Call before the DB objects that should see them are opened.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "hvdb/hypervector.h"
+#include "hvdb/options.h"
 #include "hvdb/result.h"
 
 namespace hvdb::hdc {
@@ -135,14 +136,21 @@ Result<Hypervector> Record(std::span<const Hypervector> roles, std::span<const H
 // form applied row by row, bit for bit. InvalidArgument on a bad dim or a
 // null buffer with n > 0.
 //
+// device: kCpu, kGpu (the search devices; Unavailable when there are none),
+// or kAuto: HVDB_DEVICE if set, else the CPU for bind and permute (memory
+// bound: copying to a device and back costs more than the work) and the
+// device for bundles of 256 MB or more when there is one. Every device gives
+// the same bits; a device that fails leaves the work to the CPU (one warning).
+//
 // out row i = a row i XOR b row i, or XOR b's one row when broadcast_b.
 Status BindBatch(const uint64_t* a, const uint64_t* b, size_t n, size_t dim, uint64_t* out, bool broadcast_b = false,
-                 unsigned threads = 0);
+                 unsigned threads = 0, Device device = Device::kAuto);
 // out row i = Permute(row i, shift).
-Status PermuteBatch(const uint64_t* in, size_t n, size_t dim, int64_t shift, uint64_t* out, unsigned threads = 0);
+Status PermuteBatch(const uint64_t* in, size_t n, size_t dim, int64_t shift, uint64_t* out, unsigned threads = 0,
+                    Device device = Device::kAuto);
 // in: groups x members rows; out row g = Bundle(the members of group g).
 Status BundleBatch(const uint64_t* in, size_t groups, size_t members, size_t dim, uint64_t* out,
-                   uint64_t tie_seed = kDefaultTieSeed, unsigned threads = 0);
+                   uint64_t tie_seed = kDefaultTieSeed, unsigned threads = 0, Device device = Device::kAuto);
 // Text() of each text, on all cores.
 Result<std::vector<Hypervector>> TextBatch(std::span<const std::string_view> texts, size_t n,
                                            uint64_t item_memory_seed, size_t dim, unsigned threads = 0);

@@ -1,0 +1,77 @@
+// Copyright hvdb authors. The HDC batch kernels: one thread per output word.
+#include "kernels/cuda/hdc_kernels.h"
+
+#include <algorithm>
+
+namespace hvdb::kernels::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+
+unsigned Blocks(size_t items) {
+  return static_cast<unsigned>(std::min<size_t>((items + kThreads - 1) / kThreads, 65535));
+}
+
+__global__ void XorRows(const uint64_t* __restrict__ a, const uint64_t* __restrict__ b, size_t n, size_t words,
+                        bool broadcast_b, uint64_t* __restrict__ out) {
+  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n * words;
+       i += static_cast<size_t>(gridDim.x) * blockDim.x) {
+    out[i] = a[i] ^ b[broadcast_b ? i % words : i];
+  }
+}
+
+__global__ void RotateRows(const uint64_t* __restrict__ in, size_t n, size_t words, size_t word_shift,
+                           unsigned bit_shift, uint64_t* __restrict__ out) {
+  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n * words;
+       i += static_cast<size_t>(gridDim.x) * blockDim.x) {
+    const size_t row = i / words, w = i % words;
+    const uint64_t* v = in + row * words;
+    const size_t hi = (w + words - word_shift) % words, lo = (hi + words - 1) % words;
+    out[i] = bit_shift == 0 ? v[hi] : (v[hi] << bit_shift) | (v[lo] >> (64 - bit_shift));
+  }
+}
+
+__global__ void MajorityRows(const uint64_t* __restrict__ in, size_t groups, size_t members, size_t words,
+                             const uint64_t* __restrict__ ties, uint64_t* __restrict__ out) {
+  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < groups * words;
+       i += static_cast<size_t>(gridDim.x) * blockDim.x) {
+    const size_t g = i / words, w = i % words;
+    unsigned count[64];
+#pragma unroll
+    for (int b = 0; b < 64; ++b) count[b] = 0;
+    for (size_t m = 0; m < members; ++m) {
+      const uint64_t x = in[(g * members + m) * words + w];
+#pragma unroll
+      for (int b = 0; b < 64; ++b) count[b] += static_cast<unsigned>((x >> b) & 1);
+    }
+    uint64_t word = 0;
+#pragma unroll
+    for (int b = 0; b < 64; ++b) {
+      const size_t twice = 2 * static_cast<size_t>(count[b]);
+      const bool set = twice > members || (twice == members && ((ties[w] >> b) & 1));
+      word |= static_cast<uint64_t>(set) << b;
+    }
+    out[i] = word;
+  }
+}
+
+}  // namespace
+
+cudaError_t LaunchXorRows(const uint64_t* a, const uint64_t* b, size_t n, size_t words, bool broadcast_b, uint64_t* out) {
+  XorRows<<<Blocks(n * words), kThreads>>>(a, b, n, words, broadcast_b, out);
+  return cudaGetLastError();
+}
+
+cudaError_t LaunchRotateRows(const uint64_t* in, size_t n, size_t words, size_t word_shift, unsigned bit_shift,
+                             uint64_t* out) {
+  RotateRows<<<Blocks(n * words), kThreads>>>(in, n, words, word_shift, bit_shift, out);
+  return cudaGetLastError();
+}
+
+cudaError_t LaunchMajorityRows(const uint64_t* in, size_t groups, size_t members, size_t words, const uint64_t* ties,
+                               uint64_t* out) {
+  MajorityRows<<<Blocks(groups * words), kThreads>>>(in, groups, members, words, ties, out);
+  return cudaGetLastError();
+}
+
+}  // namespace hvdb::kernels::cuda
