@@ -60,6 +60,7 @@ os.write(fd, b'sym("apple"), sym("pear")) k 1\r')
 if not read_until("apple  "):
     fail("the multi-line statement gave no result")
 os.write(fd, b'count fruit and more')  # Ctrl-C abandons the line, the shell stays
+read_until("and more")  # as a person would: the line is on the screen before Ctrl-C
 os.write(fd, b'\x03')
 if not read_until("hvdb> "):
     fail("no prompt after Ctrl-C")
