@@ -7,9 +7,10 @@
 
 namespace hvdb::db {
 
-Result<CollectionImpl::GpuOutcome> CollectionImpl::GpuSearch(const uint64_t* queries, size_t nq, const SearchOptions& options,
-                                       bool index_would_answer, std::vector<std::vector<kernels::Neighbor>>* found,
-                                       std::string* kernel) const {
+Result<CollectionImpl::GpuOutcome> CollectionImpl::GpuSearch(const uint64_t* queries, size_t nq,
+                                                             const SearchOptions& options, bool index_would_answer,
+                                                             std::vector<std::vector<kernels::Neighbor>>* found,
+                                                             std::string* kernel) const {
   HVDB_ASSIGN_OR_RETURN(const Device env, kernels::DeviceFromEnvironment());
   const bool asked_gpu = options.device == Device::kGpu || (options.device == Device::kAuto && env == Device::kGpu);
   const bool asked_cpu = options.device == Device::kCpu || (options.device == Device::kAuto && env == Device::kCpu);
@@ -19,7 +20,9 @@ Result<CollectionImpl::GpuOutcome> CollectionImpl::GpuSearch(const uint64_t* que
   const std::vector<kernels::SearchDevice*>& devices = kernels::SearchDevices(&why);
   if (devices.empty()) {
     // The driver's reason varies by machine; `hvdb info` shows it.
-    if (asked_gpu) return Status::Unavailable("device gpu: no search device here (hvdb info says why); use device cpu or auto");
+    if (asked_gpu) {
+      return Status::Unavailable("device gpu: no search device here (hvdb info says why); use device cpu or auto");
+    }
     return GpuOutcome::kCpu;
   }
   const size_t rows = cache_->rows();
