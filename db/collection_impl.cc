@@ -386,7 +386,16 @@ Result<std::vector<std::vector<SearchHit>>> CollectionImpl::SearchBatch(const ui
   std::vector<std::vector<kernels::Neighbor>> indexed;
   bool by_gpu = false, by_index = false, exact_fallback = false;
   std::string gpu_kernel;
-  if (nq > 0 && cache_->rows() > 0) {
+  // device gpu over a trained ivf index: the ivf search with its lists on
+  // the device; otherwise GpuSearch decides between the exact scan on the
+  // devices and the CPU.
+  HVDB_ASSIGN_OR_RETURN(const Device env, kernels::DeviceFromEnvironment());
+  const bool ivf_on_gpu = ivf_ != nullptr && !options.exact &&
+                          (options.device == Device::kGpu || (options.device == Device::kAuto && env == Device::kGpu));
+  if (ivf_on_gpu && kernels::SearchDevices().empty()) {
+    return Status::Unavailable("device gpu: no search device here (hvdb info says why); use device cpu or auto");
+  }
+  if (nq > 0 && cache_->rows() > 0 && !ivf_on_gpu) {
     const bool index_would_answer =
         !options.exact && (two_stage || ivf_ != nullptr || (hnsw_ != nullptr && !hnsw_->broken() && options.k > 0));
     HVDB_ASSIGN_OR_RETURN(const GpuOutcome outcome,
@@ -396,7 +405,9 @@ Result<std::vector<std::vector<SearchHit>>> CollectionImpl::SearchBatch(const ui
     if (exact_fallback) two_stage = false;
   }
   if (nq > 0 && cache_->rows() > 0 && !two_stage && !by_gpu && !exact_fallback) {
-    HVDB_ASSIGN_OR_RETURN(by_index, IndexSearch(queries, nq, options, scan, &indexed, &rows_scanned));
+    HVDB_ASSIGN_OR_RETURN(by_index,
+                          IndexSearch(queries, nq, options, scan, &indexed, &rows_scanned, ivf_on_gpu, &gpu_kernel));
+    by_gpu = by_index && !gpu_kernel.empty();
   }
   if (by_gpu || by_index) {
     for (size_t q = 0; q < nq; ++q) {
@@ -438,7 +449,7 @@ Result<std::vector<std::vector<SearchHit>>> CollectionImpl::SearchBatch(const ui
     stats->rows_scanned = nq == 0 ? 0 : rows_scanned / nq;
     stats->device = by_gpu ? "gpu" : "cpu";
     stats->kernel = by_gpu ? gpu_kernel : kernels::SimdName(simd);
-    stats->index = by_gpu ? "flat" : by_index ? index_.kind : two_stage ? "prefix" : "flat";
+    stats->index = by_index ? index_.kind : by_gpu ? "flat" : two_stage ? "prefix" : "flat";
     stats->candidates_reranked = reranked;
     stats->seconds = Seconds(start);
   }

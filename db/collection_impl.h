@@ -123,9 +123,12 @@ class CollectionImpl final : public Collection {
   void RetrainIfDue();
   // The index's answer, or false when the flat scan must answer (kind flat,
   // an untrained ivf, exact asked, radius-only on hnsw). REQUIRES: cache_mu_ held.
+  // on_gpu: the ivf index scans its lists on the first search device (a
+  // device failure: warned once, the CPU scans them, the same answer);
+  // *gpu_kernel is set when the device answered.
   Result<bool> IndexSearch(const uint64_t* queries, size_t nq, const SearchOptions& options,
                            const kernels::ScanOptions& scan, std::vector<std::vector<kernels::Neighbor>>* found,
-                           uint64_t* rows_scanned) const;
+                           uint64_t* rows_scanned, bool on_gpu = false, std::string* gpu_kernel = nullptr) const;
   // The search devices' answer (collection_gpu.cc): kAnswered when a device
   // answered into *found; kCpu when the plan chose the CPU; kExactOnCpu when
   // the device was asked for but cannot answer (it failed: warned once; or k
@@ -154,6 +157,9 @@ class CollectionImpl final : public Collection {
   mutable std::mutex gpu_mu_;
   mutable std::unique_ptr<GpuMirror> gpu_;
   mutable std::atomic<bool> gpu_warned_{false};
+  // The ivf lists' copies on the first search device; one search at a time.
+  mutable std::mutex ivf_gpu_mu_;
+  mutable std::unique_ptr<index::IvfDeviceLists> ivf_gpu_;  // guarded by ivf_gpu_mu_
   uint64_t next_id_ = 0;     // guarded by write_mu_
   std::atomic<bool> dropped_{false};
 };

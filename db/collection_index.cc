@@ -160,11 +160,29 @@ void CollectionImpl::RetrainIfDue() {
 
 Result<bool> CollectionImpl::IndexSearch(const uint64_t* queries, size_t nq, const SearchOptions& options,
                                          const kernels::ScanOptions& scan,
-                                         std::vector<std::vector<kernels::Neighbor>>* found,
-                                         uint64_t* rows_scanned) const {
+                                         std::vector<std::vector<kernels::Neighbor>>* found, uint64_t* rows_scanned,
+                                         bool on_gpu, std::string* gpu_kernel) const {
   if (options.exact) return false;
   if (ivf_ != nullptr) {
     const size_t nprobe = options.nprobe ? options.nprobe : index_.ivf_nprobe;
+    const auto& devices = kernels::SearchDevices();
+    if (on_gpu && !devices.empty() && options.k <= devices.front()->max_k()) {
+      std::lock_guard lock(ivf_gpu_mu_);
+      if (ivf_gpu_ == nullptr || ivf_gpu_->device() != devices.front()) {
+        ivf_gpu_ = std::make_unique<index::IvfDeviceLists>(devices.front());
+      }
+      const Status s =
+          ivf_->Search(queries, nq, options.k, options.max_distance, nprobe, scan, found, rows_scanned, ivf_gpu_.get());
+      if (s.ok()) {
+        *gpu_kernel = devices.front()->kernel();
+        return true;
+      }
+      ivf_gpu_.reset();  // its copies' state is unknown now
+      if (!gpu_warned_.exchange(true)) {
+        std::fprintf(stderr, "hvdb: collection '%s': GPU ivf search failed (%s); answering on the CPU\n",
+                     descriptor_.name.c_str(), s.ToString().c_str());
+      }
+    }
     HVDB_RETURN_IF_ERROR(ivf_->Search(queries, nq, options.k, options.max_distance, nprobe, scan, found, rows_scanned));
     return true;
   }

@@ -2,6 +2,7 @@
 #include "index/ivf.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <random>
 #include <string>
@@ -17,10 +18,25 @@ namespace {
 constexpr size_t kSamplePerList = 64;
 constexpr uint64_t kTrainingSeed = 0x1f5eed;
 
+// List versions are unique across every index of the process, so a device
+// copy made for one index never passes for another's list.
+uint64_t NextVersion() {
+  static std::atomic<uint64_t> next{1};
+  return next++;
+}
+
 }  // namespace
 
+IvfDeviceLists::~IvfDeviceLists() {
+  for (const Entry& e : lists_) {
+    if (e.codes) device_->Free(e.codes);
+  }
+}
+
 IvfIndex::IvfIndex(std::vector<uint64_t> centroids, size_t nlist, size_t words)
-    : nlist_(nlist), words_(words), centroids_(std::move(centroids)), lists_(nlist) {}
+    : nlist_(nlist), words_(words), centroids_(std::move(centroids)), lists_(nlist) {
+  for (List& l : lists_) l.version = NextVersion();
+}
 
 Result<std::unique_ptr<IvfIndex>> IvfIndex::Train(const RowsView& rows, size_t nlist, size_t iterations,
                                                   const kernels::ScanOptions& scan) {
@@ -103,6 +119,7 @@ void IvfIndex::Add(uint32_t row, const uint64_t* bits, uint32_t list) {
   l.rows.insert(l.rows.begin() + static_cast<ptrdiff_t>(at), row);
   l.codes.insert(l.codes.begin() + static_cast<ptrdiff_t>(at * words_), bits, bits + words_);
   list_of_row_[row] = list;
+  l.version = NextVersion();
   ++rows_;
 }
 
@@ -114,6 +131,7 @@ void IvfIndex::Remove(uint32_t row) {
   const auto first = l.codes.begin() + static_cast<ptrdiff_t>(at * words_);
   l.codes.erase(first, first + static_cast<ptrdiff_t>(words_));
   list_of_row_[row] = kNoRow32;
+  l.version = NextVersion();
   --rows_;
 }
 
@@ -132,7 +150,8 @@ void IvfIndex::Compact(const RowsView& before) {
 
 Status IvfIndex::Search(const uint64_t* queries, size_t nq, size_t k, std::optional<uint32_t> max_distance,
                         size_t nprobe, const kernels::ScanOptions& scan,
-                        std::vector<std::vector<kernels::Neighbor>>* out, uint64_t* rows_scanned) const {
+                        std::vector<std::vector<kernels::Neighbor>>* out, uint64_t* rows_scanned,
+                        IvfDeviceLists* device) const {
   nprobe = std::clamp<size_t>(nprobe, 1, nlist_);
   std::vector<kernels::Neighbor> probes(nq * nprobe);
   HVDB_RETURN_IF_ERROR(
@@ -154,7 +173,8 @@ Status IvfIndex::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
   kernels::ScanOptions one = scan;
   one.threads = 1;
   const unsigned threads = scan.threads ? scan.threads : kernels::DefaultThreads();
-  kernels::cpu::ThreadPool::Shared().Run(nlist_, threads, [&](size_t l) {
+  // A list's scan: on the CPU, or on the device from its copy of the codes.
+  auto scan_list = [&](size_t l) {
     const size_t count = first[l + 1] - first[l];
     const List& list = lists_[l];
     const size_t size = list.rows.size();
@@ -165,6 +185,29 @@ Status IvfIndex::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
       std::copy_n(queries + q * words_, words_, batch.data() + i * words_);
     }
     const kernels::ScanInput input{batch.data(), count, list.codes.data(), size, words_, nullptr};
+    kernels::SearchDevice* gpu = device ? device->device() : nullptr;
+    if (gpu != nullptr && size > 0) {
+      IvfDeviceLists::Entry& e = device->lists_[l];
+      if (e.version != list.version) {
+        if (e.capacity < size) {
+          if (e.codes) gpu->Free(e.codes);
+          e = {};
+          auto codes = gpu->Allocate(std::max<size_t>(size, size * 5 / 4) * words_ * 8);
+          if (!codes.ok()) {
+            failures[l] = codes.status();
+            return;
+          }
+          e.codes = *codes;
+          e.capacity = std::max<size_t>(size, size * 5 / 4);
+        }
+        if (Status up = gpu->Upload(e.codes, 0, list.codes.data(), size * words_ * 8); !up.ok()) {
+          e.version = 0;
+          failures[l] = up;
+          return;
+        }
+        e.version = list.version;
+      }
+    }
     if (size == 0) {
       if (k != 0) {
         for (size_t i = 0; i < count; ++i) std::fill_n(&slot_hits[size_t{pairs[first[l] + i]} * k], k, kernels::Neighbor{});
@@ -173,12 +216,17 @@ Status IvfIndex::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
     }
     if (k == 0) {
       std::vector<std::vector<kernels::Neighbor>> found(count);
-      failures[l] = kernels::WithinRadius(input, *max_distance, found.data(), one);
+      failures[l] = gpu != nullptr && size > 0
+                        ? gpu->WithinRadius(device->lists_[l].codes, size, words_, 0, batch.data(), count,
+                                            *max_distance, found.data())
+                        : kernels::WithinRadius(input, *max_distance, found.data(), one);
       for (size_t i = 0; i < count; ++i) slot_within[pairs[first[l] + i]] = std::move(found[i]);
     } else {
       const size_t kk = std::min(k, size);
       std::vector<kernels::Neighbor> found(count * kk);
-      failures[l] = kernels::TopK(input, kk, found.data(), one);
+      failures[l] = gpu != nullptr ? gpu->TopK(device->lists_[l].codes, size, words_, 0, batch.data(), count, kk,
+                                               found.data())
+                                   : kernels::TopK(input, kk, found.data(), one);
       for (size_t i = 0; i < count; ++i) {
         kernels::Neighbor* dst = &slot_hits[size_t{pairs[first[l] + i]} * k];
         std::copy_n(&found[i * kk], kk, dst);
@@ -197,7 +245,18 @@ Status IvfIndex::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
         for (size_t j = 0; j < k; ++j) to_row(slot_hits[slot * k + j]);
       }
     }
-  });
+  };
+  if (device != nullptr) {
+    if (device->lists_.size() != nlist_) {  // another index's copies: drop them
+      for (const IvfDeviceLists::Entry& e : device->lists_) {
+        if (e.codes) device->device_->Free(e.codes);
+      }
+      device->lists_.assign(nlist_, {});
+    }
+    for (size_t l = 0; l < nlist_; ++l) scan_list(l);  // one caller at a time on a device
+  } else {
+    kernels::cpu::ThreadPool::Shared().Run(nlist_, threads, scan_list);
+  }
   for (const Status& s : failures) HVDB_RETURN_IF_ERROR(s);
   out->assign(nq, {});
   kernels::cpu::ThreadPool::Shared().Run(nq, threads, [&](size_t q) {

@@ -19,9 +19,31 @@
 
 #include "hvdb/result.h"
 #include "index/rows_view.h"
+#include "kernels/device/search_device.h"
 #include "kernels/hamming.h"
 
 namespace hvdb::index {
+
+// The lists' codes on a search device for IvfIndex::Search, each uploaded
+// again only when its list changed. Owned by the caller; one search at a time.
+class IvfDeviceLists {
+ public:
+  explicit IvfDeviceLists(kernels::SearchDevice* device) : device_(device) {}
+  ~IvfDeviceLists();
+  IvfDeviceLists(const IvfDeviceLists&) = delete;
+  IvfDeviceLists& operator=(const IvfDeviceLists&) = delete;
+  kernels::SearchDevice* device() const { return device_; }
+
+ private:
+  friend class IvfIndex;
+  struct Entry {
+    kernels::SearchDevice::Handle codes = 0;
+    size_t capacity = 0;  // rows
+    uint64_t version = 0; // of the list uploaded; 0: none
+  };
+  kernels::SearchDevice* device_;
+  std::vector<Entry> lists_;
+};
 
 class IvfIndex {
  public:
@@ -63,14 +85,17 @@ class IvfIndex {
   // ties to the smaller row; only hits within max_distance when set.
   // nprobe >= nlist scans every list: the exact answer. rows_scanned: rows
   // compared, centroids included.
+  // With `device`, the probed lists are scanned there (same answers; the
+  // centroids are still ranked on the CPU).
   Status Search(const uint64_t* queries, size_t nq, size_t k, std::optional<uint32_t> max_distance, size_t nprobe,
                 const kernels::ScanOptions& scan, std::vector<std::vector<kernels::Neighbor>>* out,
-                uint64_t* rows_scanned) const;
+                uint64_t* rows_scanned, IvfDeviceLists* device = nullptr) const;
 
  private:
   struct List {
     std::vector<uint32_t> rows;   // increasing
     std::vector<uint64_t> codes;  // rows.size() x words
+    uint64_t version = 0;         // a process-wide fresh number at every change of codes
   };
   IvfIndex(std::vector<uint64_t> centroids, size_t nlist, size_t words);
   Status AssignAll(const RowsView& rows, const kernels::ScanOptions& scan);

@@ -98,7 +98,7 @@ TEST_F(GpuSearchTest, SameAnswersAsTheCpuThroughWritesShardsAndStreaming) {
   EXPECT_EQ(c_->Search(queries_[2], {.k = 1, .device = Device::kGpu}).value()[0].key, "near");
 }
 
-TEST_F(GpuSearchTest, FallsBackToTheCpuWithTheExactAnswerWhenTheDeviceFails) {
+TEST_F(GpuSearchTest, FallsBackToTheCpuWithTheSameAnswerWhenTheDeviceFails) {
   kernels::FakeDevice failing{0, {.memory_bytes = kBudget, .fail_after = 3}};
   std::vector<kernels::SearchDevice*> one{&failing};
   OverrideSearchDevicesForTesting(&one);
@@ -107,22 +107,70 @@ TEST_F(GpuSearchTest, FallsBackToTheCpuWithTheExactAnswerWhenTheDeviceFails) {
   CollectionOptions options{.dim = kDim};
   options.index = {.kind = "ivf", .ivf_nlist = 4, .ivf_nprobe = 1};
   ASSERT_TRUE(db_->CreateCollection("c", options).ok());
+  ASSERT_TRUE(db_->CreateCollection("flat", {.dim = kDim}).ok());
   c_ = GetOrDie(db_.get(), "c");
+  Collection* flat = GetOrDie(db_.get(), "flat");
   Fill(500, "r");
+  for (const auto& q : queries_) ASSERT_TRUE(flat->Put("q" + std::to_string(flat->Count()), Near(q, 30, rng_)).ok());
   for (int round = 0; round < 3; ++round) {  // the device dies during these
     for (const auto& q : queries_) {
       SearchStats stats;
+      // ivf: its lists on the device, or on the CPU: the same answer.
       auto gpu = c_->Search(q, {.k = 10, .device = Device::kGpu}, &stats);
       ASSERT_TRUE(gpu.ok()) << gpu.status().ToString();
-      EXPECT_EQ(stats.index, "flat");  // the device's answer, or the same exact scan on the CPU
-      EXPECT_EQ(*gpu, c_->Search(q, {.k = 10, .exact = true}).value());
+      EXPECT_EQ(stats.index, "ivf");
+      EXPECT_EQ(*gpu, c_->Search(q, {.k = 10, .device = Device::kCpu}).value());
+      // flat: the exact scan, on the device or the CPU.
+      auto exact = flat->Search(q, {.k = 3, .device = Device::kGpu});
+      ASSERT_TRUE(exact.ok());
+      EXPECT_EQ(*exact, flat->Search(q, {.k = 3, .device = Device::kCpu}).value());
     }
   }
   SearchStats stats;
   ASSERT_TRUE(c_->Search(queries_[0], {.k = 10, .device = Device::kGpu}, &stats).ok());
   EXPECT_EQ(stats.device, "cpu");
+  ASSERT_TRUE(flat->Search(queries_[0], {.k = 3, .device = Device::kGpu}, &stats).ok());
+  EXPECT_EQ(stats.device, "cpu");
   EXPECT_GT(failing.calls(), 3u);
   db_.reset();  // before `failing` goes: devices outlive the DBs that use them
+}
+
+TEST_F(GpuSearchTest, IvfListsOnTheDeviceGiveTheCpuIvfAnswers) {
+  kernels::FakeDevice roomy{0, {.memory_bytes = 8 << 20}};
+  std::vector<kernels::SearchDevice*> one{&roomy};
+  OverrideSearchDevicesForTesting(&one);
+  db_.reset();
+  db_ = OpenOrDie(dir_ / "ivf");
+  CollectionOptions options{.dim = kDim};
+  options.index = {.kind = "ivf", .ivf_nlist = 8, .ivf_nprobe = 2};
+  ASSERT_TRUE(db_->CreateCollection("c", options).ok());
+  c_ = GetOrDie(db_.get(), "c");
+  Fill(1500, "r");
+  auto expect_same = [&](const char* where) {
+    for (size_t nprobe : {1, 2, 8}) {
+      for (const auto& q : queries_) {
+        SearchStats stats;
+        auto gpu = c_->Search(q, {.k = 10, .device = Device::kGpu, .nprobe = nprobe}, &stats);
+        ASSERT_TRUE(gpu.ok()) << gpu.status().ToString();
+        EXPECT_EQ(stats.index, "ivf");
+        EXPECT_EQ(stats.device, "gpu");
+        EXPECT_EQ(*gpu, c_->Search(q, {.k = 10, .device = Device::kCpu, .nprobe = nprobe}).value()) << where;
+        SearchOptions radius{.k = 0, .max_distance = kDim / 2 - 20, .nprobe = nprobe};
+        auto cpu_radius = c_->Search(q, radius).value();
+        radius.device = Device::kGpu;
+        EXPECT_EQ(c_->Search(q, radius).value(), cpu_radius) << where;
+      }
+    }
+  };
+  expect_same("trained");
+  // Lists change: inserts, replaces, deletes (their device copies are redone).
+  for (int i = 0; i < 1500; i += 5) ASSERT_TRUE(c_->Delete("r" + std::to_string(i), {.sync = false}).ok());
+  for (int i = 1; i < 1500; i += 9) ASSERT_TRUE(c_->Put("r" + std::to_string(i), Rand(), {.sync = false}).ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c_->Put("p" + std::to_string(i), Near(queries_[i], 4, rng_)).ok());
+  expect_same("after writes");
+  EXPECT_EQ(c_->Search(queries_[3], {.k = 1, .device = Device::kGpu}).value()[0].key, "p3");
+  EXPECT_GT(roomy.allocated_bytes(), 0u);
+  db_.reset();  // before `roomy` goes
 }
 
 TEST_F(GpuSearchTest, NoDeviceMeansUnavailableWhenAskedAndTheCpuOtherwise) {
@@ -181,6 +229,14 @@ TEST(RealDeviceTest, SameAnswersAsTheCpuWithShardsAndStreaming) {
   auto gpu = c->SearchBatch(queries, {.k = 0, .max_distance = 470, .device = Device::kGpu});
   ASSERT_TRUE(gpu.ok());
   EXPECT_EQ(*gpu, c->SearchBatch(queries, {.k = 0, .max_distance = 470, .device = Device::kCpu}).value());
+  // The ivf index with its lists on the device: the CPU ivf's answers.
+  ASSERT_TRUE(c->SetIndex({.kind = "ivf", .ivf_nlist = 16, .ivf_nprobe = 3}).ok());
+  SearchStats stats;
+  auto ivf_gpu = c->SearchBatch(queries, {.k = 10, .device = Device::kGpu}, &stats);
+  ASSERT_TRUE(ivf_gpu.ok()) << ivf_gpu.status().ToString();
+  EXPECT_EQ(stats.device, "gpu");
+  EXPECT_EQ(stats.index, "ivf");
+  EXPECT_EQ(*ivf_gpu, c->SearchBatch(queries, {.k = 10, .device = Device::kCpu}).value());
 }
 
 TEST(GpuMirrorTest, UploadsOnlyWhatChangedBetweenSearches) {
