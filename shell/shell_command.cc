@@ -2,8 +2,12 @@
 #include "shell/shell_command.h"
 
 #include <editline/readline.h>
+#include <poll.h>
 #include <unistd.h>
 
+#include <cerrno>
+
+#include <clocale>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -23,6 +27,37 @@ Session* completing = nullptr;  // the session whose words tab completes (intera
 volatile std::sig_atomic_t interrupted = 0;  // Ctrl-C at the prompt
 
 void OnInterrupt(int) { interrupted = 1; }
+
+// One byte of the terminal, waking every 50 ms to see whether Ctrl-C came:
+// a SIGINT that lands while readline is not blocked in read() would
+// otherwise wait for the next key. -1: end of input, or Ctrl-C.
+int ReadByte(int fd) {
+  while (!interrupted) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    unsigned char c = 0;
+    const ssize_t n = ::read(fd, &c, 1);
+    if (n == 1) return c;
+    if (n == 0 || errno != EINTR) return -1;
+  }
+  return -1;
+}
+
+// readline's key reader: a whole UTF-8 character as its code point (libedit
+// takes the value as the character itself).
+int GetKey(FILE* in) {
+  const int fd = fileno(in);
+  const int lead = ReadByte(fd);
+  if (lead < 0x80) return lead;  // ASCII, or -1
+  const int more = lead >= 0xf0 ? 3 : lead >= 0xe0 ? 2 : lead >= 0xc0 ? 1 : 0;
+  int code = lead & (0x3f >> more);
+  for (int i = 0; i < more; ++i) {
+    const int next = ReadByte(fd);
+    if (next < 0) return -1;
+    code = (code << 6) | (next & 0x3f);
+  }
+  return more == 0 ? 0xfffd : code;
+}
 
 char* CompletionWord(const char* text, int state) {
   static std::vector<std::string> matches;
@@ -49,6 +84,10 @@ int Interactive(Session* session, const std::string& where, const std::function<
                 std::ostream& out) {
   const char* home = std::getenv("HOME");
   const std::string history = std::string(home ? home : ".") + "/.hvdb_history";
+  // libedit converts keys with the locale's character type: the user's
+  // (UTF-8) rather than "C", which would drop every non-ASCII key.
+  std::setlocale(LC_CTYPE, "");
+  rl_getc_function = GetKey;  // before libedit initializes
   using_history();
   read_history(history.c_str());
   completing = session;
@@ -63,11 +102,14 @@ int Interactive(Session* session, const std::string& where, const std::function<
   sigaction(SIGINT, &action, &previous);
   std::string pending;
   while (true) {
-    interrupted = 0;
+    // A Ctrl-C while a statement ran (the terminal dropped what was typed
+    // meanwhile) or at the prompt abandons the line: readline returns at once.
     char* line = readline(pending.empty() ? "hvdb> " : "  ...> ");
-    if (line == nullptr && interrupted) {
+    if (interrupted) {
+      std::free(line);
       out << "^C\n";
       pending.clear();
+      interrupted = 0;
       continue;
     }
     if (line == nullptr) break;  // end of input (Ctrl-D)

@@ -2,7 +2,8 @@
 """The interactive shell on a pseudo-terminal: types statements, completes a
 statement word with TAB, recalls the last statement with the Up arrow,
 continues an open bracket on the next line, abandons a line with Ctrl-C, and
-finds the history saved to ~/.hvdb_history."""
+keeps non-ASCII letters typed in, and finds the history saved to
+~/.hvdb_history."""
 import os, pty, select, sys, tempfile, time
 
 hvdb = sys.argv[1]
@@ -11,6 +12,7 @@ pid, fd = pty.fork()
 if pid == 0:
     os.environ["HOME"] = home
     os.environ["TERM"] = "xterm"
+    os.environ["LC_ALL"] = "C.UTF-8"
     os.execv(hvdb, [hvdb, "shell", home + "/db"])
 
 out = b""
@@ -67,6 +69,11 @@ if not read_until("hvdb> "):
 os.write(fd, b'count fruit\r')
 if not read_until("\n1\r\n"):
     fail("the shell did not go on after Ctrl-C")
+os.write(fd, 'put fruit "café" sym("x")\r'.encode())  # a non-ASCII key typed in
+read_until("hvdb> ")
+os.write(fd, 'get fruit "café"\r'.encode())
+if not read_until("café  "):
+    fail("a key typed with a non-ASCII letter was not kept")
 os.write(fd, b'.quit\r')
 _, status = os.waitpid(pid, 0)
 if status != 0:
