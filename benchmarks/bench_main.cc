@@ -112,6 +112,19 @@ std::string SetNumber(std::string_view flag, const char* value, const NumberFlag
   return "unknown option " + std::string(flag);
 }
 
+using ListFlags = std::vector<std::pair<std::string_view, std::vector<size_t>*>>;
+
+// When flag names one of `lists`, sets it from "A,B,C" and returns true,
+// *error saying what was wrong (empty when nothing was).
+bool SetList(std::string_view flag, const char* value, const ListFlags& lists, std::string* error) {
+  for (const auto& [name, list] : lists) {
+    if (flag != name) continue;
+    if (!ParseSizes(value, list)) *error = std::string(flag) + ": '" + value + "' is not a list";
+    return true;
+  }
+  return false;
+}
+
 int Kernels(int argc, char** argv) {
   KernelBenchConfig c;
   const int status = ParseFlags(argc, argv, &c.faiss, [&](std::string_view flag, const char* value) -> std::string {
@@ -166,20 +179,15 @@ int Index(int argc, char** argv) {
   hvdb::bench::IndexBenchConfig c;
   bool unused_faiss = true;
   const int status = ParseFlags(argc, argv, &unused_faiss, [&](std::string_view flag, const char* value) -> std::string {
-    if (flag == "--prefix-bits") {
-      if (!ParseSizes(value, &c.prefix_bits)) return "--prefix-bits: '" + std::string(value) + "' is not a list";
-      return {};
-    }
-    if (flag == "--candidates") {
-      if (!ParseSizes(value, &c.candidates)) return "--candidates: '" + std::string(value) + "' is not a list";
-      return {};
-    }
-    if (flag == "--nlist" || flag == "--nprobe" || flag == "--ef") {
-      auto* list = flag == "--nlist" ? &c.nlist : flag == "--nprobe" ? &c.nprobe : &c.ef;
-      if (!ParseSizes(value, list)) return std::string(flag) + ": '" + std::string(value) + "' is not a list";
-      return {};
+    std::string error;
+    if (SetList(flag, value,
+                {{"--prefix-bits", &c.prefix_bits}, {"--candidates", &c.candidates}, {"--nlist", &c.nlist},
+                 {"--nprobe", &c.nprobe}, {"--ef", &c.ef}},
+                &error)) {
+      return error;
     }
     if (flag == "--datasets") {
+      // Not SplitComma: that one skips empty items, and an empty name is an error here.
       c.datasets.clear();
       for (std::string_view rest = value; !rest.empty();) {
         const size_t comma = std::min(rest.find(','), rest.size());
@@ -215,10 +223,7 @@ int Gpu(int argc, char** argv) {
   hvdb::bench::GpuBenchConfig c;
   bool unused_faiss = true;
   const int status = ParseFlags(argc, argv, &unused_faiss, [&](std::string_view flag, const char* value) -> std::string {
-    if (flag == "--batches") {
-      if (!ParseSizes(value, &c.batches)) return "--batches: '" + std::string(value) + "' is not a list";
-      return {};
-    }
+    if (std::string error; SetList(flag, value, {{"--batches", &c.batches}}, &error)) return error;
     if (flag == "--dir") {
       c.dir = value;
       return {};

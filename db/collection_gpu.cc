@@ -8,21 +8,16 @@
 namespace hvdb::db {
 
 Result<CollectionImpl::GpuOutcome> CollectionImpl::GpuSearch(const uint64_t* queries, size_t nq,
-                                                             const SearchOptions& options, bool index_would_answer,
+                                                             const SearchOptions& options, Device requested,
+                                                             bool index_would_answer,
                                                              std::vector<std::vector<kernels::Neighbor>>* found,
                                                              std::string* kernel) const {
-  HVDB_ASSIGN_OR_RETURN(const Device env, kernels::DeviceFromEnvironment());
-  const bool asked_gpu = options.device == Device::kGpu || (options.device == Device::kAuto && env == Device::kGpu);
-  const bool asked_cpu = options.device == Device::kCpu || (options.device == Device::kAuto && env == Device::kCpu);
+  const bool asked_gpu = requested == Device::kGpu;
   // The planner weighs the flat scan on each side; an index answers on the CPU.
-  if (asked_cpu || (!asked_gpu && index_would_answer)) return GpuOutcome::kCpu;
-  std::string why;
-  const std::vector<kernels::SearchDevice*>& devices = kernels::SearchDevices(&why);
+  if (requested == Device::kCpu || (!asked_gpu && index_would_answer)) return GpuOutcome::kCpu;
+  const std::vector<kernels::SearchDevice*>& devices = kernels::SearchDevices();
   if (devices.empty()) {
-    // The driver's reason varies by machine; `hvdb info` shows it.
-    if (asked_gpu) {
-      return Status::Unavailable("device gpu: no search device here (hvdb info says why); use device cpu or auto");
-    }
+    if (asked_gpu) return kernels::NoSearchDevice();
     return GpuOutcome::kCpu;
   }
   const size_t rows = cache_->rows();

@@ -389,17 +389,14 @@ Result<std::vector<std::vector<SearchHit>>> CollectionImpl::SearchBatch(const ui
   // device gpu over a trained ivf index: the ivf search with its lists on
   // the device; otherwise GpuSearch decides between the exact scan on the
   // devices and the CPU.
-  HVDB_ASSIGN_OR_RETURN(const Device env, kernels::DeviceFromEnvironment());
-  const bool ivf_on_gpu = ivf_ != nullptr && !options.exact &&
-                          (options.device == Device::kGpu || (options.device == Device::kAuto && env == Device::kGpu));
-  if (ivf_on_gpu && kernels::SearchDevices().empty()) {
-    return Status::Unavailable("device gpu: no search device here (hvdb info says why); use device cpu or auto");
-  }
+  HVDB_ASSIGN_OR_RETURN(const Device requested, kernels::RequestedDevice(options.device));
+  const bool ivf_on_gpu = ivf_ != nullptr && !options.exact && requested == Device::kGpu;
+  if (ivf_on_gpu && kernels::SearchDevices().empty()) return kernels::NoSearchDevice();
   if (nq > 0 && cache_->rows() > 0 && !ivf_on_gpu) {
     const bool index_would_answer =
         !options.exact && (two_stage || ivf_ != nullptr || (hnsw_ != nullptr && !hnsw_->broken() && options.k > 0));
     HVDB_ASSIGN_OR_RETURN(const GpuOutcome outcome,
-                          GpuSearch(queries, nq, options, index_would_answer, &indexed, &gpu_kernel));
+                          GpuSearch(queries, nq, options, requested, index_would_answer, &indexed, &gpu_kernel));
     by_gpu = outcome == GpuOutcome::kAnswered;
     exact_fallback = outcome == GpuOutcome::kExactOnCpu;
     if (exact_fallback) two_stage = false;

@@ -133,9 +133,11 @@ class CollectionImpl final : public Collection {
   // answered into *found; kCpu when the plan chose the CPU; kExactOnCpu when
   // the device was asked for but cannot answer (it failed: warned once; or k
   // is above its limit): the CPU then answers with the exact scan, the answer
-  // the device would have given. REQUIRES: cache_mu_ held (shared).
+  // the device would have given. requested: kernels::RequestedDevice of the
+  // options. REQUIRES: cache_mu_ held (shared).
   enum class GpuOutcome { kCpu, kAnswered, kExactOnCpu };
-  Result<GpuOutcome> GpuSearch(const uint64_t* queries, size_t nq, const SearchOptions& options, bool index_would_answer,
+  Result<GpuOutcome> GpuSearch(const uint64_t* queries, size_t nq, const SearchOptions& options, Device requested,
+                               bool index_would_answer,
                          std::vector<std::vector<kernels::Neighbor>>* found, std::string* kernel) const;
   Status LoadRows(storage::RowSource* source, const std::string& path, const BulkLoadOptions& options,
                   const ProgressCallback& progress, BulkLoadResult* result);

@@ -34,14 +34,10 @@ void ForRows(size_t n, unsigned threads, size_t rows_per_task, const std::functi
 
 // The device a batch runs on, or null for the CPU (see hvdb/hdc.h).
 Result<kernels::SearchDevice*> BatchDevice(Device requested, bool device_when_auto, std::string_view what) {
-  HVDB_ASSIGN_OR_RETURN(const Device env, kernels::DeviceFromEnvironment());
-  const Device device = requested != Device::kAuto ? requested : env;
+  HVDB_ASSIGN_OR_RETURN(const Device device, kernels::RequestedDevice(requested));
   if (device == Device::kCpu) return nullptr;
-  std::string why;
-  const auto& devices = kernels::SearchDevices(&why);
-  if (device == Device::kGpu && devices.empty()) {
-    return Status::Unavailable(std::string(what) + ": device gpu: no search device here (hvdb info says why)");
-  }
+  const auto& devices = kernels::SearchDevices();
+  if (device == Device::kGpu && devices.empty()) return kernels::NoSearchDevice(what);
   if (devices.empty() || (device == Device::kAuto && !device_when_auto)) return nullptr;
   return devices.front();
 }

@@ -24,6 +24,11 @@
 namespace hvdb::kernels::cuda {
 namespace {
 
+// A kernel's key (distance << 32 | row) as a hit, its row offset by `first`.
+Neighbor FromKey(unsigned long long key, size_t first = 0) {
+  return {(key & 0xffffffffull) + first, static_cast<uint32_t>(key >> 32)};
+}
+
 Status Check(cudaError_t err, const std::string& what) {
   if (err == cudaSuccess) return Status::OK();
   cudaGetLastError();
@@ -97,7 +102,7 @@ class CudaDevice final : public SearchDevice {
       for (size_t q = 0; q < g; ++q) {
         for (size_t i = 0; i < kk; ++i) {
           const unsigned long long key = top[q * kk + i];
-          if (key != kEmpty) out[(first + q) * k + i] = {key & 0xffffffffull, static_cast<uint32_t>(key >> 32)};
+          if (key != kEmpty) out[(first + q) * k + i] = FromKey(key);
         }
       }
     }
@@ -134,7 +139,7 @@ class CudaDevice final : public SearchDevice {
                 hits.begin() + static_cast<ptrdiff_t>(q * capacity + counts[q]));
       for (size_t i = 0; i < counts[q]; ++i) {
         const unsigned long long key = hits[q * capacity + i];
-        out[q].push_back({key & 0xffffffffull, static_cast<uint32_t>(key >> 32)});
+        out[q].push_back(FromKey(key));
       }
     }
     return Status::OK();
@@ -187,7 +192,7 @@ class CudaDevice final : public SearchDevice {
       for (size_t q = 0; q < nq; ++q) {
         for (size_t i = 0; i < lane_kk; ++i) {
           const unsigned long long key = lane.host_top[q * lane_kk + i];
-          if (key != kEmpty) (*out)[q].push_back({(key & 0xffffffffull) + lane.first, static_cast<uint32_t>(key >> 32)});
+          if (key != kEmpty) (*out)[q].push_back(FromKey(key, lane.first));
         }
       }
       lane.busy = false;

@@ -2,7 +2,6 @@
 #include <atomic>
 #include <cstdlib>
 #include <memory>
-#include <mutex>
 
 #include "kernels/cuda/devices.h"
 #include "kernels/device/fake_device.h"
@@ -59,6 +58,17 @@ Result<Device> DeviceFromEnvironment() {
     return Status::InvalidArgument("HVDB_DEVICE is '" + std::string(v) + "'; expected cpu, gpu or auto");
   }();
   return parsed;
+}
+
+Result<Device> RequestedDevice(Device requested) {
+  HVDB_ASSIGN_OR_RETURN(const Device env, DeviceFromEnvironment());  // a bad HVDB_DEVICE is an error either way
+  return requested != Device::kAuto ? requested : env;
+}
+
+Status NoSearchDevice(std::string_view what) {
+  // The driver's reason varies by machine; `hvdb info` shows it.
+  return Status::Unavailable((what.empty() ? std::string() : std::string(what) + ": ") +
+                             "device gpu: no search device here (hvdb info says why); use device cpu or auto");
 }
 
 void OverrideSearchDevicesForTesting(const std::vector<SearchDevice*>* devices) { g_override.store(devices); }

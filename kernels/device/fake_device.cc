@@ -90,26 +90,27 @@ Status FakeDevice::Upload(Handle buffer, size_t offset, const void* host, size_t
   return Status::OK();
 }
 
-Status FakeDevice::TopK(Handle rows, size_t n, size_t words, Handle tombstones, const uint64_t* queries, size_t nq,
-                        size_t k, Neighbor* out) {
+Result<ScanInput> FakeDevice::SearchInput(Handle rows, size_t n, size_t words, Handle tombstones,
+                                          const uint64_t* queries, size_t nq) {
   HVDB_RETURN_IF_ERROR(Call());
   const auto* data = Find(rows);
   const auto* dead = tombstones ? Find(tombstones) : nullptr;
   if (data == nullptr || data->size() < n * words || (tombstones && dead == nullptr)) {
     return Status::InvalidArgument(name() + ": search over a missing or short buffer");
   }
-  return kernels::TopK({queries, nq, data->data(), n, words, dead ? dead->data() : nullptr}, k, out);
+  return ScanInput{queries, nq, data->data(), n, words, dead ? dead->data() : nullptr};
+}
+
+Status FakeDevice::TopK(Handle rows, size_t n, size_t words, Handle tombstones, const uint64_t* queries, size_t nq,
+                        size_t k, Neighbor* out) {
+  HVDB_ASSIGN_OR_RETURN(const ScanInput input, SearchInput(rows, n, words, tombstones, queries, nq));
+  return kernels::TopK(input, k, out);
 }
 
 Status FakeDevice::WithinRadius(Handle rows, size_t n, size_t words, Handle tombstones, const uint64_t* queries,
                                 size_t nq, uint32_t radius, std::vector<Neighbor>* out) {
-  HVDB_RETURN_IF_ERROR(Call());
-  const auto* data = Find(rows);
-  const auto* dead = tombstones ? Find(tombstones) : nullptr;
-  if (data == nullptr || data->size() < n * words || (tombstones && dead == nullptr)) {
-    return Status::InvalidArgument(name() + ": search over a missing or short buffer");
-  }
-  return kernels::WithinRadius({queries, nq, data->data(), n, words, dead ? dead->data() : nullptr}, radius, out);
+  HVDB_ASSIGN_OR_RETURN(const ScanInput input, SearchInput(rows, n, words, tombstones, queries, nq));
+  return kernels::WithinRadius(input, radius, out);
 }
 
 Result<DeviceSpeed> FakeDevice::Calibrate() {

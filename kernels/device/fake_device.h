@@ -50,6 +50,9 @@ class FakeDevice final : public SearchDevice {
 
  private:
   Status Call();  // counts a call; Unavailable once past fail_after
+  // A search's input over the buffers (a call); InvalidArgument when one is missing or short.
+  Result<ScanInput> SearchInput(Handle rows, size_t n, size_t words, Handle tombstones, const uint64_t* queries,
+                                size_t nq);
   const std::vector<uint64_t>* Find(Handle buffer) const;
 
   const int index_;

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hvdb/options.h"
@@ -107,6 +108,12 @@ const std::vector<SearchDevice*>& SearchDevices(std::string* why = nullptr);
 // HVDB_DEVICE, read once: kAuto when unset. InvalidArgument naming the text
 // when it is not cpu, gpu or auto.
 Result<Device> DeviceFromEnvironment();
+// The device a caller asked for: `requested` unless kAuto, else HVDB_DEVICE
+// (whose errors are returned either way).
+Result<Device> RequestedDevice(Device requested);
+// Unavailable: device gpu was asked for (by `what`, when not empty) and
+// this machine has no search device.
+Status NoSearchDevice(std::string_view what = {});
 
 // Tests: makes SearchDevices return `devices` (null: the opened ones again).
 // Call before the DB objects that should see them are opened.
