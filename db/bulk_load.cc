@@ -277,10 +277,17 @@ Status CollectionImpl::LoadRows(storage::RowSource* source, const std::string& p
 
 Status CollectionImpl::Export(const std::string& path, const ProgressCallback& progress) const {
   HVDB_RETURN_IF_ERROR(CheckLive());
-  const uint64_t total = Count();
-  storage::VectorFileWriter writer;
-  HVDB_RETURN_IF_ERROR(writer.Open(path, descriptor_.dim));
-  auto cursor = store_->NewRowCursor(descriptor_.id, words_ * 8);
+  // The snapshot and the count it holds, taken while no writer runs.
+  uint64_t total = 0;
+  std::unique_ptr<storage::RowCursor> cursor;
+  {
+    std::lock_guard write(write_mu_);
+    total = Count();
+    cursor = store_->NewRowCursor(descriptor_.id, words_ * 8);
+  }
+  HVDB_ASSIGN_OR_RETURN(std::unique_ptr<storage::DurableFile> file, store_->CreateDurableFile(path));
+  storage::VectorFileWriter writer(std::move(file), descriptor_.dim, total);
+  HVDB_RETURN_IF_ERROR(writer.Start());
   uint64_t n = 0;
   for (; cursor->Valid(); cursor->Next()) {
     HVDB_RETURN_IF_ERROR(writer.Add(cursor->key(), cursor->bits()));
@@ -290,7 +297,7 @@ Status CollectionImpl::Export(const std::string& path, const ProgressCallback& p
   }
   HVDB_RETURN_IF_ERROR(cursor->status());
   HVDB_RETURN_IF_ERROR(writer.Finish());
-  if (progress) progress({n, n, 0, 0});
+  if (progress) progress({total, total, 0, 0});
   return Status::OK();
 }
 

@@ -46,11 +46,38 @@ CollectionImpl::CollectionImpl(storage::Store* store, storage::CollectionDescrip
                                uint64_t gpu_memory_bytes)
     : store_(store),
       descriptor_(std::move(descriptor)),
+      pinned_(pinned),
       words_(descriptor_.dim / 64),
       cache_(std::make_unique<HostCache>(words_, pinned)),
       gpu_memory_bytes_(gpu_memory_bytes) {
   index_ = descriptor_.index;
   if (index_.kind == "prefix") (void)cache_->SetPrefixWords(index_.prefix_bits / 64);
+}
+
+CollectionImpl::~CollectionImpl() = default;
+
+Status CollectionImpl::ReloadLocked(const storage::CollectionDescriptor& stored) {
+  CollectionImpl fresh(store_, stored, pinned_, gpu_memory_bytes_);
+  HVDB_RETURN_IF_ERROR(fresh.Load());
+  std::unique_lock lock(cache_mu_);
+  std::swap(cache_, fresh.cache_);
+  index_ = fresh.index_;
+  ivf_ = std::move(fresh.ivf_);
+  hnsw_ = std::move(fresh.hnsw_);
+  next_id_ = fresh.next_id_;
+  gpu_.reset();  // rebuilt from the new cache at the next GPU search
+  std::lock_guard ivf_gpu(ivf_gpu_mu_);
+  ivf_gpu_.reset();
+  return Status::OK();
+}
+
+void CollectionImpl::MarkDroppedLocked() {
+  std::unique_lock lock(cache_mu_);
+  dropped_.store(true, std::memory_order_release);
+  cache_ = std::make_unique<HostCache>(words_, false);
+  ivf_.reset();
+  hnsw_.reset();
+  gpu_.reset();
 }
 
 Status CollectionImpl::SetIndex(const IndexOptions& index) {
@@ -59,6 +86,7 @@ Status CollectionImpl::SetIndex(const IndexOptions& index) {
   }
   std::lock_guard write(write_mu_);
   HVDB_RETURN_IF_ERROR(CheckLive());
+  HVDB_RETURN_IF_ERROR(store_->CheckWritable());
   // Build beside the old index (searches go on), then switch in one step.
   std::unique_ptr<index::IvfIndex> ivf;
   std::unique_ptr<index::HnswIndex> hnsw;
@@ -66,9 +94,7 @@ Status CollectionImpl::SetIndex(const IndexOptions& index) {
   {
     std::shared_lock lock(cache_mu_);
     HVDB_RETURN_IF_ERROR(BuildIndex(index, &ivf, &hnsw, &record));
-    if (hnsw != nullptr) {
-      HVDB_RETURN_IF_ERROR(hnsw->Save(HnswPath(store_->path()), View()).WithContext("collection '" + descriptor_.name + "'"));
-    }
+    if (hnsw != nullptr) HVDB_RETURN_IF_ERROR(WriteHnswFile(*hnsw, store_->path()));
   }
   storage::CollectionDescriptor d = descriptor_;
   d.index = index;

@@ -38,6 +38,7 @@ class CollectionImpl final : public Collection {
   // gpu_memory_bytes: Options::gpu_memory_bytes.
   CollectionImpl(storage::Store* store, storage::CollectionDescriptor descriptor, bool pinned,
                  uint64_t gpu_memory_bytes = 0);
+  ~CollectionImpl() override;
 
   // Streams the collection's rows from RocksDB into the cache (open).
   Status Load();
@@ -82,10 +83,22 @@ class CollectionImpl final : public Collection {
 
   // Compares the cache with RocksDB; Corruption naming the first difference.
   Status Verify() const;
+  // Reads back what the index keeps outside RocksDB (the hnsw graph file):
+  // Corruption naming it when it is damaged (an open then rebuilds it).
+  Status CheckIndexFiles() const;
   // Writes what the index keeps outside RocksDB (the hnsw graph file) when it
   // changed; called when the DB closes. `dir`: the database directory, or a
   // checkpoint's.
   Status SaveIndex(const std::string& dir) const;
+
+  // For DB::Resume. Holds the collection's writers out while it lives.
+  std::unique_lock<std::mutex> LockWrites() const { return std::unique_lock(write_mu_); }
+  // REQUIRES: LockWrites held. Replaces the cache and the index with what
+  // the store holds now under `stored` (its descriptor in the catalog).
+  Status ReloadLocked(const storage::CollectionDescriptor& stored);
+  // REQUIRES: LockWrites held. The collection is gone from the store (a
+  // drop that failed had reached it): later calls fail with NotFound.
+  void MarkDroppedLocked();
 
  private:
   Status CheckLive() const;
@@ -105,6 +118,9 @@ class CollectionImpl final : public Collection {
   // REQUIRES: cache_mu_ held.
   index::RowsView View() const;
   std::string HnswPath(const std::string& dir) const;
+  // Writes `hnsw`'s file into `dir` (the database's or a checkpoint's;
+  // atomic and durable, through the store). REQUIRES: cache_mu_ held.
+  Status WriteHnswFile(const index::HnswIndex& hnsw, const std::string& dir) const;
   // Opens the index after the rows are loaded (open; nothing else sees it).
   Status OpenIndex();
   // Builds the index `options` asks for over the rows as they are, with its
@@ -144,6 +160,7 @@ class CollectionImpl final : public Collection {
 
   storage::Store* store_;
   const storage::CollectionDescriptor descriptor_;
+  const bool pinned_;
   const size_t words_;
 
   mutable std::mutex write_mu_;

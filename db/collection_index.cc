@@ -84,7 +84,7 @@ Status CollectionImpl::OpenIndex() {
   // No state kept (or none usable): build it now.
   std::string record;
   HVDB_RETURN_IF_ERROR(BuildIndex(index_, &ivf_, &hnsw_, &record).WithContext(where));
-  if (!record.empty()) {
+  if (!record.empty() && !store_->read_only()) {
     storage::StoreBatch batch;
     batch.PutIndexState(descriptor_.id, record);
     HVDB_RETURN_IF_ERROR(store_->Write(&batch, true).WithContext(where));
@@ -92,10 +92,33 @@ Status CollectionImpl::OpenIndex() {
   return Status::OK();
 }
 
+Status CollectionImpl::CheckIndexFiles() const {
+  std::shared_lock lock(cache_mu_);
+  if (index_.kind != "hnsw") return Status::OK();
+  auto loaded = index::HnswIndex::Load(HnswPath(store_->path()), View());
+  if (loaded.ok() || loaded.status().IsNotFound()) return Status::OK();
+  return loaded.status().WithContext("collection '" + descriptor_.name +
+                                     "' (the graph is rebuilt from the rows at the next open; nothing is lost)");
+}
+
 Status CollectionImpl::SaveIndex(const std::string& dir) const {
   std::shared_lock lock(cache_mu_);
-  if (hnsw_ == nullptr || (dir == store_->path() && !hnsw_->dirty())) return Status::OK();
-  return hnsw_->Save(HnswPath(dir), View()).WithContext("collection '" + descriptor_.name + "'");
+  if (hnsw_ == nullptr || (dir == store_->path() && (!hnsw_->dirty() || store_->read_only()))) return Status::OK();
+  return WriteHnswFile(*hnsw_, dir);
+}
+
+Status CollectionImpl::WriteHnswFile(const index::HnswIndex& hnsw, const std::string& dir) const {
+  const std::string where = "collection '" + descriptor_.name + "': hnsw index file";
+  const std::string path = HnswPath(dir);
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  if (ec) return Status::IOError(where + ": creating the directory of '" + path + "': " + ec.message());
+  HVDB_ASSIGN_OR_RETURN(std::unique_ptr<storage::DurableFile> file, store_->CreateDurableFile(path));
+  HVDB_RETURN_IF_ERROR(hnsw.Save([&](std::string_view bytes) { return file->Append(bytes); }, View())
+                           .WithContext(where));
+  HVDB_RETURN_IF_ERROR(file->Commit().WithContext(where));
+  if (dir == store_->path()) hnsw.MarkSaved();
+  return Status::OK();
 }
 
 void CollectionImpl::IndexAppended(size_t first) {

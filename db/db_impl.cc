@@ -1,4 +1,5 @@
 // Copyright hvdb authors. DB: the catalog of collections over one Store.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -7,6 +8,7 @@
 #include <shared_mutex>
 
 #include "db/collection_impl.h"
+#include "db/open.h"
 #include "hvdb/hdc.h"
 #include "kernels/cuda/devices.h"
 
@@ -98,6 +100,40 @@ class DBImpl final : public DB {
     return Status::OK();
   }
 
+  Status Resume() override {
+    std::unique_lock lock(mu_);  // no collection is created or dropped meanwhile
+    std::vector<std::unique_lock<std::mutex>> writers;  // nor written
+    for (const auto& [name, c] : collections_) writers.push_back(c->LockWrites());
+    HVDB_ASSIGN_OR_RETURN(const bool reopened, store_->Resume());
+    if (!reopened) return Status::OK();
+    // A write that failed may have reached the disk (its log record was
+    // written, its sync failed): every collection is reloaded from what the
+    // store holds, and so is the catalog, for a create or drop that failed.
+    HVDB_ASSIGN_OR_RETURN(const std::vector<storage::CollectionDescriptor> stored, store_->ReadCatalog());
+    std::map<std::string, std::unique_ptr<db::CollectionImpl>> created;
+    for (const storage::CollectionDescriptor& d : stored) {
+      if (auto it = collections_.find(d.name); it != collections_.end()) {
+        HVDB_RETURN_IF_ERROR(it->second->ReloadLocked(d).WithContext("resuming"));
+        continue;
+      }
+      auto collection = std::make_unique<db::CollectionImpl>(store_.get(), d, pinned_, gpu_memory_bytes_);
+      HVDB_RETURN_IF_ERROR(collection->Load().WithContext("resuming"));
+      created.emplace(d.name, std::move(collection));
+    }
+    for (auto it = collections_.begin(); it != collections_.end();) {
+      const bool gone = std::none_of(stored.begin(), stored.end(), [&](const auto& d) { return d.name == it->first; });
+      if (!gone) {
+        ++it;
+        continue;
+      }
+      it->second->MarkDroppedLocked();
+      dropped_.push_back(std::move(it->second));  // pointers handed out stay valid
+      it = collections_.erase(it);
+    }
+    collections_.merge(created);
+    return Status::OK();
+  }
+
   Status Verify() const override {
     std::shared_lock lock(mu_);
     for (const auto& [name, c] : collections_) HVDB_RETURN_IF_ERROR(c->Verify());
@@ -127,12 +163,19 @@ class DBImpl final : public DB {
 }  // namespace
 
 Status DB::Open(const Options& options, const std::string& path, std::unique_ptr<DB>* db) {
+  return db::OpenDatabase(options, path, nullptr, db);
+}
+
+Status db::OpenDatabase(const Options& options, const std::string& path,
+                        std::shared_ptr<storage::FaultFileSystem> faults, std::unique_ptr<DB>* db) {
   db->reset();
   std::unique_ptr<storage::Store> store;
-  HVDB_RETURN_IF_ERROR(storage::Store::Open(options, path, &store));
-  // Bulk loads that died before ingesting leave their files here.
-  std::error_code ec;
-  std::filesystem::remove_all(std::filesystem::path(path) / "ingest", ec);
+  HVDB_RETURN_IF_ERROR(storage::Store::Open(options, path, &store, std::move(faults)));
+  if (!options.read_only) {
+    // Bulk loads that died before ingesting leave their files here.
+    std::error_code ec;
+    std::filesystem::remove_all(std::filesystem::path(path) / "ingest", ec);
+  }
   std::vector<kernels::cuda::DeviceProperties> devices;
   const bool pinned = kernels::cuda::ListDevices(&devices).ok();
   auto impl = std::make_unique<DBImpl>(std::move(store), path, pinned, options.gpu_memory_bytes);

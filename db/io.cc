@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <memory>
 
 #include "storage/npy.h"
@@ -25,7 +26,8 @@ Result<std::vector<Hypervector>> ReadNpy(const std::string& path) {
   HVDB_ASSIGN_OR_RETURN(const storage::NpyShape shape, storage::ReadNpyHeader(f.get(), "'" + path + "'"));
   if (Status s = ValidateDim(shape.row_bytes * 8); !s.ok()) return s.WithContext("'" + path + "'");
   std::vector<Hypervector> out;
-  out.reserve(shape.rows);
+  // A pipe's header is not checked against a file size: grow as rows arrive.
+  out.reserve(std::min<uint64_t>(shape.rows, uint64_t{1} << 16));
   for (uint64_t r = 0; r < shape.rows; ++r) {
     HVDB_ASSIGN_OR_RETURN(Hypervector v, Hypervector::Zeros(shape.row_bytes * 8));
     if (std::fread(v.data(), 1, shape.row_bytes, f.get()) != shape.row_bytes) {

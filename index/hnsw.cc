@@ -13,19 +13,76 @@
 
 #include <faiss/IndexBinaryFlat.h>
 #include <faiss/IndexBinaryHNSW.h>
+#include <faiss/impl/io.h>
 #include <faiss/index_io.h>
+#include <sys/stat.h>
+
+#include "kernels/crc32c.h"
 
 namespace hvdb::index {
 namespace {
 
 constexpr std::string_view kMagic = "HVDBHNSW";
-constexpr uint32_t kVersion = 1;
+constexpr std::string_view kTrailerMagic = "HVDBSUM.";
+constexpr uint32_t kVersion = 2;        // 2 added the checksum trailer
+constexpr size_t kTrailerBytes = 20;    // magic, u64 bytes before it, u32 CRC-32C
+constexpr size_t kHeaderBytes = 24;     // magic, u32 version, u32 words, u64 nodes
 constexpr uint64_t kDeadId = ~uint64_t{0};
 
-bool WriteLittleEndian(FILE* f, uint64_t value, size_t bytes) {
-  unsigned char b[8];
-  for (size_t i = 0; i < bytes; ++i) b[i] = static_cast<unsigned char>(value >> (8 * i));
-  return std::fwrite(b, 1, bytes, f) == bytes;
+std::string LittleEndian(uint64_t value, size_t bytes) {
+  std::string b(bytes, '\0');
+  for (size_t i = 0; i < bytes; ++i) b[i] = static_cast<char>(value >> (8 * i));
+  return b;
+}
+
+uint64_t FromLittleEndian(const unsigned char* b, size_t bytes) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < bytes; ++i) value |= uint64_t{b[i]} << (8 * i);
+  return value;
+}
+
+// FAISS's writer, into a ByteSink (the first error is kept and stops FAISS).
+struct SinkWriter : faiss::IOWriter {
+  explicit SinkWriter(const HnswIndex::ByteSink& to) : sink(to) {}
+  size_t operator()(const void* ptr, size_t size, size_t nitems) override {
+    if (!status.ok()) return 0;
+    status = sink(std::string_view(static_cast<const char*>(ptr), size * nitems));
+    return status.ok() ? nitems : 0;
+  }
+  const HnswIndex::ByteSink& sink;
+  Status status;
+};
+
+// Corruption unless the file's trailer holds the length and CRC-32C of the
+// bytes before it; *content: that length.
+Status CheckTrailer(FILE* f, const std::string& where, uint64_t* content) {
+  struct stat st;
+  if (::fstat(fileno(f), &st) != 0 || st.st_size < static_cast<off_t>(kHeaderBytes + kTrailerBytes)) {
+    return Status::Corruption(where + " is truncated");
+  }
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  unsigned char trailer[kTrailerBytes];
+  if (std::fseek(f, static_cast<long>(size - kTrailerBytes), SEEK_SET) != 0 ||
+      std::fread(trailer, 1, kTrailerBytes, f) != kTrailerBytes ||
+      std::string_view(reinterpret_cast<const char*>(trailer), 8) != kTrailerMagic ||
+      FromLittleEndian(trailer + 8, 8) != size - kTrailerBytes) {
+    return Status::Corruption(where + " has no valid trailer (truncated or damaged)");
+  }
+  *content = size - kTrailerBytes;
+  std::vector<char> buffer(1 << 20);
+  uint32_t crc = 0;
+  std::rewind(f);
+  for (uint64_t done = 0; done < *content;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(buffer.size(), *content - done));
+    if (std::fread(buffer.data(), 1, n, f) != n) return Status::Corruption(where + " could not be read back");
+    crc = kernels::Crc32c(buffer.data(), n, crc);
+    done += n;
+  }
+  if (crc != static_cast<uint32_t>(FromLittleEndian(trailer + 16, 4))) {
+    return Status::Corruption(where + " is damaged (its CRC-32C does not match)");
+  }
+  std::rewind(f);
+  return Status::OK();
 }
 
 bool ReadLittleEndian(FILE* f, size_t bytes, uint64_t* value) {
@@ -227,37 +284,29 @@ Status HnswIndex::Search(const RowsView& rows, const uint64_t* queries, size_t n
   return Status::OK();
 }
 
-Status HnswIndex::Save(const std::string& path, const RowsView& rows) const {
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  const std::string temp = path + ".tmp";
-  FILE* f = std::fopen(temp.c_str(), "wb");
-  if (f == nullptr) return Status::IOError("hnsw index: cannot create '" + temp + "': " + std::strerror(errno));
-  bool ok = std::fwrite(kMagic.data(), 1, kMagic.size(), f) == kMagic.size() && WriteLittleEndian(f, kVersion, 4) &&
-            WriteLittleEndian(f, words_, 4) && WriteLittleEndian(f, node_row_.size(), 8);
-  for (size_t node = 0; ok && node < node_row_.size(); ++node) {
+Status HnswIndex::Save(const ByteSink& sink, const RowsView& rows) const {
+  uint32_t crc = 0;
+  uint64_t bytes = 0;
+  const ByteSink counted = [&](std::string_view part) {
+    crc = kernels::Crc32c(part.data(), part.size(), crc);
+    bytes += part.size();
+    return sink(part);
+  };
+  std::string header(kMagic);
+  header += LittleEndian(kVersion, 4) + LittleEndian(words_, 4) + LittleEndian(node_row_.size(), 8);
+  HVDB_RETURN_IF_ERROR(counted(header));
+  std::string ids;
+  ids.reserve(node_row_.size() * 8);
+  for (size_t node = 0; node < node_row_.size(); ++node) {
     const uint32_t row = node_row_[node];
-    ok = WriteLittleEndian(f, row == kNoRow32 ? kDeadId : rows.ids[row], 8);
+    ids += LittleEndian(row == kNoRow32 ? kDeadId : rows.ids[row], 8);
   }
-  Status s = ok ? Guard("writing the graph", [&] { faiss::write_index_binary(graph_.get(), f); })
-                : Status::IOError("hnsw index: writing '" + temp + "' failed");
-  if (s.ok() && (std::fflush(f) != 0 || ::fsync(fileno(f)) != 0)) {
-    s = Status::IOError("hnsw index: flushing '" + temp + "': " + std::strerror(errno));
-  }
-  std::fclose(f);
-  if (s.ok() && std::rename(temp.c_str(), path.c_str()) != 0) {
-    s = Status::IOError("hnsw index: renaming '" + temp + "': " + std::strerror(errno));
-  }
-  if (!s.ok()) {
-    std::filesystem::remove(temp, ec);
-    return s;
-  }
-  if (int dir = ::open(std::filesystem::path(path).parent_path().c_str(), O_RDONLY | O_DIRECTORY); dir >= 0) {
-    (void)::fsync(dir);
-    ::close(dir);
-  }
-  dirty_ = false;
-  return Status::OK();
+  HVDB_RETURN_IF_ERROR(counted(ids));
+  SinkWriter writer(counted);
+  const Status written = Guard("writing the graph", [&] { faiss::write_index_binary(graph_.get(), &writer); });
+  HVDB_RETURN_IF_ERROR(writer.status);
+  HVDB_RETURN_IF_ERROR(written);
+  return sink(std::string(kTrailerMagic) + LittleEndian(bytes, 8) + LittleEndian(crc, 4));
 }
 
 Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(const std::string& path, const RowsView& rows) {
@@ -273,9 +322,21 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(const std::string& path, cons
   if (!ReadLittleEndian(f, 4, &version) || !ReadLittleEndian(f, 4, &words) || !ReadLittleEndian(f, 8, &nodes)) {
     return Status::Corruption(where + " is truncated in its header");
   }
-  if (version != kVersion) {
-    return Status::Corruption(where + " has version " + std::to_string(version) + "; this build reads " +
+  if (version != 1 && version != kVersion) {
+    return Status::Corruption(where + " has version " + std::to_string(version) + "; this build reads 1 and " +
                               std::to_string(kVersion));
+  }
+  uint64_t content = 0;
+  if (version >= 2) {
+    HVDB_RETURN_IF_ERROR(CheckTrailer(f, where, &content));
+    std::fseek(f, static_cast<long>(kHeaderBytes), SEEK_SET);
+  } else {
+    struct stat st;
+    content = ::fstat(fileno(f), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  }
+  if (nodes > (content - std::min<uint64_t>(content, kHeaderBytes)) / 8) {
+    return Status::Corruption(where + " claims " + std::to_string(nodes) + " nodes, more than its " +
+                              std::to_string(content) + " bytes hold");
   }
   if (words != rows.words) {
     return Status::Corruption(where + " holds " + std::to_string(words * 64) + "-bit vectors, the collection " +
@@ -330,7 +391,11 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(const std::string& path, cons
       }
     }
   }));
-  index->dirty_ = changed;
+  if (version >= 2 && static_cast<uint64_t>(std::ftell(f)) != content) {
+    return Status::Corruption(where + ": the graph ends at byte " + std::to_string(std::ftell(f)) +
+                              ", the file's content at " + std::to_string(content));
+  }
+  index->dirty_ = changed || version < kVersion;
   return index;
 }
 

@@ -9,8 +9,11 @@
 // the index again (Collection::SetIndex) takes the tail and the dead nodes in.
 //
 // Persistence: Save writes <file>: "HVDBHNSW", version, words, node count,
-// the row id of every node (~0 for dead ones), then FAISS's own serialization
-// of the graph (docs/format.md). Load reads it back and reconciles it with the
+// the row id of every node (~0 for dead ones), FAISS's own serialization of
+// the graph, then a trailer "HVDBSUM." with the bytes before it and their
+// CRC-32C (docs/format.md). Load checks the trailer before FAISS reads a
+// byte (a damaged file is Corruption, never a crash or a wrong graph), reads
+// the file back and reconciles it with the
 // rows: a node whose row is gone or whose bits differ dies, rows the file
 // lacks join the graph or the tail. So a file older than the rows (a crash
 // after writes) still gives exact answers for what it lacks.
@@ -24,9 +27,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hvdb/result.h"
@@ -48,10 +53,16 @@ class HnswIndex {
   // A graph over every live row.
   static Result<std::unique_ptr<HnswIndex>> Build(const RowsView& rows, size_t m, size_t ef_construction);
   // Reads `path` (written by Save) and reconciles it with `rows`. NotFound
-  // when there is no file; Corruption naming the problem when it is unreadable.
+  // when there is no file; Corruption naming the problem when it is damaged
+  // or unreadable. A version 1 file (no checksum) is read and left dirty, so
+  // that the next save rewrites it with one.
   static Result<std::unique_ptr<HnswIndex>> Load(const std::string& path, const RowsView& rows);
-  // Writes the file atomically (a temporary file, fsync, rename).
-  Status Save(const std::string& path, const RowsView& rows) const;
+  // Writes the file's bytes, in order, to `sink` (the caller makes the file
+  // atomic and durable: storage::DurableFile); an error from the sink stops it.
+  using ByteSink = std::function<Status(std::string_view bytes)>;
+  Status Save(const ByteSink& sink, const RowsView& rows) const;
+  // The file written by Save is durable: dirty() turns false.
+  void MarkSaved() const { dirty_ = false; }
 
   size_t graph_rows() const { return graph_rows_; }
   size_t nodes() const { return node_row_.size(); }
@@ -93,7 +104,7 @@ class HnswIndex {
   std::vector<uint32_t> row_node_;  // per cache row: its node, kNoRow32 when none
   size_t graph_rows_ = 0;           // rows below this are in the graph (or deleted)
   size_t dead_ = 0;
-  mutable std::atomic<bool> dirty_{true};  // Save (const, at close or checkpoint) clears it
+  mutable std::atomic<bool> dirty_{true};  // MarkSaved (const, at close or checkpoint) clears it
   bool broken_ = false;
 };
 

@@ -1,49 +1,146 @@
 // Copyright hvdb authors.
 #include "storage/npy.h"
 
-#include <cctype>
 #include <cstring>
+#include <map>
+#include <optional>
 #include <string_view>
 #include <sys/stat.h>
+#include <vector>
 
 namespace hvdb::storage {
 namespace {
 
 constexpr char kMagic[] = "\x93NUMPY";
 constexpr size_t kMagicBytes = 6;
+// Version 1 headers hold at most 65535 bytes; later ones are read up to this.
+constexpr uint64_t kMaxHeaderBytes = uint64_t{1} << 20;
+// Either side of the shape: numpy's own arrays are far smaller.
+constexpr uint64_t kMaxDimension = uint64_t{1} << 48;
 
 Status Bad(const std::string& name, const std::string& what) {
   return Status::InvalidArgument(name + ": not a .npy file hvdb reads: " + what);
 }
 
-// The value text of 'field' in the header dict, up to the next top-level ',' or '}'.
-std::string FieldValue(std::string_view header, std::string_view field) {
-  std::string needle(1, '\'');
-  needle.append(field);
-  needle.push_back('\'');
-  size_t at = header.find(needle);
-  if (at == std::string_view::npos) return {};
-  at = header.find(':', at + needle.size());
-  if (at == std::string_view::npos) return {};
-  ++at;
-  int depth = 0;
-  size_t end = at;
-  for (; end < header.size(); ++end) {
-    const char c = header[end];
-    if (c == '(') ++depth;
-    else if (c == ')') --depth;
-    else if ((c == ',' || c == '}') && depth == 0) break;
+// A value of the header's dict: a string, a bool or a tuple of integers.
+struct HeaderValue {
+  enum class Kind { kString, kBool, kTuple } kind = Kind::kString;
+  std::string text;              // kString; also the value as written, for messages
+  bool flag = false;             // kBool
+  std::vector<uint64_t> tuple;   // kTuple
+};
+
+// The header's dict literal, read as numpy reads it (Python's
+// ast.literal_eval): string keys, a later key replacing an earlier one.
+// Anything else in it (negative or fractional numbers, nested values,
+// expressions) is refused with the reason.
+class HeaderParser {
+ public:
+  explicit HeaderParser(std::string_view text) : s_(text) {}
+
+  std::optional<std::string> Parse(std::map<std::string, HeaderValue>* dict) {
+    Space();
+    if (!Eat('{')) return "the header does not start with '{'";
+    Space();
+    while (!Eat('}')) {
+      std::string key;
+      if (auto problem = String(&key)) return "a key: " + *problem;
+      Space();
+      if (!Eat(':')) return "no ':' after the key '" + key + "'";
+      Space();
+      HeaderValue value;
+      if (auto problem = Value(&value)) return "the value of '" + key + "': " + *problem;
+      (*dict)[key] = std::move(value);
+      Space();
+      if (Eat(',')) {
+        Space();
+        continue;
+      }
+      Space();
+      if (!Eat('}')) return "expected ',' or '}' after the value of '" + key + "'";
+      break;
+    }
+    Space();
+    if (at_ != s_.size()) return "unexpected text after the dict";
+    return std::nullopt;
   }
-  std::string value(header.substr(at, end - at));
-  const size_t first = value.find_first_not_of(" \t");
-  const size_t last = value.find_last_not_of(" \t");
-  return first == std::string::npos ? std::string() : value.substr(first, last - first + 1);
-}
+
+ private:
+  bool Eat(char c) {
+    if (at_ < s_.size() && s_[at_] == c) {
+      ++at_;
+      return true;
+    }
+    return false;
+  }
+  void Space() {
+    while (at_ < s_.size() && (s_[at_] == ' ' || s_[at_] == '\t' || s_[at_] == '\n' || s_[at_] == '\r')) ++at_;
+  }
+  std::optional<std::string> String(std::string* out) {
+    if (at_ >= s_.size() || (s_[at_] != '\'' && s_[at_] != '"')) return "expected a quoted string";
+    const char quote = s_[at_++];
+    while (at_ < s_.size() && s_[at_] != quote) {
+      if (s_[at_] == '\\') return "escapes in strings are not read";
+      out->push_back(s_[at_++]);
+    }
+    if (!Eat(quote)) return "a string is not closed";
+    return std::nullopt;
+  }
+  std::optional<std::string> Integer(uint64_t* out) {
+    if (at_ < s_.size() && (s_[at_] == '-' || s_[at_] == '+')) return "a signed number";
+    const size_t start = at_;
+    uint64_t v = 0;
+    while (at_ < s_.size() && s_[at_] >= '0' && s_[at_] <= '9') {
+      v = v * 10 + static_cast<uint64_t>(s_[at_++] - '0');
+      if (v > kMaxDimension) return "a dimension above 2^48";
+    }
+    if (at_ == start) return "expected a non-negative integer";
+    if (at_ < s_.size() && (s_[at_] == '.' || s_[at_] == 'e' || s_[at_] == 'E' || s_[at_] == 'j')) {
+      return "a number that is not an integer";
+    }
+    *out = v;
+    return std::nullopt;
+  }
+  std::optional<std::string> Value(HeaderValue* v) {
+    const size_t start = at_;
+    if (at_ < s_.size() && (s_[at_] == '\'' || s_[at_] == '"')) {
+      v->kind = HeaderValue::Kind::kString;
+      return String(&v->text);
+    }
+    if (s_.substr(at_, 4) == "True" || s_.substr(at_, 5) == "False") {
+      v->kind = HeaderValue::Kind::kBool;
+      v->flag = s_[at_] == 'T';
+      at_ += v->flag ? 4 : 5;
+      v->text = v->flag ? "True" : "False";
+      return std::nullopt;
+    }
+    if (!Eat('(')) return "expected a string, True, False or a tuple";
+    v->kind = HeaderValue::Kind::kTuple;
+    Space();
+    while (!Eat(')')) {
+      uint64_t n = 0;
+      if (auto problem = Integer(&n)) return problem;
+      v->tuple.push_back(n);
+      Space();
+      if (Eat(',')) {
+        Space();
+        continue;
+      }
+      if (!Eat(')')) return "expected ',' or ')' in a tuple";
+      break;
+    }
+    v->text = std::string(s_.substr(start, at_ - start));
+    return std::nullopt;
+  }
+
+  std::string_view s_;
+  size_t at_ = 0;
+};
 
 }  // namespace
 
 Result<NpyShape> ReadNpyHeader(std::FILE* file, const std::string& name) {
-  unsigned char prefix[10];
+  unsigned char prefix[12];
   if (std::fread(prefix, 1, 8, file) != 8 || std::memcmp(prefix, kMagic, kMagicBytes) != 0) {
     return Bad(name, "it does not start with the magic \\x93NUMPY");
   }
@@ -55,50 +152,53 @@ Result<NpyShape> ReadNpyHeader(std::FILE* file, const std::string& name) {
     header_len = prefix[8] | (uint64_t{prefix[9]} << 8);
     prefix_len = 10;
   } else if (major == 2 || major == 3) {
-    unsigned char len[4];
-    if (std::fread(len, 1, 4, file) != 4) return Bad(name, "truncated header");
-    header_len = len[0] | (uint64_t{len[1]} << 8) | (uint64_t{len[2]} << 16) | (uint64_t{len[3]} << 24);
+    if (std::fread(prefix + 8, 1, 4, file) != 4) return Bad(name, "truncated header");
+    header_len = prefix[8] | (uint64_t{prefix[9]} << 8) | (uint64_t{prefix[10]} << 16) | (uint64_t{prefix[11]} << 24);
     prefix_len = 12;
   } else {
     return Bad(name, "format version " + std::to_string(major) + " (1, 2 and 3 are read)");
   }
-  if (header_len > (1u << 20)) return Bad(name, "header of " + std::to_string(header_len) + " bytes");
+  if (header_len > kMaxHeaderBytes) {
+    return Bad(name, "a header of " + std::to_string(header_len) + " bytes (at most " +
+                         std::to_string(kMaxHeaderBytes) + " are read)");
+  }
   std::string header(header_len, '\0');
   if (std::fread(header.data(), 1, header_len, file) != header_len) return Bad(name, "truncated header");
 
-  std::string descr = FieldValue(header, "descr");
-  if (descr != "'|u1'" && descr != "'<u1'" && descr != "'>u1'" && descr != "'u1'" && descr != "'|b1'") {
-    return Bad(name, "dtype " + (descr.empty() ? std::string("missing") : descr) +
-                         "; packed rows must be uint8 ('|u1')");
+  std::map<std::string, HeaderValue> dict;
+  if (auto problem = HeaderParser(header).Parse(&dict)) return Bad(name, "malformed header: " + *problem);
+  if (dict.size() != 3 || !dict.count("descr") || !dict.count("fortran_order") || !dict.count("shape")) {
+    std::string keys;
+    for (const auto& [key, value] : dict) keys += (keys.empty() ? "'" : ", '") + key + "'";
+    return Bad(name, "the header must hold exactly 'descr', 'fortran_order' and 'shape'; it holds " +
+                         (keys.empty() ? std::string("nothing") : keys));
   }
-  if (FieldValue(header, "fortran_order") != "False") return Bad(name, "Fortran order; rows must be C order");
-  const std::string shape = FieldValue(header, "shape");
-  uint64_t dims[2];
-  int count = 0;
-  for (size_t i = 0; i < shape.size();) {
-    if (std::isdigit(static_cast<unsigned char>(shape[i]))) {
-      uint64_t v = 0;
-      while (i < shape.size() && std::isdigit(static_cast<unsigned char>(shape[i]))) {
-        if (v > (uint64_t{1} << 50)) return Bad(name, "shape " + shape + " is too large");
-        v = v * 10 + static_cast<uint64_t>(shape[i++] - '0');
-      }
-      if (count < 2) dims[count] = v;
-      ++count;
-    } else {
-      ++i;
-    }
+  const HeaderValue& descr = dict["descr"];
+  if (descr.kind != HeaderValue::Kind::kString ||
+      (descr.text != "|u1" && descr.text != "<u1" && descr.text != ">u1" && descr.text != "u1")) {
+    std::string hint = descr.text == "|b1" ? " (a bool array holds one bit per byte: pack it with numpy.packbits("
+                                             "bits, axis=1, bitorder=\"little\"))"
+                                           : "";
+    return Bad(name, "dtype " + descr.text + "; packed rows must be uint8 ('|u1')" + hint);
   }
-  if (count != 2) return Bad(name, "shape " + (shape.empty() ? std::string("missing") : shape) +
-                                       "; a 2-D array (rows, bytes per row) is needed");
-  NpyShape out{dims[0], dims[1], prefix_len + header_len};
+  const HeaderValue& fortran = dict["fortran_order"];
+  if (fortran.kind != HeaderValue::Kind::kBool) return Bad(name, "fortran_order is " + fortran.text);
+  if (fortran.flag) return Bad(name, "Fortran order; rows must be C order");
+  const HeaderValue& shape = dict["shape"];
+  if (shape.kind != HeaderValue::Kind::kTuple || shape.tuple.size() != 2) {
+    return Bad(name, "shape " + shape.text + "; a 2-D array (rows, bytes per row) is needed");
+  }
+  NpyShape out{shape.tuple[0], shape.tuple[1], prefix_len + header_len};
+  uint64_t data_bytes = 0, need = 0;
+  if (__builtin_mul_overflow(out.rows, out.row_bytes, &data_bytes) ||
+      __builtin_add_overflow(out.data_offset, data_bytes, &need)) {
+    return Bad(name, "shape " + shape.text + " is too large");
+  }
   struct stat st;
-  if (fstat(fileno(file), &st) == 0 && S_ISREG(st.st_mode)) {
-    const uint64_t need = out.data_offset + out.rows * out.row_bytes;
-    if (static_cast<uint64_t>(st.st_size) < need) {
-      return Bad(name, "the header promises " + std::to_string(out.rows) + " rows of " +
-                           std::to_string(out.row_bytes) + " bytes but the file is truncated (" +
-                           std::to_string(st.st_size) + " of " + std::to_string(need) + " bytes)");
-    }
+  if (fstat(fileno(file), &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) < need) {
+    return Bad(name, "the header promises " + std::to_string(out.rows) + " rows of " + std::to_string(out.row_bytes) +
+                         " bytes but the file is truncated (" + std::to_string(st.st_size) + " of " +
+                         std::to_string(need) + " bytes)");
   }
   return out;
 }

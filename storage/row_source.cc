@@ -5,10 +5,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <string_view>
 #include <sys/stat.h>
 
 #include "hvdb/db.h"
+#include "kernels/crc32c.h"
 #include "storage/endian.h"
 #include "storage/npy.h"
 #include "storage/vector_file.h"
@@ -47,8 +49,18 @@ Status RowError(const std::string& path, const std::string& where, const std::st
   return Status::InvalidArgument("'" + path + "', " + where + ": " + reason);
 }
 
-// A line of a text file without its '\n' (and a '\r' before it). false at EOF.
-bool ReadLine(std::FILE* file, std::string* line, uint64_t* bytes) {
+// Longest line of a text source: a 64 KiB key, a TAB and the hex digits of
+// the largest dimension (2^20 bits), with room to spare.
+constexpr size_t kMaxTextLineBytes = size_t{1} << 20;
+// Longest line of a keys file: one key and a '\r'.
+constexpr size_t kMaxKeyLineBytes = kMaxKeyBytes + 1;
+
+enum class Line { kRead, kEnd, kTooLong };
+
+// A line of a text file without its '\n' (and a '\r' before it), of at most
+// `limit` bytes: kTooLong as soon as it passes them (a file without line
+// breaks, /dev/zero, is never held whole).
+Line ReadLine(std::FILE* file, std::string* line, uint64_t* bytes, size_t limit) {
   line->clear();
   int c;
   bool any = false;
@@ -56,10 +68,15 @@ bool ReadLine(std::FILE* file, std::string* line, uint64_t* bytes) {
     any = true;
     ++*bytes;
     if (c == '\n') break;
+    if (line->size() == limit) return Line::kTooLong;
     line->push_back(static_cast<char>(c));
   }
   if (!line->empty() && line->back() == '\r') line->pop_back();
-  return any;
+  return any ? Line::kRead : Line::kEnd;
+}
+
+Status TooLong(const std::string& path, uint64_t line, size_t limit) {
+  return RowError(path, "line " + std::to_string(line), "longer than " + std::to_string(limit) + " bytes");
 }
 
 int HexValue(char c) {
@@ -97,8 +114,8 @@ class NpySource : public RowSource {
       if (keys_) {
         std::string extra;
         uint64_t ignored = 0;
-        while (ReadLine(keys_->get(), &extra, &ignored)) {
-          if (!extra.empty()) {
+        for (Line l; (l = ReadLine(keys_->get(), &extra, &ignored, kMaxKeyLineBytes)) != Line::kEnd;) {
+          if (l == Line::kTooLong || !extra.empty()) {
             return Status::InvalidArgument("keys file '" + keys_->path() + "' has more lines than the " +
                                            std::to_string(shape_.rows) + " rows of '" + file_.path() + "'");
           }
@@ -111,7 +128,11 @@ class NpySource : public RowSource {
     }
     bytes_read_ += shape_.row_bytes;
     if (keys_) {
-      if (!ReadLine(keys_->get(), key, &bytes_read_)) {
+      const Line l = ReadLine(keys_->get(), key, &bytes_read_, kMaxKeyLineBytes);
+      if (l == Line::kTooLong) {
+        return RowError(keys_->path(), "line " + std::to_string(row_ + 1), "key longer than 65536 bytes");
+      }
+      if (l == Line::kEnd) {
         return Status::InvalidArgument("keys file '" + keys_->path() + "' ends at line " + std::to_string(row_) +
                                        " but '" + file_.path() + "' has " + std::to_string(shape_.rows) + " rows");
       }
@@ -140,10 +161,14 @@ class HvdbSource : public RowSource {
         std::memcmp(header, kVectorFileMagic, 8) != 0) {
       return Status::InvalidArgument("'" + path + "' is not an hvdb vector file (no HVDBVECS magic)");
     }
-    const uint64_t version = GetLittleEndian(header + 8, 4);
-    if (version != kVectorFileVersion) {
-      return Status::InvalidArgument("'" + path + "' is an hvdb vector file of version " + std::to_string(version) +
-                                     "; this build reads version " + std::to_string(kVectorFileVersion));
+    version_ = static_cast<uint32_t>(GetLittleEndian(header + 8, 4));
+    if (version_ != 1 && version_ != kVectorFileVersion) {
+      return Status::InvalidArgument("'" + path + "' is an hvdb vector file of version " + std::to_string(version_) +
+                                     "; this build reads versions 1 and " + std::to_string(kVectorFileVersion));
+    }
+    if (const uint64_t flags = GetLittleEndian(header + 12, 4); flags != 0) {
+      return Status::InvalidArgument("'" + path + "' sets flags " + std::to_string(flags) +
+                                     " that this build does not know (an hvdb vector file from a newer hvdb?)");
     }
     const uint64_t file_dim = GetLittleEndian(header + 16, 8);
     rows_ = GetLittleEndian(header + 24, 8);
@@ -152,6 +177,13 @@ class HvdbSource : public RowSource {
                                      ", the collection has dim " + std::to_string(dim));
     }
     row_bytes_ = dim / 8;
+    // Every row takes at least its length, a 1-byte key and its bits.
+    const uint64_t room = file_.size() - std::min<uint64_t>(file_.size(), sizeof header + VectorFileTrailerBytes(version_));
+    if (rows_ > room / (4 + 1 + row_bytes_)) {
+      return Status::InvalidArgument("'" + path + "': the header promises " + std::to_string(rows_) +
+                                     " rows, more than its " + std::to_string(file_.size()) + " bytes can hold");
+    }
+    crc_ = kernels::Crc32c(header, sizeof header);
     bytes_read_ = sizeof header;
     return Status::OK();
   }
@@ -162,11 +194,16 @@ class HvdbSource : public RowSource {
   Result<bool> Next(std::string* key, char* bits) override {
     const std::string where = "row " + std::to_string(row_);
     if (row_ == rows_) {
-      unsigned char trailer[16];
-      if (std::fread(trailer, 1, 16, file_.get()) != 16 || std::memcmp(trailer, kVectorFileTrailer, 8) != 0 ||
+      unsigned char trailer[20];
+      const size_t n = VectorFileTrailerBytes(version_);
+      if (std::fread(trailer, 1, n, file_.get()) != n || std::memcmp(trailer, kVectorFileTrailer, 8) != 0 ||
           GetLittleEndian(trailer + 8, 8) != rows_) {
         return RowError(file_.path(), "end", "missing or wrong trailer (the file is truncated or damaged)");
       }
+      if (version_ >= 2 && GetLittleEndian(trailer + 16, 4) != crc_) {
+        return Status::Corruption("'" + file_.path() + "' is damaged: its CRC-32C does not match its contents");
+      }
+      if (std::fgetc(file_.get()) != EOF) return RowError(file_.path(), "end", "bytes after the trailer");
       return false;
     }
     unsigned char len_bytes[4];
@@ -180,6 +217,9 @@ class HvdbSource : public RowSource {
         std::fread(bits, 1, row_bytes_, file_.get()) != row_bytes_) {
       return RowError(file_.path(), where, "file is truncated");
     }
+    crc_ = kernels::Crc32c(len_bytes, 4, crc_);
+    crc_ = kernels::Crc32c(key->data(), len, crc_);
+    crc_ = kernels::Crc32c(bits, row_bytes_, crc_);
     bytes_read_ += 4 + len + row_bytes_;
     ++row_;
     return true;
@@ -187,6 +227,8 @@ class HvdbSource : public RowSource {
 
  private:
   InputFile file_;
+  uint32_t version_ = 0;
+  uint32_t crc_ = 0;  // of every byte read so far
   uint64_t rows_ = 0, row_ = 0, row_bytes_ = 0, bytes_read_ = 0;
 };
 
@@ -203,11 +245,13 @@ class TextSource : public RowSource {
 
   Result<bool> Next(std::string* key, char* bits) override {
     while (true) {
-      if (!ReadLine(file_.get(), &line_, &bytes_read_)) {
+      const Line l = ReadLine(file_.get(), &line_, &bytes_read_, kMaxTextLineBytes);
+      if (l == Line::kEnd) {
         if (std::ferror(file_.get())) return Status::IOError("reading '" + file_.path() + "'");
         return false;
       }
       ++line_number_;
+      if (l == Line::kTooLong) return TooLong(file_.path(), line_number_, kMaxTextLineBytes);
       if (!line_.empty()) break;  // blank lines are allowed and skipped
     }
     const std::string where = "line " + std::to_string(line_number_);
@@ -279,7 +323,10 @@ Result<uint64_t> ProbeSourceDim(const std::string& path, const BulkLoadOptions& 
     default: {
       std::string line;
       uint64_t bytes = 0;
-      for (uint64_t number = 1; ReadLine(file.get(), &line, &bytes); ++number) {
+      for (uint64_t number = 1;; ++number) {
+        const Line l = ReadLine(file.get(), &line, &bytes, kMaxTextLineBytes);
+        if (l == Line::kEnd) break;
+        if (l == Line::kTooLong) return TooLong(path, number, kMaxTextLineBytes);
         if (line.empty()) continue;
         const size_t tab = line.find('\t');
         if (tab == std::string::npos) return RowError(path, "line " + std::to_string(number), "no TAB between key and hex");

@@ -25,6 +25,7 @@
 #include "hvdb/result.h"
 #include "hvdb/status.h"
 #include "storage/catalog.h"
+#include "storage/durable_file.h"
 
 namespace hvdb::storage {
 
@@ -93,13 +94,41 @@ class Ingestion {
   virtual Status Ingest() = 0;
 };
 
+class FaultFileSystem;
+struct StoreOpenHooks;  // store_rep.h
+
+// What VerifyFiles read.
+struct FileCheckStats {
+  uint64_t files = 0;  // table files checked
+  uint64_t bytes = 0;  // their bytes
+};
+
 class Store {
  public:
-  // Opens or creates the RocksDB database at `path`. Unavailable when another
-  // process (or DB object) holds it; InvalidArgument on a format this build
-  // does not read.
-  static Status Open(const Options& options, const std::string& path, std::unique_ptr<Store>* store);
+  // Opens or creates the RocksDB database at `path` (Options::read_only:
+  // opens an existing one without writing). Unavailable when another process
+  // (or DB object) holds it; InvalidArgument on a format this build does not
+  // read; Corruption naming the file when a file is damaged, including a
+  // write-ahead log damaged anywhere but in its last, incomplete record
+  // (hvdb salvage recovers up to the damage). `faults`: the tests' file
+  // system (null: the real one).
+  static Status Open(const Options& options, const std::string& path, std::unique_ptr<Store>* store,
+                     std::shared_ptr<FaultFileSystem> faults = nullptr);
   ~Store();
+
+  // Writes are refused (with this status) when the store is read-only, or
+  // after a write error until Resume succeeds: the first error that stopped
+  // writing, RocksDB's own or a background flush's or compaction's. OK when
+  // writes may go on. Every write below checks it first, so that a failed
+  // log or table file is never written again (librocksdb asserts on that).
+  Status CheckWritable() const;
+  bool read_only() const;
+  // After a write error: closes RocksDB and opens it again, which replays the
+  // log (a write that failed may be in it) and starts a fresh one. true when
+  // it reopened (the callers' caches must be reloaded from the store), false
+  // when writes were not stopped. Unavailable while row cursors are open.
+  // When the reopen fails the store goes on read-only with that error.
+  Result<bool> Resume();
 
   Result<std::vector<CollectionDescriptor>> ReadCatalog() const;
   Result<uint32_t> ReadNextCollectionId() const;
@@ -131,15 +160,24 @@ class Store {
   std::vector<std::string> ListAccumulators(uint32_t collection) const;
 
   Status Checkpoint(const std::string& dir);
+  // A file written through the store's file system (see DurableFile).
+  Result<std::unique_ptr<DurableFile>> CreateDurableFile(const std::string& path) const;
+  // Checks every table file: each block against its checksum, and the whole
+  // file against the checksum recorded when it was written. One line per
+  // damaged file goes to *problems; an error when the check could not run.
+  Status VerifyFiles(std::vector<std::string>* problems, FileCheckStats* stats) const;
   // Approximate bytes of the collection's rows in files and memtables.
   uint64_t ApproximateBytes(uint32_t collection) const;
   FamilyBytes EstimateBytes(uint32_t collection) const;
 
   const std::string& path() const;
 
-  struct Rep;  // implementation (store.cc)
+  struct Rep;  // store_rep.h, private to storage/
+  Rep& rep() const { return *rep_; }
 
  private:
+  friend Status OpenStore(const Options& options, const std::string& path, const StoreOpenHooks& hooks,
+                          std::unique_ptr<Store>* store);
   explicit Store(std::unique_ptr<Rep> rep);
   std::unique_ptr<Rep> rep_;
 };

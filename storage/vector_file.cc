@@ -1,61 +1,44 @@
 // Copyright hvdb authors.
 #include "storage/vector_file.h"
 
+#include <cstring>
+
 #include "storage/endian.h"
 
-#include <cerrno>
-#include <cstring>
-#include <unistd.h>
-
 namespace hvdb::storage {
-VectorFileWriter::~VectorFileWriter() {
-  if (file_ != nullptr) std::fclose(file_);
-  if (!finished_ && !path_.empty()) std::remove(path_.c_str());
-}
 
-Status VectorFileWriter::Fail(const std::string& what) {
-  return Status::IOError("writing '" + path_ + "': " + what + ": " + std::strerror(errno));
-}
+VectorFileWriter::VectorFileWriter(std::unique_ptr<DurableFile> file, uint64_t dim, uint64_t rows)
+    : file_(std::move(file)), dim_(dim), rows_(rows) {}
 
-Status VectorFileWriter::Open(const std::string& path, uint64_t dim) {
-  path_ = path;
-  dim_ = dim;
-  file_ = std::fopen(path.c_str(), "wb");
-  if (file_ == nullptr) return Status::IOError("creating '" + path + "': " + std::strerror(errno));
-  std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
+Status VectorFileWriter::Start() {
   char header[kVectorFileHeaderBytes] = {};
   std::memcpy(header, kVectorFileMagic, 8);
   PutLittleEndian(kVectorFileVersion, 4, header + 8);
-  PutLittleEndian(dim, 8, header + 16);
-  if (std::fwrite(header, 1, sizeof header, file_) != sizeof header) return Fail("header");
-  return Status::OK();
+  PutLittleEndian(dim_, 8, header + 16);
+  PutLittleEndian(rows_, 8, header + 24);
+  return file_->Append({header, sizeof header});
 }
 
 Status VectorFileWriter::Add(std::string_view key, std::string_view bits) {
   char len[4];
   PutLittleEndian(key.size(), 4, len);
-  if (std::fwrite(len, 1, 4, file_) != 4 || std::fwrite(key.data(), 1, key.size(), file_) != key.size() ||
-      std::fwrite(bits.data(), 1, bits.size(), file_) != bits.size()) {
-    return Fail("row " + std::to_string(rows_));
-  }
-  ++rows_;
-  return Status::OK();
+  HVDB_RETURN_IF_ERROR(file_->Append({len, 4}));
+  HVDB_RETURN_IF_ERROR(file_->Append(key));
+  ++added_;
+  return file_->Append(bits);
 }
 
 Status VectorFileWriter::Finish() {
-  char trailer[16];
+  if (added_ != rows_) {
+    return Status::InvalidArgument("'" + file_->path() + "': " + std::to_string(added_) + " rows written, " +
+                                   std::to_string(rows_) + " promised in the header");
+  }
+  char trailer[20];
   std::memcpy(trailer, kVectorFileTrailer, 8);
   PutLittleEndian(rows_, 8, trailer + 8);
-  if (std::fwrite(trailer, 1, 16, file_) != 16) return Fail("trailer");
-  char count[8];
-  PutLittleEndian(rows_, 8, count);
-  if (std::fseek(file_, 24, SEEK_SET) != 0 || std::fwrite(count, 1, 8, file_) != 8) return Fail("header");
-  if (std::fflush(file_) != 0 || ::fsync(fileno(file_)) != 0) return Fail("flush");
-  const int rc = std::fclose(file_);
-  file_ = nullptr;
-  if (rc != 0) return Fail("close");
-  finished_ = true;
-  return Status::OK();
+  PutLittleEndian(file_->crc32c(), 4, trailer + 16);
+  HVDB_RETURN_IF_ERROR(file_->Append({trailer, sizeof trailer}));
+  return file_->Commit();
 }
 
 }  // namespace hvdb::storage

@@ -219,10 +219,35 @@ TEST_F(BulkLoadTest, BadTextAndHvdbFilesLoadNothing) {
   ExpectRejected(dir_ / "cut.hvdb", {"cut.hvdb"});
   WriteText(dir_ / "notail.hvdb", bytes.substr(0, bytes.size() - 16));
   ExpectRejected(dir_ / "notail.hvdb", {"notail.hvdb", "trailer"});
-  std::string v2 = bytes;
-  v2[8] = 2;
-  WriteText(dir_ / "v2.hvdb", v2);
-  ExpectRejected(dir_ / "v2.hvdb", {"version 2"});
+  std::string v3 = bytes;
+  v3[8] = 3;
+  WriteText(dir_ / "v3.hvdb", v3);
+  ExpectRejected(dir_ / "v3.hvdb", {"version 3"});
+  // A flag this build does not know is refused, not ignored.
+  std::string flagged = bytes;
+  flagged[12] = 1;
+  WriteText(dir_ / "flags.hvdb", flagged);
+  ExpectRejected(dir_ / "flags.hvdb", {"flags.hvdb", "flags 1"});
+  // One flipped bit anywhere in the rows: the CRC-32C refuses the whole file.
+  for (size_t at : {size_t{40}, bytes.size() / 2, bytes.size() - 21}) {
+    std::string flipped = bytes;
+    flipped[at] ^= 0x10;
+    WriteText(dir_ / "flip.hvdb", flipped);
+    auto r = c_->BulkLoad(dir_ / "flip.hvdb");
+    EXPECT_FALSE(r.ok()) << "byte " << at;
+    ExpectUnchanged();
+  }
+  // A header promising more rows than the file can hold is refused up front.
+  std::string huge = bytes;
+  for (int i = 24; i < 32; ++i) huge[i] = '\x7f';
+  WriteText(dir_ / "huge.hvdb", huge);
+  ExpectRejected(dir_ / "huge.hvdb", {"huge.hvdb", "promises"});
+  // Version 1 (no CRC in its trailer) still loads.
+  std::string v1 = bytes.substr(0, bytes.size() - 4);
+  v1[8] = 1;
+  WriteText(dir_ / "v1.hvdb", v1);
+  auto loaded = c_->BulkLoad(dir_ / "v1.hvdb");
+  EXPECT_TRUE(loaded.ok()) << loaded.status().ToString();
 }
 
 TEST_F(BulkLoadTest, IoErrorsLoadNothing) {

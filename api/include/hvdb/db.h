@@ -235,8 +235,65 @@ class DB {
   // vectors, order, counts). Corruption naming the first difference.
   virtual Status Verify() const = 0;
 
+  // After a write error (a full disk, a failed fsync, a failed flush) the
+  // database stops writing: every write returns the error that stopped it,
+  // named, while Get, Search and iterators go on. Resume waits for running
+  // writes, reopens the storage and reloads every collection from what it
+  // holds (a write that failed may have reached the disk: it is then there
+  // whole, never in part), then accepts writes again. OK at once when writes
+  // were not stopped; the error again when its cause persists (writes stay
+  // stopped, reads go on); Unavailable while iterators or exports are open.
+  // Collection pointers stay valid (a collection whose failed drop reached
+  // the disk answers NotFound, as after DropCollection).
+  virtual Status Resume() = 0;
+
   virtual const std::string& path() const = 0;
 };
+
+// What CheckDatabase found (hvdb check).
+struct CheckReport {
+  std::vector<std::string> problems;  // one line each, naming the file or collection; empty: all is well
+  uint64_t table_files = 0;           // RocksDB table files checked
+  uint64_t table_bytes = 0;           // and their bytes
+  uint64_t collections = 0;
+  uint64_t rows = 0;                  // rows read back and compared
+};
+
+// Verifies the whole database at `path`, like sqlite3's PRAGMA
+// integrity_check, without changing anything (it opens read-only, so it may
+// run beside the process that writes): every table file block by block and
+// whole against the checksum recorded when it was written, the logs as an
+// open replays them, every collection's rows read back through their
+// checksums and compared across the keys and vectors families and with the
+// key map, index records, hnsw graph files and accumulators. OK with
+// report->problems empty when all is well, OK with the problems listed when
+// it found damage; an error only when it could not run (no database there).
+Status CheckDatabase(const std::string& path, CheckReport* report);
+
+// What SalvageDatabase did (hvdb salvage).
+struct SalvageReport {
+  bool salvaged = false;          // false: the database opens as it is; nothing was done
+  std::string damaged_log;        // the first damaged write-ahead log
+  uint64_t damage_offset = 0;     // the byte where its damage starts
+  std::string damage;             // what is wrong there
+  std::string log_copy_dir;       // every log, copied here before anything changed
+  uint64_t kept_batches = 0;      // write batches recovered from the logs
+  uint64_t dropped_batches = 0;   // readable write batches after the damage, dropped
+  uint64_t dropped_operations = 0;
+  uint64_t unreadable_bytes = 0;  // log bytes too damaged to read
+  std::vector<std::string> dropped;  // what the dropped batches held, per collection
+};
+
+// Recovers a database that does not open because a write-ahead log is
+// damaged (Corruption "the write-ahead log is damaged"): RocksDB's
+// point-in-time recovery keeps every write before the first damage and drops
+// every write after it; the report says exactly what was dropped (keys,
+// deletions, accumulators, per collection), and the logs are first copied
+// into PATH/salvage-<time>/, so nothing is destroyed. It repairs logs only: a
+// damaged table file is returned as the Corruption it is (restore a
+// checkpoint). OK with report->salvaged false when the database opens as it
+// is. REQUIRES: no other process has the database open.
+Status SalvageDatabase(const std::string& path, SalvageReport* report);
 
 }  // namespace hvdb
 

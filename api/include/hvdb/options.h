@@ -21,9 +21,12 @@ struct Options {
   size_t write_buffer_bytes = size_t{64} << 20;
   // Background flush and compaction threads RocksDB may use.
   int background_jobs = 2;
-  // Check every RocksDB block checksum while reading vectors at open (slower
-  // open, catches bit rot in the files).
-  bool verify_checksums_on_open = false;
+  // Open without writing anything: no recovery writes, no index files; every
+  // write (Put, CreateCollection, BulkLoad, Checkpoint, ...) fails with
+  // InvalidArgument. A read-only open takes no lock, so it may run beside the
+  // process that writes; it sees the database as it was when it opened.
+  // Requires an existing database (create_if_missing is ignored).
+  bool read_only = false;
   // Device memory per search device (GPU) the collections' shards may use
   // together; 0: 90% of each device's memory. Rows beyond it are streamed.
   uint64_t gpu_memory_bytes = 0;

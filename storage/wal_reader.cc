@@ -1,0 +1,143 @@
+// Copyright hvdb authors.
+#include "storage/wal_reader.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "kernels/crc32c.h"
+#include "storage/endian.h"
+
+namespace hvdb::storage {
+namespace {
+
+constexpr size_t kBlockBytes = 32768;
+constexpr size_t kHeaderBytes = 7;
+constexpr size_t kRecyclableHeaderBytes = 11;
+enum Type : uint8_t {
+  kZero = 0, kFull = 1, kFirst = 2, kMiddle = 3, kLast = 4,
+  kRecyclableFull = 5, kRecyclableFirst = 6, kRecyclableMiddle = 7, kRecyclableLast = 8,
+  kSetCompression = 9,
+};
+constexpr uint32_t kMaskDelta = 0xa282ead8u;
+
+uint32_t Unmask(uint32_t masked) {
+  const uint32_t rot = masked - kMaskDelta;
+  return (rot >> 17) | (rot << 15);
+}
+
+// A batch's header: sequence (8) and count (4).
+constexpr size_t kBatchHeaderBytes = 12;
+
+}  // namespace
+
+Status ReadWal(const std::string& path, WalContents* out) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
+  if (!f) return Status::IOError("cannot read log '" + path + "': " + std::strerror(errno));
+  std::string data;
+  char buffer[1 << 16];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, f.get())) > 0;) data.append(buffer, n);
+  if (std::ferror(f.get())) return Status::IOError("reading log '" + path + "': " + std::strerror(errno));
+
+  *out = WalContents();
+  auto damage = [&](uint64_t at, const std::string& what) {
+    if (!out->damaged) {
+      out->damaged = true;
+      out->damage_offset = at;
+      out->damage = what;
+    }
+  };
+  std::string record;   // fragments of the record being assembled
+  uint64_t record_at = 0;
+  bool in_record = false;
+  size_t at = 0;
+  while (at < data.size()) {
+    const size_t block_left = kBlockBytes - at % kBlockBytes;
+    if (block_left < kHeaderBytes) {  // the block's zero-filled trailer
+      at += block_left;
+      continue;
+    }
+    if (data.size() - at < kHeaderBytes) {
+      out->torn_end = true;
+      break;
+    }
+    const auto* h = reinterpret_cast<const unsigned char*>(data.data() + at);
+    const uint32_t stored = static_cast<uint32_t>(GetLittleEndian(h, 4));
+    const size_t length = h[4] | (size_t{h[5]} << 8);
+    const uint8_t type = h[6];
+    if (type == kZero && length == 0 && stored == 0) {  // preallocated space: the end of what was written
+      break;
+    }
+    const bool recyclable = type >= kRecyclableFull && type <= kRecyclableLast;
+    const size_t header = recyclable ? kRecyclableHeaderBytes : kHeaderBytes;
+    if (header + length > block_left) {
+      damage(at, "a fragment of " + std::to_string(length) + " bytes runs past its 32 KiB block");
+      out->unreadable_bytes += block_left;
+      at += block_left;
+      in_record = false;
+      continue;
+    }
+    if (at + header + length > data.size()) {
+      out->torn_end = true;  // a crash while writing the last record
+      break;
+    }
+    const char* payload = data.data() + at + header;
+    // The CRC covers the type byte, the log number of recyclable fragments, and the payload.
+    uint32_t crc = kernels::Crc32c(h + 6, 1);
+    if (recyclable) crc = kernels::Crc32c(h + 7, 4, crc);
+    crc = kernels::Crc32c(payload, length, crc);
+    if (crc != Unmask(stored)) {
+      damage(at, "a fragment's CRC-32C does not match");
+      out->unreadable_bytes += block_left;  // its length cannot be trusted: resume at the next block
+      at += block_left;
+      in_record = false;
+      continue;
+    }
+    const uint64_t fragment_at = at;
+    at += header + length;
+    if (type == kSetCompression) continue;  // a setting, not data
+    const bool first = type == kFull || type == kFirst || type == kRecyclableFull || type == kRecyclableFirst;
+    const bool last = type == kFull || type == kLast || type == kRecyclableFull || type == kRecyclableLast;
+    const bool middle = type == kMiddle || type == kLast || type == kRecyclableMiddle || type == kRecyclableLast;
+    if (!first && !middle) {
+      damage(fragment_at, "a fragment of unknown type " + std::to_string(type));
+      out->unreadable_bytes += header + length;
+      in_record = false;
+      continue;
+    }
+    if (first) {
+      if (in_record) {
+        damage(record_at, "a record whose last fragment is missing");
+        out->unreadable_bytes += record.size();
+      }
+      record.assign(payload, length);
+      record_at = fragment_at;
+      in_record = true;
+    } else if (!in_record) {
+      damage(fragment_at, "a fragment without the start of its record");
+      out->unreadable_bytes += header + length;
+      continue;
+    } else {
+      record.append(payload, length);
+    }
+    if (!last) continue;
+    in_record = false;
+    if (record.size() < kBatchHeaderBytes) {
+      damage(record_at, "a record of " + std::to_string(record.size()) + " bytes is too short for a write batch");
+      out->unreadable_bytes += record.size();
+      continue;
+    }
+    WalBatch batch;
+    batch.offset = record_at;
+    batch.sequence = GetLittleEndian(record.data(), 8);
+    batch.count = static_cast<uint32_t>(GetLittleEndian(record.data() + 8, 4));
+    batch.rep = std::move(record);
+    record.clear();
+    out->batches.push_back(std::move(batch));
+  }
+  if (in_record) out->torn_end = true;
+  return Status::OK();
+}
+
+}  // namespace hvdb::storage
