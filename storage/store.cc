@@ -12,8 +12,13 @@
 #include <rocksdb/write_batch.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdarg>
 #include <cstdio>
+#include <ctime>
+#include <mutex>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
@@ -22,6 +27,7 @@
 #include "storage/fault_file_system.h"
 #include "storage/key_codec.h"
 #include "storage/store_rep.h"
+#include "storage/wal_reader.h"
 
 namespace hvdb::storage {
 
@@ -98,6 +104,35 @@ class ErrorListener : public rocksdb::EventListener {
   Store::Rep* rep_;
 };
 
+// RocksDB's info log, written by hvdb with stdio: a message that cannot be
+// written (a full disk) is dropped. RocksDB's own log file writer asserts on
+// the first message after a failed one, which ended the process on a full
+// disk. Warnings and errors only.
+class InfoLog : public rocksdb::Logger {
+ public:
+  explicit InfoLog(const std::string& path)
+      : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL), file_(std::fopen(path.c_str(), "a")) {}
+  ~InfoLog() override {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    if (file_ == nullptr) return;
+    std::lock_guard lock(mu_);
+    char line[1024];
+    std::vsnprintf(line, sizeof line, format, ap);
+    const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    char when[32];
+    std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", std::localtime(&now));
+    std::fprintf(file_, "%s %s\n", when, line);
+    std::fflush(file_);
+  }
+
+ private:
+  std::mutex mu_;
+  std::FILE* file_;
+};
+
 // The CRC-32C of a whole file.
 Result<uint32_t> FileCrc32c(const std::string& path) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
@@ -109,6 +144,33 @@ Result<uint32_t> FileCrc32c(const std::string& path) {
   }
   if (std::ferror(f.get())) return Status::IOError("reading '" + path + "': " + std::strerror(errno));
   return crc;
+}
+
+// Corruption naming the first damaged log or MANIFEST in `path` (both are
+// in RocksDB's log format) and where.
+Status CheckLogs(const std::string& path) {
+  std::error_code ec;
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(path, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.path().extension() == ".log" || name.rfind("MANIFEST-", 0) == 0) files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  for (const std::string& file : files) {
+    WalContents contents;
+    HVDB_RETURN_IF_ERROR(ReadWal(file, &contents, /*batches=*/fs::path(file).extension() == ".log"));
+    if (!contents.damaged) continue;
+    const std::string where = "' is damaged at byte " + std::to_string(contents.damage_offset) + " (" +
+                              contents.damage + "). Nothing was changed; ";
+    if (fs::path(file).extension() != ".log") {
+      return Status::Corruption("opening database '" + path + "': the MANIFEST '" + file + where +
+                                "restore the database from a checkpoint");
+    }
+    return Status::Corruption("opening database '" + path + "': the write-ahead log '" + file + where +
+                              "`hvdb salvage " + path +
+                              "` recovers the database up to the damage and reports what it drops");
+  }
+  return Status::OK();
 }
 
 // The write-ahead logs in `path`, for a message about a damaged one.
@@ -214,19 +276,81 @@ Status Store::Rep::OpenRocks(bool as_read_only) {
     return Status::Unavailable("database '" + path + "' is already open in another process or DB object (" + text +
                                ")");
   }
+  if ((s.IsIOError() || s.IsNotFound()) && text.find("/MANIFEST-") != std::string::npos &&
+      text.find("No such file") != std::string::npos) {
+    std::string present;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(path, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind("MANIFEST-", 0) == 0) present += (present.empty() ? "" : ", ") + name;
+    }
+    return Status::Corruption("opening database '" + path + "': the file CURRENT names a MANIFEST that does not " +
+                              "exist (" + text + "; present: " + (present.empty() ? "none" : present) +
+                              "): CURRENT is damaged, or the MANIFEST was lost");
+  }
   if (s.IsInvalidArgument() && text.find("olumn famil") != std::string::npos) {
     return Status::InvalidArgument("'" + path + "' is a RocksDB database but not an hvdb one" +
                                    (as_read_only ? " (or one that a read-write open must upgrade first)" : "") + ": " +
                                    text);
   }
-  // Damage in a table file or the MANIFEST names the file; damage in a log
-  // does not, and recovery would drop acknowledged writes after it.
+  // Damage in a table file may surface as an I/O error, or as Corruption
+  // in the MANIFEST (a damaged properties block): the table files are
+  // checked to name the one at fault.
+  if (s.IsCorruption() || (s.IsIOError() && !s.IsNoSpace())) {
+    if (std::string damaged = DamagedTableFile(); !damaged.empty()) {
+      return Status::Corruption("opening database '" + path + "': " + text + " (" + damaged + ")");
+    }
+  }
+  // Damage in a log names no file, and recovery would drop acknowledged
+  // writes after it.
   if (s.IsCorruption() && text.find(".sst") == std::string::npos && text.find("MANIFEST") == std::string::npos) {
     return Status::Corruption("opening database '" + path + "': the write-ahead log is damaged (" + text +
                               "; logs: " + LogFiles(path) + "). Nothing was changed; `hvdb salvage " + path +
                               "` recovers the database up to the damage and reports what it drops");
   }
   return FromRocks(s, "opening database '" + path + "'");
+}
+
+std::string Store::Rep::DamagedTableFile() const {
+  rocksdb::Options reading = rocks_options;
+  reading.allow_mmap_reads = false;
+  std::vector<std::string> tables;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(path, ec)) {
+    if (entry.path().extension() == ".sst") tables.push_back(entry.path().string());
+  }
+  std::sort(tables.begin(), tables.end());
+  // Every block against its checksum.
+  for (const std::string& table : tables) {
+    rocksdb::SstFileReader reader(reading);
+    rocksdb::Status s = reader.Open(table);
+    if (s.ok()) s = reader.VerifyChecksum();
+    if (!s.ok()) return "table file '" + table + "' is damaged: " + s.ToString();
+  }
+  // Every file against the whole-file checksum in the MANIFEST, read by an
+  // open that opens no table file until asked.
+  rocksdb::DBOptions lenient = db_options;
+  lenient.max_open_files = 16;
+  lenient.paranoid_checks = false;
+  lenient.skip_stats_update_on_db_open = true;
+  lenient.listeners.clear();
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  if (!rocksdb::DB::OpenForReadOnly(lenient, path, descriptors, &handles, &raw).ok()) return {};
+  std::unique_ptr<rocksdb::DB> manifest(raw);
+  std::vector<rocksdb::LiveFileMetaData> files;
+  manifest->GetLiveFilesMetaData(&files);
+  for (auto* h : handles) manifest->DestroyColumnFamilyHandle(h);
+  for (const rocksdb::LiveFileMetaData& f : files) {
+    const std::string file = f.directory + "/" + f.relative_filename;
+    if (f.file_checksum_func_name != "FileChecksumCrc32c" || f.file_checksum.size() != 4) continue;
+    Result<uint32_t> crc = FileCrc32c(file);
+    if (!crc.ok()) return crc.status().ToString();
+    if (GetBigEndian(f.file_checksum.data(), 4) != *crc) {
+      return "table file '" + file + "' is damaged: its CRC-32C does not match the one recorded when it was written";
+    }
+  }
+  return {};
 }
 
 void Store::Rep::CloseRocks() {
@@ -305,6 +429,11 @@ Status OpenStore(const Options& options, const std::string& path, const StoreOpe
   db_options.advise_random_on_open = false;  // scans, not point lookups: keep readahead
   db_options.keep_log_file_num = 4;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  if (!options.read_only) {
+    std::error_code made;
+    fs::create_directories(path, made);
+    db_options.info_log = std::make_shared<InfoLog>(path + "/LOG");
+  }
   // A crash can leave the last log record incomplete, and only that is
   // forgiven: damage anywhere else in a log fails the open instead of
   // silently dropping the acknowledged writes after it (hvdb salvage).
@@ -327,6 +456,11 @@ Status OpenStore(const Options& options, const std::string& path, const StoreOpe
       {kFamilyNames[kKeys], row_family},      {kFamilyNames[kVectors], row_family},
       {kFamilyNames[kAccumulators], small_family},
   };
+  // RocksDB forgives some damage in a log as if it were the torn end a crash
+  // leaves (a record's type bit flipped to "recycled" ends the log there,
+  // silently dropping every acknowledged write after it): hvdb reads the
+  // logs first and refuses damage anywhere but at the very end.
+  if (!hooks.point_in_time) HVDB_RETURN_IF_ERROR(CheckLogs(path));
   HVDB_RETURN_IF_ERROR(rep->OpenRocks(rep->read_only));
 
   std::string format;

@@ -73,6 +73,9 @@ struct Store::Rep {
   // Opens `db` and `families` (read-only or not); the error in hvdb's terms.
   Status OpenRocks(bool as_read_only);
   void CloseRocks();
+  // After an open failed: the first table file that fails its checks (its
+  // blocks, or the whole file against the MANIFEST), and why; empty if none.
+  std::string DamagedTableFile() const;
   // Records the first error that stops writing.
   void StopWriting(const Status& error);
   Status CheckWritable() const;

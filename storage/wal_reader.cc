@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <memory>
 
 #include "kernels/crc32c.h"
@@ -30,9 +31,43 @@ uint32_t Unmask(uint32_t masked) {
 // A batch's header: sequence (8) and count (4).
 constexpr size_t kBatchHeaderBytes = 12;
 
+// Whether a fragment that starts a record, whole and with a matching CRC,
+// begins at `at` (which leaves a header's room in its block).
+bool RecordStartsAt(const std::string& data, size_t at) {
+  const auto* h = reinterpret_cast<const unsigned char*>(data.data() + at);
+  const uint8_t type = h[6];
+  if (type != kFull && type != kFirst && type != kRecyclableFull && type != kRecyclableFirst) return false;
+  const size_t header = type >= kRecyclableFull ? kRecyclableHeaderBytes : kHeaderBytes;
+  const size_t length = h[4] | (size_t{h[5]} << 8);
+  if (header + length > kBlockBytes - at % kBlockBytes || at + header + length > data.size()) return false;
+  uint32_t crc = kernels::Crc32c(h + 6, 1);
+  if (header == kRecyclableHeaderBytes) crc = kernels::Crc32c(h + 7, 4, crc);
+  crc = kernels::Crc32c(data.data() + at + header, length, crc);
+  return crc == Unmask(static_cast<uint32_t>(GetLittleEndian(h, 4)));
+}
+
+// Whether a record starts anywhere after `at`: then a fragment at `at` that
+// runs past the end of the file is damage, not the torn end a crash leaves.
+bool RecordAfter(const std::string& data, size_t at) {
+  for (size_t p = at + 1; p + kHeaderBytes <= data.size(); ++p) {
+    if (kBlockBytes - p % kBlockBytes >= kHeaderBytes && RecordStartsAt(data, p)) return true;
+  }
+  return false;
+}
+
+// Past damage at `at`: the next offset in the same block where a record
+// starts (its CRC makes a false find vanishingly unlikely), else the block's end.
+size_t Resync(const std::string& data, size_t at) {
+  const size_t block_end = std::min(data.size(), (at / kBlockBytes + 1) * kBlockBytes);
+  for (size_t p = at + 1; p + kHeaderBytes <= block_end; ++p) {
+    if (RecordStartsAt(data, p)) return p;
+  }
+  return block_end;
+}
+
 }  // namespace
 
-Status ReadWal(const std::string& path, WalContents* out) {
+Status ReadWal(const std::string& path, WalContents* out, bool batches) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
   if (!f) return Status::IOError("cannot read log '" + path + "': " + std::strerror(errno));
   std::string data;
@@ -73,14 +108,23 @@ Status ReadWal(const std::string& path, WalContents* out) {
     const size_t header = recyclable ? kRecyclableHeaderBytes : kHeaderBytes;
     if (header + length > block_left) {
       damage(at, "a fragment of " + std::to_string(length) + " bytes runs past its 32 KiB block");
-      out->unreadable_bytes += block_left;
-      at += block_left;
+      const size_t next = Resync(data, at);
+      out->unreadable_bytes += next - at;
+      at = next;
       in_record = false;
       continue;
     }
     if (at + header + length > data.size()) {
-      out->torn_end = true;  // a crash while writing the last record
-      break;
+      if (!RecordAfter(data, at)) {
+        out->torn_end = true;  // a crash while writing the last record
+        break;
+      }
+      damage(at, "a fragment's length runs past the end of the log, yet records follow it");
+      const size_t next = Resync(data, at);
+      out->unreadable_bytes += next - at;
+      at = next;
+      in_record = false;
+      continue;
     }
     const char* payload = data.data() + at + header;
     // The CRC covers the type byte, the log number of recyclable fragments, and the payload.
@@ -89,8 +133,9 @@ Status ReadWal(const std::string& path, WalContents* out) {
     crc = kernels::Crc32c(payload, length, crc);
     if (crc != Unmask(stored)) {
       damage(at, "a fragment's CRC-32C does not match");
-      out->unreadable_bytes += block_left;  // its length cannot be trusted: resume at the next block
-      at += block_left;
+      const size_t next = Resync(data, at);  // its length cannot be trusted
+      out->unreadable_bytes += next - at;
+      at = next;
       in_record = false;
       continue;
     }
@@ -123,6 +168,7 @@ Status ReadWal(const std::string& path, WalContents* out) {
     }
     if (!last) continue;
     in_record = false;
+    if (!batches) continue;
     if (record.size() < kBatchHeaderBytes) {
       damage(record_at, "a record of " + std::to_string(record.size()) + " bytes is too short for a write batch");
       out->unreadable_bytes += record.size();

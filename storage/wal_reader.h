@@ -33,7 +33,10 @@ struct WalContents {
 };
 
 // IOError when the file cannot be read; damage is reported in *contents.
-Status ReadWal(const std::string& path, WalContents* contents);
+// `batches`: the records are write batches (a write-ahead log); false for a
+// MANIFEST, whose records are checked as fragments only (*contents then
+// holds no batches).
+Status ReadWal(const std::string& path, WalContents* contents, bool batches = true);
 
 }  // namespace hvdb::storage
 

@@ -197,6 +197,73 @@ TEST_F(BulkLoadTest, BadNpyFilesLoadNothing) {
   ExpectRejected(dir_ / "ok.npy", {"keys file"}, {.format = BulkLoadOptions::Format::kText, .keys_path = "x"});
 }
 
+// A .npy file with `dict` as its header and `data_bytes` zero bytes of rows.
+std::string NpyWithHeader(std::string dict, size_t data_bytes) {
+  dict.append((64 - (10 + dict.size() + 1) % 64) % 64, ' ');
+  dict.push_back('\n');
+  std::string out = "\x93NUMPY";
+  out.push_back(1);
+  out.push_back(0);
+  out.push_back(static_cast<char>(dict.size() & 0xff));
+  out.push_back(static_cast<char>(dict.size() >> 8));
+  return out + dict + std::string(data_bytes, '\0');
+}
+
+// The header is read as numpy reads it: one reading for every file, and the
+// same refusals (regressions from the reliability campaign).
+TEST_F(BulkLoadTest, NpyHeadersAreReadAsNumpyReadsThem) {
+  const size_t row = kDim / 8;
+  // A negative dimension was read as 4 rows.
+  WriteText(dir_ / "neg.npy", NpyWithHeader("{'descr': '|u1', 'fortran_order': False, 'shape': (-4, 64), }", 4 * row));
+  ExpectRejected(dir_ / "neg.npy", {"neg.npy", "signed"});
+  // Two 'shape' keys: numpy keeps the last (one row), so does hvdb.
+  WriteText(dir_ / "two.npy", NpyWithHeader("{'descr': '|u1', 'shape': (4, 64), 'fortran_order': False, "
+                                            "'shape': (1, 64), }", 4 * row));
+  auto two = c_->BulkLoad(dir_ / "two.npy");
+  ASSERT_TRUE(two.ok()) << two.status().ToString();
+  EXPECT_EQ(two->rows, 1u);
+  model_.Load("0", Hypervector::Zeros(kDim).value());
+  ExpectUnchanged();
+  // Keys numpy refuses, values that are not literals, fractions, bools as packed bytes.
+  WriteText(dir_ / "extra.npy", NpyWithHeader("{'descr': '|u1', 'fortran_order': False, 'shape': (1, 64), "
+                                              "'x': 'y'}", row));
+  ExpectRejected(dir_ / "extra.npy", {"extra.npy", "exactly", "'x'"});
+  WriteText(dir_ / "frac.npy", NpyWithHeader("{'descr': '|u1', 'fortran_order': False, 'shape': (1.5, 64)}", row));
+  ExpectRejected(dir_ / "frac.npy", {"frac.npy", "not an integer"});
+  WriteText(dir_ / "call.npy", NpyWithHeader("{'descr': '|u1', 'fortran_order': False, 'shape': f(1)}", row));
+  ExpectRejected(dir_ / "call.npy", {"call.npy", "malformed"});
+  WriteText(dir_ / "bool.npy", NpyWithHeader("{'descr': '|b1', 'fortran_order': False, 'shape': (1, 64)}", row));
+  ExpectRejected(dir_ / "bool.npy", {"bool.npy", "packbits"});
+  WriteText(dir_ / "fortran.npy", NpyWithHeader("{'descr': '|u1', 'fortran_order': True, 'shape': (1, 64)}", row));
+  ExpectRejected(dir_ / "fortran.npy", {"fortran.npy", "Fortran"});
+  WriteText(dir_ / "open.npy", NpyWithHeader("{'descr': '|u1', 'fortran_order': False, 'shape': (1, 64)", row));
+  ExpectRejected(dir_ / "open.npy", {"open.npy", "malformed"});
+  // A shape whose product wraps around 2^64 (it once came out as 0 rows
+  // and a bad_alloc in hvdb search --queries).
+  const std::string wrap = "{'descr': '|u1', 'fortran_order': False, 'shape': (281474976710656, 281474976710656)}";
+  WriteText(dir_ / "wrap.npy", NpyWithHeader(wrap, 128));
+  ExpectRejected(dir_ / "wrap.npy", {"wrap.npy"});
+  auto read = ReadNpy(dir_ / "wrap.npy");
+  EXPECT_TRUE(read.status().IsInvalidArgument()) << read.status().ToString();
+  WriteText(dir_ / "wrap2.npy", NpyWithHeader("{'descr': '|u1', 'fortran_order': False, "
+                                              "'shape': (18446744073709551615, 2)}", 128));
+  EXPECT_TRUE(ReadNpy(dir_ / "wrap2.npy").status().IsInvalidArgument());
+}
+
+// Readers never hold a whole line that has no end (.import /dev/zero grew
+// without limit).
+TEST_F(BulkLoadTest, LinesAreCapped) {
+  WriteText(dir_ / "long.tsv", std::string((size_t{1} << 20) + 10, 'a'));
+  ExpectRejected(dir_ / "long.tsv", {"long.tsv", "line 1", "longer than 1048576 bytes"});
+  EXPECT_FALSE(SourceDim(dir_ / "long.tsv").ok());
+  WriteNpy(dir_ / "one.npy", Rows(1), kDim);
+  WriteText(dir_ / "longkey.txt", std::string(70000, 'k') + "\n");
+  ExpectRejected(dir_ / "one.npy", {"longkey.txt", "line 1", "longer than 65536"}, {.keys_path = dir_ / "longkey.txt"});
+  if (std::filesystem::exists("/dev/zero")) {
+    ExpectRejected("/dev/zero", {"/dev/zero", "longer than"}, {.format = BulkLoadOptions::Format::kText});
+  }
+}
+
 TEST_F(BulkLoadTest, BadTextAndHvdbFilesLoadNothing) {
   const std::string hex = Rand().ToHex();
   WriteText(dir_ / "notab.tsv", "a\t" + hex + "\nb " + hex + "\n");

@@ -285,7 +285,7 @@ struct SalvageReport {
 };
 
 // Recovers a database that does not open because a write-ahead log is
-// damaged (Corruption "the write-ahead log is damaged"): RocksDB's
+// damaged (Corruption "the write-ahead log ... is damaged at byte N"): RocksDB's
 // point-in-time recovery keeps every write before the first damage and drops
 // every write after it; the report says exactly what was dropped (keys,
 // deletions, accumulators, per collection), and the logs are first copied
