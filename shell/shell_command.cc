@@ -18,6 +18,7 @@
 
 #include "hvdb/hvdb.h"
 #include "shell/client.h"
+#include "shell/command_line.h"
 #include "shell/lang/session.h"
 
 namespace hvdb::shell {
@@ -177,42 +178,18 @@ std::string DefaultDatabasePath() {
 }
 
 int ShellCommand(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err) {
-  const std::string usage = "usage: hvdb shell [PATH] [-c \"STATEMENTS\"] [--connect HOST:PORT]";
   std::string path, commands, connect;
-  bool have_commands = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--help") {
-      out << usage << "\n  The hvdb language on the database at PATH (default: $HVDB_DB, else ~/.hvdb/default,\n"
-          << "  created if missing). Script mode when stdin is not a terminal or with -c: no prompts,\n"
-          << "  the same language. .help inside lists statements, functions and dot-commands; docs/shell.md.\n"
-          << "  --connect HOST:PORT: the same, against a running `hvdb serve`.\n";
-      return 0;
-    }
-    if (args[i] == "-c") {
-      if (i + 1 == args.size()) {
-        err << "hvdb shell: -c needs statements\n" << usage << "\n";
-        return 2;
-      }
-      commands = args[++i];
-      have_commands = true;
-    } else if (args[i] == "--connect") {
-      if (i + 1 == args.size()) {
-        err << "hvdb shell: --connect needs HOST:PORT\n" << usage << "\n";
-        return 2;
-      }
-      connect = args[++i];
-    } else if (path.empty() && !args[i].starts_with("-")) {
-      path = args[i];
-    } else {
-      err << "hvdb shell: unknown argument '" << args[i] << "'\n" << usage << "\n";
-      return 2;
-    }
-  }
+  CommandLine flags("shell",
+                    "The hvdb language on the database at PATH (default: $HVDB_DB, else ~/.hvdb/default,\n"
+                    "created if missing). Script mode when stdin is not a terminal or with -c: no prompts,\n"
+                    "the same language. .help inside lists statements, functions and dot-commands; docs/shell.md.");
+  flags.Positional("PATH", &path, "a database directory", /*required=*/false);
+  flags.Text("-c", "STATEMENTS", &commands, "run these statements and dot-commands, then leave");
+  flags.Text("--connect", "HOST:PORT", &connect, "the same, against a running `hvdb serve`");
+  if (const auto rc = flags.Parse(args, out, err)) return *rc;
+  const bool have_commands = flags.Given("-c");
   if (!connect.empty()) {
-    if (!path.empty()) {
-      err << "hvdb shell: give PATH or --connect, not both\n" << usage << "\n";
-      return 2;
-    }
+    if (!path.empty()) return flags.UsageError("give PATH or --connect, not both", err);
     return Remote(connect, commands, have_commands, in, out, err);
   }
   if (path.empty()) {
