@@ -82,7 +82,7 @@ char** Complete(const char* text, int, int) {
 
 // The prompt loop. run(input) returns false to end the session.
 int Interactive(Session* session, const std::string& where, const std::function<bool(const std::string&)>& run,
-                std::ostream& out) {
+                std::ostream& out, std::ostream& err) {
   const char* home = std::getenv("HOME");
   const std::string history = std::string(home ? home : ".") + "/.hvdb_history";
   // libedit converts keys with the locale's character type: the user's
@@ -102,6 +102,7 @@ int Interactive(Session* session, const std::string& where, const std::function<
   struct sigaction previous {};
   sigaction(SIGINT, &action, &previous);
   std::string pending;
+  InputScanner scanner;
   while (true) {
     // A Ctrl-C while a statement ran (the terminal dropped what was typed
     // meanwhile) or at the prompt abandons the line: readline returns at once.
@@ -110,19 +111,28 @@ int Interactive(Session* session, const std::string& where, const std::function<
       std::free(line);
       out << "^C\n";
       pending.clear();
+      scanner.Reset();
       interrupted = 0;
       continue;
     }
     if (line == nullptr) break;  // end of input (Ctrl-D)
     pending += pending.empty() ? std::string(line) : "\n" + std::string(line);
+    scanner.Feed(line);
     std::free(line);
-    if (Unfinished(pending)) continue;
+    if (scanner.too_long()) {
+      err << "Error: " << scanner.TooLongMessage() << "; the input is dropped\n";
+      pending.clear();
+      scanner.Reset();
+      continue;
+    }
+    if (scanner.unfinished()) continue;
     if (pending.find_first_not_of(" \t") != std::string::npos) {
       add_history(pending.c_str());
       write_history(history.c_str());
     }
     const bool go_on = run(pending);
     pending.clear();
+    scanner.Reset();
     out.flush();
     if (!go_on) break;
   }
@@ -156,14 +166,22 @@ int Remote(const std::string& address, const std::string& commands, bool have_co
   if (have_commands) {
     run(commands);
   } else if (&in == &std::cin && ::isatty(STDIN_FILENO)) {
-    return Interactive(nullptr, address, run, out);
+    return Interactive(nullptr, address, run, out, err);
   } else {
     std::string pending, line;
-    while (std::getline(in, line)) {
+    InputScanner scanner;
+    for (LineRead read; (read = ReadLine(in, &line)) != LineRead::kEnd;) {
       pending += pending.empty() ? line : "\n" + line;
-      if (Unfinished(pending)) continue;
+      scanner.Feed(line);
+      if (read == LineRead::kTooLong || scanner.too_long()) {
+        err << "hvdb shell: "
+            << (read == LineRead::kTooLong ? scanner.LineTooLongMessage() : scanner.TooLongMessage()) << "\n";
+        return 1;
+      }
+      if (scanner.unfinished()) continue;
       if (!run(pending)) break;
       pending.clear();
+      scanner.Reset();
     }
   }
   return failed ? 1 : 0;
@@ -208,7 +226,7 @@ int ShellCommand(const std::vector<std::string>& args, std::istream& in, std::os
     session.RunStream(script);
   } else if (&in == &std::cin && ::isatty(STDIN_FILENO)) {
     return Interactive(&session, db->path(), [&](const std::string& input) { return session.Run(input) || !session.quit; },
-                       out);
+                       out, err);
   } else {
     session.RunStream(in);
   }

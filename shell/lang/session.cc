@@ -123,13 +123,41 @@ bool Session::Run(std::string_view input, size_t max_statements) {
   return !quit;
 }
 
+LineRead ReadLine(std::istream& in, std::string* line, size_t max) {
+  line->clear();
+  std::streambuf* buf = in.rdbuf();
+  bool any = false;
+  while (true) {
+    const int c = buf == nullptr ? EOF : buf->sbumpc();
+    if (c == EOF) {
+      in.setstate(std::ios::eofbit);
+      return any ? LineRead::kLine : LineRead::kEnd;
+    }
+    any = true;
+    if (c == '\n') return LineRead::kLine;
+    if (line->size() == max) return LineRead::kTooLong;
+    line->push_back(static_cast<char>(c));
+  }
+}
+
 bool Session::RunStream(std::istream& in) {
   std::string pending, line;
-  while (std::getline(in, line)) {
+  InputScanner scanner;
+  for (LineRead read; (read = ReadLine(in, &line)) != LineRead::kEnd;) {
     pending += pending.empty() ? line : "\n" + line;
-    if (Unfinished(pending)) continue;
+    scanner.Feed(line);
+    if (read == LineRead::kTooLong || scanner.too_long()) {
+      // Nothing more of this stream can be read as statements: what follows
+      // is inside the string or bracket, or the rest of that line.
+      Error(Status::InvalidArgument(read == LineRead::kTooLong ? scanner.LineTooLongMessage()
+                                                                : scanner.TooLongMessage()));
+      if (bail) failed_ = true;
+      return !bail && !quit;
+    }
+    if (scanner.unfinished()) continue;
     const bool go_on = Run(pending);
     pending.clear();
+    scanner.Reset();
     if (!go_on) return false;
   }
   return pending.empty() || Run(pending);  // an unfinished last input reports its error

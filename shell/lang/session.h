@@ -106,6 +106,12 @@ class Session {
   size_t errors_ = 0;
 };
 
+// std::getline that stops a line at `max` bytes, so that input without
+// newlines cannot fill the memory: kLine (the newline, if any, consumed),
+// kEnd (nothing was left), kTooLong (line holds the first max bytes).
+enum class LineRead { kLine, kEnd, kTooLong };
+LineRead ReadLine(std::istream& in, std::string* line, size_t max = kMaxPendingInput);
+
 // Dot-commands: {name, arguments, handler, usage, help}, in one table.
 struct DotCommand {
   std::string name;

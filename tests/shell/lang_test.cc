@@ -1,0 +1,170 @@
+// Copyright hvdb authors. The shell language's bounds: how deep expressions
+// nest, how long an unfinished input may grow, and that reading input stays
+// linear however long a string stays open.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "hvdb/hvdb.h"
+#include "shell/lang/lexer.h"
+#include "shell/lang/parser.h"
+#include "shell/lang/session.h"
+
+namespace hvdb::shell {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+class LangTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "hvdb_lang_test.XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    ASSERT_TRUE(DB::Open({}, (dir_ / "db").string(), &db_).ok());
+    session_ = std::make_unique<Session>(db_.get(), out_, err_);
+  }
+  void TearDown() override {
+    session_.reset();
+    db_.reset();
+    fs::remove_all(dir_);
+  }
+
+  // Runs a script as `hvdb shell` reads one; returns what it printed (stdout,
+  // then stderr) and forgets it.
+  std::string Script(const std::string& text) {
+    std::istringstream in(text);
+    session_->RunStream(in);
+    std::string printed = out_.str() + err_.str();
+    out_.str("");
+    err_.str("");
+    return printed;
+  }
+  fs::path Write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+    return dir_ / name;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<DB> db_;
+  std::ostringstream out_, err_;
+  std::unique_ptr<Session> session_;
+};
+
+// bundle(bundle(...random(1)...)): `levels` calls, one inside the other.
+std::string Nested(int levels) {
+  std::string text;
+  for (int i = 1; i < levels; ++i) text += "bundle(";
+  text += "random(1)";
+  return text + std::string(levels - 1, ')');
+}
+
+TEST_F(LangTest, ExpressionsNestUpToTheLimit) {
+  EXPECT_EQ(Script(".dim 64\nlet x = " + Nested(kMaxNesting)), "");  // let prints nothing
+  // The 257th '(' is refused where it stands: after "let x = " and 257
+  // seven-letter "bundle(" or "random(".
+  EXPECT_EQ(Script("let x = " + Nested(kMaxNesting + 1)),
+            "Error: line 1, column 1807: expressions nest deeper than 256 levels\n");
+  // Far deeper: the same error, no stack overflow in the parser, the
+  // evaluator or the destructor of the expression.
+  EXPECT_EQ(Script("let x = " + Nested(100000) + "; let y = 1"),
+            "Error: line 1, column 1807: expressions nest deeper than 256 levels\n");
+  // Brackets in any form: lists of keys, parentheses alone, both mixed.
+  for (const std::string opener : {"(", "[", "x[", "f(["}) {
+    std::string deep;
+    while (deep.size() < 100000) deep += opener;
+    const std::string printed = Script("search c " + deep + "\n");
+    EXPECT_TRUE(Contains(printed, "expressions nest deeper than 256 levels")) << opener << ": " << printed;
+  }
+}
+
+TEST(LexTest, AMegabyteOfOpenBracketsStopsAtTheLimit) {
+  for (const char opener : {'(', '['}) {
+    const std::string text(1 << 20, opener);
+    EXPECT_TRUE(Unfinished(text));
+    const auto tokens = Lex(text);
+    ASSERT_FALSE(tokens.ok());
+    EXPECT_EQ(tokens.status().message(), "line 1, column 257: expressions nest deeper than 256 levels");
+    EXPECT_FALSE(Parse("let x = " + text).ok());
+  }
+  // Closing brackets take levels back: a long flat list is not deep.
+  std::string flat = "let x = bundle(";
+  for (int i = 0; i < 100000; ++i) flat += "bundle(random(1)), ";
+  EXPECT_TRUE(Parse(flat + "random(2))").ok());
+}
+
+// Unfinished as it was before InputScanner: one pass over the whole text.
+bool ReferenceUnfinished(std::string_view s) {
+  int depth = 0;
+  char quote = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (quote) {
+      if (c == '\\') ++i;
+      else if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
+      while (i < s.size() && s[i] != '\n') ++i;
+      continue;
+    }
+    if (c == '"' || c == '\'') quote = c;
+    else if (c == '(' || c == '[') ++depth;
+    else if (c == ')' || c == ']') --depth;
+  }
+  return quote != 0 || depth > 0;
+}
+
+// The scanner, fed line by line, answers as a scan of all the lines so far
+// does, for lines of strings (with escapes, across lines), comments and
+// brackets.
+TEST(InputScannerTest, AgreesWithAScanOfTheWholeText) {
+  const std::vector<std::string> pieces = {"(", ")", "[", "]", "\"", "'", "\\", "\\\"", "-- c", "-", "x", " ", "\\n"};
+  std::mt19937 rng(12345);
+  for (int round = 0; round < 2000; ++round) {
+    InputScanner scanner;
+    std::string joined;
+    for (int line = 0; line < 6; ++line) {
+      std::string text;
+      const int n = static_cast<int>(rng() % 8);
+      for (int i = 0; i < n; ++i) text += pieces[rng() % pieces.size()];
+      joined += (line ? "\n" : "") + text;
+      scanner.Feed(text);
+      ASSERT_EQ(scanner.unfinished(), ReferenceUnfinished(joined)) << "after: " << joined;
+      ASSERT_EQ(Unfinished(joined), ReferenceUnfinished(joined)) << "after: " << joined;
+    }
+  }
+}
+
+TEST_F(LangTest, AStringLeftOpenIsReadInLinearTime) {
+  // 100,000 lines after an unclosed quote: each line is scanned once (this
+  // took 40 s when every line rescanned all the lines before it).
+  std::string script = "count nothing\nlet s = \"abc\n";
+  for (int i = 0; i < 100000; ++i) script += "put c k" + std::to_string(i) + " random(1)\n";
+  EXPECT_EQ(Script(script),
+            "Error: line 1, column 1: no collection 'nothing'\nError: line 1, column 9: string is not closed\n");
+}
+
+TEST_F(LangTest, AnInputLeftOpenPastTheCapIsGivenUp) {
+  const std::string kilobyte(1023, 'x');
+  std::string script = "count nothing\nlet s = \"abc\n";
+  while (script.size() < kMaxPendingInput + 4096) script += kilobyte + "\n";
+  EXPECT_EQ(Script(script + "count more\n"),
+            "Error: line 1, column 1: no collection 'nothing'\n"
+            "Error: line 16386: the string opened on line 2 is still open after 16 MiB\n");
+  script = "let b = bundle(\n";
+  while (script.size() < kMaxPendingInput + 4096) script += "random(1),\n";
+  EXPECT_TRUE(Contains(Script(script), "Error: line 1525202: the bracket opened on line 1 is still open after 16 MiB"));
+  // One line, no newline, longer than the cap.
+  EXPECT_EQ(Script("count nothing\n" + std::string(kMaxPendingInput + 10, 'y')),
+            "Error: line 1, column 1: no collection 'nothing'\nError: line 2 is longer than 16 MiB\n");
+}
+
+}  // namespace
+}  // namespace hvdb::shell
