@@ -116,10 +116,7 @@ Status Seed(Session& s, const Words& w) {
 
 Status Read(Session& s, const Words& w) {
   if (w.size() != 1) return Usage(".read");
-  std::ifstream in(w[0]);
-  if (!in) return Status::IOError("cannot read '" + w[0] + "'");
-  s.RunStream(in);
-  return Status::OK();
+  return s.RunFile(w[0]);
 }
 
 Status Import(Session& s, const Words& w) {

@@ -4,7 +4,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 
 #include "shell/json_writer.h"
 
@@ -120,7 +124,7 @@ bool Session::Run(std::string_view input, size_t max_statements) {
       return false;
     }
   }
-  return !quit;
+  return !quit && !failed_;  // failed_: .bail on ended a file that .read ran
 }
 
 LineRead ReadLine(std::istream& in, std::string* line, size_t max) {
@@ -161,6 +165,24 @@ bool Session::RunStream(std::istream& in) {
     if (!go_on) return false;
   }
   return pending.empty() || Run(pending);  // an unfinished last input reports its error
+}
+
+Status Session::RunFile(const std::string& path) {
+  if (read_depth_ == kMaxReadDepth) {
+    return Status::InvalidArgument("cannot read '" + path + "': .read nests deeper than " +
+                                   std::to_string(kMaxReadDepth) + " files (does a file read itself?)");
+  }
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status::InvalidArgument("cannot read '" + path + "': it is a directory");
+  }
+  std::ifstream in(path);
+  if (!in) return Status::IOError("cannot read '" + path + "': " + std::strerror(errno));
+  ++read_depth_;
+  RunStream(in);
+  --read_depth_;
+  if (in.bad()) return Status::IOError("error reading '" + path + "'");
+  return Status::OK();
 }
 
 Result<Collection*> Session::Get(const std::string& name, const Token& at) {

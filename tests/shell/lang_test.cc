@@ -1,6 +1,6 @@
 // Copyright hvdb authors. The shell language's bounds: how deep expressions
-// nest, how long an unfinished input may grow, and that reading input stays
-// linear however long a string stays open.
+// and .read nest, how long an unfinished input may grow, and that reading
+// input stays linear however long a string stays open.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -164,6 +164,27 @@ TEST_F(LangTest, AnInputLeftOpenPastTheCapIsGivenUp) {
   // One line, no newline, longer than the cap.
   EXPECT_EQ(Script("count nothing\n" + std::string(kMaxPendingInput + 10, 'y')),
             "Error: line 1, column 1: no collection 'nothing'\nError: line 2 is longer than 16 MiB\n");
+}
+
+TEST_F(LangTest, ReadNestsUpToTheLimit) {
+  ASSERT_EQ(Script("create collection c dim 64"), "");
+  // A file that reads itself: 16 levels run, the 17th is refused by name.
+  const fs::path self = dir_ / "self.hvdb";
+  Write("self.hvdb", ".read " + self.string() + "\ncount c\n");
+  const std::string want =
+      "Error: cannot read '" + self.string() + "': .read nests deeper than 16 files (does a file read itself?)\n";
+  std::string counts;
+  for (int i = 0; i < kMaxReadDepth; ++i) counts += "0\n";
+  EXPECT_EQ(Script(".read " + self.string()), counts + want);
+  // With .bail on, that error ends every file and the session.
+  EXPECT_EQ(Script(".bail on\n.read " + self.string() + "\ncount c"), want);
+  EXPECT_TRUE(session_->failed());
+}
+
+TEST_F(LangTest, ReadOfADirectoryOrAMissingFileIsAnError) {
+  EXPECT_EQ(Script(".read " + dir_.string()), "Error: cannot read '" + dir_.string() + "': it is a directory\n");
+  const std::string missing = (dir_ / "missing.hvdb").string();
+  EXPECT_EQ(Script(".read " + missing), "Error: cannot read '" + missing + "': No such file or directory\n");
 }
 
 }  // namespace
