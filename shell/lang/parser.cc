@@ -165,8 +165,10 @@ class Parser {
           HVDB_ASSIGN_OR_RETURN(const uint64_t k, Count("k"));
           s.k = k;
         } else if (option.text == "radius") {
+          const Token& at = Peek();
           HVDB_ASSIGN_OR_RETURN(const uint64_t r, Count("radius"));
-          s.radius = static_cast<uint32_t>(std::min<uint64_t>(r, ~uint32_t{0}));
+          if (r > UINT32_MAX) return Error(at, "radius must be an integer in [0, 4294967295], found " + at.text);
+          s.radius = static_cast<uint32_t>(r);
         } else if (option.text == "candidates") {
           HVDB_ASSIGN_OR_RETURN(const uint64_t c, Count("candidates"));
           s.candidates = c;

@@ -393,8 +393,10 @@ Status Session::Execute(const Statement& s) {
       HVDB_ASSIGN_OR_RETURN(Collection * c, Get(s.name, s.token));
       HVDB_ASSIGN_OR_RETURN(Hypervector v, EvalVector(*s.expr, {c->dim(), c->item_memory_seed(), this, c}));
       const double weight = s.number.value_or(1);
+      // Checked before the cast to int32_t, which is undefined outside its range.
       if (weight != std::floor(weight) || std::abs(weight) > 2147483647.0 || weight == 0) {
-        return Status::InvalidArgument(Where(s.token) + "weight must be a non-zero 32-bit integer");
+        return Status::InvalidArgument(Where(s.token) +
+                                       "weight must be a non-zero integer in [-2147483647, 2147483647]");
       }
       const Status st = c->Accumulate(s.key, std::span<const Hypervector>(&v, 1), static_cast<int32_t>(weight));
       if (!st.ok()) return Status::InvalidArgument(Where(s.token) + st.message());

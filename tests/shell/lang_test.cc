@@ -166,6 +166,43 @@ TEST_F(LangTest, AnInputLeftOpenPastTheCapIsGivenUp) {
             "Error: line 1, column 1: no collection 'nothing'\nError: line 2 is longer than 16 MiB\n");
 }
 
+// Every number that becomes an integer is checked against the integer's
+// range first (the cast is undefined behaviour outside it).
+TEST_F(LangTest, NumbersAreRangeCheckedBeforeTheyBecomeIntegers) {
+  ASSERT_EQ(Script("create collection c dim 64\nput c a level(1, 0, 1)\n.dim 64"), "");
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"random(1e300)", "random: argument 1 must be an integer in [0, 2^53], got 1e+300"},
+      {"random(-1)", "random: argument 1 must be an integer in [0, 2^53], got -1"},
+      {"random(1e16)", "random: argument 1 must be an integer in [0, 2^53], got 1e+16"},
+      {"random(0.5)", "random: argument 1 must be an integer in [0, 2^53], got 0.5"},
+      {"text(\"abc\", 1e300)", "text: argument 2 must be an integer in [1, 64], got 1e+300"},
+      {"text(\"abc\", 0)", "text: argument 2 must be an integer in [1, 64], got 0"},
+      {"text(\"abc\", 65)", "text: argument 2 must be an integer in [1, 64], got 65"},
+      {"level(1, 0, 2, 1e300)", "level: argument 4 must be an integer in [2, 2^32], got 1e+300"},
+      {"thermometer(1, 0, 2, -5)", "thermometer: argument 4 must be an integer in [2, 2^32], got -5"},
+      {"circular(1, 0, 2, 4294967297)", "circular: argument 4 must be an integer in [2, 2^32], got 4294967297"},
+      {"permute(random(1), 1e300)", "permute: argument 2 must be an integer in [-2^53, 2^53], got 1e+300"},
+      {"permute(random(1), -1e16)", "permute: argument 2 must be an integer in [-2^53, 2^53], got -1e+16"},
+  };
+  for (const auto& [expr, message] : refused) {
+    const std::string printed = Script("let x = " + expr);
+    EXPECT_TRUE(Contains(printed, message)) << expr << ": " << printed;
+  }
+  EXPECT_EQ(Script("let x = random(1e300)"),
+            "Error: line 1, column 16: random: argument 1 must be an integer in [0, 2^53], got 1e+300\n");
+  // The ends of the ranges are accepted.
+  EXPECT_EQ(Script("let x = bind(random(9007199254740992), permute(random(0), -9007199254740992), text(\"abc\", 64), "
+                   "level(1, 0, 2, 4294967296))"),
+            "");
+  EXPECT_EQ(Script("accumulate c acc random(1) weight 1e300"),
+            "Error: line 1, column 1: weight must be a non-zero integer in [-2147483647, 2147483647]\n");
+  EXPECT_EQ(Script("search c random(1) radius 4294967296"),
+            "Error: line 1, column 27: radius must be an integer in [0, 4294967295], found 4294967296\n");
+  // Scalar codes of values whose differences overflow a double still land
+  // on the right level: the top one here, as level(1, 0, 1).
+  EXPECT_EQ(Script("search c level(1e308, -1e308, 1e308) k 1"), "key  distance  similarity\na    0         1.000000\n");
+}
+
 TEST_F(LangTest, ReadNestsUpToTheLimit) {
   ASSERT_EQ(Script("create collection c dim 64"), "");
   // A file that reads itself: 16 levels run, the 17th is refused by name.
