@@ -9,6 +9,7 @@
 #include "shell/command_line.h"
 #include "shell/info_command.h"
 #include "shell/json_writer.h"
+#include "shell/printable.h"
 #include "shell/progress.h"
 
 namespace hvdb::shell {
@@ -113,7 +114,7 @@ int SearchCommand(const Args& args, std::ostream& out, std::ostream& err) {
       for (const SearchHit& h : hits) {
         char line[64];
         std::snprintf(line, sizeof line, "\t%u\t%.6f\n", h.distance, h.similarity);
-        out << "  " << h.key << line;
+        out << "  " << Printable(h.key) << line;
       }
     }
   }

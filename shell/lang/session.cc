@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "shell/json_writer.h"
+#include "shell/printable.h"
 
 namespace hvdb::shell {
 namespace {
@@ -40,7 +41,9 @@ IndexOptions IndexFrom(const Statement& s, IndexOptions base) {
   return base;
 }
 
-// CSV field: quoted when it holds a comma, quote or newline.
+// CSV field: quoted when it holds a comma, quote or newline. Keys and names
+// go through Printable first, as in tables, so that no control byte reaches
+// a terminal (docs/shell.md).
 std::string Csv(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string out = "\"";
@@ -48,7 +51,8 @@ std::string Csv(const std::string& s) {
   return out + "\"";
 }
 
-// Rows under a header, columns padded to their widest cell.
+// Rows under a header, columns padded to their widest cell. Cells holding
+// keys or names must have been through Printable.
 void PrintTable(std::ostream& out, const std::vector<std::string>& header,
                 const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width(header.size());
@@ -284,7 +288,9 @@ void Session::PrintHits(const std::vector<SearchHit>& hits) {
     return;
   }
   std::vector<std::vector<std::string>> rows;
-  for (const SearchHit& h : hits) rows.push_back({h.key, std::to_string(h.distance), Fixed(h.similarity, 6)});
+  for (const SearchHit& h : hits) {
+    rows.push_back({Printable(h.key), std::to_string(h.distance), Fixed(h.similarity, 6)});
+  }
   if (mode == OutputMode::kCsv) {
     out_ << "key,distance,similarity\n";
     for (const auto& r : rows) out_ << Csv(r[0]) << "," << r[1] << "," << r[2] << "\n";
@@ -338,7 +344,7 @@ Status Session::Execute(const Statement& s) {
       for (const std::string& name : db_->ListCollections()) {
         Collection* c = nullptr;
         if (!db_->GetCollection(name, &c).ok()) continue;
-        rows.push_back({name, std::to_string(c->dim()), std::to_string(c->Count())});
+        rows.push_back({Printable(name), std::to_string(c->dim()), std::to_string(c->Count())});
         json += (json.size() > 1 ? "," : "") + std::string("{\"name\":") + JsonString(name) +
                 ",\"dim\":" + rows.back()[1] + ",\"count\":" + rows.back()[2] + "}";
       }
@@ -365,8 +371,8 @@ Status Session::Execute(const Statement& s) {
       if (!v.ok()) return Status::NotFound(Where(s.token) + v.status().message());
       const std::string hex = v->ToHex();
       if (mode == OutputMode::kJson) out_ << "{\"key\":" << JsonString(s.key) << ",\"hex\":\"" << hex << "\"}\n";
-      else if (mode == OutputMode::kCsv) out_ << "key,hex\n" << Csv(s.key) << "," << hex << "\n";
-      else PrintTable(out_, {"key", "hex"}, {{s.key, hex}});
+      else if (mode == OutputMode::kCsv) out_ << "key,hex\n" << Csv(Printable(s.key)) << "," << hex << "\n";
+      else PrintTable(out_, {"key", "hex"}, {{Printable(s.key), hex}});
       break;
     }
     case Statement::Kind::kDelete: {
@@ -416,7 +422,7 @@ Status Session::Execute(const Statement& s) {
           out_ << "{\"found\":false,\"reason\":" << JsonString(hit.status().message()) << "}\n";
         }
       } else if (hit.ok()) {
-        out_ << hit->key << " (distance " << hit->distance << ", " << Fixed(hdc::ZScore(hit->distance, c->dim()), 2)
+        out_ << Printable(hit->key) << " (distance " << hit->distance << ", " << Fixed(hdc::ZScore(hit->distance, c->dim()), 2)
              << " sigma)\n";
       } else {
         out_ << "not found: " << hit.status().message() << "\n";

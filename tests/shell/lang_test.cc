@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "hvdb/hvdb.h"
+#include "shell/printable.h"
 #include "shell/lang/lexer.h"
 #include "shell/lang/parser.h"
 #include "shell/lang/session.h"
@@ -201,6 +202,40 @@ TEST_F(LangTest, NumbersAreRangeCheckedBeforeTheyBecomeIntegers) {
   // Scalar codes of values whose differences overflow a double still land
   // on the right level: the top one here, as level(1, 0, 1).
   EXPECT_EQ(Script("search c level(1e308, -1e308, 1e308) k 1"), "key  distance  similarity\na    0         1.000000\n");
+}
+
+// A stored key cannot send escape sequences to the terminal: table and CSV
+// output escape control bytes, C1 controls, bytes that are not UTF-8 and the
+// backslash; JSON escapes them its own way; printable UTF-8 stays as it is.
+TEST_F(LangTest, ControlBytesInKeysAreEscapedInTextOutput) {
+  ASSERT_EQ(Script("create collection c dim 64\n" R"(put c "red\x1b[31m\nback\\slash\x7f\xff\xc2\x9b café" random(7))"),
+            "");
+  const std::string shown = R"(red\x1b[31m\x0aback\\slash\x7f\xff\xc2\x9b café)";
+  const auto raw_control = [](const std::string& printed) {
+    for (const char c : printed) {
+      if ((static_cast<unsigned char>(c) < 0x20 && c != '\n') || c == 0x7f) return true;
+    }
+    return Contains(printed, "\xc2\x9b");
+  };
+  std::string printed = Script("search c random(7) k 1");
+  EXPECT_EQ(printed, "key" + std::string(shown.size() - 1, ' ') + "distance  similarity\n" + shown +
+                         "  0         1.000000\n");
+  printed = Script(R"(get c "red\x1b[31m\nback\\slash\x7f\xff\xc2\x9b café")");
+  EXPECT_TRUE(Contains(printed, "\n" + shown + "  ")) << printed;
+  EXPECT_FALSE(raw_control(printed)) << printed;
+  EXPECT_EQ(Script("cleanup c random(7)"), shown + " (distance 0, 8.00 sigma)\n");
+  EXPECT_EQ(Script(".mode csv\nsearch c random(7) k 1"), "key,distance,similarity\n" + shown + ",0,1.000000\n");
+  EXPECT_EQ(Script(".mode json\nsearch c random(7) k 1"),
+            R"([{"key":"red\u001b[31m\nback\\slash\u007f\udcff\u009b café","distance":0,"similarity":1.000000}])"
+            "\n");
+}
+
+TEST(PrintableTest, EscapesWhatATerminalWouldObey) {
+  EXPECT_EQ(Printable("plain key, café, 日本"), "plain key, café, 日本");
+  EXPECT_EQ(Printable(std::string("a\0b\tc\x1b\x7f\\", 8)), R"(a\x00b\x09c\x1b\x7f\\)");
+  EXPECT_EQ(Printable("\xc2\x80\xc2\x9f\xc2\xa0"), "\\xc2\\x80\\xc2\\x9f\xc2\xa0");  // C1 escaped, NBSP kept
+  EXPECT_EQ(Printable("\xff\xc3(\xe2\x82"), R"(\xff\xc3(\xe2\x82)");  // not UTF-8: each byte
+  EXPECT_EQ(Printable("\xed\xa0\x80\xf4\x90\x80\x80"), R"(\xed\xa0\x80\xf4\x90\x80\x80)");  // surrogate, > U+10FFFF
 }
 
 TEST_F(LangTest, ReadNestsUpToTheLimit) {
