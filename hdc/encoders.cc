@@ -21,14 +21,24 @@ std::vector<uint32_t> BitOrder(size_t dim, uint64_t seed) {
   return order;
 }
 
+// At most this many levels (ScalarCode::Validate), so that level x dim and
+// the rounding below stay far inside 64 bits.
+constexpr size_t kMaxLevels = size_t{1} << 32;
+
 // The level of x: round((clamp(x) - lo) / (hi - lo) x (levels - 1)).
 Result<size_t> LevelOf(double x, const ScalarCode& code, size_t dim, bool wrap) {
   if (std::string problem = code.Validate(); !problem.empty()) return Status::InvalidArgument(problem);
   HVDB_RETURN_IF_ERROR(ValidateDim(dim));
   if (!std::isfinite(x)) return Status::InvalidArgument("encoded value is not finite");
-  double t = (x - code.lo) / (code.hi - code.lo);
+  const double offset = x - code.lo, span = code.hi - code.lo;
+  // Finite inputs can still overflow the differences (lo -1e308, hi 1e308);
+  // halved, they cannot. Inputs that do not overflow keep the exact formula.
+  double t = std::isfinite(offset) && std::isfinite(span) ? offset / span
+                                                          : (x / 2 - code.lo / 2) / (code.hi / 2 - code.lo / 2);
+  if (std::isnan(t)) t = 0;  // cannot happen for lo < hi; never let it reach a cast
   if (wrap) {
-    t -= std::floor(t);
+    t -= std::floor(t);                   // an infinite t leaves NaN: no position on the circle
+    if (!(t >= 0 && t < 1)) t = 0;
     return static_cast<size_t>(std::llround(t * static_cast<double>(code.levels))) % code.levels;
   }
   t = std::clamp(t, 0.0, 1.0);
@@ -46,6 +56,7 @@ std::string ScalarCode::Validate() const {
     return "scalar code needs finite lo < hi, got lo " + std::to_string(lo) + ", hi " + std::to_string(hi);
   }
   if (levels < 2) return "scalar code needs at least 2 levels, got " + std::to_string(levels);
+  if (levels > kMaxLevels) return "scalar code needs at most 2^32 levels, got " + std::to_string(levels);
   return {};
 }
 

@@ -14,6 +14,7 @@ packages=(
   libcereal-dev       # catalog records
   libgtest-dev libgmock-dev libbenchmark-dev
   libedit-dev         # shell line editing
+  libcli11-dev        # hvdb command-line flags
   wamerican wngerman wfrench witalian wspanish wportuguese wdutch  # language-identification example
   dataset-fashion-mnist zlib1g-dev  # image-classification example
   wordnet-base fortunes  # hvdb-bench index: real sentences to encode

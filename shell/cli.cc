@@ -1,14 +1,18 @@
 // Copyright hvdb authors.
 #include "shell/cli.h"
 
+#include <CLI/CLI.hpp>
+
 #include <functional>
 #include <iostream>
 #include <string_view>
 
 #include "hvdb/system.h"
+#include "shell/command_line.h"
 #include "shell/db_commands.h"
 #include "shell/info_command.h"
 #include "shell/json_writer.h"
+#include "shell/lang/parser.h"
 #include "shell/server.h"
 #include "shell/shell_command.h"
 
@@ -23,22 +27,14 @@ struct Command {
 };
 
 int Info(const Args& args, std::ostream& out, std::ostream& err) {
-  bool json = false;
   std::string path;
-  for (const std::string& a : args) {
-    if (a == "--json") {
-      json = true;
-    } else if (a == "--help") {
-      out << "usage: hvdb info [PATH] [--json]\n  The version, CPU kernel and CUDA devices; with PATH also the\n"
-             "  database's collections: dim, count, bytes on disk and in memory.\n";
-      return 0;
-    } else if (path.empty() && !a.starts_with("-")) {
-      path = a;
-    } else {
-      err << "hvdb info: unknown argument '" << a << "'\nusage: hvdb info [PATH] [--json]\n";
-      return 2;
-    }
-  }
+  bool json = false;
+  CommandLine flags("info",
+                    "The version, CPU kernel and CUDA devices; with PATH also the\n"
+                    "database's collections: dim, count, bytes on disk and in memory.");
+  flags.Positional("PATH", &path, "a database directory", /*required=*/false);
+  flags.Switch("--json", &json, "one JSON object");
+  if (const auto rc = flags.Parse(args, out, err)) return *rc;
   if (!path.empty()) return InfoPathCommand(path, json, out, err);
   const SystemInfo info = GetSystemInfo();
   if (json) PrintInfoJson(info, out);
@@ -53,26 +49,27 @@ void PrintHelp(std::ostream& out) {
   for (const Command& c : Commands()) out << "  " << c.name << (c.args.empty() ? "" : " ") << c.args << "\n      " << c.help << "\n";
 }
 
-int Help(const Args&, std::ostream& out, std::ostream&) {
+int RunCommand(const std::string& name, const Args& args, std::ostream& out, std::ostream& err);
+
+// `hvdb help [COMMAND]`: this list, or the command's --help.
+int Help(const Args& args, std::ostream& out, std::ostream& err) {
+  std::string command;
+  CommandLine flags("help", "The commands, or one command's flags.");
+  flags.Positional("COMMAND", &command, "a command", /*required=*/false);
+  if (const auto rc = flags.Parse(args, out, err)) return *rc;
+  if (!command.empty() && command != "help") return RunCommand(command, {"--help"}, out, err);
   PrintHelp(out);
   return 0;
 }
 
 int CalibrateCommand(const Args& args, std::ostream& out, std::ostream& err) {
   bool json = false;
-  for (const std::string& a : args) {
-    if (a == "--json") {
-      json = true;
-    } else if (a == "--help") {
-      out << "usage: hvdb calibrate [--json]\n  Measures the CPU scan and each search device (GPU), as the planner\n"
-             "  that picks a device for device auto does, and prints the batch size from which\n"
-             "  the devices win on 1M 2048-bit rows (docs/gpu.md).\n";
-      return 0;
-    } else {
-      err << "hvdb calibrate: unknown argument '" << a << "' (--json)\n";
-      return 2;
-    }
-  }
+  CommandLine flags("calibrate",
+                    "Measures the CPU scan and each search device (GPU), as the planner\n"
+                    "that picks a device for device auto does, and prints the batch size from which\n"
+                    "the devices win on 1M 2048-bit rows (docs/gpu.md).");
+  flags.Switch("--json", &json, "one JSON object");
+  if (const auto rc = flags.Parse(args, out, err)) return *rc;
   auto c = CalibrateSearch();
   if (!c.ok()) {
     err << "hvdb calibrate: " << c.status().ToString() << "\n";
@@ -103,7 +100,9 @@ int CalibrateCommand(const Args& args, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
-int VersionCommand(const Args&, std::ostream& out, std::ostream&) {
+int VersionCommand(const Args& args, std::ostream& out, std::ostream& err) {
+  CommandLine flags("version", "The version of hvdb.");
+  if (const auto rc = flags.Parse(args, out, err)) return *rc;
   out << "hvdb " << Version() << "\n";
   return 0;
 }
@@ -115,9 +114,9 @@ const std::vector<Command>& Commands() {
       {"shell", "[PATH] [-c STATEMENTS] [--connect HOST:PORT]",
        [](const Args& a, std::ostream& out, std::ostream& err) { return ShellCommand(a, std::cin, out, err); },
        "the hvdb language, interactive or as a script (stdin or -c)"},
-      {"serve", "PATH [--listen HOST:PORT] [--max-request B] [--idle-timeout S]", ServeCommand,
+      {"serve", "PATH [--listen HOST:PORT] [--max-request BYTES] [--idle-timeout SECONDS] [--threads N]", ServeCommand,
        "serve the language over TCP (loopback by default), one JSON value per request line"},
-      {"load", "PATH COLLECTION FILE [--keys FILE] [--dim D] [--create]", LoadCommand,
+      {"load", "PATH COLLECTION FILE [--keys FILE] [--dim D] [--create] [--format npy|hvdb|text]", LoadCommand,
        "bulk load .npy, .hvdb or key<TAB>hex text rows into a collection (all or nothing)"},
       {"search", "PATH COLLECTION --queries FILE.npy [-k K] [--radius R] [--json]", SearchCommand,
        "nearest vectors for each query row"},
@@ -125,9 +124,21 @@ const std::vector<Command>& Commands() {
       {"calibrate", "[--json]", CalibrateCommand,
        "measure the CPU and GPU search speeds the planner uses for device auto (HVDB_DEVICE overrides)"},
       {"version", "", VersionCommand, "print the version"},
-      {"help", "", Help, "this text"},
+      {"help", "[COMMAND]", Help, "this text, or the flags of COMMAND"},
   };
   return commands;
+}
+
+int RunCommand(const std::string& name, const Args& args, std::ostream& out, std::ostream& err) {
+  for (const Command& c : Commands()) {
+    if (c.name == name) return c.handler(args, out, err);
+  }
+  std::vector<std::string> names;
+  for (const Command& c : Commands()) names.emplace_back(c.name);
+  const std::string hint = DidYouMean(name, names);
+  err << "hvdb: unknown command '" << name << "' ("
+      << (hint.empty() ? "try 'hvdb help'" : "did you mean '" + hint + "'?") << ")\n";
+  return 2;
 }
 
 }  // namespace
@@ -137,14 +148,41 @@ int RunCli(const Args& args, std::ostream& out, std::ostream& err) {
     PrintHelp(err);
     return 2;
   }
-  std::string_view name = args[0];
-  if (name == "--help" || name == "-h") name = "help";
-  if (name == "--version") name = "version";
+  // The table's commands as CLI11 subcommands that hand every word after
+  // the command's name to its handler, which parses its own flags.
+  CLI::App app("hvdb", "hvdb");
+  bool version = false;
+  app.add_flag("--version", version, "print the version");
+  app.allow_extras();
+  app.require_subcommand(0, 1);  // so that a later word naming a command is the command's argument
   for (const Command& c : Commands()) {
-    if (c.name == name) return c.handler(Args(args.begin() + 1, args.end()), out, err);
+    app.add_subcommand(std::string(c.name), std::string(c.help))->prefix_command()->allow_extras()->set_help_flag();
   }
-  err << "hvdb: unknown command '" << args[0] << "' (try 'hvdb help')\n";
-  return 2;
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes the words last first
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    PrintHelp(out);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    err << "hvdb: " << e.what() << "\nusage: hvdb COMMAND [ARGS] (try 'hvdb help')\n";
+    return 2;
+  }
+  if (version) return VersionCommand({}, out, err);
+  const std::vector<CLI::App*> chosen = app.get_subcommands();
+  if (chosen.empty()) {
+    if (app.remaining().empty()) {  // only "--"
+      PrintHelp(err);
+      return 2;
+    }
+    const std::string word = app.remaining().front();
+    if (word.size() > 1 && word[0] == '-') {
+      err << "hvdb: unknown option '" << word << "'\nusage: hvdb COMMAND [ARGS] (try 'hvdb help')\n";
+      return 2;
+    }
+    return RunCommand(word, {}, out, err);  // names the unknown command
+  }
+  return RunCommand(chosen[0]->get_name(), chosen[0]->remaining(), out, err);
 }
 
 }  // namespace hvdb::shell

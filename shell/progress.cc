@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace hvdb::shell {
@@ -18,9 +19,10 @@ bool ProgressBar::Update(const BulkLoadProgress& p) {
   if (drawn_ && now - last_ < std::chrono::milliseconds(100)) return true;
   last_ = now;
   drawn_ = true;
-  const double done = p.total_rows ? static_cast<double>(p.rows) / static_cast<double>(p.total_rows)
+  const double fraction = p.total_rows ? static_cast<double>(p.rows) / static_cast<double>(p.total_rows)
                       : p.total_bytes ? static_cast<double>(p.bytes) / static_cast<double>(p.total_bytes)
                                       : 0.0;
+  const double done = std::clamp(fraction, 0.0, 1.0);  // a count past the estimate draws a full bar
   const int width = 30;
   const int filled = static_cast<int>(done * width + 0.5);
   const double seconds = std::chrono::duration<double>(now - start_).count();

@@ -9,11 +9,13 @@
 #include <charconv>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include "hvdb/hvdb.h"
+#include "shell/command_line.h"
 #include "shell/json_writer.h"
 #include "shell/lang/session.h"
 
@@ -194,6 +196,19 @@ void Connection::Close() {
   server_->Forget(this);
 }
 
+// Bounds on the flags: a request line is held in memory whole, and each
+// thread is a real one.
+constexpr uint64_t kMaxRequestLimit = uint64_t{1} << 30;
+constexpr uint64_t kMaxThreads = 1024;
+
+// A port: decimal digits in [0, 65535].
+std::optional<uint16_t> Port(const std::string& text) {
+  uint16_t port = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return port;
+}
+
 }  // namespace
 
 std::string AnswerLine(const std::string& output) {
@@ -206,60 +221,29 @@ std::string AnswerLine(const std::string& output) {
 }
 
 int ServeCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  const std::string usage =
-      "usage: hvdb serve PATH [--listen HOST:PORT] [--max-request BYTES] [--idle-timeout SECONDS] [--threads N]";
   ServeOptions options;
   std::string path;
-  auto number = [&](const std::string& flag, const std::string& text, uint64_t* v) {
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *v);
-    if (ec != std::errc() || end != text.data() + text.size()) {
-      err << "hvdb serve: " << flag << " needs a number, got '" << text << "'\n" << usage << "\n";
-      return false;
-    }
-    return true;
-  };
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help") {
-      out << usage << "\n  Serves the hvdb language on TCP: one statement or dot-command per line in, one JSON\n"
-          << "  value per line out (.mode json). Binds 127.0.0.1:7878 unless told otherwise.\n"
-          << "  SIGINT or SIGTERM stop it gracefully. Clients: hvdb shell --connect HOST:PORT.\n";
-      return 0;
-    }
-    if (a.starts_with("--") && i + 1 == args.size()) {
-      err << "hvdb serve: " << a << " needs a value\n" << usage << "\n";
-      return 2;
-    }
-    uint64_t v = 0;
-    if (a == "--listen") {
-      const std::string hp = args[++i];
-      const size_t colon = hp.rfind(':');
-      if (colon == std::string::npos || !number("--listen", hp.substr(colon + 1), &v) || v > 65535) {
-        err << "hvdb serve: --listen needs HOST:PORT, got '" << hp << "'\n" << usage << "\n";
-        return 2;
-      }
-      options.host = hp.substr(0, colon);
-      options.port = static_cast<unsigned short>(v);
-    } else if (a == "--max-request") {
-      if (!number(a, args[++i], &v) || v < 16) return 2;
-      options.max_request_bytes = v;
-    } else if (a == "--idle-timeout") {
-      if (!number(a, args[++i], &v) || v == 0) return 2;
-      options.idle_timeout_seconds = static_cast<unsigned>(v);
-    } else if (a == "--threads") {
-      if (!number(a, args[++i], &v)) return 2;
-      options.threads = static_cast<unsigned>(v);
-    } else if (path.empty() && !a.starts_with("-")) {
-      path = a;
-    } else {
-      err << "hvdb serve: unknown argument '" << a << "'\n" << usage << "\n";
-      return 2;
-    }
-  }
-  if (path.empty()) {
-    err << usage << "\n";
-    return 2;
-  }
+  CommandLine flags("serve",
+                    "Serves the hvdb language on TCP: one statement or dot-command per line in, one JSON\n"
+                    "value per line out (.mode json). Binds 127.0.0.1:7878 unless told otherwise.\n"
+                    "SIGINT or SIGTERM stop it gracefully. Clients: hvdb shell --connect HOST:PORT.");
+  flags.Positional("PATH", &path, "the database directory (created if missing)");
+  flags.Custom("--listen", "HOST:PORT", "the address to listen on; port 0 picks a free one (printed)",
+               [&options](const std::string& text) {
+                 const size_t colon = text.rfind(':');
+                 const std::optional<uint16_t> port =
+                     colon == std::string::npos ? std::nullopt : Port(text.substr(colon + 1));
+                 if (!port) return "needs HOST:PORT with a port in [0, 65535], got '" + text + "'";
+                 options.host = text.substr(0, colon);
+                 options.port = *port;
+                 return std::string();
+               });
+  flags.Integer("--max-request", "BYTES", &options.max_request_bytes, 16, kMaxRequestLimit,
+                "the longest request line; a longer one is answered with an error and the connection closed");
+  flags.Integer("--idle-timeout", "SECONDS", &options.idle_timeout_seconds, 1, UINT32_MAX,
+                "close a connection that sends nothing for this long");
+  flags.Integer("--threads", "N", &options.threads, 0, kMaxThreads, "threads serving connections (0: one per core)");
+  if (const auto rc = flags.Parse(args, out, err)) return *rc;
   std::unique_ptr<DB> db;
   if (Status s = DB::Open({}, path, &db); !s.ok()) {
     err << "hvdb serve: " << s.ToString() << "\n";

@@ -18,6 +18,7 @@
 
 #include "hvdb/hvdb.h"
 #include "shell/client.h"
+#include "shell/command_line.h"
 #include "shell/lang/session.h"
 
 namespace hvdb::shell {
@@ -81,7 +82,7 @@ char** Complete(const char* text, int, int) {
 
 // The prompt loop. run(input) returns false to end the session.
 int Interactive(Session* session, const std::string& where, const std::function<bool(const std::string&)>& run,
-                std::ostream& out) {
+                std::ostream& out, std::ostream& err) {
   const char* home = std::getenv("HOME");
   const std::string history = std::string(home ? home : ".") + "/.hvdb_history";
   // libedit converts keys with the locale's character type: the user's
@@ -101,6 +102,7 @@ int Interactive(Session* session, const std::string& where, const std::function<
   struct sigaction previous {};
   sigaction(SIGINT, &action, &previous);
   std::string pending;
+  InputScanner scanner;
   while (true) {
     // A Ctrl-C while a statement ran (the terminal dropped what was typed
     // meanwhile) or at the prompt abandons the line: readline returns at once.
@@ -109,19 +111,28 @@ int Interactive(Session* session, const std::string& where, const std::function<
       std::free(line);
       out << "^C\n";
       pending.clear();
+      scanner.Reset();
       interrupted = 0;
       continue;
     }
     if (line == nullptr) break;  // end of input (Ctrl-D)
     pending += pending.empty() ? std::string(line) : "\n" + std::string(line);
+    scanner.Feed(line);
     std::free(line);
-    if (Unfinished(pending)) continue;
+    if (scanner.too_long()) {
+      err << "Error: " << scanner.TooLongMessage() << "; the input is dropped\n";
+      pending.clear();
+      scanner.Reset();
+      continue;
+    }
+    if (scanner.unfinished()) continue;
     if (pending.find_first_not_of(" \t") != std::string::npos) {
       add_history(pending.c_str());
       write_history(history.c_str());
     }
     const bool go_on = run(pending);
     pending.clear();
+    scanner.Reset();
     out.flush();
     if (!go_on) break;
   }
@@ -155,14 +166,22 @@ int Remote(const std::string& address, const std::string& commands, bool have_co
   if (have_commands) {
     run(commands);
   } else if (&in == &std::cin && ::isatty(STDIN_FILENO)) {
-    return Interactive(nullptr, address, run, out);
+    return Interactive(nullptr, address, run, out, err);
   } else {
     std::string pending, line;
-    while (std::getline(in, line)) {
+    InputScanner scanner;
+    for (LineRead read; (read = ReadLine(in, &line)) != LineRead::kEnd;) {
       pending += pending.empty() ? line : "\n" + line;
-      if (Unfinished(pending)) continue;
+      scanner.Feed(line);
+      if (read == LineRead::kTooLong || scanner.too_long()) {
+        err << "hvdb shell: "
+            << (read == LineRead::kTooLong ? scanner.LineTooLongMessage() : scanner.TooLongMessage()) << "\n";
+        return 1;
+      }
+      if (scanner.unfinished()) continue;
       if (!run(pending)) break;
       pending.clear();
+      scanner.Reset();
     }
   }
   return failed ? 1 : 0;
@@ -177,42 +196,18 @@ std::string DefaultDatabasePath() {
 }
 
 int ShellCommand(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err) {
-  const std::string usage = "usage: hvdb shell [PATH] [-c \"STATEMENTS\"] [--connect HOST:PORT]";
   std::string path, commands, connect;
-  bool have_commands = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--help") {
-      out << usage << "\n  The hvdb language on the database at PATH (default: $HVDB_DB, else ~/.hvdb/default,\n"
-          << "  created if missing). Script mode when stdin is not a terminal or with -c: no prompts,\n"
-          << "  the same language. .help inside lists statements, functions and dot-commands; docs/shell.md.\n"
-          << "  --connect HOST:PORT: the same, against a running `hvdb serve`.\n";
-      return 0;
-    }
-    if (args[i] == "-c") {
-      if (i + 1 == args.size()) {
-        err << "hvdb shell: -c needs statements\n" << usage << "\n";
-        return 2;
-      }
-      commands = args[++i];
-      have_commands = true;
-    } else if (args[i] == "--connect") {
-      if (i + 1 == args.size()) {
-        err << "hvdb shell: --connect needs HOST:PORT\n" << usage << "\n";
-        return 2;
-      }
-      connect = args[++i];
-    } else if (path.empty() && !args[i].starts_with("-")) {
-      path = args[i];
-    } else {
-      err << "hvdb shell: unknown argument '" << args[i] << "'\n" << usage << "\n";
-      return 2;
-    }
-  }
+  CommandLine flags("shell",
+                    "The hvdb language on the database at PATH (default: $HVDB_DB, else ~/.hvdb/default,\n"
+                    "created if missing). Script mode when stdin is not a terminal or with -c: no prompts,\n"
+                    "the same language. .help inside lists statements, functions and dot-commands; docs/shell.md.");
+  flags.Positional("PATH", &path, "a database directory", /*required=*/false);
+  flags.Text("-c", "STATEMENTS", &commands, "run these statements and dot-commands, then leave");
+  flags.Text("--connect", "HOST:PORT", &connect, "the same, against a running `hvdb serve`");
+  if (const auto rc = flags.Parse(args, out, err)) return *rc;
+  const bool have_commands = flags.Given("-c");
   if (!connect.empty()) {
-    if (!path.empty()) {
-      err << "hvdb shell: give PATH or --connect, not both\n" << usage << "\n";
-      return 2;
-    }
+    if (!path.empty()) return flags.UsageError("give PATH or --connect, not both", err);
     return Remote(connect, commands, have_commands, in, out, err);
   }
   if (path.empty()) {
@@ -231,7 +226,7 @@ int ShellCommand(const std::vector<std::string>& args, std::istream& in, std::os
     session.RunStream(script);
   } else if (&in == &std::cin && ::isatty(STDIN_FILENO)) {
     return Interactive(&session, db->path(), [&](const std::string& input) { return session.Run(input) || !session.quit; },
-                       out);
+                       out, err);
   } else {
     session.RunStream(in);
   }

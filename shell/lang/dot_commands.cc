@@ -116,10 +116,7 @@ Status Seed(Session& s, const Words& w) {
 
 Status Read(Session& s, const Words& w) {
   if (w.size() != 1) return Usage(".read");
-  std::ifstream in(w[0]);
-  if (!in) return Status::IOError("cannot read '" + w[0] + "'");
-  s.RunStream(in);
-  return Status::OK();
+  return s.RunFile(w[0]);
 }
 
 Status Import(Session& s, const Words& w) {
@@ -223,10 +220,11 @@ const std::vector<DotCommand>& DotCommands() {
       {".collections", "", Collections, "the collections: name, dim, count"},
       {".describe", "NAME", Describe, "a collection's dim, count, memory and disk use, item memory seed"},
       {".timer", "on|off", Timer, "print time, rows scanned, device and kernel after each statement"},
-      {".mode", "table|json|csv", Mode, "output format; json prints one JSON value per statement"},
+      {".mode", "table|json|csv", Mode,
+       "output format; json prints one JSON value per statement; table and csv show control bytes in keys as \\xNN"},
       {".import", "FILE COLLECTION", Import, "bulk load .npy, .hvdb or key<TAB>hex lines (all or nothing)"},
       {".export", "COLLECTION FILE", Export, "write a collection to an .hvdb file"},
-      {".read", "FILE", Read, "run the statements in FILE"},
+      {".read", "FILE", Read, "run the statements in FILE; .read nests at most 16 files deep"},
       {".bail", "on|off", Bail, "on: the first error ends the script (exit status 1)"},
       {".device", "[cpu|gpu|auto]", DeviceCommand, "show or set where searches run"},
       {".dim", "D", Dim, "dimension of vectors built by let (default 10048)"},

@@ -1,4 +1,5 @@
 // Copyright hvdb authors. The functions of the shell language, one table.
+#include <charconv>
 #include <cmath>
 
 #include "shell/lang/session.h"
@@ -24,6 +25,28 @@ Result<const Hypervector*> VectorArg(const Args& a, size_t i, const Expr& call, 
 Result<double> NumberArg(const Args& a, size_t i, const Expr& call) {
   if (a[i].kind != Value::Kind::kNumber) return ArgError(call, i, "must be a number");
   return a[i].number;
+}
+
+// Bounds of the number arguments that become integers. A double holds every
+// integer up to 2^53 exactly; each range is checked before the cast, which
+// is undefined behaviour outside the integer type.
+constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
+constexpr double kMaxLevels = 4294967296.0;              // 2^32, as hdc::ScalarCode allows
+constexpr double kMaxGram = 64;                          // text(s, n): longer n-grams say nothing more
+
+std::string Number(double v) {
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);  // the shortest form that reads back as v
+  return std::string(buf, ec == std::errc() ? end : buf);
+}
+
+// Argument i: an integer in [min, max]; `range` is how the message writes it.
+Result<double> IntegerArg(const Args& a, size_t i, const Expr& call, double min, double max, const std::string& range) {
+  HVDB_ASSIGN_OR_RETURN(const double v, NumberArg(a, i, call));
+  if (!(v >= min && v <= max) || v != std::floor(v)) {
+    return ArgError(call, i, "must be an integer in " + range + ", got " + Number(v));
+  }
+  return v;
 }
 
 Result<std::string> StringArg(const Args& a, size_t i, const Expr& call) {
@@ -62,8 +85,7 @@ Function ScalarEncoder(std::string name, std::string help,
             HVDB_ASSIGN_OR_RETURN(const double hi, NumberArg(a, 2, call));
             hdc::ScalarCode code{.lo = lo, .hi = hi, .levels = 100, .seed = ctx.seed};
             if (a.size() == 4) {
-              HVDB_ASSIGN_OR_RETURN(const double levels, NumberArg(a, 3, call));
-              if (levels < 2 || levels != std::floor(levels)) return ArgError(call, 3, "must be an integer >= 2");
+              HVDB_ASSIGN_OR_RETURN(const double levels, IntegerArg(a, 3, call, 2, kMaxLevels, "[2, 2^32]"));
               code.levels = static_cast<size_t>(levels);
             }
             return Wrap(encode(x, code, ctx.dim), call);
@@ -85,8 +107,7 @@ const std::vector<Function>& Functions() {
          if (a.empty()) {
            seed = ctx.session->NextRandomSeed();
          } else {
-           HVDB_ASSIGN_OR_RETURN(const double s, NumberArg(a, 0, call));
-           if (s < 0 || s != std::floor(s)) return ArgError(call, 0, "must be a non-negative integer");
+           HVDB_ASSIGN_OR_RETURN(const double s, IntegerArg(a, 0, call, 0, kMaxExactInteger, "[0, 2^53]"));
            seed = static_cast<uint64_t>(s);
          }
          return Wrap(Hypervector::Random(ctx.dim, seed), call);
@@ -118,8 +139,8 @@ const std::vector<Function>& Functions() {
       {"permute", 2, 2, "permute(a, n)", "rotate the bits by n (negative: back)",
        [](const EvalContext& ctx, const Args& a, const Expr& call) -> Result<Value> {
          HVDB_ASSIGN_OR_RETURN(const Hypervector* v, VectorArg(a, 0, call, ctx.dim));
-         HVDB_ASSIGN_OR_RETURN(const double n, NumberArg(a, 1, call));
-         if (n != std::floor(n) || std::abs(n) > 9e18) return ArgError(call, 1, "must be an integer");
+         HVDB_ASSIGN_OR_RETURN(const double n,
+                               IntegerArg(a, 1, call, -kMaxExactInteger, kMaxExactInteger, "[-2^53, 2^53]"));
          return Vec(hdc::Permute(*v, static_cast<int64_t>(n)));
        }},
       ScalarEncoder("level", "level code of x in [lo, hi]: distance grows linearly, D/2 end to end", &hdc::Level),
@@ -130,8 +151,7 @@ const std::vector<Function>& Functions() {
          HVDB_ASSIGN_OR_RETURN(const std::string s, StringArg(a, 0, call));
          double n = 3;
          if (a.size() == 2) {
-           HVDB_ASSIGN_OR_RETURN(n, NumberArg(a, 1, call));
-           if (n < 1 || n != std::floor(n)) return ArgError(call, 1, "must be an integer >= 1");
+           HVDB_ASSIGN_OR_RETURN(n, IntegerArg(a, 1, call, 1, kMaxGram, "[1, 64]"));
          }
          return Wrap(hdc::Text(s, static_cast<size_t>(n), ctx.seed, ctx.dim), call);
        }},

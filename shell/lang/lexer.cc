@@ -25,6 +25,7 @@ std::string Where(const Token& t) {
 Result<std::vector<Token>> Lex(std::string_view s) {
   std::vector<Token> out;
   int line = 1, column = 1;
+  int depth = 0;  // open ( and [
   size_t i = 0;
   auto advance = [&](size_t n) {
     for (size_t k = 0; k < n && i < s.size(); ++k, ++i) {
@@ -111,6 +112,13 @@ Result<std::vector<Token>> Lex(std::string_view s) {
         }
       }
       if (!found) return Status::InvalidArgument(Where(t) + "unexpected character '" + std::string(1, c) + "'");
+      // Stops here rather than after a megabyte of '(': the parser would
+      // refuse it anyway, and the tokens would cost far more than the text.
+      if ((c == '(' || c == '[') && ++depth > kMaxNesting) {
+        return Status::InvalidArgument(Where(t) + "expressions nest deeper than " + std::to_string(kMaxNesting) +
+                                       " levels");
+      }
+      if ((c == ')' || c == ']') && depth > 0) --depth;
       advance(1);
     }
     out.push_back(std::move(t));
@@ -120,24 +128,56 @@ Result<std::vector<Token>> Lex(std::string_view s) {
 }
 
 bool Unfinished(std::string_view s) {
-  int depth = 0;
-  char quote = 0;
+  InputScanner scanner;
+  scanner.Feed(s);
+  return scanner.unfinished();
+}
+
+void InputScanner::Feed(std::string_view s) {
+  ++line_;
+  bytes_ += s.size() + 1;
+  // A backslash that ends a line in a string escapes the newline, which is
+  // not in `s`: nothing is carried over for it.
   for (size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
-    if (quote) {
-      if (c == '\\') ++i;
-      else if (c == quote) quote = 0;
+    if (c == '\n') ++line_;
+    if (quote_) {
+      if (c == '\\' && i + 1 < s.size()) {
+        if (s[++i] == '\n') ++line_;
+      } else if (c == quote_) {
+        quote_ = 0;
+      }
       continue;
     }
-    if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
-      while (i < s.size() && s[i] != '\n') ++i;
+    if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {  // a comment, to the end of the line
+      while (i + 1 < s.size() && s[i + 1] != '\n') ++i;
       continue;
     }
-    if (c == '"' || c == '\'') quote = c;
-    else if (c == '(' || c == '[') ++depth;
-    else if (c == ')' || c == ']') --depth;
+    if (c == '"' || c == '\'') {
+      quote_ = c;
+      quote_line_ = line_;
+    } else if (c == '(' || c == '[') {
+      if (depth_++ == 0) bracket_line_ = line_;
+    } else if (c == ')' || c == ']') {
+      --depth_;
+    }
   }
-  return quote != 0 || depth > 0;
+}
+
+std::string InputScanner::TooLongMessage() const {
+  return "line " + std::to_string(line_) + ": the " + (quote_ ? "string" : "bracket") + " opened on line " +
+         std::to_string(quote_ ? quote_line_ : bracket_line_) + " is still open after " +
+         std::to_string(kMaxPendingInput >> 20) + " MiB";
+}
+
+std::string InputScanner::LineTooLongMessage() const {
+  return "line " + std::to_string(line_) + " is longer than " + std::to_string(kMaxPendingInput >> 20) + " MiB";
+}
+
+void InputScanner::Reset() {
+  quote_ = 0;
+  depth_ = 0;
+  bytes_ = 0;
 }
 
 }  // namespace hvdb::shell

@@ -165,8 +165,10 @@ class Parser {
           HVDB_ASSIGN_OR_RETURN(const uint64_t k, Count("k"));
           s.k = k;
         } else if (option.text == "radius") {
+          const Token& at = Peek();
           HVDB_ASSIGN_OR_RETURN(const uint64_t r, Count("radius"));
-          s.radius = static_cast<uint32_t>(std::min<uint64_t>(r, ~uint32_t{0}));
+          if (r > UINT32_MAX) return Error(at, "radius must be an integer in [0, 4294967295], found " + at.text);
+          s.radius = static_cast<uint32_t>(r);
         } else if (option.text == "candidates") {
           HVDB_ASSIGN_OR_RETURN(const uint64_t c, Count("candidates"));
           s.candidates = c;
@@ -241,18 +243,19 @@ class Parser {
       case Token::Kind::kWord:
         e.text = t.text;
         if (Peek().kind == Token::Kind::kLParen) {
-          ++pos_;
-          e.kind = Expr::Kind::kCall;
-          while (Peek().kind != Token::Kind::kRParen) {
-            HVDB_ASSIGN_OR_RETURN(Expr arg, Expression());
-            e.args.push_back(std::move(arg));
-            if (Peek().kind == Token::Kind::kComma) {
-              ++pos_;
-            } else if (Peek().kind != Token::Kind::kRParen) {
-              return Error(Peek(), "expected ',' or ')' in the arguments of " + e.text + ", found " + Describe(Peek()));
-            }
+          // Recursive descent, a level a call: deeper than kMaxNesting is
+          // refused before the stack (here, in Session::Eval, in ~Expr)
+          // runs out. Lex refuses such brackets first; this holds whatever
+          // the tokens.
+          if (calls_ == kMaxNesting) {
+            return Error(Peek(), "expressions nest deeper than " + std::to_string(kMaxNesting) + " levels");
           }
           ++pos_;
+          e.kind = Expr::Kind::kCall;
+          ++calls_;
+          Status s = Arguments(&e);
+          --calls_;
+          if (!s.ok()) return s;
           return e;
         }
         if (Peek().kind == Token::Kind::kLBracket) {
@@ -270,8 +273,24 @@ class Parser {
     }
   }
 
+  // The arguments of a call, up to and with its ')'.
+  Status Arguments(Expr* call) {
+    while (Peek().kind != Token::Kind::kRParen) {
+      HVDB_ASSIGN_OR_RETURN(Expr arg, Expression());
+      call->args.push_back(std::move(arg));
+      if (Peek().kind == Token::Kind::kComma) {
+        ++pos_;
+      } else if (Peek().kind != Token::Kind::kRParen) {
+        return Error(Peek(), "expected ',' or ')' in the arguments of " + call->text + ", found " + Describe(Peek()));
+      }
+    }
+    ++pos_;
+    return Status::OK();
+  }
+
   std::vector<Token> t_;
   size_t pos_ = 0;
+  int calls_ = 0;  // calls whose arguments are being parsed
 };
 
 size_t EditDistance(std::string_view a, std::string_view b) {

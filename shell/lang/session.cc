@@ -4,9 +4,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 
 #include "shell/json_writer.h"
+#include "shell/printable.h"
 
 namespace hvdb::shell {
 namespace {
@@ -36,7 +41,9 @@ IndexOptions IndexFrom(const Statement& s, IndexOptions base) {
   return base;
 }
 
-// CSV field: quoted when it holds a comma, quote or newline.
+// CSV field: quoted when it holds a comma, quote or newline. Keys and names
+// go through Printable first, as in tables, so that no control byte reaches
+// a terminal (docs/shell.md).
 std::string Csv(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string out = "\"";
@@ -44,7 +51,8 @@ std::string Csv(const std::string& s) {
   return out + "\"";
 }
 
-// Rows under a header, columns padded to their widest cell.
+// Rows under a header, columns padded to their widest cell. Cells holding
+// keys or names must have been through Printable.
 void PrintTable(std::ostream& out, const std::vector<std::string>& header,
                 const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width(header.size());
@@ -120,19 +128,65 @@ bool Session::Run(std::string_view input, size_t max_statements) {
       return false;
     }
   }
-  return !quit;
+  return !quit && !failed_;  // failed_: .bail on ended a file that .read ran
+}
+
+LineRead ReadLine(std::istream& in, std::string* line, size_t max) {
+  line->clear();
+  std::streambuf* buf = in.rdbuf();
+  bool any = false;
+  while (true) {
+    const int c = buf == nullptr ? EOF : buf->sbumpc();
+    if (c == EOF) {
+      in.setstate(std::ios::eofbit);
+      return any ? LineRead::kLine : LineRead::kEnd;
+    }
+    any = true;
+    if (c == '\n') return LineRead::kLine;
+    if (line->size() == max) return LineRead::kTooLong;
+    line->push_back(static_cast<char>(c));
+  }
 }
 
 bool Session::RunStream(std::istream& in) {
   std::string pending, line;
-  while (std::getline(in, line)) {
+  InputScanner scanner;
+  for (LineRead read; (read = ReadLine(in, &line)) != LineRead::kEnd;) {
     pending += pending.empty() ? line : "\n" + line;
-    if (Unfinished(pending)) continue;
+    scanner.Feed(line);
+    if (read == LineRead::kTooLong || scanner.too_long()) {
+      // Nothing more of this stream can be read as statements: what follows
+      // is inside the string or bracket, or the rest of that line.
+      Error(Status::InvalidArgument(read == LineRead::kTooLong ? scanner.LineTooLongMessage()
+                                                                : scanner.TooLongMessage()));
+      if (bail) failed_ = true;
+      return !bail && !quit;
+    }
+    if (scanner.unfinished()) continue;
     const bool go_on = Run(pending);
     pending.clear();
+    scanner.Reset();
     if (!go_on) return false;
   }
   return pending.empty() || Run(pending);  // an unfinished last input reports its error
+}
+
+Status Session::RunFile(const std::string& path) {
+  if (read_depth_ == kMaxReadDepth) {
+    return Status::InvalidArgument("cannot read '" + path + "': .read nests deeper than " +
+                                   std::to_string(kMaxReadDepth) + " files (does a file read itself?)");
+  }
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status::InvalidArgument("cannot read '" + path + "': it is a directory");
+  }
+  std::ifstream in(path);
+  if (!in) return Status::IOError("cannot read '" + path + "': " + std::strerror(errno));
+  ++read_depth_;
+  RunStream(in);
+  --read_depth_;
+  if (in.bad()) return Status::IOError("error reading '" + path + "'");
+  return Status::OK();
 }
 
 Result<Collection*> Session::Get(const std::string& name, const Token& at) {
@@ -234,7 +288,9 @@ void Session::PrintHits(const std::vector<SearchHit>& hits) {
     return;
   }
   std::vector<std::vector<std::string>> rows;
-  for (const SearchHit& h : hits) rows.push_back({h.key, std::to_string(h.distance), Fixed(h.similarity, 6)});
+  for (const SearchHit& h : hits) {
+    rows.push_back({Printable(h.key), std::to_string(h.distance), Fixed(h.similarity, 6)});
+  }
   if (mode == OutputMode::kCsv) {
     out_ << "key,distance,similarity\n";
     for (const auto& r : rows) out_ << Csv(r[0]) << "," << r[1] << "," << r[2] << "\n";
@@ -288,7 +344,7 @@ Status Session::Execute(const Statement& s) {
       for (const std::string& name : db_->ListCollections()) {
         Collection* c = nullptr;
         if (!db_->GetCollection(name, &c).ok()) continue;
-        rows.push_back({name, std::to_string(c->dim()), std::to_string(c->Count())});
+        rows.push_back({Printable(name), std::to_string(c->dim()), std::to_string(c->Count())});
         json += (json.size() > 1 ? "," : "") + std::string("{\"name\":") + JsonString(name) +
                 ",\"dim\":" + rows.back()[1] + ",\"count\":" + rows.back()[2] + "}";
       }
@@ -315,8 +371,8 @@ Status Session::Execute(const Statement& s) {
       if (!v.ok()) return Status::NotFound(Where(s.token) + v.status().message());
       const std::string hex = v->ToHex();
       if (mode == OutputMode::kJson) out_ << "{\"key\":" << JsonString(s.key) << ",\"hex\":\"" << hex << "\"}\n";
-      else if (mode == OutputMode::kCsv) out_ << "key,hex\n" << Csv(s.key) << "," << hex << "\n";
-      else PrintTable(out_, {"key", "hex"}, {{s.key, hex}});
+      else if (mode == OutputMode::kCsv) out_ << "key,hex\n" << Csv(Printable(s.key)) << "," << hex << "\n";
+      else PrintTable(out_, {"key", "hex"}, {{Printable(s.key), hex}});
       break;
     }
     case Statement::Kind::kDelete: {
@@ -343,8 +399,10 @@ Status Session::Execute(const Statement& s) {
       HVDB_ASSIGN_OR_RETURN(Collection * c, Get(s.name, s.token));
       HVDB_ASSIGN_OR_RETURN(Hypervector v, EvalVector(*s.expr, {c->dim(), c->item_memory_seed(), this, c}));
       const double weight = s.number.value_or(1);
+      // Checked before the cast to int32_t, which is undefined outside its range.
       if (weight != std::floor(weight) || std::abs(weight) > 2147483647.0 || weight == 0) {
-        return Status::InvalidArgument(Where(s.token) + "weight must be a non-zero 32-bit integer");
+        return Status::InvalidArgument(Where(s.token) +
+                                       "weight must be a non-zero integer in [-2147483647, 2147483647]");
       }
       const Status st = c->Accumulate(s.key, std::span<const Hypervector>(&v, 1), static_cast<int32_t>(weight));
       if (!st.ok()) return Status::InvalidArgument(Where(s.token) + st.message());
@@ -364,7 +422,7 @@ Status Session::Execute(const Statement& s) {
           out_ << "{\"found\":false,\"reason\":" << JsonString(hit.status().message()) << "}\n";
         }
       } else if (hit.ok()) {
-        out_ << hit->key << " (distance " << hit->distance << ", " << Fixed(hdc::ZScore(hit->distance, c->dim()), 2)
+        out_ << Printable(hit->key) << " (distance " << hit->distance << ", " << Fixed(hdc::ZScore(hit->distance, c->dim()), 2)
              << " sigma)\n";
       } else {
         out_ << "not found: " << hit.status().message() << "\n";

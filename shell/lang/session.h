@@ -50,6 +50,10 @@ const std::vector<Function>& Functions();
 
 enum class OutputMode { kTable, kJson, kCsv };
 
+// .read inside .read nests at most this deep: a file that reads itself stops
+// here, with an error naming it, instead of overflowing the stack.
+inline constexpr int kMaxReadDepth = 16;
+
 class Session {
  public:
   // db must outlive the session. Results go to out, errors to err (in json
@@ -65,6 +69,10 @@ class Session {
   // Runs every input in `in`: one line each, continued while a string or a
   // bracket is open. Returns false when the session should end.
   bool RunStream(std::istream& in);
+  // .read: runs the statements in the file at `path` (RunStream). An error
+  // when it is missing, unreadable, a directory, or read by kMaxReadDepth
+  // files that read each other.
+  Status RunFile(const std::string& path);
 
   bool failed() const { return failed_; }   // an error ended it (.bail on)
   size_t errors() const { return errors_; }
@@ -104,7 +112,14 @@ class Session {
   uint64_t random_counter_ = 1;
   bool failed_ = false;
   size_t errors_ = 0;
+  int read_depth_ = 0;  // RunFile calls under way
 };
+
+// std::getline that stops a line at `max` bytes, so that input without
+// newlines cannot fill the memory: kLine (the newline, if any, consumed),
+// kEnd (nothing was left), kTooLong (line holds the first max bytes).
+enum class LineRead { kLine, kEnd, kTooLong };
+LineRead ReadLine(std::istream& in, std::string* line, size_t max = kMaxPendingInput);
 
 // Dot-commands: {name, arguments, handler, usage, help}, in one table.
 struct DotCommand {

@@ -192,6 +192,29 @@ TEST(HdcTest, CircularWrapsAround) {
   EXPECT_TRUE(Circular(-1, code, dim).value() == h[23]);
 }
 
+// At the ends of the doubles x - lo and hi - lo overflow, yet each value
+// gets the level the real numbers give it, and no level is cast from an
+// infinity or a NaN (the UBSan build checks the casts).
+TEST(HdcTest, ScalarCodesAtTheEndsOfTheDoubles) {
+  const size_t dim = 2048;
+  const ScalarCode unit{.lo = 0, .hi = 1, .levels = 101, .seed = 5};
+  const ScalarCode wide{.lo = -1e308, .hi = 1e308, .levels = 101, .seed = 5};
+  EXPECT_TRUE(Level(0, wide, dim).value() == Level(0.5, unit, dim).value());
+  EXPECT_TRUE(Level(1e308, wide, dim).value() == Level(1, unit, dim).value());
+  EXPECT_TRUE(Level(-1.7e308, wide, dim).value() == Level(0, unit, dim).value());
+  EXPECT_TRUE(Thermometer(5e307, wide, dim).value() == Thermometer(0.75, unit, dim).value());
+  EXPECT_TRUE(Circular(0, wide, dim).value() == Circular(0.5, unit, dim).value());
+  // (x - lo) / (hi - lo) itself overflows: clamped to the top level; on the
+  // circle no position is known, level 0.
+  const ScalarCode tiny{.lo = 0, .hi = 1e-300, .levels = 100, .seed = 5};
+  EXPECT_TRUE(Level(1e300, tiny, dim).value() == Level(1e-300, tiny, dim).value());
+  EXPECT_TRUE(Circular(1e300, tiny, dim).value() == Circular(0, tiny, dim).value());
+  // Levels beyond 2^32 would overflow level x dim.
+  EXPECT_TRUE(Level(0, {.levels = size_t{1} << 32}, dim).ok());
+  EXPECT_TRUE(Level(0, {.levels = (size_t{1} << 32) + 1}, dim).status().IsInvalidArgument());
+  EXPECT_TRUE(Circular(0, {.levels = SIZE_MAX}, dim).status().IsInvalidArgument());
+}
+
 TEST(HdcTest, NgramSequenceRecordAndText) {
   const size_t dim = 10048;
   const Hypervector a = Symbol(1, "a", dim).value(), b = Symbol(1, "b", dim).value(), c = Symbol(1, "c", dim).value();

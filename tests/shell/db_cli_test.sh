@@ -129,6 +129,15 @@ import json, sys
 keys = [h["key"].encode("utf-8", "surrogateescape") for h in json.loads(sys.stdin.readline())]
 assert sorted(keys) == [b"bin\xff\xfe", b"caf\xc3\xa9"], keys'
 
+# The text form escapes control bytes in keys: a stored key cannot drive the
+# viewer's terminal (docs/shell.md).
+printf 'red\x1b[31m\nback\\slash\n' > "$work/esc.keys"
+"$hvdb" load "$work/db" esc "$work/odd.npy" --keys "$work/esc.keys" --create >/dev/null
+"$hvdb" search "$work/db" esc --queries "$work/odd.npy" -k 2 > "$work/esc.out"
+grep -qF '  red\x1b[31m' "$work/esc.out" && grep -qF '  back\\slash' "$work/esc.out" \
+  || fail "keys not escaped: $(cat -v "$work/esc.out")"
+! grep -q $'\x1b' "$work/esc.out" || fail "a raw ESC in the search output"
+
 # Usage errors exit 2; every command has --help.
 set +e; "$hvdb" search "$work/db" c >/dev/null 2>&1; rc=$?; set -e
 [ "$rc" = 2 ] || fail "search without --queries: exit $rc"
