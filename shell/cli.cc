@@ -13,6 +13,7 @@
 #include "shell/info_command.h"
 #include "shell/json_writer.h"
 #include "shell/lang/parser.h"
+#include "shell/repair_commands.h"
 #include "shell/server.h"
 #include "shell/shell_command.h"
 
@@ -121,6 +122,10 @@ const std::vector<Command>& Commands() {
       {"search", "PATH COLLECTION --queries FILE.npy [-k K] [--radius R] [--json]", SearchCommand,
        "nearest vectors for each query row"},
       {"export", "PATH COLLECTION FILE", ExportCommand, "write a collection to an .hvdb vector file"},
+      {"check", "PATH [--json]", CheckCommand,
+       "verify every file and every row of a database without changing it (exit 1 on a problem)"},
+      {"salvage", "PATH [--json]", SalvageCommand,
+       "recover a database whose write-ahead log is damaged, saying exactly what is dropped"},
       {"calibrate", "[--json]", CalibrateCommand,
        "measure the CPU and GPU search speeds the planner uses for device auto (HVDB_DEVICE overrides)"},
       {"version", "", VersionCommand, "print the version"},

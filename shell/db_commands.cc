@@ -20,8 +20,10 @@ int Fail(const Status& s, std::ostream& err) {
   return 1;
 }
 
+// search, export and info only read: they write nothing (a full disk, a
+// database another process writes), and take no lock.
 Status OpenExisting(const std::string& path, std::unique_ptr<DB>* db) {
-  return DB::Open({.create_if_missing = false}, path, db);
+  return DB::Open({.read_only = true}, path, db);
 }
 
 }  // namespace

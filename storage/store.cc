@@ -371,8 +371,8 @@ Status Store::Rep::CheckWritable() const {
   if (read_only) return Status::InvalidArgument("database '" + path + "' is open read-only");
   std::lock_guard lock(error_mu);
   if (write_error.ok()) return Status::OK();
-  return write_error.WithContext("database '" + path + "' stopped writing after an error (DB::Resume writes again "
-                                 "once the cause is fixed)");
+  return write_error.WithContext("database '" + path + "' stopped writing after an error (DB::Resume, or .resume in "
+                                 "the shell, writes again once its cause is fixed)");
 }
 
 // ---------------------------------------------------------------- Store

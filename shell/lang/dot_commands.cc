@@ -180,6 +180,14 @@ Status Demo(Session& s, const Words& w) {
   return Status::OK();
 }
 
+// After a write error the database refuses writes until this succeeds.
+Status ResumeWrites(Session& s, const Words& w) {
+  if (!w.empty()) return Usage(".resume");
+  HVDB_RETURN_IF_ERROR(s.db()->Resume());
+  s.Ok();
+  return Status::OK();
+}
+
 Status Quit(Session& s, const Words& w) {
   if (!w.empty()) return Usage(".quit");
   s.quit = true;
@@ -230,6 +238,7 @@ const std::vector<DotCommand>& DotCommands() {
       {".dim", "D", Dim, "dimension of vectors built by let (default 10048)"},
       {".seed", "S", Seed, "item memory seed of symbols built by let (default 0)"},
       {".demo", "[WORD_LIST]", Demo, "load Debian's English word list as trigram codes into 'words', with queries to try"},
+      {".resume", "", ResumeWrites, "after a write error (a full disk), write again once its cause is fixed"},
       {".quit", "", Quit, "leave the shell"},
   };
   return commands;
