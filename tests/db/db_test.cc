@@ -260,9 +260,11 @@ TEST(DbTest, SecondOpenOfThePathIsRefused) {
   EXPECT_NE(s.message().find("already open"), std::string::npos) << s.ToString();
   EXPECT_EQ(second, nullptr);
 #ifdef HVDB_CLI_PATH
-  // Another process: the hvdb program reports the lock and exits 1.
-  const std::string command = std::string(HVDB_CLI_PATH) + " info " + dir.path() + " > " + dir.path() +
-                              "/out.txt 2>&1";
+  // Another process that writes: the hvdb program reports the lock and
+  // exits 1. (hvdb info, search, export and check open read-only and take
+  // no lock: they work beside the writer, tests/shell/repair_cli_test.sh.)
+  const std::string command = std::string(HVDB_CLI_PATH) + " shell " + dir.path() + " -c collections > " +
+                              dir.path() + "/out.txt 2>&1";
   EXPECT_EQ(WEXITSTATUS(std::system(command.c_str())), 1);
   std::FILE* f = std::fopen((dir.path() + "/out.txt").c_str(), "r");
   ASSERT_NE(f, nullptr);
