@@ -85,6 +85,9 @@ struct Store::Rep {
     ro.fill_cache = false;
     ro.readahead_size = 4 << 20;
     ro.verify_checksums = true;  // a damaged block is reported, never loaded into the cache
+    // Range deletions only ever drop a whole collection, whose id is never
+    // used again: none covers a live collection's rows.
+    ro.ignore_range_deletions = true;
     ro.iterate_lower_bound = lower;
     ro.iterate_upper_bound = upper;
     return ro;
