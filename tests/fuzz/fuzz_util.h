@@ -16,19 +16,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 namespace hvdb::fuzz {
 
-// A directory of this process, under /dev/shm when it exists (fsync is free there).
+// A directory of this process, under /dev/shm when it exists (fsync is free
+// there), removed when the process exits (after the statics made later, such
+// as a database in it, are gone).
 inline const std::string& ScratchDir() {
-  static const std::string dir = [] {
-    const char* base = std::filesystem::exists("/dev/shm") ? "/dev/shm" : "/tmp";
-    std::string pattern = std::string(base) + "/hvdb-fuzz-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) std::abort();
-    std::atexit([] {
+  struct Scratch {
+    Scratch() {
+      const char* base = std::filesystem::exists("/dev/shm") ? "/dev/shm" : "/tmp";
+      path = std::string(base) + "/hvdb-fuzz-XXXXXX";
+      if (mkdtemp(path.data()) == nullptr) std::abort();
+    }
+    ~Scratch() {
       std::error_code ec;
-      std::filesystem::remove_all(ScratchDir(), ec);
-    });
-    return pattern;
-  }();
-  return dir;
+      std::filesystem::remove_all(path, ec);
+    }
+    std::string path;
+  };
+  static const Scratch scratch;
+  return scratch.path;
 }
 
 // Writes `size` bytes to ScratchDir()/name and returns the path.

@@ -118,11 +118,14 @@ hvdb::DB* ScratchDatabase() {
   return db.get();
 }
 
+// Whether the input is a dot-command that reads or writes files, named as
+// the session reads the name (quotes group words: .d""emo is .demo).
 bool TouchesFiles(std::string_view line) {
   const size_t first = line.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos || line[first] != '.') return false;
-  for (std::string_view command : {".read", ".import", ".export", ".demo", ".output", ".open", ".save"}) {
-    if (line.substr(first, command.size()) == command) return true;
+  const std::string name = hvdb::shell::SplitWords(line.substr(first))[0];
+  for (std::string_view command : {".read", ".import", ".export", ".demo"}) {
+    if (name == command) return true;
   }
   return false;
 }
