@@ -72,12 +72,20 @@ Status CollectionImpl::ReloadLocked(const storage::CollectionDescriptor& stored)
 }
 
 void CollectionImpl::MarkDroppedLocked() {
-  std::unique_lock lock(cache_mu_);
-  dropped_.store(true, std::memory_order_release);
-  cache_ = std::make_unique<HostCache>(words_, false);
-  ivf_.reset();
-  hnsw_.reset();
-  gpu_.reset();
+  {
+    std::unique_lock lock(cache_mu_);
+    dropped_.store(true, std::memory_order_release);
+    cache_ = std::make_unique<HostCache>(words_, false);
+    ivf_.reset();
+    hnsw_.reset();
+    gpu_.reset();
+  }
+  std::lock_guard ivf_gpu(ivf_gpu_mu_);
+  ivf_gpu_.reset();
+  if (store_->CheckWritable().ok()) {
+    std::error_code ec;
+    std::filesystem::remove(HnswPath(store_->path()), ec);
+  }
 }
 
 Status CollectionImpl::SetIndex(const IndexOptions& index) {

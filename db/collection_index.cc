@@ -84,7 +84,9 @@ Status CollectionImpl::OpenIndex() {
   // No state kept (or none usable): build it now.
   std::string record;
   HVDB_RETURN_IF_ERROR(BuildIndex(index_, &ivf_, &hnsw_, &record).WithContext(where));
-  if (!record.empty() && !store_->read_only()) {
+  // The record is a hint for the next open: not written when writes are
+  // refused (read-only, or stopped after an error).
+  if (!record.empty() && store_->CheckWritable().ok()) {
     storage::StoreBatch batch;
     batch.PutIndexState(descriptor_.id, record);
     HVDB_RETURN_IF_ERROR(store_->Write(&batch, true).WithContext(where));
@@ -103,7 +105,11 @@ Status CollectionImpl::CheckIndexFiles() const {
 
 Status CollectionImpl::SaveIndex(const std::string& dir) const {
   std::shared_lock lock(cache_mu_);
-  if (hnsw_ == nullptr || (dir == store_->path() && (!hnsw_->dirty() || store_->read_only()))) return Status::OK();
+  // Not into the database's own directory when it refuses writes
+  // (read-only, or stopped after an error and perhaps no longer ours).
+  if (hnsw_ == nullptr || (dir == store_->path() && (!hnsw_->dirty() || !store_->CheckWritable().ok()))) {
+    return Status::OK();
+  }
   return WriteHnswFile(*hnsw_, dir);
 }
 

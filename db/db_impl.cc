@@ -101,23 +101,48 @@ class DBImpl final : public DB {
   }
 
   Status Resume() override {
+    if (store_->CheckWritable().ok()) return Status::OK();  // nothing stopped: wait for no one
     std::unique_lock lock(mu_);  // no collection is created or dropped meanwhile
     std::vector<std::unique_lock<std::mutex>> writers;  // nor written
     for (const auto& [name, c] : collections_) writers.push_back(c->LockWrites());
-    HVDB_ASSIGN_OR_RETURN(const bool reopened, store_->Resume());
-    if (!reopened) return Status::OK();
+    bool reopened = false;
+    const Status resumed = store_->Resume(&reopened);
+    if (!reopened) return resumed;
     // A write that failed may have reached the disk (its log record was
     // written, its sync failed): every collection is reloaded from what the
     // store holds, and so is the catalog, for a create or drop that failed.
+    // Also when only a read-only instance could open: reads then see what
+    // the disk holds. If reloading fails, writes stop again: a collection
+    // left as it was could reuse a row id the disk already holds.
+    if (Status s = Reconcile(); !s.ok()) {
+      store_->StopWriting(s.WithContext("reloading the collections after resuming"));
+      return s.WithContext("resuming");
+    }
+    return resumed;
+  }
+
+  Status Verify() const override {
+    std::shared_lock lock(mu_);
+    for (const auto& [name, c] : collections_) HVDB_RETURN_IF_ERROR(c->Verify());
+    return Status::OK();
+  }
+
+  const std::string& path() const override { return path_; }
+
+ private:
+  // REQUIRES: mu_ held exclusively and every collection's writes locked.
+  // Every collection reloaded from the store; those whose descriptor is gone
+  // dropped, those the catalog gained added.
+  Status Reconcile() {
     HVDB_ASSIGN_OR_RETURN(const std::vector<storage::CollectionDescriptor> stored, store_->ReadCatalog());
     std::map<std::string, std::unique_ptr<db::CollectionImpl>> created;
     for (const storage::CollectionDescriptor& d : stored) {
       if (auto it = collections_.find(d.name); it != collections_.end()) {
-        HVDB_RETURN_IF_ERROR(it->second->ReloadLocked(d).WithContext("resuming"));
+        HVDB_RETURN_IF_ERROR(it->second->ReloadLocked(d));
         continue;
       }
       auto collection = std::make_unique<db::CollectionImpl>(store_.get(), d, pinned_, gpu_memory_bytes_);
-      HVDB_RETURN_IF_ERROR(collection->Load().WithContext("resuming"));
+      HVDB_RETURN_IF_ERROR(collection->Load());
       created.emplace(d.name, std::move(collection));
     }
     for (auto it = collections_.begin(); it != collections_.end();) {
@@ -134,15 +159,6 @@ class DBImpl final : public DB {
     return Status::OK();
   }
 
-  Status Verify() const override {
-    std::shared_lock lock(mu_);
-    for (const auto& [name, c] : collections_) HVDB_RETURN_IF_ERROR(c->Verify());
-    return Status::OK();
-  }
-
-  const std::string& path() const override { return path_; }
-
- private:
   // REQUIRES: mu_ held.
   Status NoSuch(const std::string& name) const {
     std::string known;

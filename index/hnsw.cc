@@ -322,18 +322,15 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(const std::string& path, cons
   if (!ReadLittleEndian(f, 4, &version) || !ReadLittleEndian(f, 4, &words) || !ReadLittleEndian(f, 8, &nodes)) {
     return Status::Corruption(where + " is truncated in its header");
   }
-  if (version != 1 && version != kVersion) {
-    return Status::Corruption(where + " has version " + std::to_string(version) + "; this build reads 1 and " +
-                              std::to_string(kVersion));
+  if (version != kVersion) {
+    // Version 1 had no checksum, so nothing says its bytes are whole (a
+    // damaged version field could also read as 1): the graph is rebuilt.
+    return Status::Corruption(where + " has version " + std::to_string(version) + "; this build reads version " +
+                              std::to_string(kVersion) + " (with a checksum)");
   }
   uint64_t content = 0;
-  if (version >= 2) {
-    HVDB_RETURN_IF_ERROR(CheckTrailer(f, where, &content));
-    std::fseek(f, static_cast<long>(kHeaderBytes), SEEK_SET);
-  } else {
-    struct stat st;
-    content = ::fstat(fileno(f), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-  }
+  HVDB_RETURN_IF_ERROR(CheckTrailer(f, where, &content));
+  std::fseek(f, static_cast<long>(kHeaderBytes), SEEK_SET);
   if (nodes > (content - std::min<uint64_t>(content, kHeaderBytes)) / 8) {
     return Status::Corruption(where + " claims " + std::to_string(nodes) + " nodes, more than its " +
                               std::to_string(content) + " bytes hold");
@@ -391,11 +388,11 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(const std::string& path, cons
       }
     }
   }));
-  if (version >= 2 && static_cast<uint64_t>(std::ftell(f)) != content) {
+  if (static_cast<uint64_t>(std::ftell(f)) != content) {
     return Status::Corruption(where + ": the graph ends at byte " + std::to_string(std::ftell(f)) +
                               ", the file's content at " + std::to_string(content));
   }
-  index->dirty_ = changed || version < kVersion;
+  index->dirty_ = changed;
   return index;
 }
 

@@ -53,9 +53,8 @@ class HnswIndex {
   // A graph over every live row.
   static Result<std::unique_ptr<HnswIndex>> Build(const RowsView& rows, size_t m, size_t ef_construction);
   // Reads `path` (written by Save) and reconciles it with `rows`. NotFound
-  // when there is no file; Corruption naming the problem when it is damaged
-  // or unreadable. A version 1 file (no checksum) is read and left dirty, so
-  // that the next save rewrites it with one.
+  // when there is no file; Corruption naming the problem when it is damaged,
+  // unreadable, or of version 1 (no checksum): the caller rebuilds it.
   static Result<std::unique_ptr<HnswIndex>> Load(const std::string& path, const RowsView& rows);
   // Writes the file's bytes, in order, to `sink` (the caller makes the file
   // atomic and durable: storage::DurableFile); an error from the sink stops it.

@@ -19,6 +19,7 @@ packages=(
   dataset-fashion-mnist zlib1g-dev  # image-classification example
   wordnet-base fortunes  # hvdb-bench index: real sentences to encode
   gnuplot-nox  # benchmarks/plot_index.py: the recall / speed curves in docs/
+  clang libclang-rt-dev libomp-dev  # make fuzz: libFuzzer, its sanitizers, OpenMP for FAISS under clang
 )
 
 missing=()

@@ -26,6 +26,7 @@ class FsDurableFile : public DurableFile {
   }
 
   Status Append(std::string_view bytes) override {
+    HVDB_RETURN_IF_ERROR(failed_);
     if (file_ == nullptr) return Status::IOError("writing '" + path_ + "': the file is closed");
     crc_ = kernels::Crc32c(bytes.data(), bytes.size(), crc_);
     size_ += bytes.size();
@@ -37,20 +38,22 @@ class FsDurableFile : public DurableFile {
   const std::string& path() const override { return path_; }
 
   Status Commit() override {
+    HVDB_RETURN_IF_ERROR(failed_);
     if (file_ == nullptr) return Status::IOError("writing '" + path_ + "': the file is closed");
     const rocksdb::IOOptions io;
     HVDB_RETURN_IF_ERROR(Flush());
-    HVDB_RETURN_IF_ERROR(FromRocks(file_->Fsync(io, nullptr), "syncing '" + temp_ + "'"));
-    HVDB_RETURN_IF_ERROR(FromRocks(file_->Close(io, nullptr), "closing '" + temp_ + "'"));
+    HVDB_RETURN_IF_ERROR(Fail(FromRocks(file_->Fsync(io, nullptr), Where("syncing"))));
+    HVDB_RETURN_IF_ERROR(Fail(FromRocks(file_->Close(io, nullptr), Where("closing"))));
     file_.reset();
-    HVDB_RETURN_IF_ERROR(FromRocks(fs_->RenameFile(temp_, path_, io, nullptr), "renaming '" + temp_ + "'"));
+    HVDB_RETURN_IF_ERROR(Fail(FromRocks(fs_->RenameFile(temp_, path_, io, nullptr), Where("renaming"))));
     committed_ = true;
-    // The rename is durable once the directory is.
+    // The rename is durable once the directory is. If syncing it fails the
+    // target already holds the new file, which a power cut may undo.
     std::unique_ptr<rocksdb::FSDirectory> dir;
     const std::string parent = fs::path(path_).parent_path().string();
     HVDB_RETURN_IF_ERROR(FromRocks(fs_->NewDirectory(parent.empty() ? "." : parent, io, &dir, nullptr),
-                                   "opening directory of '" + path_ + "'"));
-    return FromRocks(dir->Fsync(io, nullptr), "syncing the directory of '" + path_ + "'");
+                                   "'" + path_ + "' was written, but opening its directory to sync it"));
+    return FromRocks(dir->Fsync(io, nullptr), "'" + path_ + "' was written, but syncing its directory");
   }
 
  private:
@@ -58,10 +61,17 @@ class FsDurableFile : public DurableFile {
 
   Status Flush() {
     if (buffer_.empty()) return Status::OK();
-    const Status s =
-        FromRocks(file_->Append(rocksdb::Slice(buffer_), rocksdb::IOOptions(), nullptr), "writing '" + temp_ + "'");
+    const Status s = FromRocks(file_->Append(rocksdb::Slice(buffer_), rocksdb::IOOptions(), nullptr), Where("writing"));
     buffer_.clear();
+    return Fail(s);
+  }
+  // The first error sticks: a file with a hole is never committed.
+  Status Fail(const Status& s) {
+    if (!s.ok() && failed_.ok()) failed_ = s;
     return s;
+  }
+  std::string Where(const std::string& doing) const {
+    return doing + " '" + path_ + "' (through its temporary file '" + temp_ + "')";
   }
 
   std::shared_ptr<rocksdb::FileSystem> fs_;
@@ -71,6 +81,7 @@ class FsDurableFile : public DurableFile {
   uint64_t size_ = 0;
   uint32_t crc_ = 0;
   bool committed_ = false;
+  Status failed_;
 };
 
 }  // namespace

@@ -21,12 +21,16 @@ namespace hvdb::storage {
 class DurableFile {
  public:
   virtual ~DurableFile() = default;
-  // Appends bytes (buffered). IOError naming the file when the write fails.
+  // Appends bytes (buffered). IOError naming the file when the write fails;
+  // the first error sticks (later calls and Commit return it).
   virtual Status Append(std::string_view bytes) = 0;
   // Bytes appended so far, and their CRC-32C (kernels/crc32c.h).
   virtual uint64_t size() const = 0;
   virtual uint32_t crc32c() const = 0;
-  // Makes the file the target, durably. After an error the target is as before.
+  // Makes the file the target, durably. After an error the target is as
+  // before, except when only the final fsync of the directory failed (the
+  // message says the file was written): the target then holds the new file,
+  // which a power cut may still undo.
   virtual Status Commit() = 0;
   virtual const std::string& path() const = 0;
 };

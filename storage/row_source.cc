@@ -33,8 +33,11 @@ class InputFile {
     if (file_ == nullptr) return Status::IOError("cannot open '" + path + "': " + std::strerror(errno));
     std::setvbuf(file_, nullptr, _IOFBF, 4 << 20);
     size_ = static_cast<uint64_t>(st.st_size);
+    regular_ = S_ISREG(st.st_mode);
     return Status::OK();
   }
+  // A regular file, whose size is known (not a pipe).
+  bool regular() const { return regular_; }
   std::FILE* get() const { return file_; }
   uint64_t size() const { return size_; }
   const std::string& path() const { return path_; }
@@ -43,6 +46,7 @@ class InputFile {
   std::string path_;
   std::FILE* file_ = nullptr;
   uint64_t size_ = 0;
+  bool regular_ = false;
 };
 
 Status RowError(const std::string& path, const std::string& where, const std::string& reason) {
@@ -179,7 +183,7 @@ class HvdbSource : public RowSource {
     row_bytes_ = dim / 8;
     // Every row takes at least its length, a 1-byte key and its bits.
     const uint64_t room = file_.size() - std::min<uint64_t>(file_.size(), sizeof header + VectorFileTrailerBytes(version_));
-    if (rows_ > room / (4 + 1 + row_bytes_)) {
+    if (file_.regular() && rows_ > room / (4 + 1 + row_bytes_)) {
       return Status::InvalidArgument("'" + path + "': the header promises " + std::to_string(rows_) +
                                      " rows, more than its " + std::to_string(file_.size()) + " bytes can hold");
     }

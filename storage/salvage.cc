@@ -224,7 +224,7 @@ Status SalvageLogs(const std::string& path, SalvageResult* result) {
   std::sort(logs.begin(), logs.end(), [](const Log& a, const Log& b) { return a.number < b.number; });
   size_t first_damaged = logs.size();
   for (size_t i = 0; i < logs.size(); ++i) {
-    HVDB_RETURN_IF_ERROR(ReadWal(logs[i].path, &logs[i].contents));
+    HVDB_RETURN_IF_ERROR(ReadWal(logs[i].path, &logs[i].contents, WalKind::kLog, /*keep_batches=*/true));
     if (logs[i].contents.damaged && first_damaged == logs.size()) first_damaged = i;
   }
   if (first_damaged == logs.size()) return Status::OK();  // nothing to salvage

@@ -158,7 +158,10 @@ Status CheckLogs(const std::string& path) {
   std::sort(files.begin(), files.end());
   for (const std::string& file : files) {
     WalContents contents;
-    HVDB_RETURN_IF_ERROR(ReadWal(file, &contents, /*batches=*/fs::path(file).extension() == ".log"));
+    const bool log = fs::path(file).extension() == ".log";
+    const Status read = ReadWal(file, &contents, log ? WalKind::kLog : WalKind::kManifest, /*keep_batches=*/false);
+    if (read.IsNotFound()) continue;  // deleted as it was listed (a writer beside a read-only open)
+    HVDB_RETURN_IF_ERROR(read);
     if (!contents.damaged) continue;
     const std::string where = "' is damaged at byte " + std::to_string(contents.damage_offset) + " (" +
                               contents.damage + "). Nothing was changed; ";
@@ -312,23 +315,10 @@ Status Store::Rep::OpenRocks(bool as_read_only) {
 }
 
 std::string Store::Rep::DamagedTableFile() const {
-  rocksdb::Options reading = rocks_options;
-  reading.allow_mmap_reads = false;
-  std::vector<std::string> tables;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(path, ec)) {
-    if (entry.path().extension() == ".sst") tables.push_back(entry.path().string());
-  }
-  std::sort(tables.begin(), tables.end());
-  // Every block against its checksum.
-  for (const std::string& table : tables) {
-    rocksdb::SstFileReader reader(reading);
-    rocksdb::Status s = reader.Open(table);
-    if (s.ok()) s = reader.VerifyChecksum();
-    if (!s.ok()) return "table file '" + table + "' is damaged: " + s.ToString();
-  }
-  // Every file against the whole-file checksum in the MANIFEST, read by an
-  // open that opens no table file until asked.
+  // The live table files and their whole-file checksums, from the MANIFEST
+  // read by an open that opens no table file until asked; every table file
+  // in the directory when even that fails.
+  std::vector<std::pair<std::string, std::string>> tables;  // path, whole-file CRC-32C (4 bytes BE) or empty
   rocksdb::DBOptions lenient = db_options;
   lenient.max_open_files = 16;
   lenient.paranoid_checks = false;
@@ -336,19 +326,36 @@ std::string Store::Rep::DamagedTableFile() const {
   lenient.listeners.clear();
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  if (!rocksdb::DB::OpenForReadOnly(lenient, path, descriptors, &handles, &raw).ok()) return {};
-  std::unique_ptr<rocksdb::DB> manifest(raw);
-  std::vector<rocksdb::LiveFileMetaData> files;
-  manifest->GetLiveFilesMetaData(&files);
-  for (auto* h : handles) manifest->DestroyColumnFamilyHandle(h);
-  for (const rocksdb::LiveFileMetaData& f : files) {
-    const std::string file = f.directory + "/" + f.relative_filename;
-    if (f.file_checksum_func_name != "FileChecksumCrc32c" || f.file_checksum.size() != 4) continue;
-    Result<uint32_t> crc = FileCrc32c(file);
-    if (!crc.ok()) return crc.status().ToString();
-    if (GetBigEndian(f.file_checksum.data(), 4) != *crc) {
-      return "table file '" + file + "' is damaged: its CRC-32C does not match the one recorded when it was written";
+  if (rocksdb::DB::OpenForReadOnly(lenient, path, descriptors, &handles, &raw).ok()) {
+    std::unique_ptr<rocksdb::DB> manifest(raw);
+    std::vector<rocksdb::LiveFileMetaData> files;
+    manifest->GetLiveFilesMetaData(&files);
+    for (auto* h : handles) manifest->DestroyColumnFamilyHandle(h);
+    for (const rocksdb::LiveFileMetaData& f : files) {
+      const bool has_crc = f.file_checksum_func_name == "FileChecksumCrc32c" && f.file_checksum.size() == 4;
+      tables.emplace_back(f.directory + "/" + f.relative_filename, has_crc ? f.file_checksum : "");
     }
+  } else {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(path, ec)) {
+      if (entry.path().extension() == ".sst") tables.emplace_back(entry.path().string(), "");
+    }
+  }
+  std::sort(tables.begin(), tables.end());
+  rocksdb::Options reading = rocks_options;
+  reading.allow_mmap_reads = false;
+  for (const auto& [table, checksum] : tables) {
+    // Damage only: a file that cannot be read now (a passing EIO) is not blamed.
+    if (!checksum.empty()) {
+      Result<uint32_t> crc = FileCrc32c(table);
+      if (crc.ok() && GetBigEndian(checksum.data(), 4) != *crc) {
+        return "table file '" + table + "' is damaged: its CRC-32C does not match the one recorded when it was written";
+      }
+    }
+    rocksdb::SstFileReader reader(reading);
+    rocksdb::Status s = reader.Open(table);
+    if (s.ok()) s = reader.VerifyChecksum();
+    if (s.IsCorruption()) return "table file '" + table + "' is damaged: " + s.ToString();
   }
   return {};
 }
@@ -511,17 +518,21 @@ Status Store::Write(StoreBatch* batch, bool sync) {
   return s;
 }
 
-Result<bool> Store::Resume() {
+Status Store::Resume(bool* reopened) {
+  *reopened = false;
   std::unique_lock lock(rep_->db_mu);
-  if (rep_->read_only) return false;
+  if (rep_->read_only) return Status::OK();
+  Status stopped_by;
   {
     std::lock_guard error(rep_->error_mu);
-    if (rep_->write_error.ok()) return false;
+    if (rep_->write_error.ok()) return Status::OK();
+    stopped_by = rep_->write_error;
   }
   if (const int pins = rep_->pins.load(); pins > 0) {
     return Status::Unavailable("cannot resume writing to '" + rep_->path + "' while " + std::to_string(pins) +
                                " iterators, exports or loads use it; finish them first");
   }
+  HVDB_RETURN_IF_ERROR(CheckLogs(rep_->path).WithContext("resuming"));
   // A read-only instance first: if the read-write one cannot open (the disk
   // is still full), reads go on through it.
   std::unique_ptr<rocksdb::DB> stopped = std::move(rep_->db);
@@ -537,20 +548,27 @@ Result<bool> Store::Resume() {
   rep_->db = std::move(stopped);
   rep_->families = std::move(stopped_families);
   rep_->CloseRocks();
-  const Status reopened = rep_->OpenRocks(/*as_read_only=*/false);
-  if (!reopened.ok()) {
+  *reopened = true;
+  {
+    // Cleared before the reopen: an error the new instance meets is kept.
+    std::lock_guard error(rep_->error_mu);
+    rep_->write_error = Status::OK();
+  }
+  const Status reopened_status = rep_->OpenRocks(/*as_read_only=*/false);
+  if (!reopened_status.ok()) {
+    // Reads go on through the read-only instance; writes stay stopped.
     rep_->db = std::move(read_only);
     rep_->families = std::move(read_only_families);
-    std::lock_guard error(rep_->error_mu);
-    rep_->write_error = reopened.WithContext("resuming");
-    return rep_->write_error;
+    const Status failed = reopened_status.WithContext("resuming after '" + stopped_by.message() + "'");
+    rep_->StopWriting(failed);
+    return failed;
   }
   for (auto* h : read_only_families) read_only->DestroyColumnFamilyHandle(h);
   (void)read_only->Close();
-  std::lock_guard error(rep_->error_mu);
-  rep_->write_error = Status::OK();
-  return true;
+  return CheckWritable();
 }
+
+void Store::StopWriting(const Status& error) { rep_->StopWriting(error); }
 
 Status Store::Checkpoint(const std::string& dir) {
   HVDB_RETURN_IF_ERROR(CheckWritable());  // a checkpoint flushes the memtables first

@@ -124,11 +124,15 @@ class Store {
   Status CheckWritable() const;
   bool read_only() const;
   // After a write error: closes RocksDB and opens it again, which replays the
-  // log (a write that failed may be in it) and starts a fresh one. true when
-  // it reopened (the callers' caches must be reloaded from the store), false
-  // when writes were not stopped. Unavailable while row cursors are open.
-  // When the reopen fails the store goes on read-only with that error.
-  Result<bool> Resume();
+  // log (a write that failed may be in it) and starts a fresh one; OK at once
+  // when writes were not stopped. *reopened: RocksDB was opened again (the
+  // callers' caches must be reloaded from the store), also when the
+  // read-write open failed and a read-only instance serves the reads (writes
+  // then stay stopped, with that error). Unavailable while row cursors are open.
+  Status Resume(bool* reopened);
+  // Stops writes with `error` (the callers' own, e.g. a reload that failed
+  // after Resume), as a write error does.
+  void StopWriting(const Status& error);
 
   Result<std::vector<CollectionDescriptor>> ReadCatalog() const;
   Result<uint32_t> ReadNextCollectionId() const;

@@ -1,11 +1,17 @@
 // Copyright hvdb authors.
 #include "storage/wal_reader.h"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <functional>
 #include <memory>
+#include <string_view>
 
 #include "kernels/crc32c.h"
 #include "storage/endian.h"
@@ -33,7 +39,7 @@ constexpr size_t kBatchHeaderBytes = 12;
 
 // Whether a fragment that starts a record, whole and with a matching CRC,
 // begins at `at` (which leaves a header's room in its block).
-bool RecordStartsAt(const std::string& data, size_t at) {
+bool RecordStartsAt(std::string_view data, size_t at) {
   const auto* h = reinterpret_cast<const unsigned char*>(data.data() + at);
   const uint8_t type = h[6];
   if (type != kFull && type != kFirst && type != kRecyclableFull && type != kRecyclableFirst) return false;
@@ -47,9 +53,17 @@ bool RecordStartsAt(const std::string& data, size_t at) {
 }
 
 // Whether a record starts anywhere after `at`: then a fragment at `at` that
-// runs past the end of the file is damage, not the torn end a crash leaves.
-bool RecordAfter(const std::string& data, size_t at) {
+// runs past the end of the file, or zeroed bytes, are damage, not the end a
+// crash leaves. Runs of zero bytes are skipped at memchr speed.
+bool RecordAfter(std::string_view data, size_t at) {
   for (size_t p = at + 1; p + kHeaderBytes <= data.size(); ++p) {
+    if (data[p] == 0 && data[p + kHeaderBytes - 1] == 0) {
+      // A header starting in a run of zeros has its type byte 6 bytes on:
+      // jump to 6 bytes before the next non-zero byte.
+      const size_t nonzero = data.find_first_not_of('\0', p + kHeaderBytes - 1);
+      if (nonzero == std::string_view::npos) return false;
+      p = std::max(p, nonzero - (kHeaderBytes - 1));
+    }
     if (kBlockBytes - p % kBlockBytes >= kHeaderBytes && RecordStartsAt(data, p)) return true;
   }
   return false;
@@ -57,7 +71,7 @@ bool RecordAfter(const std::string& data, size_t at) {
 
 // Past damage at `at`: the next offset in the same block where a record
 // starts (its CRC makes a false find vanishingly unlikely), else the block's end.
-size_t Resync(const std::string& data, size_t at) {
+size_t Resync(std::string_view data, size_t at) {
   const size_t block_end = std::min(data.size(), (at / kBlockBytes + 1) * kBlockBytes);
   for (size_t p = at + 1; p + kHeaderBytes <= block_end; ++p) {
     if (RecordStartsAt(data, p)) return p;
@@ -67,13 +81,25 @@ size_t Resync(const std::string& data, size_t at) {
 
 }  // namespace
 
-Status ReadWal(const std::string& path, WalContents* out, bool batches) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
-  if (!f) return Status::IOError("cannot read log '" + path + "': " + std::strerror(errno));
-  std::string data;
-  char buffer[1 << 16];
-  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, f.get())) > 0;) data.append(buffer, n);
-  if (std::ferror(f.get())) return Status::IOError("reading log '" + path + "': " + std::strerror(errno));
+Status ReadWal(const std::string& path, WalContents* out, WalKind kind, bool keep_batches) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const std::string why = "cannot read '" + path + "': " + std::strerror(errno);
+    return errno == ENOENT ? Status::NotFound(why) : Status::IOError(why);
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    return Status::IOError("cannot read '" + path + "': " + std::strerror(errno));
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  void* mapped = size > 0 ? ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0) : nullptr;
+  ::close(fd);
+  if (mapped == MAP_FAILED) return Status::IOError("cannot map '" + path + "': " + std::strerror(errno));
+  const std::unique_ptr<void, std::function<void(void*)>> unmap(mapped, [size](void* p) {
+    if (p != nullptr) ::munmap(p, size);
+  });
+  const std::string_view data(static_cast<const char*>(mapped), size);
 
   *out = WalContents();
   auto damage = [&](uint64_t at, const std::string& what) {
@@ -83,7 +109,8 @@ Status ReadWal(const std::string& path, WalContents* out, bool batches) {
       out->damage = what;
     }
   };
-  std::string record;   // fragments of the record being assembled
+  std::string record;   // fragments of the record being assembled (kept batches only)
+  size_t record_bytes = 0;
   uint64_t record_at = 0;
   bool in_record = false;
   size_t at = 0;
@@ -101,8 +128,17 @@ Status ReadWal(const std::string& path, WalContents* out, bool batches) {
     const uint32_t stored = static_cast<uint32_t>(GetLittleEndian(h, 4));
     const size_t length = h[4] | (size_t{h[5]} << 8);
     const uint8_t type = h[6];
-    if (type == kZero && length == 0 && stored == 0) {  // preallocated space: the end of what was written
-      break;
+    if (type == kZero && length == 0 && stored == 0) {
+      // Zeros: preallocated space after what was written, the end; unless
+      // records follow (a zeroed sector: RocksDB would skip the rest of the
+      // block silently).
+      if (!RecordAfter(data, at)) break;
+      damage(at, "zeroed bytes, yet records follow them");
+      const size_t next = Resync(data, at);
+      out->unreadable_bytes += next - at;
+      at = next;
+      in_record = false;
+      continue;
     }
     const bool recyclable = type >= kRecyclableFull && type <= kRecyclableLast;
     const size_t header = recyclable ? kRecyclableHeaderBytes : kHeaderBytes;
@@ -154,9 +190,10 @@ Status ReadWal(const std::string& path, WalContents* out, bool batches) {
     if (first) {
       if (in_record) {
         damage(record_at, "a record whose last fragment is missing");
-        out->unreadable_bytes += record.size();
+        out->unreadable_bytes += record_bytes;
       }
-      record.assign(payload, length);
+      record_bytes = length;
+      if (keep_batches) record.assign(payload, length);
       record_at = fragment_at;
       in_record = true;
     } else if (!in_record) {
@@ -164,16 +201,19 @@ Status ReadWal(const std::string& path, WalContents* out, bool batches) {
       out->unreadable_bytes += header + length;
       continue;
     } else {
-      record.append(payload, length);
+      record_bytes += length;
+      if (keep_batches) record.append(payload, length);
     }
     if (!last) continue;
     in_record = false;
-    if (!batches) continue;
-    if (record.size() < kBatchHeaderBytes) {
-      damage(record_at, "a record of " + std::to_string(record.size()) + " bytes is too short for a write batch");
-      out->unreadable_bytes += record.size();
+    if (kind != WalKind::kLog) continue;
+    if (record_bytes < kBatchHeaderBytes) {
+      damage(record_at, "a record of " + std::to_string(record_bytes) + " bytes is too short for a write batch");
+      out->unreadable_bytes += record_bytes;
       continue;
     }
+    ++out->batch_count;
+    if (!keep_batches) continue;
     WalBatch batch;
     batch.offset = record_at;
     batch.sequence = GetLittleEndian(record.data(), 8);

@@ -24,7 +24,8 @@ struct WalBatch {
 };
 
 struct WalContents {
-  std::vector<WalBatch> batches;  // every readable batch, in file order
+  std::vector<WalBatch> batches;  // every readable batch, in file order (when kept)
+  uint64_t batch_count = 0;       // readable batches, kept or not
   bool damaged = false;           // a fragment failed its checks (not a torn end)
   uint64_t damage_offset = 0;     // where the first damage is
   std::string damage;             // what it is
@@ -32,11 +33,19 @@ struct WalContents {
   bool torn_end = false;          // the file ends inside a record (a crash while writing it)
 };
 
-// IOError when the file cannot be read; damage is reported in *contents.
-// `batches`: the records are write batches (a write-ahead log); false for a
-// MANIFEST, whose records are checked as fragments only (*contents then
-// holds no batches).
-Status ReadWal(const std::string& path, WalContents* contents, bool batches = true);
+enum class WalKind {
+  kLog,       // a write-ahead log: every record is a write batch
+  kManifest,  // a MANIFEST: records are checked as fragments only
+};
+
+// Reads the file through a mapping (no copy). NotFound when it does not
+// exist (a log deleted as it was listed), IOError when it cannot be read;
+// damage is reported in *contents. keep_batches: whether *contents gets each
+// batch's bytes (salvage) or only their count (the check before an open).
+// hvdb never recycles logs; a recycled log's 7-10 byte block trailers would
+// be misread.
+Status ReadWal(const std::string& path, WalContents* contents, WalKind kind = WalKind::kLog,
+               bool keep_batches = true);
 
 }  // namespace hvdb::storage
 

@@ -5,9 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 
+#include "storage/wal_reader.h"
 #include "tests/db/db_test_util.h"
 
 namespace hvdb::testing {
@@ -229,6 +231,27 @@ TEST_F(IntegrityTest, DamagedLogFailsTheOpenAndSalvageSaysWhatItDrops) {
   SalvageReport none;
   ASSERT_TRUE(SalvageDatabase(path_, &none).ok());
   EXPECT_FALSE(none.salvaged);
+}
+
+// A zeroed sector in the middle of a log looks like the preallocated end of
+// one: RocksDB skips the rest of its 32 KiB block without a word, and only
+// notices when a record crossed into the next block. hvdb sees the records
+// after the zeros and refuses the open.
+TEST_F(IntegrityTest, ZeroedSectorInALogIsDamageNotItsEnd) {
+  Build(0, 300);
+  const std::vector<std::string> logs = FilesEndingWith(path_, ".log");
+  ASSERT_EQ(logs.size(), 1u);
+  storage::WalContents contents;
+  ASSERT_TRUE(storage::ReadWal(logs[0], &contents).ok());
+  ASSERT_GT(contents.batches.size(), 100u);
+  const size_t at = contents.batches[contents.batches.size() / 3].offset;  // from a record's start
+  std::string bytes = ReadFile(logs[0]);
+  std::fill(bytes.begin() + static_cast<long>(at), bytes.begin() + static_cast<long>(at) + 512, '\0');
+  WriteFile(logs[0], bytes);
+  std::unique_ptr<DB> db;
+  const Status s = DB::Open({.read_only = true}, path_, &db);
+  ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find("zeroed bytes, yet records follow them"), std::string::npos) << s.ToString();
 }
 
 TEST_F(IntegrityTest, TornLastLogRecordIsForgiven) {

@@ -73,6 +73,8 @@ with tempfile.TemporaryDirectory() as t:
     flipped = bytearray(log); flipped[6 + 0] ^= 4  # a record type read as "recycled": damage, not the end
     put("regressions", "wal", "recycled_type", bytes(flipped))
     put("regressions", "wal", "torn", log[: len(log) - 3])
+    zeroed = bytearray(log); zeroed[100:300] = bytes(200)  # a zeroed sector with records after it
+    put("regressions", "wal", "zeroed_sector", bytes(zeroed))
 put("regressions", "readers", "npy_shape_wraps", dim256 + npy(0, 0, "{'descr': '|u1', 'fortran_order': False, "
     "'shape': (281474976710656, 281474976710656)}")[:128])
 put("regressions", "readers", "npy_negative", dim256 + npy(0, 0, "{'descr': '|u1', 'fortran_order': False, "

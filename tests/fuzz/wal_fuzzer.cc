@@ -10,9 +10,9 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = hvdb::fuzz::WriteScratch("000001.log", data, size);
-  for (bool batches : {true, false}) {
+  for (auto kind : {hvdb::storage::WalKind::kLog, hvdb::storage::WalKind::kManifest}) {
     hvdb::storage::WalContents contents;
-    if (!hvdb::storage::ReadWal(path, &contents, batches).ok()) std::abort();
+    if (!hvdb::storage::ReadWal(path, &contents, kind, /*keep_batches=*/true).ok()) std::abort();
     if (contents.unreadable_bytes > size) std::abort();
     for (const auto& batch : contents.batches) {
       if (batch.offset >= size || batch.rep.size() > size) std::abort();

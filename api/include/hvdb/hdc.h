@@ -91,8 +91,9 @@ uint64_t SeedFromName(std::string_view name);
 // with SeedFromName(name)). Same name, seed and dim: same vector, everywhere.
 Result<Hypervector> Symbol(uint64_t item_memory_seed, std::string_view name, size_t dim);
 
-// ---- Scalar encoders. `levels` >= 2 values between lo and hi (lo < hi);
-// x is clamped into [lo, hi] and rounded to the nearest level.
+// ---- Scalar encoders. `levels` (2 to 2^32) values between lo and hi
+// (finite, lo < hi); x is clamped into [lo, hi] and rounded to the nearest
+// level, even where hi - lo overflows a double (lo -1e308, hi 1e308).
 struct ScalarCode {
   double lo = 0;
   double hi = 1;
