@@ -71,7 +71,9 @@ Status CollectionImpl::ReloadLocked(const storage::CollectionDescriptor& stored)
   return Status::OK();
 }
 
-void CollectionImpl::MarkDroppedLocked() {
+void CollectionImpl::MarkDroppedLocked() { ForgetRows(/*remove_files=*/store_->CheckWritable().ok()); }
+
+void CollectionImpl::ForgetRows(bool remove_files) {
   {
     std::unique_lock lock(cache_mu_);
     dropped_.store(true, std::memory_order_release);
@@ -82,7 +84,7 @@ void CollectionImpl::MarkDroppedLocked() {
   }
   std::lock_guard ivf_gpu(ivf_gpu_mu_);
   ivf_gpu_.reset();
-  if (store_->CheckWritable().ok()) {
+  if (remove_files) {
     std::error_code ec;
     std::filesystem::remove(HnswPath(store_->path()), ec);
   }
@@ -514,14 +516,7 @@ Status CollectionImpl::Drop() {
   storage::StoreBatch batch;
   batch.DropCollection(descriptor_);
   HVDB_RETURN_IF_ERROR(store_->Write(&batch, true));
-  std::unique_lock lock(cache_mu_);
-  dropped_.store(true, std::memory_order_release);
-  cache_ = std::make_unique<HostCache>(words_, false);
-  ivf_.reset();
-  hnsw_.reset();
-  gpu_.reset();
-  std::error_code ec;
-  std::filesystem::remove(HnswPath(store_->path()), ec);
+  ForgetRows(/*remove_files=*/true);
   return Status::OK();
 }
 

@@ -102,6 +102,9 @@ class CollectionImpl final : public Collection {
 
  private:
   Status CheckLive() const;
+  // REQUIRES: write_mu_ held. Marks the collection dropped and frees its
+  // rows and indexes; remove_files: its hnsw graph file too.
+  void ForgetRows(bool remove_files);
   Status CheckVector(const Hypervector& vector, std::string_view what) const;
   // REQUIRES: write_mu_ held. Capacity for `rows` more rows, taken before
   // RocksDB is written so that applying the write to the cache cannot fail.

@@ -114,6 +114,15 @@ Status ReadWal(const std::string& path, WalContents* out, WalKind kind, bool kee
   uint64_t record_at = 0;
   bool in_record = false;
   size_t at = 0;
+  // Damage at `at` whose length cannot be trusted: counted, then read on
+  // from the next record that starts in the block (or the next block).
+  auto skip_damage = [&](const std::string& what) {
+    damage(at, what);
+    const size_t next = Resync(data, at);
+    out->unreadable_bytes += next - at;
+    at = next;
+    in_record = false;
+  };
   while (at < data.size()) {
     const size_t block_left = kBlockBytes - at % kBlockBytes;
     if (block_left < kHeaderBytes) {  // the block's zero-filled trailer
@@ -133,21 +142,13 @@ Status ReadWal(const std::string& path, WalContents* out, WalKind kind, bool kee
       // records follow (a zeroed sector: RocksDB would skip the rest of the
       // block silently).
       if (!RecordAfter(data, at)) break;
-      damage(at, "zeroed bytes, yet records follow them");
-      const size_t next = Resync(data, at);
-      out->unreadable_bytes += next - at;
-      at = next;
-      in_record = false;
+      skip_damage("zeroed bytes, yet records follow them");
       continue;
     }
     const bool recyclable = type >= kRecyclableFull && type <= kRecyclableLast;
     const size_t header = recyclable ? kRecyclableHeaderBytes : kHeaderBytes;
     if (header + length > block_left) {
-      damage(at, "a fragment of " + std::to_string(length) + " bytes runs past its 32 KiB block");
-      const size_t next = Resync(data, at);
-      out->unreadable_bytes += next - at;
-      at = next;
-      in_record = false;
+      skip_damage("a fragment of " + std::to_string(length) + " bytes runs past its 32 KiB block");
       continue;
     }
     if (at + header + length > data.size()) {
@@ -155,11 +156,7 @@ Status ReadWal(const std::string& path, WalContents* out, WalKind kind, bool kee
         out->torn_end = true;  // a crash while writing the last record
         break;
       }
-      damage(at, "a fragment's length runs past the end of the log, yet records follow it");
-      const size_t next = Resync(data, at);
-      out->unreadable_bytes += next - at;
-      at = next;
-      in_record = false;
+      skip_damage("a fragment's length runs past the end of the log, yet records follow it");
       continue;
     }
     const char* payload = data.data() + at + header;
@@ -168,11 +165,7 @@ Status ReadWal(const std::string& path, WalContents* out, WalKind kind, bool kee
     if (recyclable) crc = kernels::Crc32c(h + 7, 4, crc);
     crc = kernels::Crc32c(payload, length, crc);
     if (crc != Unmask(stored)) {
-      damage(at, "a fragment's CRC-32C does not match");
-      const size_t next = Resync(data, at);  // its length cannot be trusted
-      out->unreadable_bytes += next - at;
-      at = next;
-      in_record = false;
+      skip_damage("a fragment's CRC-32C does not match");
       continue;
     }
     const uint64_t fragment_at = at;

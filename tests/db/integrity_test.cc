@@ -51,7 +51,9 @@ bool Holds(DB* db, const Contents& want) {
 }
 
 // Outcomes of opening a damaged database in a child process (so that an
-// abort inside librocksdb is seen, not suffered).
+// abort inside librocksdb is seen, not suffered). The child is forked from a
+// process that ran RocksDB: it only opens read-only, which schedules no work
+// on RocksDB's thread pools (they do not exist in a forked child).
 enum Outcome { kExact = 0, kCorruptionNamed = 10, kOtherError = 11, kWrongData = 12, kCrashed = 13 };
 
 Outcome OpenInChild(const std::string& path, const Contents& want, const std::string& must_name) {
@@ -97,6 +99,21 @@ class IntegrityTest : public ::testing::Test {
     }
   }
 
+  // Flips one bit of `file` at `at`, opens the database in a child, puts
+  // the file back; the open must fail with Corruption naming the file, or
+  // hold exactly the right rows. Counts the outcome in *seen.
+  void FlipAndOpen(const std::string& file, size_t at, std::map<Outcome, int>* seen) {
+    const std::string original = ReadFile(file);
+    std::string damaged = original;
+    damaged[at] = static_cast<char>(damaged[at] ^ (1 << (rng_() % 8)));
+    WriteFile(file, damaged);
+    const Outcome outcome = OpenInChild(path_, want_, fs::path(file).filename().string());
+    WriteFile(file, original);
+    EXPECT_TRUE(outcome == kExact || outcome == kCorruptionNamed)
+        << "bit flipped at byte " << at << " of " << file << ": outcome " << outcome;
+    ++(*seen)[outcome];
+  }
+
   TempDir dir_;
   const std::string path_ = dir_ / "db";
   std::mt19937_64 rng_;
@@ -114,18 +131,9 @@ TEST_F(IntegrityTest, FlippedBitsInTableFilesAreReportedNeverServed) {
   std::map<Outcome, int> seen;
   for (int trial = 0; trial < 48; ++trial) {
     const std::string& file = tables[rng_() % tables.size()];
-    const std::string original = ReadFile(file);
-    std::string damaged = original;
+    const size_t size = fs::file_size(file);
     // Half the flips land in the last 4 KiB: index, properties and footer.
-    const size_t at = trial % 2 ? original.size() - 1 - rng_() % std::min<size_t>(4096, original.size())
-                                : rng_() % original.size();
-    damaged[at] = static_cast<char>(damaged[at] ^ (1 << (rng_() % 8)));
-    WriteFile(file, damaged);
-    const Outcome outcome = OpenInChild(path_, want_, fs::path(file).filename().string());
-    WriteFile(file, original);
-    EXPECT_TRUE(outcome == kExact || outcome == kCorruptionNamed)
-        << "bit flipped at byte " << at << " of " << file << ": outcome " << outcome;
-    ++seen[outcome];
+    FlipAndOpen(file, trial % 2 ? size - 1 - rng_() % std::min<size_t>(4096, size) : rng_() % size, &seen);
   }
   EXPECT_GT(seen[kCorruptionNamed], 24);
   std::cerr << "[ info ] 48 flips: " << seen[kCorruptionNamed] << " reported as Corruption naming the file, "
@@ -148,16 +156,7 @@ TEST_F(IntegrityTest, FlippedBitsInTheManifestCurrentAndLogAreReported) {
   std::map<Outcome, int> seen;
   for (int trial = 0; trial < 36; ++trial) {
     const std::string& file = files[trial % files.size()];
-    const std::string original = ReadFile(file);
-    std::string damaged = original;
-    const size_t at = rng_() % original.size();
-    damaged[at] = static_cast<char>(damaged[at] ^ (1 << (rng_() % 8)));
-    WriteFile(file, damaged);
-    const Outcome outcome = OpenInChild(path_, want_, fs::path(file).filename().string());
-    WriteFile(file, original);
-    EXPECT_TRUE(outcome == kExact || outcome == kCorruptionNamed)
-        << "bit flipped at byte " << at << " of " << file << ": outcome " << outcome;
-    ++seen[outcome];
+    FlipAndOpen(file, rng_() % fs::file_size(file), &seen);
   }
   std::cerr << "[ info ] 36 flips: " << seen[kCorruptionNamed] << " reported as Corruption naming the file, "
             << seen[kExact] << " harmless\n";

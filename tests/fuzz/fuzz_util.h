@@ -9,7 +9,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <string_view>
+
+#include "hvdb/hvdb.h"
+#include "shell/lang/session.h"
 
 // Every target defines it; libFuzzer (or replay_main.cc) calls it.
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
@@ -44,6 +49,36 @@ inline std::string WriteScratch(const std::string& name, const uint8_t* data, si
   if (size > 0 && std::fwrite(data, 1, size, f) != size) std::abort();
   std::fclose(f);
   return path;
+}
+
+// A database in ScratchDir() with collection c (dim 256, `rows` rows k0, k1,
+// ...) and, when `with_prefix`, collection p (dim 512, prefix index), made
+// once per process.
+inline DB* ScratchDatabase(int rows, bool with_prefix) {
+  static std::unique_ptr<DB> db = [&] {
+    std::unique_ptr<DB> opened;
+    if (!DB::Open({}, ScratchDir() + "/db", &opened).ok()) std::abort();
+    (void)opened->CreateCollection("c", {.dim = 256});
+    if (with_prefix) (void)opened->CreateCollection("p", {.dim = 512, .index = {.kind = "prefix", .prefix_bits = 128}});
+    Collection* c = nullptr;
+    (void)opened->GetCollection("c", &c);
+    for (int i = 0; i < rows; ++i) (void)c->Put("k" + std::to_string(i), Hypervector::Random(256, i).value());
+    return opened;
+  }();
+  return db.get();
+}
+
+// Whether `line` is a dot-command that reads or writes files, named as the
+// session reads the name (quotes group words: .d""emo is .demo). A fuzzer
+// must not write where it pleases.
+inline bool TouchesFiles(std::string_view line) {
+  const size_t first = line.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || line[first] != '.') return false;
+  const std::string name = shell::SplitWords(line.substr(first))[0];
+  for (std::string_view command : {".read", ".import", ".export", ".demo"}) {
+    if (name == command) return true;
+  }
+  return false;
 }
 
 }  // namespace hvdb::fuzz

@@ -105,39 +105,14 @@ class Json {
   size_t at_ = 0;
 };
 
-hvdb::DB* ScratchDatabase() {
-  static std::unique_ptr<hvdb::DB> db = [] {
-    std::unique_ptr<hvdb::DB> opened;
-    if (!hvdb::DB::Open({}, hvdb::fuzz::ScratchDir() + "/db", &opened).ok()) std::abort();
-    (void)opened->CreateCollection("c", {.dim = 256});
-    hvdb::Collection* c = nullptr;
-    (void)opened->GetCollection("c", &c);
-    for (int i = 0; i < 32; ++i) (void)c->Put("k" + std::to_string(i), hvdb::Hypervector::Random(256, i).value());
-    return opened;
-  }();
-  return db.get();
-}
-
-// Whether the input is a dot-command that reads or writes files, named as
-// the session reads the name (quotes group words: .d""emo is .demo).
-bool TouchesFiles(std::string_view line) {
-  const size_t first = line.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos || line[first] != '.') return false;
-  const std::string name = hvdb::shell::SplitWords(line.substr(first))[0];
-  for (std::string_view command : {".read", ".import", ".export", ".demo"}) {
-    if (name == command) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 4096) return -1;
   std::string line(reinterpret_cast<const char*>(data), size);
-  if (line.find('\n') != std::string::npos || TouchesFiles(line)) return -1;  // the server splits at '\n'
+  if (line.find('\n') != std::string::npos || hvdb::fuzz::TouchesFiles(line)) return -1;  // the server splits at '\n'
   std::ostringstream output;
-  hvdb::shell::Session session(ScratchDatabase(), output, output);
+  hvdb::shell::Session session(hvdb::fuzz::ScratchDatabase(32, /*with_prefix=*/false), output, output);
   session.mode = hvdb::shell::OutputMode::kJson;
   if (hvdb::shell::Unfinished(line)) {
     output << "{\"error\":\"unfinished\"}\n";
