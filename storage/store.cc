@@ -275,7 +275,7 @@ Status Store::Rep::OpenRocks(bool as_read_only) {
     return Status::OK();
   }
   const std::string text = s.ToString();
-  if (s.IsIOError() && text.find("lock") != std::string::npos) {
+  if (s.IsIOError() && text.find("/LOCK") != std::string::npos) {
     return Status::Unavailable("database '" + path + "' is already open in another process or DB object (" + text +
                                ")");
   }
@@ -324,6 +324,9 @@ std::string Store::Rep::DamagedTableFile() const {
   lenient.paranoid_checks = false;
   lenient.skip_stats_update_on_db_open = true;
   lenient.listeners.clear();
+  lenient.wal_filter = nullptr;
+  // Only the MANIFEST matters here: a damaged log must not stop this open.
+  lenient.wal_recovery_mode = rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   if (rocksdb::DB::OpenForReadOnly(lenient, path, descriptors, &handles, &raw).ok()) {
