@@ -10,7 +10,7 @@ packages=(
   librocksdb-dev      # storage
   libfaiss-dev        # FAISS baselines and the HNSW index
   libblas-dev liblapack-dev  # what the static libfaiss links against
-  libboost-dev        # Asio server
+  libboost1.81-dev libboost-json1.81-dev  # Asio, Beast and JSON: the server
   libcereal-dev       # catalog records
   libgtest-dev libgmock-dev libbenchmark-dev
   libedit-dev         # shell line editing

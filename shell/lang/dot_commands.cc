@@ -116,15 +116,17 @@ Status Seed(Session& s, const Words& w) {
 
 Status Read(Session& s, const Words& w) {
   if (w.size() != 1) return Usage(".read");
-  return s.RunFile(w[0]);
+  HVDB_ASSIGN_OR_RETURN(const std::string path, s.policy.ResolveFile(w[0], /*for_writing=*/false));
+  return s.RunFile(path);
 }
 
 Status Import(Session& s, const Words& w) {
   if (w.size() != 2) return Usage(".import");
+  HVDB_ASSIGN_OR_RETURN(const std::string path, s.policy.ResolveFile(w[0], /*for_writing=*/false));
   Collection* c = nullptr;
   HVDB_RETURN_IF_ERROR(s.db()->GetCollection(w[1], &c));
-  ProgressBar bar(s.err(), StderrIsTerminal(), "importing");
-  auto r = c->BulkLoad(w[0], {}, [&](const BulkLoadProgress& p) { return bar.Update(p); });
+  ProgressBar bar(s.err(), s.policy.progress_bars && StderrIsTerminal(), "importing");
+  auto r = c->BulkLoad(path, {}, [&](const BulkLoadProgress& p) { return !s.policy.cancelled() && bar.Update(p); });
   bar.Done();
   if (!r.ok()) return r.status();
   if (s.mode == OutputMode::kJson) s.out() << "{\"ok\":true,\"rows\":" << r->rows << "}\n";
@@ -134,10 +136,12 @@ Status Import(Session& s, const Words& w) {
 
 Status Export(Session& s, const Words& w) {
   if (w.size() != 2) return Usage(".export");
+  HVDB_ASSIGN_OR_RETURN(const std::string path, s.policy.ResolveFile(w[1], /*for_writing=*/true));
   Collection* c = nullptr;
   HVDB_RETURN_IF_ERROR(s.db()->GetCollection(w[0], &c));
-  ProgressBar bar(s.err(), StderrIsTerminal(), "exporting");
-  const Status exported = c->Export(w[1], [&](const BulkLoadProgress& p) { return bar.Update(p); });
+  ProgressBar bar(s.err(), s.policy.progress_bars && StderrIsTerminal(), "exporting");
+  const Status exported =
+      c->Export(path, [&](const BulkLoadProgress& p) { return !s.policy.cancelled() && bar.Update(p); });
   bar.Done();
   HVDB_RETURN_IF_ERROR(exported);
   if (s.mode == OutputMode::kJson) s.out() << "{\"ok\":true,\"rows\":" << c->Count() << "}\n";
@@ -149,7 +153,12 @@ Status Export(Session& s, const Words& w) {
 // as its letter-trigram code, so that spelling neighbours are near.
 Status Demo(Session& s, const Words& w) {
   if (w.size() > 1) return Usage(".demo");
-  const std::string list = w.empty() ? "/usr/share/dict/american-english" : w[0];
+  // The built-in word list is the demo's own data; any other file is the
+  // user's, and goes through the policy.
+  std::string list = "/usr/share/dict/american-english";
+  if (!w.empty()) {
+    HVDB_ASSIGN_OR_RETURN(list, s.policy.ResolveFile(w[0], /*for_writing=*/false));
+  }
   std::ifstream in(list);
   if (!in) return Status::IOError("cannot read '" + list + "' (Debian's wamerican; scripts/install-deps.sh installs it)");
   std::vector<std::string> words;
@@ -230,15 +239,18 @@ const std::vector<DotCommand>& DotCommands() {
       {".timer", "on|off", Timer, "print time, rows scanned, device and kernel after each statement"},
       {".mode", "table|json|csv", Mode,
        "output format; json prints one JSON value per statement; table and csv show control bytes in keys as \\xNN"},
-      {".import", "FILE COLLECTION", Import, "bulk load .npy, .hvdb or key<TAB>hex lines (all or nothing)"},
+      {".import", "FILE COLLECTION", Import, "bulk load .npy, .hvdb or key<TAB>hex lines (all or nothing)",
+       /*writes=*/true},
       {".export", "COLLECTION FILE", Export, "write a collection to an .hvdb file"},
       {".read", "FILE", Read, "run the statements in FILE; .read nests at most 16 files deep"},
       {".bail", "on|off", Bail, "on: the first error ends the script (exit status 1)"},
       {".device", "[cpu|gpu|auto]", DeviceCommand, "show or set where searches run"},
       {".dim", "D", Dim, "dimension of vectors built by let (default 10048)"},
       {".seed", "S", Seed, "item memory seed of symbols built by let (default 0)"},
-      {".demo", "[WORD_LIST]", Demo, "load Debian's English word list as trigram codes into 'words', with queries to try"},
-      {".resume", "", ResumeWrites, "after a write error (a full disk), write again once its cause is fixed"},
+      {".demo", "[WORD_LIST]", Demo, "load Debian's English word list as trigram codes into 'words', with queries to try",
+       /*writes=*/true},
+      {".resume", "", ResumeWrites, "after a write error (a full disk), write again once its cause is fixed",
+       /*writes=*/true},
       {".quit", "", Quit, "leave the shell"},
   };
   return commands;

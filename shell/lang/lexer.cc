@@ -1,6 +1,7 @@
 // Copyright hvdb authors.
 #include "shell/lang/lexer.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace hvdb::shell {
@@ -22,7 +23,8 @@ std::string Where(const Token& t) {
   return "line " + std::to_string(t.line) + ", column " + std::to_string(t.column) + ": ";
 }
 
-Result<std::vector<Token>> Lex(std::string_view s) {
+Result<std::vector<Token>> Lex(std::string_view s, int max_nesting) {
+  max_nesting = std::min(max_nesting, kMaxNesting);
   std::vector<Token> out;
   int line = 1, column = 1;
   int depth = 0;  // open ( and [
@@ -114,8 +116,8 @@ Result<std::vector<Token>> Lex(std::string_view s) {
       if (!found) return Status::InvalidArgument(Where(t) + "unexpected character '" + std::string(1, c) + "'");
       // Stops here rather than after a megabyte of '(': the parser would
       // refuse it anyway, and the tokens would cost far more than the text.
-      if ((c == '(' || c == '[') && ++depth > kMaxNesting) {
-        return Status::InvalidArgument(Where(t) + "expressions nest deeper than " + std::to_string(kMaxNesting) +
+      if ((c == '(' || c == '[') && ++depth > max_nesting) {
+        return Status::InvalidArgument(Where(t) + "expressions nest deeper than " + std::to_string(max_nesting) +
                                        " levels");
       }
       if ((c == ')' || c == ']') && depth > 0) --depth;

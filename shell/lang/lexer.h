@@ -34,8 +34,9 @@ std::string Where(const Token& t);
 // Words: [A-Za-z_][A-Za-z0-9_.-]*. Numbers: -?digits[.digits][e[+-]digits].
 // Strings: "..." or '...' with \" \' \\ \n \t \xHH. `--` starts a comment
 // to the end of the line. InvalidArgument pointing at a bad character or an
-// unterminated string, or at the bracket that nests deeper than kMaxNesting.
-Result<std::vector<Token>> Lex(std::string_view source);
+// unterminated string, or at the bracket that nests deeper than max_nesting
+// (at most kMaxNesting).
+Result<std::vector<Token>> Lex(std::string_view source, int max_nesting = kMaxNesting);
 
 // Whether `source` is unfinished: an open string, or more ( or [ than ) or ].
 bool Unfinished(std::string_view source);

@@ -18,7 +18,7 @@ const std::vector<std::string>& StatementWords() {
 
 class Parser {
  public:
-  explicit Parser(std::vector<Token> tokens) : t_(std::move(tokens)) {}
+  Parser(std::vector<Token> tokens, int max_nesting) : t_(std::move(tokens)), max_nesting_(max_nesting) {}
 
   Result<std::vector<Statement>> Statements() {
     std::vector<Statement> out;
@@ -247,8 +247,8 @@ class Parser {
           // refused before the stack (here, in Session::Eval, in ~Expr)
           // runs out. Lex refuses such brackets first; this holds whatever
           // the tokens.
-          if (calls_ == kMaxNesting) {
-            return Error(Peek(), "expressions nest deeper than " + std::to_string(kMaxNesting) + " levels");
+          if (calls_ >= max_nesting_) {
+            return Error(Peek(), "expressions nest deeper than " + std::to_string(max_nesting_) + " levels");
           }
           ++pos_;
           e.kind = Expr::Kind::kCall;
@@ -290,6 +290,7 @@ class Parser {
 
   std::vector<Token> t_;
   size_t pos_ = 0;
+  int max_nesting_;
   int calls_ = 0;  // calls whose arguments are being parsed
 };
 
@@ -323,9 +324,10 @@ std::string DidYouMean(std::string_view word, const std::vector<std::string>& ca
   return best;
 }
 
-Result<std::vector<Statement>> Parse(std::string_view source) {
-  HVDB_ASSIGN_OR_RETURN(std::vector<Token> tokens, Lex(source));
-  return Parser(std::move(tokens)).Statements();
+Result<std::vector<Statement>> Parse(std::string_view source, int max_nesting) {
+  max_nesting = std::min(max_nesting, kMaxNesting);
+  HVDB_ASSIGN_OR_RETURN(std::vector<Token> tokens, Lex(source, max_nesting));
+  return Parser(std::move(tokens), max_nesting).Statements();
 }
 
 }  // namespace hvdb::shell

@@ -50,7 +50,8 @@ struct Statement {
 // Statements separated by ';'. InvalidArgument "line L, column C: ..."
 // pointing at the first token that does not fit, with a suggestion for a
 // misspelt statement word.
-Result<std::vector<Statement>> Parse(std::string_view source);
+// Expressions nest at most max_nesting levels (at most kMaxNesting).
+Result<std::vector<Statement>> Parse(std::string_view source, int max_nesting = kMaxNesting);
 
 // The candidate nearest to `word` by edit distance when it is at most 2 edits
 // away, else empty.

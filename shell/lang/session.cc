@@ -71,6 +71,13 @@ void PrintTable(std::ostream& out, const std::vector<std::string>& header,
   for (const auto& r : rows) line(r);
 }
 
+// `status` pointing at the token, its code kept (a full disk stays a full disk).
+Status At(const Token& t, const Status& status) {
+  std::string where = Where(t);
+  where.resize(where.size() - 2);  // "line L, column C": WithContext adds the ": "
+  return status.WithContext(where);
+}
+
 }  // namespace
 
 Session::Session(DB* db, std::ostream& out, std::ostream& err) : db_(db), out_(out), err_(err) {}
@@ -104,19 +111,28 @@ bool Session::Run(std::string_view input, size_t max_statements) {
       const std::string hint = DidYouMean(words[0], names);
       s = Status::InvalidArgument("unknown command '" + words[0] + "'" +
                                   (hint.empty() ? " (.help lists them)" : " (did you mean '" + hint + "'?)"));
+    } else if (found->writes && policy.read_only) {
+      s = Status::InvalidArgument(found->name + " writes, and this session may only read (a read-only token)");
     } else {
       s = found->handler(*this, std::vector<std::string>(words.begin() + 1, words.end()));
     }
   } else {
-    auto statements = Parse(input);
+    auto statements = Parse(input, policy.max_nesting);
     if (!statements.ok()) {
       s = statements.status();
     } else if (statements->size() > max_statements) {
-      s = Status::InvalidArgument("one statement per request line (" + std::to_string(statements->size()) +
-                                  " given)");
+      s = Status::ResourceExhausted("at most " + std::to_string(max_statements) + " statements a request (" +
+                                    std::to_string(statements->size()) + " given)");
     } else {
       for (const Statement& st : *statements) {
-        s = Execute(st);
+        if (policy.cancelled()) {
+          s = Cancelled();
+        } else if (policy.read_only && Writes(st)) {
+          s = Status::InvalidArgument(Where(st.token) + "'" + st.token.text +
+                                      "' writes, and this session may only read (a read-only token)");
+        } else {
+          s = Execute(st);
+        }
         if (!s.ok()) break;
       }
     }
@@ -148,10 +164,19 @@ LineRead ReadLine(std::istream& in, std::string* line, size_t max) {
   }
 }
 
+Status Session::Cancelled() const {
+  return Status::ResourceExhausted("stopped: the request ran past its time limit");
+}
+
 bool Session::RunStream(std::istream& in) {
   std::string pending, line;
   InputScanner scanner;
   for (LineRead read; (read = ReadLine(in, &line)) != LineRead::kEnd;) {
+    if (policy.cancelled()) {
+      Error(Cancelled());
+      failed_ = true;
+      return false;
+    }
     pending += pending.empty() ? line : "\n" + line;
     scanner.Feed(line);
     if (read == LineRead::kTooLong || scanner.too_long()) {
@@ -172,9 +197,10 @@ bool Session::RunStream(std::istream& in) {
 }
 
 Status Session::RunFile(const std::string& path) {
-  if (read_depth_ == kMaxReadDepth) {
+  const int max_depth = std::min(policy.max_read_depth, kMaxReadDepth);
+  if (read_depth_ >= max_depth) {
     return Status::InvalidArgument("cannot read '" + path + "': .read nests deeper than " +
-                                   std::to_string(kMaxReadDepth) + " files (does a file read itself?)");
+                                   std::to_string(max_depth) + " files (does a file read itself?)");
   }
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
@@ -227,7 +253,7 @@ Result<Value> Session::Eval(const Expr& e, const EvalContext& ctx) {
     case Expr::Kind::kStored: {
       HVDB_ASSIGN_OR_RETURN(Collection * c, Get(e.text, e.token));
       auto v = c->Get(e.key);
-      if (!v.ok()) return Status::NotFound(Where(e.token) + v.status().message());
+      if (!v.ok()) return At(e.token, v.status());
       Value out;
       out.kind = Value::Kind::kVector;
       out.vector = std::move(v).value();
@@ -258,10 +284,25 @@ Result<Value> Session::Eval(const Expr& e, const EvalContext& ctx) {
         HVDB_ASSIGN_OR_RETURN(Value v, Eval(a, ctx));
         args.push_back(std::move(v));
       }
+      HVDB_RETURN_IF_ERROR(CheckWork(e, args, ctx));
       return f->handler(ctx, args, e);
     }
   }
   return Status::InvalidArgument(Where(e.token) + "bad expression");
+}
+
+Status Session::CheckWork(const Expr& call, const std::vector<Value>& args, const EvalContext& ctx) const {
+  if (policy.max_work == 0) return Status::OK();
+  // A text costs a vector's work a letter; the others a vector's a member.
+  uint64_t items = args.size();
+  if (call.text == "text" && !args.empty()) items = args[0].text.size();
+  const uint64_t work = items * ctx.dim;
+  if (items != 0 && work / items != ctx.dim) return Status::ResourceExhausted(Where(call.token) + "too much work");
+  if (work <= policy.max_work) return Status::OK();
+  return Status::ResourceExhausted(Where(call.token) + call.text + ": " + std::to_string(items) +
+                                   (call.text == "text" ? " letters" : " vectors") + " of " + std::to_string(ctx.dim) +
+                                   " bits is more work than this server allows in one call (" +
+                                   std::to_string(policy.max_work) + " letter or vector bits)");
 }
 
 Result<Hypervector> Session::EvalVector(const Expr& e, const EvalContext& ctx) {
@@ -317,7 +358,7 @@ Status Session::Execute(const Statement& s) {
       CollectionOptions options{.dim = s.dim};
       options.index = IndexFrom(s, options.index);
       const Status st = db_->CreateCollection(s.name, options);
-      if (!st.ok()) return Status::InvalidArgument(Where(s.token) + st.message());
+      if (!st.ok()) return At(s.token, st);
       Ok();
       break;
     }
@@ -327,14 +368,14 @@ Status Session::Execute(const Statement& s) {
       IndexOptions base = c->index();
       if (base.kind != *s.index) base = IndexOptions{};
       const Status st = c->SetIndex(IndexFrom(s, base));
-      if (!st.ok()) return Status::InvalidArgument(Where(s.token) + st.message());
+      if (!st.ok()) return At(s.token, st);
       Ok();
       break;
     }
     case Statement::Kind::kDrop: {
       HVDB_RETURN_IF_ERROR(Get(s.name, s.token).status());  // the shell's message, with a suggestion
       const Status st = db_->DropCollection(s.name);
-      if (!st.ok()) return Status::NotFound(Where(s.token) + st.message());
+      if (!st.ok()) return At(s.token, st);
       Ok();
       break;
     }
@@ -361,14 +402,14 @@ Status Session::Execute(const Statement& s) {
       HVDB_ASSIGN_OR_RETURN(Collection * c, Get(s.name, s.token));
       HVDB_ASSIGN_OR_RETURN(Hypervector v, EvalVector(*s.expr, {c->dim(), c->item_memory_seed(), this, c}));
       const Status st = c->Put(s.key, v);
-      if (!st.ok()) return Status::InvalidArgument(Where(s.token) + st.message());
+      if (!st.ok()) return At(s.token, st);
       Ok();
       break;
     }
     case Statement::Kind::kGet: {
       HVDB_ASSIGN_OR_RETURN(Collection * c, Get(s.name, s.token));
       auto v = c->Get(s.key);
-      if (!v.ok()) return Status::NotFound(Where(s.token) + v.status().message());
+      if (!v.ok()) return At(s.token, v.status());
       const std::string hex = v->ToHex();
       if (mode == OutputMode::kJson) out_ << "{\"key\":" << JsonString(s.key) << ",\"hex\":\"" << hex << "\"}\n";
       else if (mode == OutputMode::kCsv) out_ << "key,hex\n" << Csv(Printable(s.key)) << "," << hex << "\n";
@@ -378,7 +419,7 @@ Status Session::Execute(const Statement& s) {
     case Statement::Kind::kDelete: {
       HVDB_ASSIGN_OR_RETURN(Collection * c, Get(s.name, s.token));
       const Status st = c->Delete(s.key);
-      if (!st.ok()) return Status::InvalidArgument(Where(s.token) + st.message());
+      if (!st.ok()) return At(s.token, st);
       Ok();
       break;
     }
@@ -391,6 +432,18 @@ Status Session::Execute(const Statement& s) {
     }
     case Statement::Kind::kLet: {
       HVDB_ASSIGN_OR_RETURN(Value v, Eval(*s.expr, {dim, seed, this}));
+      if (policy.max_variable_bytes > 0) {
+        auto bytes = [](const Value& x) { return x.text.size() + x.vector.words() * 8 + sizeof(Value); };
+        uint64_t total = bytes(v) + s.name.size();
+        for (const auto& [name, value] : variables_) {
+          if (name != s.name) total += bytes(value) + name.size();
+        }
+        if (total > policy.max_variable_bytes) {
+          return Status::ResourceExhausted(Where(s.token) + "the session's variables would hold " +
+                                           std::to_string(total) + " bytes, more than this server allows (" +
+                                           std::to_string(policy.max_variable_bytes) + ")");
+        }
+      }
       variables_[s.name] = std::move(v);
       Ok();
       break;
@@ -405,7 +458,7 @@ Status Session::Execute(const Statement& s) {
                                        "weight must be a non-zero integer in [-2147483647, 2147483647]");
       }
       const Status st = c->Accumulate(s.key, std::span<const Hypervector>(&v, 1), static_cast<int32_t>(weight));
-      if (!st.ok()) return Status::InvalidArgument(Where(s.token) + st.message());
+      if (!st.ok()) return At(s.token, st);
       Ok();
       break;
     }
@@ -413,7 +466,7 @@ Status Session::Execute(const Statement& s) {
       HVDB_ASSIGN_OR_RETURN(Collection * c, Get(s.name, s.token));
       HVDB_ASSIGN_OR_RETURN(Hypervector q, EvalVector(*s.expr, {c->dim(), c->item_memory_seed(), this, c}));
       auto hit = c->Cleanup(q, s.number.value_or(4.0));
-      if (!hit.ok() && !hit.status().IsNotFound()) return Status::InvalidArgument(Where(s.token) + hit.status().message());
+      if (!hit.ok() && !hit.status().IsNotFound()) return At(s.token, hit.status());
       if (mode == OutputMode::kJson) {
         if (hit.ok()) {
           out_ << "{\"found\":true,\"key\":" << JsonString(hit->key) << ",\"distance\":" << hit->distance
@@ -443,13 +496,15 @@ Status Session::Execute(const Statement& s) {
       options.device = where == "cpu" ? Device::kCpu : where == "gpu" ? Device::kGpu : Device::kAuto;
       SearchStats stats;
       auto hits = c->Search(q, options, &stats);
-      if (!hits.ok()) return Status::InvalidArgument(Where(s.token) + hits.status().message());
+      if (!hits.ok()) return At(s.token, hits.status());
       PrintHits(*hits);
       PrintTimer(Now() - start, &stats);
+      if (on_statement) on_statement(s, &stats);
       return Status::OK();
     }
   }
   PrintTimer(Now() - start, nullptr);
+  if (on_statement) on_statement(s, nullptr);
   return Status::OK();
 }
 

@@ -15,6 +15,7 @@
 
 #include "hvdb/hvdb.h"
 #include "shell/lang/parser.h"
+#include "shell/lang/policy.h"
 
 namespace hvdb::shell {
 
@@ -49,10 +50,6 @@ struct Function {
 const std::vector<Function>& Functions();
 
 enum class OutputMode { kTable, kJson, kCsv };
-
-// .read inside .read nests at most this deep: a file that reads itself stops
-// here, with an error naming it, instead of overflowing the stack.
-inline constexpr int kMaxReadDepth = 16;
 
 class Session {
  public:
@@ -89,6 +86,11 @@ class Session {
   uint64_t seed = 0;
   std::string device = "auto";
   bool quit = false;
+  // What it may do beyond computing (the local shell: anything).
+  SessionPolicy policy;
+  // Called after each statement that succeeded, with the search's stats for
+  // a search (the server's metrics).
+  std::function<void(const Statement&, const SearchStats*)> on_statement;
 
   std::ostream& out() { return out_; }
   std::ostream& err() { return err_; }
@@ -101,6 +103,9 @@ class Session {
   Status Execute(const Statement& s);
   Result<Value> Eval(const Expr& e, const EvalContext& ctx);
   Result<Hypervector> EvalVector(const Expr& e, const EvalContext& ctx);
+  // ResourceExhausted when a call would do more work than policy.max_work.
+  Status CheckWork(const Expr& call, const std::vector<Value>& args, const EvalContext& ctx) const;
+  Status Cancelled() const;
   Result<Collection*> Get(const std::string& name, const Token& at);
   void PrintHits(const std::vector<SearchHit>& hits);
   void PrintTimer(double seconds, const SearchStats* stats);
@@ -127,6 +132,7 @@ struct DotCommand {
   std::string args;
   std::function<Status(Session&, const std::vector<std::string>&)> handler;
   std::string help;
+  bool writes = false;  // changes the database: refused to a read-only session
 };
 const std::vector<DotCommand>& DotCommands();
 // Splits a dot-command line into words (quotes group words).

@@ -1,0 +1,86 @@
+// Copyright hvdb authors.
+#include "shell/lang/policy.h"
+
+#include <filesystem>
+
+namespace hvdb::shell {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Whether `path` (lexically normal, absolute) is `dir` or below it.
+bool Inside(const fs::path& path, const fs::path& dir) {
+  auto p = path.begin();
+  for (auto d = dir.begin(); d != dir.end(); ++d, ++p) {
+    if (d->empty()) continue;  // a trailing separator
+    if (p == path.end() || *p != *d) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::string> SessionPolicy::ResolveFile(const std::string& path, bool for_writing) const {
+  switch (files) {
+    case Files::kAny:
+      return path;
+    case Files::kNone:
+      return Status::InvalidArgument("'" + path +
+                                     "': this server gives no access to files (its operator can allow a directory "
+                                     "with hvdb serve --files-dir DIR)");
+    case Files::kInside:
+      break;
+  }
+  if (path.empty()) return Status::InvalidArgument("an empty file name");
+  const fs::path given(path);
+  if (given.is_absolute()) {
+    return Status::InvalidArgument("'" + path + "': give a path inside the server's files directory, not an "
+                                   "absolute one");
+  }
+  // Every link resolved, in the directory and in the path: what is opened
+  // is what is checked.
+  std::error_code ec;
+  const fs::path dir = fs::canonical(files_dir, ec);
+  if (ec) return Status::Unavailable("the server's files directory is missing");
+  fs::path target = dir / given;
+  if (for_writing) {
+    const fs::path parent = fs::weakly_canonical(target.parent_path(), ec);
+    if (ec || !fs::is_directory(parent, ec)) {
+      return Status::InvalidArgument("'" + path + "': no such directory in the server's files directory");
+    }
+    // The file itself: a link is followed to where it points.
+    const fs::path name = target.filename();
+    if (name.empty() || name == "." || name == "..") return Status::InvalidArgument("'" + path + "' is not a file name");
+    target = fs::weakly_canonical(parent / name, ec);
+  } else {
+    target = fs::canonical(target, ec);
+    if (ec) return Status::NotFound("'" + path + "': no such file in the server's files directory");
+  }
+  if (ec || !Inside(target.lexically_normal(), dir)) {
+    return Status::InvalidArgument("'" + path + "' is outside the server's files directory");
+  }
+  return target.string();
+}
+
+bool Writes(const Statement& statement) {
+  using Kind = Statement::Kind;
+  switch (statement.kind) {
+    case Kind::kCreate:
+    case Kind::kAlter:
+    case Kind::kDrop:
+    case Kind::kPut:
+    case Kind::kDelete:
+    case Kind::kAccumulate:
+      return true;
+    case Kind::kCollections:
+    case Kind::kGet:
+    case Kind::kCount:
+    case Kind::kLet:
+    case Kind::kSearch:
+    case Kind::kCleanup:
+      return false;
+  }
+  return true;
+}
+
+}  // namespace hvdb::shell
