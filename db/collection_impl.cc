@@ -506,6 +506,10 @@ CollectionStats CollectionImpl::Stats() const {
     s.index = index_.kind;
     s.index_bytes = cache_->prefix_bytes() + (ivf_ ? ivf_->memory_bytes() : 0) + (hnsw_ ? hnsw_->memory_bytes() : 0);
   }
+  {
+    std::lock_guard lock(gpu_mu_);
+    if (gpu_ != nullptr) s.gpu_bytes = gpu_->resident_bytes();
+  }
   s.disk_bytes = store_->ApproximateBytes(descriptor_.id);
   return s;
 }

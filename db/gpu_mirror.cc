@@ -63,6 +63,11 @@ size_t GpuMirror::BudgetRows(const kernels::SearchDevice* device) const {
   return static_cast<size_t>(rows / kRowsAlign * kRowsAlign);
 }
 
+uint64_t GpuMirror::resident_bytes() {
+  std::lock_guard lock(mu_);
+  return uint64_t{shards_.size()} * capacity_ * words_ * 8;
+}
+
 double GpuMirror::ResidentFraction(size_t n) const {
   if (n == 0 || devices_.empty()) return 1.0;
   size_t resident = 0;

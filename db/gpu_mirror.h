@@ -55,6 +55,8 @@ class GpuMirror {
 
   // Fraction of n rows a search would find resident.
   double ResidentFraction(size_t n) const;
+  // Device memory the shards hold, all devices together.
+  uint64_t resident_bytes();
 
   // As kernels::TopK over `host` (out: nq x k), after uploading what changed.
   // REQUIRES: 1 <= k <= kMaxK.

@@ -14,7 +14,7 @@
 #include "shell/json_writer.h"
 #include "shell/lang/parser.h"
 #include "shell/repair_commands.h"
-#include "shell/server.h"
+#include "shell/server/serve_command.h"
 #include "shell/shell_command.h"
 
 namespace hvdb::shell {

@@ -20,6 +20,13 @@ class Parser {
  public:
   Parser(std::vector<Token> tokens, int max_nesting) : t_(std::move(tokens)), max_nesting_(max_nesting) {}
 
+  // One expression and nothing after it.
+  Result<Expr> OnlyExpression() {
+    HVDB_ASSIGN_OR_RETURN(Expr e, Expression());
+    if (Peek().kind != Token::Kind::kEnd) return Error(Peek(), "expected the end of the expression, found " + Describe(Peek()));
+    return e;
+  }
+
   Result<std::vector<Statement>> Statements() {
     std::vector<Statement> out;
     while (Peek().kind != Token::Kind::kEnd) {
@@ -322,6 +329,12 @@ std::string DidYouMean(std::string_view word, const std::vector<std::string>& ca
     }
   }
   return best;
+}
+
+Result<Expr> ParseExpression(std::string_view source, int max_nesting) {
+  max_nesting = std::min(max_nesting, kMaxNesting);
+  HVDB_ASSIGN_OR_RETURN(std::vector<Token> tokens, Lex(source, max_nesting));
+  return Parser(std::move(tokens), max_nesting).OnlyExpression();
 }
 
 Result<std::vector<Statement>> Parse(std::string_view source, int max_nesting) {

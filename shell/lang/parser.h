@@ -52,6 +52,8 @@ struct Statement {
 // misspelt statement word.
 // Expressions nest at most max_nesting levels (at most kMaxNesting).
 Result<std::vector<Statement>> Parse(std::string_view source, int max_nesting = kMaxNesting);
+// One expression (text("x"), bundle(c["a"], sym("b")), ...), nothing more.
+Result<Expr> ParseExpression(std::string_view source, int max_nesting = kMaxNesting);
 
 // The candidate nearest to `word` by edit distance when it is at most 2 edits
 // away, else empty.

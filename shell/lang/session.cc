@@ -84,6 +84,7 @@ Session::Session(DB* db, std::ostream& out, std::ostream& err) : db_(db), out_(o
 
 void Session::Error(const Status& status) {
   ++errors_;
+  last_error_ = status;
   if (mode == OutputMode::kJson) {
     out_ << "{\"error\":" << JsonString(status.message()) << "}\n";
   } else {
@@ -213,6 +214,11 @@ Status Session::RunFile(const std::string& path) {
   --read_depth_;
   if (in.bad()) return Status::IOError("error reading '" + path + "'");
   return Status::OK();
+}
+
+Result<Hypervector> Session::EvaluateQuery(std::string_view expression, Collection* c) {
+  HVDB_ASSIGN_OR_RETURN(const Expr e, ParseExpression(expression, policy.max_nesting));
+  return EvalVector(e, {c->dim(), c->item_memory_seed(), this, c});
 }
 
 Result<Collection*> Session::Get(const std::string& name, const Token& at) {

@@ -73,8 +73,13 @@ class Session {
 
   bool failed() const { return failed_; }   // an error ended it (.bail on)
   size_t errors() const { return errors_; }
+  // The last error reported (its code for the server's status codes).
+  const Status& last_error() const { return last_error_; }
   DB* db() const { return db_; }
   uint64_t NextRandomSeed() { return random_counter_++; }
+  // The vector `expression` denotes in collection c's dimension and item
+  // memory (the HTTP API's search by expression), under the policy's limits.
+  Result<Hypervector> EvaluateQuery(std::string_view expression, Collection* c);
   // Completion candidates: statement words, functions, dot-commands, collections.
   std::vector<std::string> CompletionWords() const;
 
@@ -117,6 +122,7 @@ class Session {
   uint64_t random_counter_ = 1;
   bool failed_ = false;
   size_t errors_ = 0;
+  Status last_error_;
   int read_depth_ = 0;  // RunFile calls under way
 };
 

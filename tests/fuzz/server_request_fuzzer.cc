@@ -12,7 +12,7 @@
 #include "hvdb/hvdb.h"
 #include "shell/lang/lexer.h"
 #include "shell/lang/session.h"
-#include "shell/server.h"
+#include "shell/server/server.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {

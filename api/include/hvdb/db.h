@@ -73,6 +73,7 @@ struct CollectionStats {
   uint64_t item_memory_seed = 0;
   std::string index;           // IndexOptions::kind
   uint64_t index_bytes = 0;    // memory of the index beyond the rows (prefix array)
+  uint64_t gpu_bytes = 0;      // device memory of its GPU shards (0 before a GPU search)
 };
 
 // Where a bulk load is.
