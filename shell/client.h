@@ -1,4 +1,6 @@
-// Copyright hvdb authors. The client side of `hvdb shell --connect HOST:PORT`.
+// Copyright hvdb authors. The client side of `hvdb shell --connect HOST:PORT`:
+// the JSON-lines protocol of `hvdb serve`, over TLS when asked, with a
+// bearer token when the server wants one (docs/server.md).
 #ifndef HVDB_SHELL_CLIENT_H_
 #define HVDB_SHELL_CLIENT_H_
 
@@ -11,11 +13,20 @@
 
 namespace hvdb::shell {
 
+struct ConnectOptions {
+  std::string token_file;  // the token: the first word of its first line that is not a # comment
+  bool tls = false;        // TLS, verifying the server's certificate and name
+  std::string tls_ca;      // the certificate authorities (PEM) to verify with; empty: the system's
+};
+
 // A connection to `hvdb serve`. Not thread safe.
 class RemoteSession {
  public:
-  // Unavailable naming the address when the server cannot be reached.
-  static Result<std::unique_ptr<RemoteSession>> Connect(const std::string& host_port);
+  // Connects, shakes hands (TLS) and authenticates (a token). Unavailable
+  // naming the address when the server cannot be reached; the server's
+  // answer when it refuses the token.
+  static Result<std::unique_ptr<RemoteSession>> Connect(const std::string& host_port,
+                                                        const ConnectOptions& options = {});
   virtual ~RemoteSession() = default;
   // Sends one request line and returns the server's one-line answer.
   virtual Result<std::string> Request(std::string_view line) = 0;

@@ -18,6 +18,8 @@
 
 #include "hvdb/hvdb.h"
 #include "shell/client.h"
+
+#include <boost/json.hpp>
 #include "shell/command_line.h"
 #include "shell/lang/session.h"
 
@@ -141,14 +143,66 @@ int Interactive(Session* session, const std::string& where, const std::function<
   return 0;
 }
 
-// Sends each statement of each input to the server and prints the answers.
-int Remote(const std::string& address, const std::string& commands, bool have_commands, std::istream& in,
-           std::ostream& out, std::ostream& err) {
-  auto remote = RemoteSession::Connect(address);
+// What the server answers, shown as the local shell shows it: the settings
+// the client asked for (.mode, .bail) are mirrored here to know how.
+class RemoteView {
+ public:
+  RemoteView(std::ostream& out, std::ostream& err) : out_(out), err_(err) {}
+
+  // Prints one answer to `statement`; false when it was an error.
+  bool Show(const std::string& statement, const std::string& answer) {
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(answer, ec);
+    const boost::json::object* o = !ec && v.is_object() ? &v.as_object() : nullptr;
+    const bool error = o != nullptr && o->contains("error");
+    const bool was_json = json_;
+    if (!error) Mirror(statement);  // the answer to .mode itself is still in the old mode
+    if (was_json) {  // .mode json: the values themselves, one a line
+      out_ << answer << "\n";
+      return !error;
+    }
+    if (o == nullptr) {
+      out_ << answer << "\n";
+      return true;
+    }
+    if (const auto* text = o->if_contains("output"); text != nullptr && text->is_string()) {
+      const std::string_view output = text->as_string();
+      out_ << output << (output.empty() || output.back() == '\n' ? "" : "\n");
+    }
+    if (const auto* message = o->if_contains("error"); message != nullptr && message->is_string()) {
+      err_ << "Error: " << std::string_view(message->as_string()) << "\n";
+    }
+    return !error;
+  }
+  bool bail() const { return bail_; }
+
+ private:
+  void Mirror(const std::string& statement) {
+    const std::vector<std::string> words = SplitWords(statement);
+    if (words.size() == 2 && words[0] == ".mode") json_ = words[1] == "json";
+    if (words.size() == 2 && words[0] == ".bail") bail_ = words[1] == "on";
+  }
+
+  std::ostream& out_;
+  std::ostream& err_;
+  bool json_ = false;
+  bool bail_ = false;
+};
+
+// Sends each statement of each input to the server and prints the answers
+// as the local shell would (the server's session runs in table mode).
+int Remote(const std::string& address, const ConnectOptions& options, const std::string& commands, bool have_commands,
+           std::istream& in, std::ostream& out, std::ostream& err) {
+  auto remote = RemoteSession::Connect(address, options);
   if (!remote.ok()) {
     err << "hvdb shell: " << remote.status().ToString() << "\n";
     return 1;
   }
+  if (auto mode = (*remote)->Request(".mode table"); !mode.ok()) {
+    err << "hvdb shell: " << mode.status().ToString() << "\n";
+    return 1;
+  }
+  RemoteView view(out, err);
   bool failed = false;
   auto run = [&](const std::string& input) {
     for (const std::string& statement : SplitStatements(input)) {
@@ -158,19 +212,24 @@ int Remote(const std::string& address, const std::string& commands, bool have_co
         failed = true;
         return false;
       }
-      out << *answer << "\n";
+      if (!view.Show(statement, *answer) && view.bail()) {
+        failed = true;
+        return false;
+      }
       if (statement.rfind(".quit", 0) == 0) return false;
     }
     return true;
   };
-  if (have_commands) {
-    run(commands);
-  } else if (&in == &std::cin && ::isatty(STDIN_FILENO)) {
+  if (!have_commands && &in == &std::cin && ::isatty(STDIN_FILENO)) {
     return Interactive(nullptr, address, run, out, err);
-  } else {
+  }
+  {
+    // -c is read as a script is, a line at a time (a dot-command ends at its line).
+    std::istringstream script(commands);
+    std::istream& lines = have_commands ? script : in;
     std::string pending, line;
     InputScanner scanner;
-    for (LineRead read; (read = ReadLine(in, &line)) != LineRead::kEnd;) {
+    for (LineRead read; (read = ReadLine(lines, &line)) != LineRead::kEnd;) {
       pending += pending.empty() ? line : "\n" + line;
       scanner.Feed(line);
       if (read == LineRead::kTooLong || scanner.too_long()) {
@@ -204,11 +263,18 @@ int ShellCommand(const std::vector<std::string>& args, std::istream& in, std::os
   flags.Positional("PATH", &path, "a database directory", /*required=*/false);
   flags.Text("-c", "STATEMENTS", &commands, "run these statements and dot-commands, then leave");
   flags.Text("--connect", "HOST:PORT", &connect, "the same, against a running `hvdb serve`");
+  ConnectOptions remote;
+  flags.Text("--token-file", "FILE", &remote.token_file, "--connect: the token the server wants (docs/server.md)");
+  flags.Switch("--tls", &remote.tls, "--connect: over TLS, verifying the server's certificate");
+  flags.Text("--tls-ca", "FILE", &remote.tls_ca, "--tls: the certificate authorities to verify with (PEM)");
   if (const auto rc = flags.Parse(args, out, err)) return *rc;
   const bool have_commands = flags.Given("-c");
   if (!connect.empty()) {
     if (!path.empty()) return flags.UsageError("give PATH or --connect, not both", err);
-    return Remote(connect, commands, have_commands, in, out, err);
+    return Remote(connect, remote, commands, have_commands, in, out, err);
+  }
+  if (!remote.token_file.empty() || remote.tls || !remote.tls_ca.empty()) {
+    return flags.UsageError("--token-file, --tls and --tls-ca go with --connect", err);
   }
   if (path.empty()) {
     path = DefaultDatabasePath();

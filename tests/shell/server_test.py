@@ -125,11 +125,22 @@ start = time.time()
 if idle.sock.recv(1) != b"" or time.time() - start > 8:
     fail("idle connection was not closed")
 
-# hvdb shell --connect speaks the same language.
-out = subprocess.run([hvdb, "shell", "--connect", "127.0.0.1:%d" % port, "-c", "count shared; count c0"],
+# hvdb shell --connect speaks the same language and shows the answers as
+# the local shell does: tables, numbers, errors on stderr; .mode json gives
+# the JSON values.
+out = subprocess.run([hvdb, "shell", "--connect", "127.0.0.1:%d" % port, "-c",
+                      "count shared; count c0; get c0 k1; search c0 random(1) k 1; count nope"],
                      capture_output=True, text=True, timeout=30)
-if out.stdout.splitlines() != ['{"count":640}', '{"count":20}']:
+lines = out.stdout.splitlines()
+if [l.split()[:2] for l in lines] != [["640"], ["20"], ["key", "hex"], ["k1", splitmix_hex(1, 4)],
+                                       ["key", "distance"], ["k1", "0"]]:
     fail("--connect printed %r %r" % (out.stdout, out.stderr))
+if "no collection 'nope'" not in out.stderr or not out.stderr.startswith("Error: "):
+    fail("--connect error: %r" % out.stderr)
+out = subprocess.run([hvdb, "shell", "--connect", "127.0.0.1:%d" % port, "-c", ".mode json\ncount shared"],
+                     capture_output=True, text=True, timeout=30)
+if out.stdout.splitlines() != ['{"count":640}']:
+    fail("--connect in json mode printed %r %r" % (out.stdout, out.stderr))
 
 # Graceful shutdown: a request in flight is answered, then the process ends.
 inflight = Client()
