@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "shell/json_writer.h"
+#include "shell/lang/lexer.h"
 
 namespace hvdb::shell {
 namespace {
@@ -163,6 +164,27 @@ std::vector<std::string> SplitStatements(std::string_view input) {
     cur.push_back(c == '\n' || c == '\r' ? ' ' : c);
   }
   if (cur.find_first_not_of(" \t\r\n") != std::string::npos) out.push_back(cur);
+  return out;
+}
+
+std::vector<std::string> SplitScript(std::string_view script) {
+  std::vector<std::string> out;
+  std::string pending;
+  InputScanner scanner;
+  const auto flush = [&] {
+    for (std::string& unit : SplitStatements(pending)) out.push_back(std::move(unit));
+    pending.clear();
+    scanner.Reset();
+  };
+  while (!script.empty()) {
+    const size_t end = script.find('\n');
+    const std::string_view line = script.substr(0, end);
+    script.remove_prefix(end == std::string_view::npos ? script.size() : end + 1);
+    pending += pending.empty() ? std::string(line) : "\n" + std::string(line);
+    scanner.Feed(line);
+    if (!scanner.unfinished()) flush();
+  }
+  if (!pending.empty()) flush();
   return out;
 }
 

@@ -37,6 +37,12 @@ class RemoteSession {
 // statement become spaces. Dot-commands stay whole.
 std::vector<std::string> SplitStatements(std::string_view input);
 
+// Splits a script as the local shell reads one: a line at a time, a
+// statement going on over lines while a bracket or string is open, a
+// dot-command ending at its line, then each complete piece by
+// SplitStatements. An unfinished end is the last unit (it fails to parse).
+std::vector<std::string> SplitScript(std::string_view script);
+
 }  // namespace hvdb::shell
 
 #endif  // HVDB_SHELL_CLIENT_H_

@@ -198,11 +198,15 @@ int Remote(const std::string& address, const ConnectOptions& options, const std:
     err << "hvdb shell: " << remote.status().ToString() << "\n";
     return 1;
   }
-  if (auto mode = (*remote)->Request(".mode table"); !mode.ok()) {
+  RemoteView view(out, err);
+  // The first request also tells whether the server let us in: a refusal
+  // (no token, a wrong one) is shown and ends the session.
+  auto mode = (*remote)->Request(".mode table");
+  if (!mode.ok()) {
     err << "hvdb shell: " << mode.status().ToString() << "\n";
     return 1;
   }
-  RemoteView view(out, err);
+  if (!view.Show(".mode table", *mode)) return 1;
   bool failed = false;
   auto run = [&](const std::string& input) {
     for (const std::string& statement : SplitStatements(input)) {

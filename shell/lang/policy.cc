@@ -37,6 +37,11 @@ Result<std::string> SessionPolicy::ResolveFile(const std::string& path, bool for
     return Status::InvalidArgument("'" + path + "': give a path inside the server's files directory, not an "
                                    "absolute one");
   }
+  const auto outside = [&] { return Status::InvalidArgument("'" + path + "' is outside the server's files directory"); };
+  // A path that climbs out by its own `..` is refused before anything is
+  // looked up, so that the answers tell nothing about files outside.
+  const fs::path normal = given.lexically_normal();
+  if (!normal.empty() && *normal.begin() == "..") return outside();
   // Every link resolved, in the directory and in the path: what is opened
   // is what is checked.
   std::error_code ec;
@@ -45,19 +50,31 @@ Result<std::string> SessionPolicy::ResolveFile(const std::string& path, bool for
   fs::path target = dir / given;
   if (for_writing) {
     const fs::path parent = fs::weakly_canonical(target.parent_path(), ec);
-    if (ec || !fs::is_directory(parent, ec)) {
+    if (ec || !Inside(parent.lexically_normal(), dir)) return outside();
+    if (!fs::is_directory(parent, ec)) {
       return Status::InvalidArgument("'" + path + "': no such directory in the server's files directory");
     }
     // The file itself: a link is followed to where it points.
     const fs::path name = target.filename();
     if (name.empty() || name == "." || name == "..") return Status::InvalidArgument("'" + path + "' is not a file name");
     target = fs::weakly_canonical(parent / name, ec);
+    if (ec || !Inside(target.lexically_normal(), dir)) return outside();
+    // A FIFO or a device would block or never end: only plain files.
+    if (fs::exists(target, ec) && !fs::is_regular_file(target, ec)) {
+      return Status::InvalidArgument("'" + path + "' is not a regular file");
+    }
   } else {
-    target = fs::canonical(target, ec);
-    if (ec) return Status::NotFound("'" + path + "': no such file in the server's files directory");
-  }
-  if (ec || !Inside(target.lexically_normal(), dir)) {
-    return Status::InvalidArgument("'" + path + "' is outside the server's files directory");
+    const fs::path found = fs::canonical(target, ec);
+    if (ec) {
+      // Missing, but through a link that leads out: say so, and nothing about
+      // whether it exists out there.
+      const fs::path resolved = fs::weakly_canonical(target, ec);
+      if (!ec && !Inside(resolved.lexically_normal(), dir)) return outside();
+      return Status::NotFound("'" + path + "': no such file in the server's files directory");
+    }
+    if (!Inside(found.lexically_normal(), dir)) return outside();
+    if (!fs::is_regular_file(found, ec)) return Status::InvalidArgument("'" + path + "' is not a regular file");
+    target = found;
   }
   return target.string();
 }

@@ -202,7 +202,7 @@ class Handler {
     if (!target_.ok) return ErrorResponse(400, "a malformed %-escape in the target");
     if (seg.empty()) return Page();
     if (seg.size() == 1 && seg[0] == "healthz") return Health();
-    if (seg.size() == 1 && seg[0] == "openapi.json") return Static(OpenApiDocument(), "application/json");
+    if (seg.size() == 1 && seg[0] == "openapi.json") return Only("GET", [] { return Static(OpenApiDocument(), "application/json"); });
     if (seg.size() == 1 && seg[0] == "metrics") return Metrics();
     if (seg[0] != "v1") return NotFound();
     if (Status s = Authorize(); !s.ok()) return Unauthorized(s);
@@ -290,7 +290,7 @@ class Handler {
       if (s == nullptr || !s->is_string()) return ErrorResponse(400, "give \"statements\": the shell language");
       script = std::string(s->as_string());
     }
-    const std::vector<std::string> units = SplitStatements(script);
+    const std::vector<std::string> units = SplitScript(script);
     if (units.size() > server_->options().max_statements) {
       return ErrorResponse(429, "at most " + std::to_string(server_->options().max_statements) +
                                     " statements a request (" + std::to_string(units.size()) + " given)",
@@ -404,7 +404,7 @@ class Handler {
   ApiResponse PutVector(Collection* c, const std::string& key) {
     if (auto denied = MayWrite()) return *denied;
     HVDB_ASSIGN_OR_RETURN_RESPONSE(const json::object body, BodyObject(r_));
-    HVDB_ASSIGN_OR_RETURN_RESPONSE(const Hypervector v, VectorOf(body, c->dim(), "the body"));
+    HVDB_ASSIGN_OR_RETURN_RESPONSE(const Hypervector v, VectorOf(body, c->dim(), "body"));
     if (Status s = c->Put(key, v); !s.ok()) return Error(s);
     return Json(200, {{"ok", true}});
   }
@@ -450,7 +450,7 @@ class Handler {
       if (!evaluated.ok()) return Error(evaluated.status());
       query = std::move(evaluated).value();
     } else if (body.contains("key") || body.contains("key_base64")) {
-      HVDB_ASSIGN_OR_RETURN_RESPONSE(const std::string key, KeyOf(body, "the body"));
+      HVDB_ASSIGN_OR_RETURN_RESPONSE(const std::string key, KeyOf(body, "body"));
       auto stored = c->Get(key);
       if (!stored.ok()) return Error(stored.status());
       query = std::move(stored).value();

@@ -85,6 +85,18 @@ int ServeCommand(const std::vector<std::string>& args, std::ostream& out, std::o
   if (!o.files_dir.empty()) {
     std::error_code ec;
     if (!std::filesystem::is_directory(o.files_dir, ec)) return Fail("--files-dir '" + o.files_dir + "' is not a directory", err);
+    // Clients write files there: never over the database's own.
+    const std::filesystem::path files = std::filesystem::canonical(o.files_dir, ec);
+    const std::filesystem::path database = std::filesystem::weakly_canonical(path, ec);
+    const auto within = [](const std::filesystem::path& inner, const std::filesystem::path& outer) {
+      const auto rel = inner.lexically_relative(outer);
+      return !rel.empty() && *rel.begin() != "..";
+    };
+    if (ec || within(files, database) || within(database, files)) {
+      return Fail("--files-dir '" + o.files_dir + "' and the database '" + path +
+                      "' overlap: clients could overwrite the database's files; give a directory apart from it",
+                  err);
+    }
   }
   std::unique_ptr<DB> db;
   if (Status s = DB::Open({}, path, &db); !s.ok()) return Fail(s.ToString(), err);

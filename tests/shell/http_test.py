@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+"""hvdb serve's HTTP/1.1 conformance (docs/server.md): keep-alive, pipelined
+requests answered in order, chunked bodies, HTTP/1.0 closing, the status of
+every malformed or oversized request (400, 404, 405 with Allow, 413, 431),
+/metrics in Prometheus' text format, and docs/openapi.json against the
+server: every documented operation answers with a documented status and a
+body that matches the documented schema, every undocumented method of a
+documented path is 405 naming the documented ones, and the document the
+server serves is the one in docs/."""
+import http.client, json, os, re, signal, socket, subprocess, sys, tempfile
+
+hvdb = sys.argv[1]
+openapi_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "openapi.json")
+work = tempfile.mkdtemp()
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+        print("FAIL: " + message, file=sys.stderr)
+
+
+server = subprocess.Popen([hvdb, "serve", os.path.join(work, "db"), "--http", "127.0.0.1:0", "--no-listen",
+                           "--max-request", "65536"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+port = None
+while port is None:
+    line = server.stdout.readline()
+    if not line:
+        sys.exit("server did not start: " + server.stderr.read())
+    if line.startswith("http on"):
+        port = int(line.split(":")[-1].split()[0])
+
+
+def request(method, path, body=None, headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    h = dict(headers or {})
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body)
+        h.setdefault("Content-Type", "application/json")
+    conn.request(method, path, body=body, headers=h)
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return r, data
+
+
+def raw_exchange(payload, expect):
+    """Sends bytes on one connection; reads until `expect` responses came or the server closed."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(payload)
+    data = b""
+    responses = []
+    while len(responses) < expect:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+        responses = split_responses(data)
+    s.close()
+    return responses
+
+
+def split_responses(data):
+    """(status, headers, body) for each whole response in data (Content-Length framed)."""
+    out = []
+    while True:
+        end = data.find(b"\r\n\r\n")
+        if end < 0:
+            return out
+        head = data[:end].decode("latin-1").split("\r\n")
+        status = int(head[0].split()[1])
+        headers = {k.strip().lower(): v.strip() for k, v in (h.split(":", 1) for h in head[1:])}
+        length = int(headers.get("content-length", "0"))
+        if len(data) < end + 4 + length:
+            return out
+        out.append((status, headers, data[end + 4:end + 4 + length]))
+        data = data[end + 4 + length:]
+
+
+# ---- Connections: keep-alive, pipelining, chunked bodies, HTTP/1.0.
+check(request("POST", "/v1/collections", {"name": "c", "dim": 64})[0].status == 201, "create c")
+conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+for i in range(5):
+    conn.request("PUT", "/v1/collections/c/vectors/k%d" % i, body=json.dumps({"hex": "%016x" % (i + 1)}),
+                 headers={"Content-Type": "application/json"})
+    r = conn.getresponse()
+    r.read()
+    check(r.status == 200, "keep-alive PUT %d: %d" % (i, r.status))
+    if i == 0:
+        first_socket = conn.sock
+    check(conn.sock is first_socket and conn.sock is not None, "keep-alive: request %d used a new connection" % i)
+conn.close()
+
+pipelined = (b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+             b"GET /v1/collections/c/vectors/k3 HTTP/1.1\r\nHost: x\r\n\r\n"
+             b"POST /v1/statements HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 7\r\n\r\ncount c"
+             b"GET /v1/collections/c/vectors/nothere HTTP/1.1\r\nHost: x\r\n\r\n")
+answers = raw_exchange(pipelined, 4)
+check([a[0] for a in answers] == [200, 200, 200, 404], "pipelined statuses: %r" % [a[0] for a in answers])
+if len(answers) == 4:
+    check(json.loads(answers[1][2]).get("key") == "k3", "pipelined answer 2 out of order: %r" % answers[1][2])
+    check(json.loads(answers[2][2]) == [{"count": 5}], "pipelined answer 3: %r" % answers[2][2])
+
+chunked = (b"POST /v1/statements HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+           b"3\r\ncou\r\n4\r\nnt c\r\n0\r\n\r\n")
+answers = raw_exchange(chunked, 1)
+check(len(answers) == 1 and answers[0][0] == 200 and json.loads(answers[0][2]) == [{"count": 5}],
+      "chunked body: %r" % answers)
+
+s = socket.create_connection(("127.0.0.1", port), timeout=30)
+s.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+s.close()
+check(data.startswith(b"HTTP/1.0 200") or data.startswith(b"HTTP/1.1 200"), "HTTP/1.0: %r" % data[:40])
+
+# The same with curl, as a user would: two URLs on one connection, a chunked
+# upload, a method the route does not have.
+base = "http://127.0.0.1:%d" % port
+out = subprocess.run(["curl", "-sv", base + "/healthz", base + "/v1/collections/c"], capture_output=True, text=True,
+                     timeout=60)
+check(out.returncode == 0 and "Re-using existing connection" in out.stderr and '"count":5' in out.stdout,
+      "curl keep-alive: %r" % (out.stderr[-500:]))
+out = subprocess.run(["curl", "-s", "-H", "Transfer-Encoding: chunked", "-H", "Content-Type: text/plain",
+                      "--data-binary", "@-", base + "/v1/statements"], input="count c\nsearch c c[\"k2\"] k 1\n",
+                     capture_output=True, text=True, timeout=60)
+check(out.returncode == 0 and json.loads(out.stdout)[0] == {"count": 5} and
+      json.loads(out.stdout)[1][0]["key"] == "k2", "curl chunked: %r" % out.stdout)
+# A script is read as the shell reads one: a statement goes on over lines
+# while a bracket is open, a dot-command ends at its line, ';' separates.
+r, data = request("POST", "/v1/statements", '.dim 64\nlet q = bundle(\n  c["k1"],\n  c["k2"],\n  c["k3"])\n'
+                  'count c; count c\nsearch c q k 1', headers={"Content-Type": "text/plain"})
+answers = json.loads(data)
+check(r.status == 200 and len(answers) == 5 and answers[2:4] == [{"count": 5}, {"count": 5}] and
+      len(answers[4]) == 1, "a script over lines: %d %r" % (r.status, answers))
+out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PATCH", base + "/v1/collections"],
+                     capture_output=True, text=True, timeout=60)
+check(out.stdout == "405", "curl PATCH: %r" % out.stdout)
+
+# ---- Malformed and oversized requests: the status that says why, then the server goes on.
+answers = raw_exchange(b"NOT A REQUEST\r\n\r\n", 1)
+check(answers and answers[0][0] == 400, "garbage request line: %r" % answers)
+answers = raw_exchange(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n", 1)
+check(answers and answers[0][0] == 431, "20 KB of headers: %r" % answers)
+r, data = request("POST", "/v1/statements", "count c\n" * 10000, headers={"Content-Type": "text/plain"})
+check(r.status == 413 and "65536" in json.loads(data).get("error", ""), "body over --max-request: %d %r" %
+      (r.status, data[:200]))
+answers = raw_exchange(b"POST /v1/statements HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n", 1)
+check(answers and answers[0][0] in (400, 413), "absurd Content-Length: %r" % answers)
+r, data = request("GET", "/v2/nothing")
+check(r.status == 404 and "error" in json.loads(data), "unknown path: %d %r" % (r.status, data))
+r, data = request("POST", "/v1/collections", "{not json")
+check(r.status == 400 and "error" in json.loads(data), "bad JSON: %d %r" % (r.status, data))
+r, data = request("POST", "/v1/collections", {"name": "d", "dim": "sixty-four"})
+check(r.status == 400 and "dim" in json.loads(data).get("error", ""), "dim of the wrong type: %d %r" % (r.status, data))
+check(request("GET", "/healthz")[0].status == 200, "the server answers after the bad requests")
+
+# ---- /metrics: Prometheus' text format, the documented families.
+r, data = request("GET", "/metrics")
+text = data.decode()
+check(r.status == 200 and r.getheader("Content-Type", "").startswith("text/plain"), "/metrics: %d" % r.status)
+families = set(re.findall(r"^# TYPE (\w+) (?:counter|gauge|histogram)$", text, re.M))
+for name in ["hvdb_requests_total", "hvdb_request_seconds", "hvdb_statements_total", "hvdb_rows_scanned_total",
+             "hvdb_open_connections", "hvdb_collections", "hvdb_rows", "hvdb_cache_bytes", "hvdb_gpu_bytes"]:
+    check(name in families, "/metrics lacks %s" % name)
+sample = re.compile(r'^[a-z_]+(\{([a-z_]+="[^"\\\n]*",?)*\})? [0-9.e+-]+$|^[a-z_]+(\{.*\})? \+Inf$')
+for row in text.splitlines():
+    if row and not row.startswith("#"):
+        check(sample.match(row) is not None, "/metrics line not in the text format: %r" % row)
+check(re.search(r'^hvdb_rows 5$', text, re.M) is not None, "/metrics hvdb_rows is not 5")
+check(re.search(r'^hvdb_requests_total\{protocol="http",route="/v1/collections/\{name\}/vectors/\{key\}",'
+                r'status="200"\} [1-9]', text, re.M) is not None, "/metrics counts requests by route pattern")
+
+# ---- docs/openapi.json against the server.
+with open(openapi_file) as f:
+    document = json.load(f)
+r, served = request("GET", "/openapi.json")
+check(r.status == 200 and json.loads(served) == document, "/openapi.json is not docs/openapi.json")
+schemas = document["components"]["schemas"]
+
+
+def conforms(value, schema, where):
+    """Problems with value against a JSON schema (the subset docs/openapi.json uses)."""
+    if "$ref" in schema:
+        return conforms(value, schemas[schema["$ref"].split("/")[-1]], where)
+    problems = []
+    for part in schema.get("allOf", []):
+        problems += conforms(value, part, where)
+    kind = schema.get("type")
+    types = {"object": dict, "array": list, "string": str, "boolean": bool}
+    if kind == "integer" and (not isinstance(value, int) or isinstance(value, bool)):
+        problems.append("%s: %r is not an integer" % (where, value))
+    elif kind == "number" and not isinstance(value, (int, float)):
+        problems.append("%s: %r is not a number" % (where, value))
+    elif kind in types and not isinstance(value, types[kind]):
+        problems.append("%s: %r is not a %s" % (where, value, kind))
+    if "enum" in schema and value not in schema["enum"]:
+        problems.append("%s: %r not in %r" % (where, value, schema["enum"]))
+    if isinstance(value, dict):
+        for name in schema.get("required", []):
+            if name not in value:
+                problems.append("%s: lacks %s" % (where, name))
+        for name, sub in schema.get("properties", {}).items():
+            if name in value:
+                problems += conforms(value[name], sub, where + "." + name)
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            problems += conforms(item, schema["items"], "%s[%d]" % (where, i))
+    return problems
+
+
+# A request for each documented operation that should succeed; the
+# collection deleted is its own.
+check(request("POST", "/v1/collections", {"name": "gone", "dim": 64})[0].status == 201, "create gone")
+succeed = {
+    ("get", "/"): None, ("get", "/healthz"): None, ("get", "/openapi.json"): None, ("get", "/metrics"): None,
+    ("post", "/v1/statements"): "count c",
+    ("get", "/v1/collections"): None,
+    ("post", "/v1/collections"): {"name": "e", "dim": 128, "index": {"kind": "hnsw", "m": 8}},
+    ("get", "/v1/collections/{name}"): None,
+    ("delete", "/v1/collections/{name}"): None,
+    ("post", "/v1/collections/{name}/vectors"): {"vectors": [{"key": "b1", "hex": "00000000000000ff"},
+                                                           {"key_base64": "AAE=", "base64": "AQIDBAUGBwg="}]},
+    ("get", "/v1/collections/{name}/vectors/{key}"): None,
+    ("put", "/v1/collections/{name}/vectors/{key}"): {"hex": "000000000000000f"},
+    ("delete", "/v1/collections/{name}/vectors/{key}"): None,
+    ("post", "/v1/collections/{name}/search"): {"vector": {"hex": "0000000000000003"}, "k": 2},
+}
+methods = ["get", "post", "put", "delete", "patch"]
+for path, item in document["paths"].items():
+    documented = [m for m in methods if m in item]
+    for method in documented:
+        check((method, path) in succeed, "the test has no request for %s %s" % (method.upper(), path))
+        name = "gone" if method == "delete" and path == "/v1/collections/{name}" else "c"
+        key = "k9" if method in ("put", "delete") else "k1"
+        url = path.replace("{name}", name).replace("{key}", key)
+        body = succeed.get((method, path))
+        headers = {"Content-Type": "text/plain"} if isinstance(body, str) else {}
+        r, data = request(method.upper(), url, body, headers)
+        responses = item[method]["responses"]
+        where = "%s %s" % (method.upper(), url)
+        check(200 <= r.status < 300, "%s: %d %r" % (where, r.status, data[:300]))
+        check(str(r.status) in responses, "%s answered %d, not among its documented %s" % (where, r.status,
+                                                                                            sorted(responses)))
+        content = responses.get(str(r.status), {}).get("content", {})
+        mime = r.getheader("Content-Type", "").split(";")[0]
+        check(mime in content, "%s: Content-Type %s, documented %s" % (where, mime, sorted(content)))
+        if mime == "application/json" and mime in content:
+            for problem in conforms(json.loads(data), content[mime]["schema"], where):
+                check(False, problem)
+    # Every other method: 405 with Allow naming what is documented.
+    url = path.replace("{name}", "c").replace("{key}", "k1")
+    for method in methods:
+        if method in documented:
+            continue
+        r, data = request(method.upper(), url, "{}" if method != "get" else None)
+        allow = sorted(a.strip().lower() for a in r.getheader("Allow", "").split(","))
+        check(r.status == 405 and allow == sorted(documented), "%s %s: %d Allow %r, documented %r" %
+              (method.upper(), url, r.status, allow, documented))
+# Error answers match the Error schema.
+for method, url, body in [("GET", "/v1/collections/nothere", None), ("POST", "/v1/collections", {"dim": 64}),
+                          ("POST", "/v1/collections/c/search", {"k": 3})]:
+    r, data = request(method, url, body)
+    check(r.status >= 400 and not conforms(json.loads(data), {"$ref": "#/components/schemas/Error"}, url),
+          "%s %s error: %d %r" % (method, url, r.status, data))
+
+server.send_signal(signal.SIGTERM)
+check(server.wait(timeout=30) == 0, "the server stopped with an error")
+if failures:
+    print("FAIL: %d checks" % len(failures))
+    sys.exit(1)
+print("http: ok")
