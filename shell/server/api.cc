@@ -5,8 +5,11 @@
 
 #include <boost/json.hpp>
 
+#include <charconv>
+#include <cmath>
 #include <cstring>
 #include <sstream>
+#include <utility>
 
 #include "shell/client.h"
 #include "shell/lang/session.h"
@@ -29,10 +32,52 @@ const char* CodeName(const Status& s) { return Status::CodeName(s.code()); }
 
 ApiResponse Error(const Status& s) { return ErrorResponse(HttpStatus(s), s.message(), CodeName(s)); }
 
+// json::serialize, but numbers as people write them: Boost.JSON 1.81 writes
+// every double in exponent form (0.9375 as 9.375E-1); here it is the
+// shortest text that reads back as the same double.
+void Write(const json::value& v, std::string* out) {
+  switch (v.kind()) {
+    case json::kind::double_: {
+      char buf[32];
+      const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.get_double());
+      if (ec != std::errc() || !std::isfinite(v.get_double())) {
+        out->append("null");  // JSON has no infinity; none is sent today
+      } else {
+        out->append(buf, end);
+      }
+      return;
+    }
+    case json::kind::array: {
+      out->push_back('[');
+      bool first = true;
+      for (const json::value& e : v.get_array()) {
+        if (!std::exchange(first, false)) out->push_back(',');
+        Write(e, out);
+      }
+      out->push_back(']');
+      return;
+    }
+    case json::kind::object: {
+      out->push_back('{');
+      bool first = true;
+      for (const auto& [key, e] : v.get_object()) {
+        if (!std::exchange(first, false)) out->push_back(',');
+        out->append(json::serialize(json::string_view(key)));
+        out->push_back(':');
+        Write(e, out);
+      }
+      out->push_back('}');
+      return;
+    }
+    default:
+      out->append(json::serialize(v));
+  }
+}
+
 ApiResponse Json(int status, const json::value& value) {
   ApiResponse r;
   r.status = status;
-  r.body = json::serialize(value);
+  Write(value, &r.body);
   return r;
 }
 

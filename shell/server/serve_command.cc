@@ -74,6 +74,13 @@ int ServeCommand(const std::vector<std::string>& args, std::ostream& out, std::o
     auto loaded = TokenTable::Load(o.auth_token_file);
     if (!loaded.ok()) return Fail(loaded.status().ToString(), err);
     tokens = std::move(*loaded);
+    std::error_code ec;
+    const auto perms = std::filesystem::status(o.auth_token_file, ec).permissions();
+    using std::filesystem::perms::group_read, std::filesystem::perms::others_read, std::filesystem::perms::none;
+    if (!ec && (perms & (group_read | others_read)) != none) {
+      err << "hvdb serve: warning: other users can read the tokens in '" << o.auth_token_file << "' (chmod 600 "
+          << o.auth_token_file << ")\n";
+    }
   }
   for (const Endpoint* e : {&o.lines, &o.http}) {
     if (e->enabled() && !IsLoopback(e->host) && tokens.empty()) {
