@@ -11,6 +11,7 @@ packages=(
   libfaiss-dev        # FAISS baselines and the HNSW index
   libblas-dev liblapack-dev  # what the static libfaiss links against
   libboost1.81-dev libboost-json1.81-dev  # Asio, Beast and JSON: the server
+  libssl-dev openssl curl  # the server's TLS; tests make certificates and speak HTTP with curl
   libcereal-dev       # catalog records
   libgtest-dev libgmock-dev libbenchmark-dev
   libedit-dev         # shell line editing
@@ -20,6 +21,7 @@ packages=(
   wordnet-base fortunes  # hvdb-bench index: real sentences to encode
   gnuplot-nox  # benchmarks/plot_index.py: the recall / speed curves in docs/
   clang libclang-rt-dev libomp-dev  # make fuzz: libFuzzer, its sanitizers, OpenMP for FAISS under clang
+  chromium chromium-driver  # tests/shell/console_test.py: the web console in a headless browser
 )
 
 missing=()

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -235,6 +236,15 @@ json::object StatsJson(const CollectionStats& s) {
           {"gpu_bytes", s.gpu_bytes}, {"item_memory_seed", s.item_memory_seed}};
 }
 
+json::object SearchStatsJson(const SearchStats& stats) {
+  return {{"device", stats.device},
+          {"kernel", stats.kernel},
+          {"index", stats.index},
+          {"rows_scanned", stats.rows_scanned},
+          {"candidates_reranked", stats.candidates_reranked},
+          {"seconds", stats.seconds}};
+}
+
 // ---- Routes
 
 class Handler {
@@ -329,11 +339,16 @@ class Handler {
 
   ApiResponse Statements() {
     std::string script = r_.body;
+    bool details = false;
     if (r_.content_type.find("application/json") != std::string::npos) {
       HVDB_ASSIGN_OR_RETURN_RESPONSE(const json::object body, BodyObject(r_));
       const json::value* s = body.if_contains("statements");
       if (s == nullptr || !s->is_string()) return ErrorResponse(400, "give \"statements\": the shell language");
       script = std::string(s->as_string());
+      if (const json::value* d = body.if_contains("details"); d != nullptr) {
+        if (!d->is_bool()) return ErrorResponse(400, "\"details\" must be true or false");
+        details = d->as_bool();
+      }
     }
     const std::vector<std::string> units = SplitScript(script);
     if (units.size() > server_->options().max_statements) {
@@ -345,26 +360,48 @@ class Handler {
     Session session(server_->db(), out, out);
     session.mode = OutputMode::kJson;
     session.policy = server_->Policy(role_, cancel_);
-    session.on_statement = [this](const Statement& st, const SearchStats* stats) {
+    json::object search;  // details: the last search the statement ran
+    session.on_statement = [&](const Statement& st, const SearchStats* stats) {
       server_->metrics().Statement(st, stats);
+      if (!details || stats == nullptr) return;
+      search = SearchStatsJson(*stats);
+      search["collection"] = st.name;
+      if (Collection* c = nullptr; server_->db()->GetCollection(st.name, &c).ok()) {
+        search["dim"] = c->dim();
+        search["rows"] = c->Stats().count;
+      }
     };
-    // One JSON value a statement; the first error ends the request and sets its status.
-    std::string body = "[";
+    // One JSON value a statement (details: with the statement, its time and
+    // its search's plan); the first error ends the request and sets its status.
+    json::array results;
+    std::string values = "[";
     int status = 200;
     for (size_t i = 0; i < units.size(); ++i) {
       out.str("");
+      search = {};
       const size_t errors = session.errors();
+      const auto start = std::chrono::steady_clock::now();
       session.Run(units[i], 1);
-      body += (i ? "," : "") + AnswerLine(out.str());
+      const std::string answer = AnswerLine(out.str());
+      if (details) {
+        json::object result{{"statement", units[i]},
+                            {"answer", json::parse(answer)},
+                            {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
+        if (!search.empty()) result["search"] = std::move(search);
+        results.push_back(std::move(result));
+      } else {
+        values += (i ? "," : "") + answer;
+      }
       if (session.errors() != errors) {
         status = HttpStatus(session.last_error());
         break;
       }
       if (session.quit) break;
     }
+    if (details) return Json(status, {{"results", std::move(results)}});
     ApiResponse r;
     r.status = status;
-    r.body = body + "]";
+    r.body = values + "]";
     return r;
   }
 
@@ -533,10 +570,7 @@ class Handler {
       o["similarity"] = h.similarity;
       list.push_back(std::move(o));
     }
-    json::object s{{"device", stats.device},         {"kernel", stats.kernel},
-                   {"index", stats.index},           {"rows_scanned", stats.rows_scanned},
-                   {"candidates_reranked", stats.candidates_reranked}, {"seconds", stats.seconds}};
-    return Json(200, {{"hits", std::move(list)}, {"dim", c->dim()}, {"stats", std::move(s)}});
+    return Json(200, {{"hits", std::move(list)}, {"dim", c->dim()}, {"stats", SearchStatsJson(stats)}});
   }
 
   Server* server_;

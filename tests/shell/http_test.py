@@ -189,6 +189,10 @@ def conforms(value, schema, where):
     if "$ref" in schema:
         return conforms(value, schemas[schema["$ref"].split("/")[-1]], where)
     problems = []
+    if "oneOf" in schema:
+        matches = [branch for branch in schema["oneOf"] if not conforms(value, branch, where)]
+        if len(matches) != 1:
+            problems.append("%s: %r matches %d of the oneOf schemas" % (where, value, len(matches)))
     for part in schema.get("allOf", []):
         problems += conforms(value, part, where)
     kind = schema.get("type")
@@ -262,6 +266,32 @@ for path, item in document["paths"].items():
         allow = sorted(a.strip().lower() for a in r.getheader("Allow", "").split(","))
         check(r.status == 405 and allow == sorted(documented), "%s %s: %d Allow %r, documented %r" %
               (method.upper(), url, r.status, allow, documented))
+# /v1/statements: each status with the body its documented schema says, in both forms.
+statements_doc = document["paths"]["/v1/statements"]["post"]["responses"]
+for body, headers in [("count c\ncount nope\ncount c", {"Content-Type": "text/plain"}),
+                      ({"statements": "count c\ncount nope\ncount c", "details": True}, {}),
+                      ({"statements": "count c\nsearch c random(", "details": True}, {}),
+                      ({"statements": "count c", "details": "yes"}, {}),
+                      ({"statements": "count c\nsearch c c[\"k1\"] k 2", "details": True}, {})]:
+    r, data = request("POST", "/v1/statements", body, headers)
+    answer = json.loads(data)
+    schema = statements_doc.get(str(r.status), {}).get("content", {}).get("application/json", {}).get("schema")
+    check(schema is not None, "/v1/statements answered %d, undocumented" % r.status)
+    for problem in conforms(answer, schema or {}, "/v1/statements %d" % r.status):
+        check(False, problem)
+    if isinstance(body, dict) and body.get("details") is True and "random(" not in body["statements"]:
+        results = answer.get("results", [])
+        check([x["statement"] for x in results][:2] == body["statements"].split("\n")[:2],
+              "details: statements %r" % results)
+        if "search" in body["statements"]:
+            plan = results[-1].get("search", {})
+            check(plan.get("collection") == "c" and plan.get("dim") == 64 and plan.get("rows") == json.loads(request("GET", "/v1/collections/c")[1])["count"] and
+                  plan.get("rows_scanned", 0) >= 1 and plan.get("index") == "flat",
+                  "details: the search's plan %r" % plan)
+        else:
+            check(r.status == 404 and len(results) == 2 and "error" in results[1]["answer"],
+                  "details: the first error ends the request: %d %r" % (r.status, results))
+
 # Error answers match the Error schema.
 for method, url, body in [("GET", "/v1/collections/nothere", None), ("POST", "/v1/collections", {"dim": 64}),
                           ("POST", "/v1/collections/c/search", {"k": 3})]:
