@@ -13,6 +13,7 @@
 #include "benchmarks/hdc_bench.h"
 #include "benchmarks/index_bench.h"
 #include "benchmarks/kernel_bench.h"
+#include "benchmarks/serve_bench.h"
 #include "hvdb/hypervector.h"
 
 namespace {
@@ -39,7 +40,18 @@ const char kUsage[] =
     "usage: hvdb-bench kernels [--n N] [--bits B[,B...]] [--queries Q] [--k K] [--threads T]\n"
     "                          [--kernels scalar,avx2,avx512] [--no-faiss] [--max-batch-seconds S] [--seed S]\n"
     "  Defaults: N=1000000, B=2048,10048, Q=1000, K=10, every core, every supported kernel, FAISS on.\n"
-    "  Prints roof lines (read bandwidth, popcount rate) and one line per kernel and FAISS IndexBinaryFlat.\n";
+    "  Prints roof lines (read bandwidth, popcount rate) and one line per kernel and FAISS IndexBinaryFlat.\n"
+    "usage: hvdb-bench serve [--n N] [--bits B] [--clients C] [--seconds S] [--write-fraction F] [--k K]\n"
+    "                        [--slow N] [--stalled N] [--workers W] [--embedded-threads T] [--grace S]\n"
+    "                        [--dir D] [--hvdb PATH] [--seed S]\n"
+    "  hvdb serve under load (defaults: N=100000 x 2048 bits preloaded, C=64 clients, half JSON lines and\n"
+    "  half HTTP keep-alive, S=10 s, F=0.2 puts, the rest searches with k=10): requests/s, p50/p99/max\n"
+    "  latency and errors per protocol, while N slow clients (answers read 200 ms late, default 2) and 2N\n"
+    "  stalled ones (a burst sent, never read; nothing sent; default 2) per protocol stay connected; one\n"
+    "  client alone per protocol; the server's RSS (start, peak, end) and how long SIGTERM takes (--grace,\n"
+    "  10). Beside: the same mix through the embedded API, one thread alone, then as many threads as the\n"
+    "  server has workers and as C (T: that many only). Exits 1 on any error or a server not stopped in time.\n"
+    "  The server: PATH, else ../shell/hvdb beside hvdb-bench; W: its --workers (0: its default).\n";
 
 bool ParseSize(const char* text, size_t* out) {
   char* end = nullptr;
@@ -241,6 +253,46 @@ int Gpu(int argc, char** argv) {
   return hvdb::bench::RunGpuBench(c);
 }
 
+int Serve(int argc, char** argv) {
+  hvdb::bench::ServeBenchConfig c;
+  bool unused_faiss = true;
+  const int status = ParseFlags(argc, argv, &unused_faiss, [&](std::string_view flag, const char* value) -> std::string {
+    if (flag == "--dir") {
+      c.dir = value;
+      return {};
+    }
+    if (flag == "--hvdb") {
+      c.hvdb = value;
+      return {};
+    }
+    if (flag == "--seconds" || flag == "--write-fraction") {
+      char* end = nullptr;
+      const double v = std::strtod(value, &end);
+      if (end == value || *end != '\0' || !(v >= 0)) return std::string(flag) + ": '" + value + "' is not a number";
+      (flag == "--seconds" ? c.seconds : c.write_fraction) = v;
+      return {};
+    }
+    return SetNumber(flag, value,
+                     {{"--n", [&](size_t v) { c.n = v; }},
+                      {"--bits", [&](size_t v) { c.bits = v; }},
+                      {"--clients", [&](size_t v) { c.clients = v; }},
+                      {"--k", [&](size_t v) { c.k = v; }},
+                      {"--slow", [&](size_t v) { c.slow = v; }},
+                      {"--stalled", [&](size_t v) { c.stalled = v; }},
+                      {"--workers", [&](size_t v) { c.workers = static_cast<unsigned>(v); }},
+                      {"--embedded-threads", [&](size_t v) { c.embedded_threads = static_cast<unsigned>(v); }},
+                      {"--grace", [&](size_t v) { c.grace_seconds = static_cast<unsigned>(v); }},
+                      {"--seed", [&](size_t v) { c.seed = v; }}});
+  });
+  if (status >= 0) return status;
+  if (!hvdb::ValidateDim(c.bits).ok() || c.k == 0 || c.n < c.k || c.clients < 2 || c.clients > 4096 ||
+      c.slow > 256 || c.stalled > 256 || c.seconds <= 0 || c.write_fraction > 1) {
+    return Fail("--bits must be a valid dimension, --k at least 1, --n at least --k, --clients in [2, 4096],\n"
+                "--slow and --stalled at most 256, --seconds above 0, --write-fraction in [0, 1]");
+  }
+  return hvdb::bench::RunServeBench(c);
+}
+
 int Hdc(int argc, char** argv) {
   hvdb::bench::HdcBenchConfig c;
   bool unused_faiss = true;
@@ -272,5 +324,6 @@ int main(int argc, char** argv) {
   if (std::strcmp(argv[1], "gpu") == 0) return Gpu(argc - 2, argv + 2);
   if (std::strcmp(argv[1], "load") == 0) return Db(argc - 2, argv + 2, true);
   if (std::strcmp(argv[1], "query") == 0) return Db(argc - 2, argv + 2, false);
+  if (std::strcmp(argv[1], "serve") == 0) return Serve(argc - 2, argv + 2);
   return Fail(std::string("unknown benchmark '") + argv[1] + "'");
 }

@@ -89,3 +89,32 @@ if "$bench" query --bits 100 --n 10 >/dev/null 2>&1; then echo "FAIL: query --bi
 if "$bench" kernels --bits 100 --n 10 >/dev/null 2>&1; then echo "FAIL: --bits 100 accepted" >&2; exit 1; fi
 if "$bench" kernels --kernels avx9000 --n 10 >/dev/null 2>&1; then echo "FAIL: unknown kernel accepted" >&2; exit 1; fi
 if "$bench" frobnicate >/dev/null 2>&1; then echo "FAIL: unknown benchmark accepted" >&2; exit 1; fi
+# The server under load on small data: every figure there, no errors, the
+# server stopped in time with the stalled clients still connected.
+serve=$("$bench" serve --n 2000 --bits 256 --clients 8 --seconds 1 --slow 1 --stalled 1)
+python3 - "$serve" <<'PY'
+import json, sys
+all_lines = [json.loads(l) for l in sys.argv[1].splitlines()]
+embedded = [l for l in all_lines if l["what"] == "embedded"]
+lines = {l["what"]: l for l in all_lines if l["what"] != "embedded"}
+assert set(lines) == {"setup", "embedded_alone", "lines_alone", "http_alone", "lines", "http", "lines_slow",
+                      "http_slow", "server", "summary"}, lines
+assert sorted(l["threads"] for l in embedded) == [2, 8], embedded
+for l in embedded + [lines[w] for w in ("embedded_alone", "lines_alone", "http_alone", "lines", "http")]:
+    for key in ("requests_per_s", "p50_ms", "p99_ms", "max_ms", "search_p50_ms", "min_client_requests"):
+        assert l[key] > 0, (key, l)
+    assert l["requests"] > 0 and l["errors"] == 0, l
+assert lines["lines"]["clients"] == 4 and lines["http"]["clients"] == 4, lines
+for what in ("lines_slow", "http_slow"):
+    assert lines[what]["requests"] > 0 and lines[what]["errors"] == 0 and lines[what]["p50_ms"] >= 200, lines[what]
+s = lines["server"]
+assert s["rss_peak_mb"] >= s["rss_start_mb"] > 0 and s["stalled_connections"] == 4 and s["server_non_200"] == 0, s
+assert s["said_stopped"] is True and s["stopped_in_time"] is True and s["exit_status"] == 0, s
+assert s["shutdown_s"] < s["grace_s"], s
+summary = lines["summary"]
+assert summary["errors"] == 0 and summary["ok"] is True, summary
+assert summary["network_over_best_embedded"] > 0 and summary["lines_alone_search_p50_ms"] > 0, summary
+assert summary["http_alone_outside_search_p50_ms"] > 0 and lines["http"]["server_search_p50_ms"] > 0, summary
+print("bench smoke: serve ok")
+PY
+if "$bench" serve --clients 1 >/dev/null 2>&1; then echo "FAIL: serve --clients 1 accepted" >&2; exit 1; fi
