@@ -143,9 +143,19 @@ std::vector<std::string> SplitStatements(std::string_view input) {
   for (size_t i = 0; i < input.size(); ++i) {
     const char c = input[i];
     if (quote) {
-      cur.push_back(c);
-      if (c == '\\' && i + 1 < input.size()) cur.push_back(input[++i]);
-      else if (c == quote) quote = 0;
+      // A line break inside a string is the same string written with its
+      // escape: a request is one line.
+      if (c == '\n' || c == '\r') {
+        cur += c == '\n' ? "\\n" : "\\x0d";
+      } else if (c == '\\' && i + 1 < input.size()) {
+        const char next = input[++i];
+        cur += next == '\n' ? "\\n" : next == '\r' ? "\\x0d" : std::string{c, next};
+      } else {
+        cur.push_back(c);
+      }
+      if (c == quote) {
+        quote = 0;
+      }
       continue;
     }
     if (c == '-' && i + 1 < input.size() && input[i + 1] == '-') {  // comment to the end of the line

@@ -33,8 +33,9 @@ class RemoteSession {
 };
 
 // Splits input into single statements (at ';' outside strings and
-// brackets), the unit the server takes per line; newlines inside a
-// statement become spaces. Dot-commands stay whole.
+// brackets), the unit the server takes per line: newlines inside a
+// statement become spaces, inside a string their escape (\n). Dot-commands
+// stay whole.
 std::vector<std::string> SplitStatements(std::string_view input);
 
 // Splits a script as the local shell reads one: a line at a time, a

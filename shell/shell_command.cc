@@ -161,9 +161,11 @@ class RemoteView {
       out_ << answer << "\n";
       return !error;
     }
-    if (o == nullptr) {
+    // An array, or an object with neither text nor error: the server's
+    // session is in json mode without our knowing (a .read switched it).
+    if (o == nullptr || (!o->contains("output") && !error && !IsOk(*o))) {
       out_ << answer << "\n";
-      return true;
+      return !error;
     }
     if (const auto* text = o->if_contains("output"); text != nullptr && text->is_string()) {
       const std::string_view output = text->as_string();
@@ -177,6 +179,12 @@ class RemoteView {
   bool bail() const { return bail_; }
 
  private:
+  // {"ok":true}: what a statement that prints nothing answers.
+  static bool IsOk(const boost::json::object& o) {
+    const auto* ok = o.if_contains("ok");
+    return o.size() == 1 && ok != nullptr && ok->is_bool() && ok->as_bool();
+  }
+
   void Mirror(const std::string& statement) {
     const std::vector<std::string> words = SplitWords(statement);
     if (words.size() == 2 && words[0] == ".mode") json_ = words[1] == "json";

@@ -241,7 +241,7 @@ const std::vector<DotCommand>& DotCommands() {
        "output format; json prints one JSON value per statement; table and csv show control bytes in keys as \\xNN"},
       {".import", "FILE COLLECTION", Import, "bulk load .npy, .hvdb or key<TAB>hex lines (all or nothing)",
        /*writes=*/true},
-      {".export", "COLLECTION FILE", Export, "write a collection to an .hvdb file"},
+      {".export", "COLLECTION FILE", Export, "write a collection to an .hvdb file", /*writes=*/true},
       {".read", "FILE", Read, "run the statements in FILE; .read nests at most 16 files deep"},
       {".bail", "on|off", Bail, "on: the first error ends the script (exit status 1)"},
       {".device", "[cpu|gpu|auto]", DeviceCommand, "show or set where searches run"},

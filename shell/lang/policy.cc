@@ -79,6 +79,23 @@ Result<std::string> SessionPolicy::ResolveFile(const std::string& path, bool for
   return target.string();
 }
 
+Status SessionPolicy::LimitHits(SearchOptions* options) const {
+  if (max_hits == 0) return Status::OK();
+  if (options->k > max_hits) {
+    return Status::ResourceExhausted("k " + std::to_string(options->k) + " is more hits than this server answers (" +
+                                     std::to_string(max_hits) + ", hvdb serve --max-hits)");
+  }
+  if (options->k == 0) options->k = max_hits + 1;
+  return Status::OK();
+}
+
+Status SessionPolicy::CheckHits(size_t hits) const {
+  if (max_hits == 0 || hits <= max_hits) return Status::OK();
+  return Status::ResourceExhausted("the search finds more than " + std::to_string(max_hits) +
+                                   " hits, more than this server answers (hvdb serve --max-hits): give k, or a "
+                                   "smaller radius");
+}
+
 bool Writes(const Statement& statement) {
   using Kind = Statement::Kind;
   switch (statement.kind) {

@@ -7,8 +7,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 
+#include "hvdb/hvdb.h"
 #include "hvdb/result.h"
 #include "shell/lang/lexer.h"
 #include "shell/lang/parser.h"
@@ -29,7 +32,7 @@ struct SessionPolicy {
   Files files = Files::kAny;
   std::string files_dir;  // kInside: the directory, canonical
   // No statement that writes (put, delete, create, drop, alter, accumulate,
-  // .import, .demo, .resume): a read-only token.
+  // .import, .export, .demo, .resume): a read-only token.
   bool read_only = false;
   // Expressions nest at most this deep (at most kMaxNesting).
   int max_nesting = kMaxNesting;
@@ -46,6 +49,12 @@ struct SessionPolicy {
   // When it turns true (another thread: a request's time limit) the running
   // input stops at the next statement, line or bulk-load step.
   const std::atomic<bool>* cancel = nullptr;
+  // Rewrites each error message before the session shows or keeps it (the
+  // server takes its own paths out); none: as it is.
+  std::function<std::string(std::string_view)> redact;
+  // Hits one search may answer; 0: no limit. A search asking for more (k
+  // above it, or a radius that finds more) fails saying so.
+  uint64_t max_hits = 0;
 
   // The path to open for `path` as the user gave it: itself with kAny; with
   // kInside the resolved path inside files_dir (for_writing: the file may
@@ -53,6 +62,11 @@ struct SessionPolicy {
   // the files directory.
   Result<std::string> ResolveFile(const std::string& path, bool for_writing) const;
   bool cancelled() const { return cancel != nullptr && cancel->load(std::memory_order_relaxed); }
+  // max_hits for a search about to run: k above it is refused; k 0 (every
+  // hit within a radius) becomes one more than the limit, which
+  // CheckHits then refuses when it is reached.
+  Status LimitHits(SearchOptions* options) const;
+  Status CheckHits(size_t hits) const;
 };
 
 // Whether a statement changes the database.

@@ -78,17 +78,31 @@ Status At(const Token& t, const Status& status) {
   return status.WithContext(where);
 }
 
+// `status` with another message, its code kept.
+Status WithMessage(const Status& status, std::string message) {
+  switch (status.code()) {
+    case Status::Code::kOk: return status;
+    case Status::Code::kNotFound: return Status::NotFound(std::move(message));
+    case Status::Code::kInvalidArgument: return Status::InvalidArgument(std::move(message));
+    case Status::Code::kCorruption: return Status::Corruption(std::move(message));
+    case Status::Code::kIOError: return Status::IOError(std::move(message));
+    case Status::Code::kResourceExhausted: return Status::ResourceExhausted(std::move(message));
+    case Status::Code::kUnavailable: return Status::Unavailable(std::move(message));
+  }
+  return Status::IOError(std::move(message));
+}
+
 }  // namespace
 
 Session::Session(DB* db, std::ostream& out, std::ostream& err) : db_(db), out_(out), err_(err) {}
 
 void Session::Error(const Status& status) {
   ++errors_;
-  last_error_ = status;
+  last_error_ = policy.redact ? WithMessage(status, policy.redact(status.message())) : status;
   if (mode == OutputMode::kJson) {
-    out_ << "{\"error\":" << JsonString(status.message()) << "}\n";
+    out_ << "{\"error\":" << JsonString(last_error_.message()) << "}\n";
   } else {
-    err_ << "Error: " << status.message() << "\n";
+    err_ << "Error: " << last_error_.message() << "\n";
   }
 }
 
@@ -97,6 +111,7 @@ void Session::Ok() {
 }
 
 bool Session::Run(std::string_view input, size_t max_statements) {
+  if (read_depth_ == 0) failed_ = false;  // a .bail that ended an earlier input is over
   const size_t first = input.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return !quit;
   Status s;
@@ -500,9 +515,11 @@ Status Session::Execute(const Statement& s) {
       options.exact = s.exact;
       const std::string where = s.device.value_or(device);
       options.device = where == "cpu" ? Device::kCpu : where == "gpu" ? Device::kGpu : Device::kAuto;
+      if (Status limited = policy.LimitHits(&options); !limited.ok()) return At(s.token, limited);
       SearchStats stats;
       auto hits = c->Search(q, options, &stats);
       if (!hits.ok()) return At(s.token, hits.status());
+      if (Status checked = policy.CheckHits(hits->size()); !checked.ok()) return At(s.token, checked);
       PrintHits(*hits);
       PrintTimer(Now() - start, &stats);
       if (on_statement) on_statement(s, &stats);

@@ -138,7 +138,7 @@ struct DotCommand {
   std::string args;
   std::function<Status(Session&, const std::vector<std::string>&)> handler;
   std::string help;
-  bool writes = false;  // changes the database: refused to a read-only session
+  bool writes = false;  // changes the database or writes a file: refused to a read-only session
 };
 const std::vector<DotCommand>& DotCommands();
 // Splits a dot-command line into words (quotes group words).

@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -21,7 +23,8 @@ namespace {
 
 namespace json = boost::json;
 
-// HVDB_ASSIGN_OR_RETURN for handlers: an error becomes the error response.
+// HVDB_ASSIGN_OR_RETURN for handlers: an error becomes the error response
+// (Handler::Error).
 #define HVDB_ASSIGN_OR_RETURN_RESPONSE(lhs, rexpr) \
   HVDB_ASSIGN_OR_RETURN_RESPONSE_IMPL_(HVDB_CONCAT_(api_result_, __LINE__), lhs, rexpr)
 #define HVDB_ASSIGN_OR_RETURN_RESPONSE_IMPL_(tmp, lhs, rexpr) \
@@ -31,7 +34,6 @@ namespace json = boost::json;
 
 const char* CodeName(const Status& s) { return Status::CodeName(s.code()); }
 
-ApiResponse Error(const Status& s) { return ErrorResponse(HttpStatus(s), s.message(), CodeName(s)); }
 
 // json::serialize, but numbers as people write them: Boost.JSON 1.81 writes
 // every double in exponent form (0.9375 as 9.375E-1); here it is the
@@ -259,7 +261,7 @@ class Handler {
     if (seg.size() == 1 && seg[0] == "healthz") return Health();
     if (seg.size() == 1 && seg[0] == "openapi.json") return Only("GET", [] { return Static(OpenApiDocument(), "application/json"); });
     if (seg.size() == 1 && seg[0] == "metrics") return Metrics();
-    if (seg[0] != "v1") return NotFound();
+    if (FindRoute(r_.method, r_.target).name.empty()) return NotFound();  // before any lookup
     if (Status s = Authorize(); !s.ok()) return Unauthorized(s);
     if (seg.size() == 2 && seg[1] == "statements") return Only("POST", [&] { return Statements(); });
     if (seg.size() >= 2 && seg[1] == "collections") return Collections();
@@ -270,6 +272,10 @@ class Handler {
   using Body = std::function<ApiResponse()>;
 
   ApiResponse NotFound() const { return ErrorResponse(404, "no route " + r_.method + " " + r_.target, "NotFound"); }
+  // An error of the database or the language, without the server's paths.
+  ApiResponse Error(const Status& s) const {
+    return ErrorResponse(HttpStatus(s), server_->Redact(s.message()), CodeName(s));
+  }
   ApiResponse Only(const std::string& method, const Body& body) const {
     return Methods({{method, body}});
   }
@@ -278,7 +284,7 @@ class Handler {
     std::string allow;
     for (const auto& [method, body] : handlers) {
       if (r_.method == method) return body();
-      allow += (allow.empty() ? "" : ", ") + method;
+      allow += (allow.empty() ? "" : ", ") + method + (method == "GET" ? ", HEAD" : "");  // HEAD: the protocol's
     }
     ApiResponse r = ErrorResponse(405, r_.method + " is not a method of " + r_.target + " (" + allow + ")");
     r.headers.emplace_back("Allow", allow);
@@ -314,11 +320,17 @@ class Handler {
       role_ = Role::kReadWrite;
       return Status::OK();
     }
-    constexpr std::string_view kBearer = "Bearer ";
-    if (r_.authorization.size() <= kBearer.size() || r_.authorization.compare(0, kBearer.size(), kBearer) != 0) {
-      return Status::NotFound("this server wants a token: Authorization: Bearer TOKEN");
-    }
-    const std::optional<Role> role = server_->Authenticate(std::string_view(r_.authorization).substr(kBearer.size()));
+    // "Bearer TOKEN"; the scheme's name in any case (RFC 9110).
+    std::string_view header = r_.authorization;
+    constexpr std::string_view kBearer = "bearer";
+    const bool bearer = header.size() > kBearer.size() && (header[kBearer.size()] == ' ' || header[kBearer.size()] == '\t') &&
+                        std::equal(kBearer.begin(), kBearer.end(), header.begin(),
+                                   [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); });
+    if (!bearer) return Status::NotFound("this server wants a token: Authorization: Bearer TOKEN");
+    header.remove_prefix(kBearer.size());
+    while (!header.empty() && (header.front() == ' ' || header.front() == '\t')) header.remove_prefix(1);
+    while (!header.empty() && (header.back() == ' ' || header.back() == '\t')) header.remove_suffix(1);
+    const std::optional<Role> role = server_->Authenticate(header);
     if (!role) return Status::InvalidArgument("that token is not valid here");
     role_ = *role;
     return Status::OK();
@@ -340,7 +352,13 @@ class Handler {
   ApiResponse Statements() {
     std::string script = r_.body;
     bool details = false;
-    if (r_.content_type.find("application/json") != std::string::npos) {
+    // JSON when it says so, or when it is not declared text and looks like
+    // an object (no statement starts with '{'; curl -d sends a form type).
+    const size_t first = script.find_first_not_of(" \t\r\n");
+    const bool json_body = r_.content_type.find("application/json") != std::string::npos ||
+                           (r_.content_type.find("text/plain") == std::string::npos && first != std::string::npos &&
+                            script[first] == '{');
+    if (json_body) {
       HVDB_ASSIGN_OR_RETURN_RESPONSE(const json::object body, BodyObject(r_));
       const json::value* s = body.if_contains("statements");
       if (s == nullptr || !s->is_string()) return ErrorResponse(400, "give \"statements\": the shell language");
@@ -384,8 +402,11 @@ class Handler {
       session.Run(units[i], 1);
       const std::string answer = AnswerLine(out.str());
       if (details) {
+        boost::system::error_code ec;
+        json::value value = json::parse(answer, ec);  // AnswerLine makes JSON; should it not, the text
+        if (ec) value = {{"output", answer}};
         json::object result{{"statement", units[i]},
-                            {"answer", json::parse(answer)},
+                            {"answer", std::move(value)},
                             {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
         if (!search.empty()) result["search"] = std::move(search);
         results.push_back(std::move(result));
@@ -461,8 +482,8 @@ class Handler {
     }
     const std::string collection(name->as_string());
     if (Status s = server_->db()->CreateCollection(collection, options); !s.ok()) {
-      return ErrorResponse(s.message().find("already exists") != std::string::npos ? 409 : HttpStatus(s), s.message(),
-                           CodeName(s));
+      if (s.message().find("already exists") != std::string::npos) return ErrorResponse(409, s.message());
+      return Error(s);
     }
     Collection* c = nullptr;
     (void)server_->db()->GetCollection(collection, &c);
@@ -524,7 +545,8 @@ class Handler {
     if (const json::value* v = body.if_contains("vector"); v != nullptr) {
       if (!v->is_object()) return ErrorResponse(400, "\"vector\" must be {\"hex\": ...} or {\"base64\": ...}");
       HVDB_ASSIGN_OR_RETURN_RESPONSE(query, VectorOf(v->as_object(), c->dim(), "vector"));
-    } else if (const json::value* e = body.if_contains("expression"); e != nullptr && e->is_string()) {
+    } else if (const json::value* e = body.if_contains("expression"); e != nullptr) {
+      if (!e->is_string()) return ErrorResponse(400, "\"expression\" must be a string: the shell language");
       std::ostringstream unused;
       Session session(server_->db(), unused, unused);
       session.policy = server_->Policy(role_, cancel_);
@@ -550,18 +572,23 @@ class Handler {
     HVDB_ASSIGN_OR_RETURN_RESPONSE(options.candidates, Count(body, "candidates", 0));
     HVDB_ASSIGN_OR_RETURN_RESPONSE(options.nprobe, Count(body, "nprobe", 0));
     HVDB_ASSIGN_OR_RETURN_RESPONSE(options.ef, Count(body, "ef", 0));
-    if (const json::value* exact = body.if_contains("exact"); exact != nullptr && exact->is_bool()) {
+    if (const json::value* exact = body.if_contains("exact"); exact != nullptr) {
+      if (!exact->is_bool()) return ErrorResponse(400, "\"exact\" must be true or false");
       options.exact = exact->as_bool();
     }
-    if (const json::value* d = body.if_contains("device"); d != nullptr && d->is_string()) {
+    if (const json::value* d = body.if_contains("device"); d != nullptr) {
+      if (!d->is_string()) return ErrorResponse(400, "\"device\" must be \"cpu\", \"gpu\" or \"auto\"");
       const std::string device(d->as_string());
       if (device == "cpu") options.device = Device::kCpu;
       else if (device == "gpu") options.device = Device::kGpu;
       else if (device != "auto") return ErrorResponse(400, "\"device\" is cpu, gpu or auto, not '" + device + "'");
     }
+    const SessionPolicy policy = server_->Policy(role_, cancel_);
+    if (Status limited = policy.LimitHits(&options); !limited.ok()) return Error(limited);
     SearchStats stats;
     auto hits = c->Search(query, options, &stats);
     if (!hits.ok()) return Error(hits.status());
+    if (Status checked = policy.CheckHits(hits->size()); !checked.ok()) return Error(checked);
     json::array list;
     for (const SearchHit& h : *hits) {
       json::object o;
@@ -583,9 +610,20 @@ class Handler {
 }  // namespace
 
 ApiResponse ErrorResponse(int status, const std::string& message, const std::string& code) {
-  json::object o{{"error", message}};
-  if (!code.empty()) o["code"] = code;
-  return Json(status, o);
+  // Without a code: the one hvdb's Status would carry for this HTTP status.
+  const auto code_of = [](int http) -> const char* {
+    switch (http) {
+      case 401: return "Unauthenticated";
+      case 403: return "Forbidden";
+      case 404: return "NotFound";
+      case 409: return "AlreadyExists";
+      case 413: case 429: case 431: case 507: return "ResourceExhausted";
+      case 500: return "IOError";
+      case 503: return "Unavailable";
+      default: return "InvalidArgument";
+    }
+  };
+  return Json(status, {{"error", message}, {"code", code.empty() ? code_of(status) : code}});
 }
 
 Route FindRoute(std::string_view method, std::string_view target) {
@@ -598,11 +636,13 @@ Route FindRoute(std::string_view method, std::string_view target) {
   if (seg[0] != "v1" || seg.size() < 2) return {"", false};
   if (seg.size() == 2 && seg[1] == "statements") return {"/v1/statements", true};
   if (seg[1] != "collections") return {"", false};
-  static const char* kPatterns[] = {"", "", "/v1/collections", "/v1/collections/{name}", "/v1/collections/{name}/",
-                                    "/v1/collections/{name}/vectors/{key}"};
-  if (seg.size() == 4) return {std::string(kPatterns[4]) + seg[3], true};
-  if (seg.size() > 5) return {"", false};
-  return {kPatterns[seg.size()], true};
+  // Route names are the patterns, never the client's words (they label metrics).
+  if (seg.size() == 2) return {"/v1/collections", true};
+  if (seg.size() == 3) return {"/v1/collections/{name}", true};
+  if (seg.size() == 4 && seg[3] == "vectors") return {"/v1/collections/{name}/vectors", true};
+  if (seg.size() == 4 && seg[3] == "search") return {"/v1/collections/{name}/search", true};
+  if (seg.size() == 5 && seg[3] == "vectors") return {"/v1/collections/{name}/vectors/{key}", true};
+  return {"", false};
 }
 
 ApiResponse HandleRequest(Server* server, const ApiRequest& request, const std::atomic<bool>* cancel) {

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "shell/server/api.h"
+#include "shell/server/connection.h"
 #include "shell/server/protocols.h"
 
 namespace hvdb::shell {
@@ -24,53 +25,33 @@ using Clock = std::chrono::steady_clock;
 constexpr uint32_t kMaxHeaderBytes = 16 << 10;
 
 template <class Stream>
-class HttpConnection : public Connection, public std::enable_shared_from_this<HttpConnection<Stream>> {
+class HttpConnection : public StreamConnection<HttpConnection<Stream>, Stream> {
+  using Base = StreamConnection<HttpConnection<Stream>, Stream>;
+  friend Base;
+  using Base::busy_, Base::cancel_, Base::closed_, Base::server_, Base::stream_, Base::trusted_;
+
  public:
   template <class... Args>
-  HttpConnection(Server* server, Args&&... stream_args)
-      : server_(server), stream_(std::forward<Args>(stream_args)...) {}
-
-  void Start() {
-    server_->metrics().ConnectionOpened("http");
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-      Read();
-    } else {
-      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(server_->options().write_timeout_seconds));
-      stream_.async_handshake(asio::ssl::stream_base::server,
-                              [self = this->shared_from_this()](beast::error_code ec) {
-                                if (ec) return self->Close();
-                                self->Read();
-                              });
-    }
-  }
-
-  void Stop() override {
-    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
-      if (!self->busy_) self->Close();
-    });
-  }
-
-  void Abort() override {
-    cancel_->store(true);
-    asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->Close(); });
-  }
+  HttpConnection(Server* server, Args&&... stream_args) : Base(server, "http", std::forward<Args>(stream_args)...) {}
 
  private:
   void Read() {
     if (closed_) return;
+    if (server_->stopping()) return this->Close();
     parser_.emplace();
     parser_->body_limit(server_->options().max_request_bytes);
     parser_->header_limit(kMaxHeaderBytes);
-    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(server_->options().idle_timeout_seconds));
+    this->ExpireWhileWaiting();
     http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+                     [self = this->Self()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
     started_ = Clock::now();
+    head_ = false;
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
-      return Close();
+      return this->Close();
     }
     if (ec == http::error::body_limit) {
       return Answer(ErrorResponse(413, "the body is larger than this server takes (--max-request " +
@@ -83,6 +64,8 @@ class HttpConnection : public Connection, public std::enable_shared_from_this<Ht
     if (ec) return Answer(ErrorResponse(400, "not an HTTP/1.1 request: " + ec.message()), "", false);
     http::request<http::string_body> request = parser_->release();
     keep_alive_ = request.keep_alive() && !server_->stopping();
+    // HEAD is GET without the body (the headers say how long it would be).
+    head_ = request.method() == http::verb::head;
     if (server_->stopping()) {
       server_->metrics().Refused("stopping");
       ApiResponse stopping = ErrorResponse(503, "the server is stopping");
@@ -90,7 +73,7 @@ class HttpConnection : public Connection, public std::enable_shared_from_this<Ht
       return Answer(std::move(stopping), "", false);
     }
     ApiRequest api;
-    api.method = std::string(request.method_string());
+    api.method = head_ ? "GET" : std::string(request.method_string());
     api.target = std::string(request.target());
     api.body = std::move(request.body());
     api.content_type = std::string(request[http::field::content_type]);
@@ -102,17 +85,22 @@ class HttpConnection : public Connection, public std::enable_shared_from_this<Ht
     auto result = std::make_shared<ApiResponse>();
     server_->RunRequest(
         stream_.get_executor(), cancel_,
-        [self = this->shared_from_this(), api = std::move(api), result] {
+        [self = this->Self(), api = std::move(api), result] {
           *result = HandleRequest(self->server_, api, self->cancel_.get());
         },
-        [self = this->shared_from_this(), result, name = route.name] {
-          self->busy_ = false;
+        [self = this->Self(), result, name = route.name](const std::string& failure) {
+          if (!failure.empty()) *result = ErrorResponse(500, "the server failed this request: " + failure);
           self->Answer(std::move(*result), name, self->keep_alive_ && !self->server_->stopping());
         });
   }
 
+  // Writes one answer; busy until it is written (Stop waits for it). A 401
+  // closes the connection: a client without a token keeps no slot.
   void Answer(ApiResponse answer, const std::string& route, bool keep_alive) {
     if (closed_) return;
+    busy_ = true;
+    if (answer.status == 401) keep_alive = false;
+    else trusted_ = true;
     server_->metrics().Request("http", route.empty() ? "unknown" : route, answer.status,
                                std::chrono::duration<double>(Clock::now() - started_).count());
     response_ = {};
@@ -121,52 +109,33 @@ class HttpConnection : public Connection, public std::enable_shared_from_this<Ht
     response_.set(http::field::server, "hvdb");
     response_.set(http::field::content_type, answer.content_type);
     for (const auto& [name, value] : answer.headers) response_.set(name, value);
-    response_.body() = server_->Sanitize(std::move(answer.body));
     response_.keep_alive(keep_alive);
-    response_.prepare_payload();
-    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(server_->options().write_timeout_seconds));
-    http::async_write(stream_, response_, [self = this->shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+    if (head_) {
+      response_.content_length(answer.body.size());
+    } else {
+      response_.body() = std::move(answer.body);
+      response_.prepare_payload();
+    }
+    this->ExpireAfter(server_->options().write_timeout_seconds);
+    http::async_write(stream_, response_, [self = this->Self(), keep_alive](beast::error_code ec, size_t) {
+      self->busy_ = false;
       if (ec || !keep_alive) return self->Close();
       self->Read();
     });
   }
 
-  void Close() {
-    if (closed_) return;
-    closed_ = true;
-    beast::error_code ignored;
-    auto& socket = beast::get_lowest_layer(stream_).socket();
-    socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    socket.close(ignored);
-    server_->metrics().ConnectionClosed("http");
-    server_->Remove(this);
-  }
-
-  Server* server_;
-  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
-  std::shared_ptr<std::atomic<bool>> cancel_ = std::make_shared<std::atomic<bool>>(false);
   bool keep_alive_ = true;
-  bool busy_ = false;
-  bool closed_ = false;
+  bool head_ = false;  // the request in hand is a HEAD
   Clock::time_point started_ = Clock::now();
 };
 
 }  // namespace
 
 void StartHttpConnection(Server* server, asio::ip::tcp::socket socket) {
-  if (server->tls() != nullptr) {
-    auto c = std::make_shared<HttpConnection<beast::ssl_stream<beast::tcp_stream>>>(server, std::move(socket),
-                                                                                   *server->tls());
-    server->Add(c);
-    c->Start();
-  } else {
-    auto c = std::make_shared<HttpConnection<beast::tcp_stream>>(server, std::move(socket));
-    server->Add(c);
-    c->Start();
-  }
+  StartConnection<HttpConnection>(server, std::move(socket));
 }
 
 }  // namespace hvdb::shell

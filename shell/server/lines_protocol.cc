@@ -14,6 +14,7 @@
 #include "shell/json_writer.h"
 #include "shell/lang/lexer.h"
 #include "shell/lang/session.h"
+#include "shell/server/connection.h"
 #include "shell/server/protocols.h"
 
 namespace hvdb::shell {
@@ -23,12 +24,15 @@ namespace beast = boost::beast;
 using Clock = std::chrono::steady_clock;
 
 template <class Stream>
-class LinesConnection : public Connection, public std::enable_shared_from_this<LinesConnection<Stream>> {
+class LinesConnection : public StreamConnection<LinesConnection<Stream>, Stream> {
+  using Base = StreamConnection<LinesConnection<Stream>, Stream>;
+  friend Base;
+  using Base::busy_, Base::cancel_, Base::closed_, Base::server_, Base::stream_, Base::trusted_;
+
  public:
   template <class... Args>
   LinesConnection(Server* server, Args&&... stream_args)
-      : server_(server),
-        stream_(std::forward<Args>(stream_args)...),
+      : Base(server, "lines", std::forward<Args>(stream_args)...),
         buffer_(server->options().max_request_bytes + 1),
         session_(server->db(), out_, err_) {
     session_.mode = OutputMode::kJson;
@@ -39,38 +43,13 @@ class LinesConnection : public Connection, public std::enable_shared_from_this<L
     authenticated_ = !server->auth_required();
   }
 
-  void Start() {
-    server_->metrics().ConnectionOpened("lines");
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-      Read();
-    } else {
-      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(server_->options().write_timeout_seconds));
-      stream_.async_handshake(asio::ssl::stream_base::server,
-                              [self = this->shared_from_this()](beast::error_code ec) {
-                                if (ec) return self->Close();
-                                self->Read();
-                              });
-    }
-  }
-
-  void Stop() override {
-    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
-      if (!self->busy_) self->Close();  // a busy one closes after its answer
-    });
-  }
-
-  void Abort() override {
-    cancel_->store(true);
-    asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->Close(); });
-  }
-
  private:
   void Read() {
     if (closed_) return;
-    if (server_->stopping()) return Close();
-    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(server_->options().idle_timeout_seconds));
+    if (server_->stopping()) return this->Close();
+    this->ExpireWhileWaiting();
     asio::async_read_until(stream_, buffer_, '\n',
-                           [self = this->shared_from_this()](beast::error_code ec, size_t n) { self->OnLine(ec, n); });
+                           [self = this->Self()](beast::error_code ec, size_t n) { self->OnLine(ec, n); });
   }
 
   void OnLine(beast::error_code ec, size_t n) {
@@ -79,7 +58,7 @@ class LinesConnection : public Connection, public std::enable_shared_from_this<L
                               " bytes"),
                    /*then_close=*/true);
     }
-    if (ec) return Close();  // gone, idle too long, or mid-request: nothing to answer
+    if (ec) return this->Close();  // gone, idle too long, or mid-request: nothing to answer
     std::string line(asio::buffers_begin(buffer_.data()), asio::buffers_begin(buffer_.data()) + n - 1);
     buffer_.consume(n);
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -97,6 +76,7 @@ class LinesConnection : public Connection, public std::enable_shared_from_this<L
                               "--token-file FILE)"),
                    /*then_close=*/true);
     }
+    trusted_ = true;
     if (Unfinished(line)) {
       return Reply(ErrorValue("a request is one line; this one leaves a bracket or string open"), false);
     }
@@ -105,9 +85,9 @@ class LinesConnection : public Connection, public std::enable_shared_from_this<L
     cancel_->store(false);
     server_->RunRequest(
         stream_.get_executor(), cancel_,
-        [self = this->shared_from_this(), line = std::move(line)] { self->Execute(line); },
-        [self = this->shared_from_this()] {
-          self->busy_ = false;
+        [self = this->Self(), line = std::move(line)] { self->Execute(line); },
+        [self = this->Self()](const std::string& failure) {
+          if (!failure.empty()) self->answer_ = ErrorValue("the server failed this request: " + failure);
           self->Reply(std::move(self->answer_), self->session_.quit || self->server_->stopping());
         });
   }
@@ -120,17 +100,22 @@ class LinesConnection : public Connection, public std::enable_shared_from_this<L
     session_.Run(line, /*max_statements=*/1);
     const bool failed = session_.errors() != errors;
     Count(route_, failed ? HttpStatus(session_.last_error()) : 200);
+    std::string output = out_.str(), error = err_.str();
     if (session_.mode == OutputMode::kJson) {
-      answer_ = server_->Sanitize(AnswerLine(out_.str() + err_.str()));
+      answer_ = AnswerLine(output + error);
+      // A .read that failed part way printed several lines: the client sees
+      // them as output, and the error beside them.
+      if (!failed || answer_.rfind("{\"error\":", 0) == 0) return;
+      while (!output.empty() && output.back() == '\n') output.pop_back();
+      answer_ = "{\"output\":" + JsonString(output) + ",\"error\":" + JsonString(session_.last_error().message()) + "}";
       return;
     }
-    std::string output = out_.str(), error = err_.str();
     if (failed && error.rfind("Error: ", 0) == 0) error = session_.last_error().message();
     while (!error.empty() && error.back() == '\n') error.pop_back();
     std::string answer = "{";
     if (!output.empty()) answer += "\"output\":" + JsonString(output);
     if (!error.empty()) answer += std::string(output.empty() ? "" : ",") + "\"error\":" + JsonString(error);
-    answer_ = server_->Sanitize(answer == "{" ? "{\"ok\":true}" : answer + "}");
+    answer_ = answer == "{" ? "{\"ok\":true}" : answer + "}";
   }
 
   void Authenticate(const std::string& token) {
@@ -145,21 +130,24 @@ class LinesConnection : public Connection, public std::enable_shared_from_this<L
       return Reply(ErrorValue("that token is not valid here"), /*then_close=*/true);
     }
     authenticated_ = true;
+    trusted_ = true;
     session_.policy.read_only = *role == Role::kReadOnly;
     Count("auth", 200);
     Reply(std::string("{\"ok\":true,\"role\":\"") + (*role == Role::kReadOnly ? "read-only" : "read-write") + "\"}",
           false);
   }
 
+  // Writes one answer; busy until it is written (Stop waits for it).
   void Reply(std::string answer, bool then_close) {
     if (closed_) return;
+    busy_ = true;
     reply_ = std::move(answer) + "\n";
-    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(server_->options().write_timeout_seconds));
-    asio::async_write(stream_, asio::buffer(reply_),
-                      [self = this->shared_from_this(), then_close](beast::error_code ec, size_t) {
-                        if (ec || then_close) return self->Close();
-                        self->Read();
-                      });
+    this->ExpireAfter(server_->options().write_timeout_seconds);
+    asio::async_write(stream_, asio::buffer(reply_), [self = this->Self(), then_close](beast::error_code ec, size_t) {
+      self->busy_ = false;
+      if (ec || then_close) return self->Close();
+      self->Read();
+    });
   }
 
   void Count(const std::string& route, int status) {
@@ -169,26 +157,10 @@ class LinesConnection : public Connection, public std::enable_shared_from_this<L
 
   static std::string ErrorValue(const std::string& message) { return "{\"error\":" + JsonString(message) + "}"; }
 
-  void Close() {
-    if (closed_) return;
-    closed_ = true;
-    beast::error_code ignored;
-    auto& socket = beast::get_lowest_layer(stream_).socket();
-    socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    socket.close(ignored);
-    server_->metrics().ConnectionClosed("lines");
-    server_->Remove(this);
-  }
-
-  Server* server_;
-  Stream stream_;
   asio::streambuf buffer_;
   std::ostringstream out_, err_;
-  std::shared_ptr<std::atomic<bool>> cancel_ = std::make_shared<std::atomic<bool>>(false);
   Session session_;
   bool authenticated_ = false;
-  bool busy_ = false;
-  bool closed_ = false;
   std::string route_;
   std::string answer_;
   std::string reply_;
@@ -198,16 +170,7 @@ class LinesConnection : public Connection, public std::enable_shared_from_this<L
 }  // namespace
 
 void StartLinesConnection(Server* server, asio::ip::tcp::socket socket) {
-  if (server->tls() != nullptr) {
-    auto c = std::make_shared<LinesConnection<beast::ssl_stream<beast::tcp_stream>>>(server, std::move(socket),
-                                                                                    *server->tls());
-    server->Add(c);
-    c->Start();
-  } else {
-    auto c = std::make_shared<LinesConnection<beast::tcp_stream>>(server, std::move(socket));
-    server->Add(c);
-    c->Start();
-  }
+  StartConnection<LinesConnection>(server, std::move(socket));
 }
 
 }  // namespace hvdb::shell

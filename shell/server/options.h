@@ -36,6 +36,7 @@ struct ServeOptions {
   unsigned max_read_depth = 4;            // of .read (at most 16)
   uint64_t max_work = uint64_t{1} << 34;  // per call: dimension x letters or vectors
   uint64_t max_variable_bytes = 64 << 20; // a session's variables
+  uint64_t max_hits = 100000;             // one search's answer (k, or what a radius finds)
   unsigned request_timeout_seconds = 30;  // a request's statements stop past it
   unsigned idle_timeout_seconds = 300;    // a connection with no request is closed
   unsigned write_timeout_seconds = 30;    // an answer the client does not read

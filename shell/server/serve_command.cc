@@ -18,6 +18,23 @@ int Fail(const std::string& message, std::ostream& err) {
   return 1;
 }
 
+// Clients write files in the files directory: never over the database's
+// own. "" when apart; else why not. Both paths made absolute, links resolved
+// as far as they exist.
+std::string FilesOverlapDatabase(const std::string& files_dir, const std::string& db_path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path files = fs::weakly_canonical(fs::absolute(files_dir, ec), ec);
+  const fs::path database = ec ? fs::path() : fs::weakly_canonical(fs::absolute(db_path, ec), ec);
+  const auto within = [](const fs::path& inner, const fs::path& outer) {
+    const fs::path rel = inner.lexically_relative(outer);
+    return !rel.empty() && *rel.begin() != "..";
+  };
+  if (!ec && !within(files, database) && !within(database, files)) return "";
+  return "--files-dir '" + files_dir + "' and the database '" + db_path +
+         "' overlap: clients could overwrite the database's files; give a directory apart from it";
+}
+
 }  // namespace
 
 int ServeCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -47,6 +64,7 @@ int ServeCommand(const std::vector<std::string>& args, std::ostream& out, std::o
   flags.Integer("--max-request", "BYTES", &o.max_request_bytes, 16, kMaxRequestLimit,
                 "the longest request line or HTTP body (1 MiB)");
   flags.Integer("--max-statements", "N", &o.max_statements, 1, 1 << 20, "statements in one HTTP request (64)");
+  flags.Integer("--max-hits", "N", &o.max_hits, 1, uint64_t{1} << 32, "hits one search may answer (100000)");
   flags.Integer("--max-nesting", "N", &o.max_nesting, 1, 256, "how deep an expression may nest (64)");
   flags.Integer("--max-read-depth", "N", &o.max_read_depth, 0, 16, "how deep .read may nest (4)");
   flags.Integer("--max-work", "BITS", &o.max_work, 1, UINT64_MAX,
@@ -92,23 +110,22 @@ int ServeCommand(const std::vector<std::string>& args, std::ostream& out, std::o
   if (!o.files_dir.empty()) {
     std::error_code ec;
     if (!std::filesystem::is_directory(o.files_dir, ec)) return Fail("--files-dir '" + o.files_dir + "' is not a directory", err);
-    // Clients write files there: never over the database's own.
-    const std::filesystem::path files = std::filesystem::canonical(o.files_dir, ec);
-    const std::filesystem::path database = std::filesystem::weakly_canonical(path, ec);
-    const auto within = [](const std::filesystem::path& inner, const std::filesystem::path& outer) {
-      const auto rel = inner.lexically_relative(outer);
-      return !rel.empty() && *rel.begin() != "..";
-    };
-    if (ec || within(files, database) || within(database, files)) {
-      return Fail("--files-dir '" + o.files_dir + "' and the database '" + path +
-                      "' overlap: clients could overwrite the database's files; give a directory apart from it",
-                  err);
-    }
+    if (std::string overlap = FilesOverlapDatabase(o.files_dir, path); !overlap.empty()) return Fail(overlap, err);
   }
+  // Absolute, so that every message of the database names it one way (the
+  // server takes that path out of what it tells clients).
+  std::error_code ec;
+  const std::string absolute = std::filesystem::absolute(path, ec).lexically_normal().string();
+  if (ec) return Fail("cannot make '" + path + "' absolute: " + ec.message(), err);
   std::unique_ptr<DB> db;
-  if (Status s = DB::Open({}, path, &db); !s.ok()) return Fail(s.ToString(), err);
+  if (Status s = DB::Open({}, absolute, &db); !s.ok()) return Fail(s.ToString(), err);
+  // Once more now that the directory exists (links resolved): a check that
+  // passed on a path not yet there must hold for the one opened.
+  if (!o.files_dir.empty()) {
+    if (std::string overlap = FilesOverlapDatabase(o.files_dir, absolute); !overlap.empty()) return Fail(overlap, err);
+  }
   {
-    Server server(db.get(), path, o, std::move(tokens));
+    Server server(db.get(), absolute, o, std::move(tokens));
     if (Status s = server.Start(out); !s.ok()) return Fail(s.ToString(), err);
     server.Run();
   }

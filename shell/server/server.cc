@@ -1,6 +1,9 @@
 // Copyright hvdb authors.
 #include "shell/server/server.h"
 
+#include <boost/json.hpp>
+
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -13,12 +16,30 @@ namespace {
 using asio::ip::tcp;
 namespace fs = std::filesystem;
 
-// Replaces every occurrence of `from` in *text.
-void ReplaceAll(std::string* text, const std::string& from, const std::string& to) {
-  if (from.empty()) return;
-  for (size_t at = text->find(from); at != std::string::npos; at = text->find(from, at + to.size())) {
-    text->replace(at, from.size(), to);
+// Whether `c` may stand beside a path in a message: a path starts after one
+// of these (or the message's start) and ends before one (or its end).
+bool PathBoundary(char c) { return c == '\'' || c == '"' || c == ' ' || c == ':' || c == '(' || c == ')' || c == ','; }
+
+// `text` with each whole occurrence of the absolute path `path` replaced:
+// by `inside` when a '/' follows (what follows stays), else by `whole`.
+std::string ReplacePath(std::string_view text, const std::string& path, std::string_view whole,
+                        std::string_view inside) {
+  if (path.empty() || path == "/") return std::string(text);
+  std::string out;
+  size_t done = 0;
+  for (size_t at = text.find(path); at != std::string_view::npos; at = text.find(path, at + 1)) {
+    if (at < done) continue;
+    const size_t end = at + path.size();
+    const bool starts = at == 0 || PathBoundary(text[at - 1]);
+    const bool in = end < text.size() && text[end] == '/';
+    const bool ends = end == text.size() || PathBoundary(text[end]);
+    if (!starts || !(in || ends)) continue;
+    out.append(text, done, at - done);
+    out += in ? inside : whole;
+    done = in ? end + 1 : end;
   }
+  out.append(text, done);
+  return out;
 }
 
 std::string Canonical(const std::string& path) {
@@ -36,7 +57,10 @@ Server::Server(DB* db, std::string db_path, ServeOptions options, TokenTable tok
       tokens_(std::move(tokens)),
       workers_(options_.workers ? options_.workers : std::max(2u, std::thread::hardware_concurrency())),
       signals_(io_, SIGINT, SIGTERM),
-      grace_(io_) {
+      control_(asio::make_strand(io_)),
+      grace_(control_) {
+  std::error_code ec;
+  db_absolute_ = fs::absolute(db_path_, ec).lexically_normal().string();
   db_canonical_ = Canonical(db_path_);
   if (!options_.files_dir.empty()) files_canonical_ = Canonical(options_.files_dir);
 }
@@ -89,10 +113,12 @@ Status Server::Bind(Listener* listener, const Endpoint& endpoint, std::ostream& 
 }
 
 void Server::Run() {
-  signals_.async_wait([this](boost::system::error_code ec, int) {
+  signals_.async_wait(asio::bind_executor(control_, [this](boost::system::error_code ec, int) {
     if (!ec) Shutdown();
+  }));
+  asio::post(control_, [this] {
+    for (auto& l : listeners_) Accept(l.get());
   });
-  for (auto& l : listeners_) Accept(l.get());
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < std::max(1u, options_.io_threads); ++i) threads.emplace_back([this] { io_.run(); });
   io_.run();
@@ -101,9 +127,12 @@ void Server::Run() {
 }
 
 void Server::Accept(Listener* listener) {
-  listener->acceptor.async_accept(asio::make_strand(io_), [this, listener](boost::system::error_code ec,
-                                                                           tcp::socket socket) {
-    if (stopping_) return;
+  // Each connection on its own strand; this handler on control_, so that
+  // Shutdown never runs beside it.
+  listener->acceptor.async_accept(asio::make_strand(io_), asio::bind_executor(control_, [this, listener](
+                                                                                  boost::system::error_code ec,
+                                                                                  tcp::socket socket) {
+    if (stopping_) return;  // the socket closes here
     if (ec) {
       if (ec == asio::error::operation_aborted) return;
       // Out of file descriptors (EMFILE, ENFILE), buffers, or a connection
@@ -111,9 +140,9 @@ void Server::Accept(Listener* listener) {
       // try again shortly rather than never again.
       metrics_.Refused("accept failed: " + ec.message());
       listener->retry.expires_after(std::chrono::milliseconds(100));
-      listener->retry.async_wait([this, listener](boost::system::error_code wait) {
+      listener->retry.async_wait(asio::bind_executor(control_, [this, listener](boost::system::error_code wait) {
         if (!wait && !stopping_) Accept(listener);
-      });
+      }));
       return;
     }
     size_t open = 0;
@@ -130,7 +159,7 @@ void Server::Accept(Listener* listener) {
       StartHttpConnection(this, std::move(socket));
     }
     Accept(listener);
-  });
+  }));
 }
 
 void Server::Refuse(tcp::socket socket, Protocol protocol) {
@@ -173,7 +202,7 @@ void Server::Shutdown() {
   if (open.empty()) return;
   // Whatever is still open after the grace period is cancelled and closed.
   grace_.expires_after(std::chrono::seconds(options_.grace_seconds));
-  grace_.async_wait([this](boost::system::error_code ec) {
+  grace_.async_wait(asio::bind_executor(control_, [this](boost::system::error_code ec) {
     if (ec) return;
     std::vector<std::shared_ptr<Connection>> left;
     {
@@ -183,7 +212,7 @@ void Server::Shutdown() {
       }
     }
     for (auto& c : left) c->Abort();
-  });
+  }));
 }
 
 void Server::Add(const std::shared_ptr<Connection>& connection) {
@@ -192,9 +221,17 @@ void Server::Add(const std::shared_ptr<Connection>& connection) {
 }
 
 void Server::Remove(Connection* connection) {
-  std::lock_guard lock(mu_);
-  connections_.erase(connection);
-  if (stopping_ && connections_.empty()) grace_.cancel();
+  {
+    std::lock_guard lock(mu_);
+    connections_.erase(connection);
+  }
+  if (!stopping_) return;
+  // The last one gone: no need to wait out the grace period. On control_,
+  // after Shutdown has armed the timer (or found nothing to wait for).
+  asio::post(control_, [this] {
+    std::lock_guard lock(mu_);
+    if (connections_.empty()) grace_.cancel();
+  });
 }
 
 SessionPolicy Server::Policy(Role role, const std::atomic<bool>* cancel) const {
@@ -206,34 +243,43 @@ SessionPolicy Server::Policy(Role role, const std::atomic<bool>* cancel) const {
   p.max_read_depth = static_cast<int>(options_.max_read_depth);
   p.max_work = options_.max_work;
   p.max_variable_bytes = options_.max_variable_bytes;
+  p.max_hits = options_.max_hits;
+  p.redact = [this](std::string_view message) { return Redact(message); };
   p.progress_bars = false;
   p.cancel = cancel;
   return p;
 }
 
-std::string Server::Sanitize(std::string text) const {
-  if (!files_canonical_.empty()) {
-    ReplaceAll(&text, files_canonical_ + "/", "");
-    ReplaceAll(&text, files_canonical_, ".");
-  }
-  ReplaceAll(&text, db_canonical_, "<database>");
-  ReplaceAll(&text, db_path_, "<database>");
+std::string Server::Redact(std::string_view message) const {
+  std::string text(message);
+  if (!files_canonical_.empty()) text = ReplacePath(text, files_canonical_, ".", "");
+  text = ReplacePath(text, db_canonical_, "<database>", "<database>/");
+  if (db_absolute_ != db_canonical_) text = ReplacePath(text, db_absolute_, "<database>", "<database>/");
   return text;
 }
 
 void Server::RunRequest(asio::any_io_executor executor, std::shared_ptr<std::atomic<bool>> cancel,
-                        std::function<void()> work, std::function<void()> done) {
-  auto timer = std::make_shared<asio::steady_timer>(executor, std::chrono::seconds(options_.request_timeout_seconds));
-  timer->async_wait([cancel](boost::system::error_code ec) {
-    if (!ec) cancel->store(true);
-  });
+                        std::function<void()> work, std::function<void(const std::string&)> done) {
+  auto timer = std::make_shared<asio::steady_timer>(executor);
   // The guard keeps the I/O threads running until `done` is queued.
-  asio::post(workers_, [executor, timer, work = std::move(work), done = std::move(done),
+  asio::post(workers_, [this, executor, timer, cancel, work = std::move(work), done = std::move(done),
                         guard = asio::make_work_guard(executor)]() mutable {
-    work();
-    asio::post(executor, [timer, done = std::move(done)] {
+    // The time limit counts from here, not from the queue: only this thread
+    // touches the timer until `done` (posted below) cancels it.
+    timer->expires_after(std::chrono::seconds(options_.request_timeout_seconds));
+    timer->async_wait([cancel](boost::system::error_code ec) {
+      if (!ec) cancel->store(true);
+    });
+    std::string failure;
+    try {
+      work();
+    } catch (const std::exception& e) {  // a bug, reported to the client and on stderr; the server goes on
+      failure = e.what();
+      std::fprintf(stderr, "hvdb serve: a request failed: %s\n", e.what());
+    }
+    asio::post(executor, [timer, done = std::move(done), failure = std::move(failure)] {
       timer->cancel();
-      done();
+      done(failure);
     });
     guard.reset();
   });
@@ -244,7 +290,12 @@ std::string AnswerLine(const std::string& output) {
   while (!text.empty() && text.back() == '\n') text.pop_back();
   if (text.empty()) return "{\"ok\":true}";
   const bool one_line = text.find('\n') == std::string::npos;
-  if (one_line && (text.front() == '{' || text.front() == '[')) return text;
+  if (one_line && (text.front() == '{' || text.front() == '[')) {
+    // Text that only looks like JSON (a table row of a key "[x") is text.
+    boost::system::error_code ec;
+    boost::json::parse(text, ec);
+    if (!ec) return text;
+  }
   return "{\"output\":" + JsonString(text) + "}";
 }
 

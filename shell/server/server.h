@@ -70,15 +70,17 @@ class Server {
   std::optional<Role> Authenticate(std::string_view token) const { return tokens_.Find(token); }
   // What a client of `role` may do; cancel: the flag its request timer sets.
   SessionPolicy Policy(Role role, const std::atomic<bool>* cancel) const;
-  // `text` with the server's own paths taken out: the database's becomes
-  // "<database>", the files directory's prefix disappears (paths inside it
-  // stay, relative to it).
-  std::string Sanitize(std::string text) const;
-  // Runs `work` on a worker thread, then `done` on `executor`. Past the
-  // request time limit *cancel turns true (the statements stop at their
-  // next step); `done` runs either way.
+  // An error message with the server's own paths taken out: the database
+  // directory becomes "<database>", the files directory's prefix disappears
+  // (paths inside it stay, relative to it). Only whole paths are replaced
+  // (at a path boundary); answers that carry data are never rewritten.
+  std::string Redact(std::string_view message) const;
+  // Runs `work` on a worker thread, then `done` on `executor`. The request
+  // time limit counts from when a worker starts it; past it *cancel turns
+  // true (the statements stop at their next step). `done` runs either way,
+  // with "" or, when `work` threw, what it threw (the server goes on).
   void RunRequest(asio::any_io_executor executor, std::shared_ptr<std::atomic<bool>> cancel,
-                  std::function<void()> work, std::function<void()> done);
+                  std::function<void()> work, std::function<void(const std::string& failure)> done);
   void Add(const std::shared_ptr<Connection>& connection);
   void Remove(Connection* connection);
 
@@ -97,7 +99,8 @@ class Server {
 
   DB* db_;
   const std::string db_path_;
-  std::string db_canonical_;
+  std::string db_absolute_;   // as given, made absolute
+  std::string db_canonical_;  // links resolved
   std::string files_canonical_;
   const ServeOptions options_;
   const TokenTable tokens_;
@@ -107,6 +110,9 @@ class Server {
   std::unique_ptr<asio::ssl::context> tls_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   asio::signal_set signals_;
+  // Accepting, the signals, shutting down and the grace timer run here,
+  // one at a time.
+  asio::strand<asio::io_context::executor_type> control_;
   asio::steady_timer grace_;
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
@@ -114,7 +120,7 @@ class Server {
 };
 
 // The answer to one JSON-lines request in json mode: the session's output
-// when it is one JSON value, {"ok":true} when it printed nothing,
+// when it is one line of valid JSON, {"ok":true} when it printed nothing,
 // {"output": "..."} around any other text.
 std::string AnswerLine(const std::string& output);
 

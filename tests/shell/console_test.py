@@ -15,6 +15,8 @@ search."""
 import base64, json, math, os, shutil, signal, socket, subprocess, sys, tempfile, time
 import urllib.error, urllib.request
 
+import serving
+
 SKIP = 77
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # the W3C element reference key
 CTRL, ENTER, UP = "\ue009", "\ue007", "\ue013"  # WebDriver key codes
@@ -78,43 +80,17 @@ def wait_for(what, probe, timeout=20.0, interval=0.2):
         time.sleep(interval)
 
 
-class Server:
+class Server(serving.Server):
     def __init__(self, db, *flags):
-        self.process = subprocess.Popen([hvdb, "serve", db, "--http", "127.0.0.1:0", "--no-listen", *flags],
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self._first_line(30)
-        if not line.startswith("http on 127.0.0.1:"):
-            self.process.kill()
-            _, err = self.process.communicate(timeout=10)
-            raise Failure("hvdb serve did not start: %r %s" % (line, err))
-        self.url = "http://127.0.0.1:%d" % int(line.rsplit(":", 1)[1])
-
-    def _first_line(self, timeout):
-        import selectors
-        with selectors.DefaultSelector() as sel:
-            sel.register(self.process.stdout, selectors.EVENT_READ)
-            if not sel.select(timeout):
-                return "(nothing in %d s)" % timeout
-        return self.process.stdout.readline().strip()
-
-    def statements(self, script, token=None):
-        headers = {"Content-Type": "text/plain"}
-        if token:
-            headers["Authorization"] = "Bearer " + token
-        status, body = http("POST", self.url + "/v1/statements", script.encode(), headers)
-        return status, json.loads(body)
+        try:
+            super().__init__(hvdb, db, *flags, lines=False)
+        except RuntimeError as e:
+            raise Failure(str(e))
 
     def stop(self):
         """SIGTERM; the server must say 'stopped' and exit 0."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            out, err = self.process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.communicate()
-            raise Failure("hvdb serve did not stop within 30 s of SIGTERM")
-        check(self.process.returncode == 0, "hvdb serve exited %s: %s" % (self.process.returncode, err))
+        rc, _, out = super().stop()
+        check(rc == 0, "hvdb serve exited %s" % rc)
         check("stopped" in out, "hvdb serve did not print 'stopped': %r" % out)
 
 

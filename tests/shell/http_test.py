@@ -7,7 +7,9 @@ server: every documented operation answers with a documented status and a
 body that matches the documented schema, every undocumented method of a
 documented path is 405 naming the documented ones, and the document the
 server serves is the one in docs/."""
-import http.client, json, os, re, signal, socket, subprocess, sys, tempfile
+import http.client, json, os, re, socket, subprocess, sys, tempfile
+
+import serving
 
 hvdb = sys.argv[1]
 openapi_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "openapi.json")
@@ -21,28 +23,12 @@ def check(condition, message):
         print("FAIL: " + message, file=sys.stderr)
 
 
-server = subprocess.Popen([hvdb, "serve", os.path.join(work, "db"), "--http", "127.0.0.1:0", "--no-listen",
-                           "--max-request", "65536"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-port = None
-while port is None:
-    line = server.stdout.readline()
-    if not line:
-        sys.exit("server did not start: " + server.stderr.read())
-    if line.startswith("http on"):
-        port = int(line.split(":")[-1].split()[0])
+server = serving.Server(hvdb, os.path.join(work, "db"), "--max-request", "65536", lines=False)
+port = server.http_port
 
 
 def request(method, path, body=None, headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    h = dict(headers or {})
-    if isinstance(body, (dict, list)):
-        body = json.dumps(body)
-        h.setdefault("Content-Type", "application/json")
-    conn.request(method, path, body=body, headers=h)
-    r = conn.getresponse()
-    data = r.read()
-    conn.close()
-    return r, data
+    return server.request(method, path, body, headers=headers)
 
 
 def raw_exchange(payload, expect):
@@ -59,6 +45,20 @@ def raw_exchange(payload, expect):
         responses = split_responses(data)
     s.close()
     return responses
+
+
+def until_closed(payload):
+    """Sends bytes on one connection; everything the server sends until it closes."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(payload)
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return data
 
 
 def split_responses(data):
@@ -108,15 +108,7 @@ answers = raw_exchange(chunked, 1)
 check(len(answers) == 1 and answers[0][0] == 200 and json.loads(answers[0][2]) == [{"count": 5}],
       "chunked body: %r" % answers)
 
-s = socket.create_connection(("127.0.0.1", port), timeout=30)
-s.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
-data = b""
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    data += chunk
-s.close()
+data = until_closed(b"GET /healthz HTTP/1.0\r\n\r\n")
 check(data.startswith(b"HTTP/1.0 200") or data.startswith(b"HTTP/1.1 200"), "HTTP/1.0: %r" % data[:40])
 
 # The same with curl, as a user would: two URLs on one connection, a chunked
@@ -142,6 +134,16 @@ out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X
                      capture_output=True, text=True, timeout=60)
 check(out.stdout == "405", "curl PATCH: %r" % out.stdout)
 
+# HEAD: GET's status and headers, no body; the connection goes on.
+# (split_responses frames by Content-Length, which HEAD answers give without a body: read them by hand)
+data = until_closed(b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nHEAD /v1/statements HTTP/1.1\r\nHost: x\r\n\r\n"
+                    b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+heads = data.split(b"HTTP/1.1 ")[1:]
+check(len(heads) == 3 and heads[0].startswith(b"200") and heads[0].endswith(b"\r\n\r\n") and
+      b"Content-Length: 15" in heads[0], "HEAD /healthz: %r" % data)
+check(len(heads) == 3 and heads[1].startswith(b"405") and heads[1].endswith(b"\r\n\r\n"), "HEAD of a POST route: %r" % data)
+check(len(heads) == 3 and heads[2].startswith(b"200") and heads[2].endswith(b'{"status":"ok"}'), "GET after HEAD: %r" % data)
+
 # ---- Malformed and oversized requests: the status that says why, then the server goes on.
 answers = raw_exchange(b"NOT A REQUEST\r\n\r\n", 1)
 check(answers and answers[0][0] == 400, "garbage request line: %r" % answers)
@@ -152,10 +154,25 @@ check(r.status == 413 and "65536" in json.loads(data).get("error", ""), "body ov
       (r.status, data[:200]))
 answers = raw_exchange(b"POST /v1/statements HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n", 1)
 check(answers and answers[0][0] in (400, 413), "absurd Content-Length: %r" % answers)
-r, data = request("GET", "/v2/nothing")
-check(r.status == 404 and "error" in json.loads(data), "unknown path: %d %r" % (r.status, data))
+for path in ("/v2/nothing", "/v1/collections/c/nowhere-1", "/v1/collections/c/vectors/k1/deeper", "/v1/nothing"):
+    r, data = request("GET", path)
+    check(r.status == 404 and json.loads(data).get("code") == "NotFound", "unknown path %s: %d %r" % (path, r.status,
+                                                                                                     data))
+r, data = request("GET", "/metrics")
+check(b"nowhere" not in data and b"deeper" not in data, "a client's path became a metrics label")
 r, data = request("POST", "/v1/collections", "{not json")
 check(r.status == 400 and "error" in json.loads(data), "bad JSON: %d %r" % (r.status, data))
+for body, name in [({"vector": {"hex": "0000000000000003"}, "exact": "yes"}, "exact"),
+                   ({"vector": {"hex": "0000000000000003"}, "device": 5}, "device"),
+                   ({"expression": 5}, "expression"), ({"vector": {"hex": "0000000000000003"}, "k": -1}, "k")]:
+    r, data = request("POST", "/v1/collections/c/search", body)
+    check(r.status == 400 and name in json.loads(data).get("error", ""), "search with a bad %s: %d %r" %
+          (name, r.status, data))
+# curl -d '{"statements": ...}' (a form content type): read as JSON, as it looks.
+out = subprocess.run(["curl", "-s", "-d", '{"statements": "count c", "details": true}', base + "/v1/statements"],
+                     capture_output=True, text=True, timeout=60)
+check(json.loads(out.stdout or "{}").get("results", [{}])[0].get("answer") == {"count": 5}, "curl -d JSON: %r" %
+      out.stdout)
 r, data = request("POST", "/v1/collections", {"name": "d", "dim": "sixty-four"})
 check(r.status == 400 and "dim" in json.loads(data).get("error", ""), "dim of the wrong type: %d %r" % (r.status, data))
 check(request("GET", "/healthz")[0].status == 200, "the server answers after the bad requests")
@@ -264,8 +281,10 @@ for path, item in document["paths"].items():
             continue
         r, data = request(method.upper(), url, "{}" if method != "get" else None)
         allow = sorted(a.strip().lower() for a in r.getheader("Allow", "").split(","))
-        check(r.status == 405 and allow == sorted(documented), "%s %s: %d Allow %r, documented %r" %
+        expected = sorted(documented + (["head"] if "get" in documented else []))
+        check(r.status == 405 and allow == expected, "%s %s: %d Allow %r, documented %r" %
               (method.upper(), url, r.status, allow, documented))
+        check("code" in json.loads(data), "%s %s: the 405 has no code" % (method.upper(), url))
 # /v1/statements: each status with the body its documented schema says, in both forms.
 statements_doc = document["paths"]["/v1/statements"]["post"]["responses"]
 for body, headers in [("count c\ncount nope\ncount c", {"Content-Type": "text/plain"}),
@@ -299,8 +318,7 @@ for method, url, body in [("GET", "/v1/collections/nothere", None), ("POST", "/v
     check(r.status >= 400 and not conforms(json.loads(data), {"$ref": "#/components/schemas/Error"}, url),
           "%s %s error: %d %r" % (method, url, r.status, data))
 
-server.send_signal(signal.SIGTERM)
-check(server.wait(timeout=30) == 0, "the server stopped with an error")
+check(server.stop()[0] == 0, "the server stopped with an error")
 if failures:
     print("FAIL: %d checks" % len(failures))
     sys.exit(1)

@@ -5,15 +5,13 @@ abrupt disconnects; the idle timeout; graceful shutdown on SIGTERM; and
 hvdb shell --connect."""
 import json, os, signal, socket, subprocess, sys, tempfile, threading, time
 
+import serving
+
 hvdb = sys.argv[1]
 work = tempfile.mkdtemp()
 db = os.path.join(work, "db")
-server = subprocess.Popen([hvdb, "serve", db, "--listen", "127.0.0.1:0", "--max-request", "4096",
-                           "--idle-timeout", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-line = server.stdout.readline()
-if not line.startswith("listening on 127.0.0.1:"):
-    sys.exit("FAIL: server did not start: " + line + server.stderr.read())
-port = int(line.rsplit(":", 1)[1])
+served = serving.Server(hvdb, db, "--max-request", "4096", "--idle-timeout", "2", http=False)
+server, port = served.proc, served.lines_port
 failures = []
 
 
@@ -33,20 +31,8 @@ def splitmix_hex(seed, words):
     return "".join(out)
 
 
-class Client:
-    def __init__(self):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=120)
-        self.buf = b""
-
-    def ask(self, request):
-        self.sock.sendall(request.encode() + b"\n")
-        while b"\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        answer, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(answer)
+def Client():
+    return serving.Lines(port)
 
 
 setup = Client()
