@@ -114,7 +114,7 @@ check(status == 429 and "more work than this server allows" in error_text(answer
       "work limit: %r %r" % (status, error_text(answer)))
 status, answer = statements(big, "; ".join(["count w"] * 65))
 check(status == 429 and "at most 64 statements" in error_text(answer), "statement limit: %r %r" % (status, answer))
-big.stop()
+check(big.stop()[0] == 0, "the server with --max-request did not stop cleanly")
 rc, _, _ = server.stop()
 check(rc == 0, "stop with files: %r" % rc)
 
@@ -167,7 +167,7 @@ with open(os.path.join(files, "json.hvdb"), "w") as f:
 out = subprocess.run([hvdb, "shell", "--connect", "127.0.0.1:%d" % server.lines_port, "-c", ".read json.hvdb\ncount d"],
                      capture_output=True, text=True, timeout=30)
 check(out.stdout.count("5") == 2, "--connect after a .read switched modes: %r %r" % (out.stdout, out.stderr))
-server.stop()
+check(server.stop()[0] == 0, "the server serving data did not stop cleanly")
 # The database served as "." (its own directory): answers are still JSON.
 dot_db = os.path.join(work, "db-dot")
 os.makedirs(dot_db)
@@ -242,7 +242,7 @@ for sock in (silent, silent_http):
         gone = True
     waited = time.time() - silent_since
     check(gone and 8 < waited < 16, "a silent unauthenticated connection lasted %.1f s" % waited)
-server.stop()
+check(server.stop()[0] == 0, "the server with tokens did not stop cleanly")
 # Beyond loopback without tokens: refused before listening.
 out = subprocess.run([hvdb, "serve", os.path.join(work, "db-open"), "--listen", "0.0.0.0:0"], capture_output=True,
                      text=True, timeout=30)
@@ -280,7 +280,7 @@ t.join()
 check(quick < 1.0, "a quick request waited %.2f s behind a slow one" % quick)
 check("time limit" in json.dumps(result.get("answer")) and result.get("seconds", 99) < 10,
       "the slow request was not stopped: %r" % result)
-server.stop()
+check(server.stop()[0] == 0, "the server with a slow request did not stop cleanly")
 # One worker: a request queued behind a slow one gets its whole time limit
 # once it starts (the limit does not count the queue).
 server = Server("--files-dir", files, "--request-timeout", "2", "--workers", "1", db="db-slow")
@@ -291,7 +291,7 @@ queued = server.lines().ask("count s")
 t.join()
 check(queued.get("count", -1) >= 0, "a request queued behind a slow one was cancelled: %r" % queued)
 check("time limit" in json.dumps(result.get("answer")), "the slow request (one worker): %r" % result)
-server.stop()
+check(server.stop()[0] == 0, "the server with one worker did not stop cleanly")
 
 # ---- Out of file descriptors: the server keeps accepting once they free up.
 def low_fd_limit():
@@ -330,7 +330,7 @@ else:
     check(status == 200, "HTTP after EMFILE: %r" % status)
     _, metrics = server.http("GET", "/metrics")
     check("accept failed: Too many open files" in metrics, "the server never ran out of descriptors: %s" % metrics)
-    server.stop()
+    check(server.stop()[0] == 0, "the server after EMFILE did not stop cleanly")
 
 # ---- SIGTERM with a client that never reads: the process ends within the grace period.
 server = Server("--grace", "2", "--write-timeout", "2", db="db-term")
