@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <utility>
 
 #include "shell/json_writer.h"
 #include "shell/printable.h"
@@ -99,11 +100,17 @@ Session::Session(DB* db, std::ostream& out, std::ostream& err) : db_(db), out_(o
 void Session::Error(const Status& status) {
   ++errors_;
   last_error_ = policy.redact ? WithMessage(status, policy.redact(status.message())) : status;
+  last_error_refused_write_ = std::exchange(refusing_write_, false);
   if (mode == OutputMode::kJson) {
     out_ << "{\"error\":" << JsonString(last_error_.message()) << "}\n";
   } else {
     err_ << "Error: " << last_error_.message() << "\n";
   }
+}
+
+Status Session::RefuseWrite(const std::string& what) {
+  refusing_write_ = true;
+  return Status::InvalidArgument(what + " writes, and this session may only read (a read-only token)");
 }
 
 void Session::Ok() {
@@ -128,7 +135,7 @@ bool Session::Run(std::string_view input, size_t max_statements) {
       s = Status::InvalidArgument("unknown command '" + words[0] + "'" +
                                   (hint.empty() ? " (.help lists them)" : " (did you mean '" + hint + "'?)"));
     } else if (found->writes && policy.read_only) {
-      s = Status::InvalidArgument(found->name + " writes, and this session may only read (a read-only token)");
+      s = RefuseWrite(found->name);
     } else {
       s = found->handler(*this, std::vector<std::string>(words.begin() + 1, words.end()));
     }
@@ -144,8 +151,7 @@ bool Session::Run(std::string_view input, size_t max_statements) {
         if (policy.cancelled()) {
           s = Cancelled();
         } else if (policy.read_only && Writes(st)) {
-          s = Status::InvalidArgument(Where(st.token) + "'" + st.token.text +
-                                      "' writes, and this session may only read (a read-only token)");
+          s = RefuseWrite(Where(st.token) + "'" + st.token.text + "'");
         } else {
           s = Execute(st);
         }

@@ -75,6 +75,9 @@ class Session {
   size_t errors() const { return errors_; }
   // The last error reported (its code for the server's status codes).
   const Status& last_error() const { return last_error_; }
+  // Whether that error refused a write to a read-only session (HTTP 403,
+  // where other InvalidArgument errors are 400).
+  bool last_error_refused_write() const { return last_error_refused_write_; }
   DB* db() const { return db_; }
   uint64_t NextRandomSeed() { return random_counter_++; }
   // The vector `expression` denotes in collection c's dimension and item
@@ -105,6 +108,9 @@ class Session {
   void Ok();
 
  private:
+  // The error for `what` (a statement or dot-command) in a read-only
+  // session; the next Error marks it last_error_refused_write.
+  Status RefuseWrite(const std::string& what);
   Status Execute(const Statement& s);
   Result<Value> Eval(const Expr& e, const EvalContext& ctx);
   Result<Hypervector> EvalVector(const Expr& e, const EvalContext& ctx);
@@ -123,6 +129,8 @@ class Session {
   bool failed_ = false;
   size_t errors_ = 0;
   Status last_error_;
+  bool refusing_write_ = false;  // set by RefuseWrite until Error reports it
+  bool last_error_refused_write_ = false;
   int read_depth_ = 0;  // RunFile calls under way
 };
 

@@ -414,7 +414,7 @@ class Handler {
         values += (i ? "," : "") + answer;
       }
       if (session.errors() != errors) {
-        status = HttpStatus(session.last_error());
+        status = session.last_error_refused_write() ? 403 : HttpStatus(session.last_error());
         break;
       }
       if (session.quit) break;

@@ -216,8 +216,13 @@ for method, path, body in [("PUT", "/v1/collections/t/vectors/b", {"hex": "0" * 
                            ("POST", "/v1/collections/t/vectors", {"vectors": []})]:
     status, _ = server.http(method, path, body, token="reader-0123456789abcdef")
     check(status == 403, "HTTP read-only %s %s: %r" % (method, path, status))
-status, answer = statements(server, "put t c random(3)", token="reader-0123456789abcdef")
-check(status == 400 and "may only read" in error_text(answer), "HTTP read-only statement: %r %r" % (status, answer))
+status, answer = statements(server, "count t\nput t c random(3)\ncount t", token="reader-0123456789abcdef")
+check(status == 403 and answer[0] == {"count": 1} and len(answer) == 2 and "may only read" in error_text(answer[1]),
+      "HTTP read-only statement: %r %r" % (status, answer))
+status, answer = statements(server, ".export t out.txt", token="reader-0123456789abcdef")
+check(status == 403, "HTTP read-only .export: %r %r" % (status, answer))
+status, answer = statements(server, "cuont t", token="reader-0123456789abcdef")
+check(status == 400, "HTTP read-only, a bad statement: %r %r" % (status, answer))
 status, _ = server.http("GET", "/metrics")
 check(status == 401, "/metrics without a token: %r" % status)
 status, _ = server.http("GET", "/healthz")
