@@ -9,6 +9,7 @@
 #define HVDB_SHELL_SERVER_CONNECTION_H_
 
 #include <boost/beast/core.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/ssl.hpp>
 
 #include <algorithm>
@@ -27,6 +28,10 @@ namespace hvdb::shell {
 // shorter than --idle-timeout: a client without a token cannot hold one of
 // the --max-connections slots for long.
 inline constexpr unsigned kFirstRequestSeconds = 10;
+// At shutdown, how long an answer already being written has to reach its
+// client: one that reads takes it in milliseconds; one that does not read
+// cannot hold the exit for the whole grace period.
+inline constexpr unsigned kShutdownWriteSeconds = 1;
 
 template <class Derived, class Stream>
 class StreamConnection : public Connection, public std::enable_shared_from_this<Derived> {
@@ -49,11 +54,14 @@ class StreamConnection : public Connection, public std::enable_shared_from_this<
     }
   }
 
-  // Closes now when idle; a busy connection (a request running or its
-  // answer being written) closes once its answer is written.
+  // Closes now when idle. A request running on a worker closes the
+  // connection once its answer is written (within the grace period, then it
+  // is aborted); an answer being written gets kShutdownWriteSeconds.
   void Stop() override {
     asio::post(stream_.get_executor(), [self = Self()] {
-      if (!self->busy_) self->Close();
+      if (self->closed_ || self->running_) return;
+      if (!self->writing_) return self->Close();
+      self->LimitWriteForShutdown();
     });
   }
 
@@ -69,6 +77,19 @@ class StreamConnection : public Connection, public std::enable_shared_from_this<
   void ExpireAfter(unsigned seconds) {
     boost::beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(seconds));
   }
+  // Before writing an answer: the write timeout, and kShutdownWriteSeconds
+  // when the server is stopping.
+  void StartWrite() {
+    writing_ = true;
+    ExpireAfter(server_->options().write_timeout_seconds);
+    if (server_->stopping()) LimitWriteForShutdown();
+  }
+  void LimitWriteForShutdown() {
+    shutdown_write_.expires_after(std::chrono::seconds(kShutdownWriteSeconds));
+    shutdown_write_.async_wait([self = Self()](boost::system::error_code ec) {
+      if (!ec) self->Close();
+    });
+  }
   // Before reading a request: the idle timeout, shorter until trusted_.
   void ExpireWhileWaiting() {
     const unsigned idle = server_->options().idle_timeout_seconds;
@@ -78,6 +99,7 @@ class StreamConnection : public Connection, public std::enable_shared_from_this<
   void Close() {
     if (closed_) return;
     closed_ = true;
+    shutdown_write_.cancel();
     boost::beast::error_code ignored;
     auto& socket = boost::beast::get_lowest_layer(stream_).socket();
     socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
@@ -91,8 +113,10 @@ class StreamConnection : public Connection, public std::enable_shared_from_this<
   Stream stream_;
   // Set by the request's time limit or at shutdown; read by the worker.
   std::shared_ptr<std::atomic<bool>> cancel_ = std::make_shared<std::atomic<bool>>(false);
-  bool busy_ = false;     // a request running or its answer being written
+  bool running_ = false;  // a request on a worker
+  bool writing_ = false;  // an answer being written
   bool closed_ = false;
+  asio::steady_timer shutdown_write_{stream_.get_executor()};  // Stop's deadline for writing_
   bool trusted_ = false;  // past the first request (authenticated, where tokens are wanted)
 };
 

@@ -28,7 +28,7 @@ template <class Stream>
 class HttpConnection : public StreamConnection<HttpConnection<Stream>, Stream> {
   using Base = StreamConnection<HttpConnection<Stream>, Stream>;
   friend Base;
-  using Base::busy_, Base::cancel_, Base::closed_, Base::server_, Base::stream_, Base::trusted_;
+  using Base::cancel_, Base::closed_, Base::running_, Base::server_, Base::stream_, Base::trusted_, Base::writing_;
 
  public:
   template <class... Args>
@@ -80,7 +80,7 @@ class HttpConnection : public StreamConnection<HttpConnection<Stream>, Stream> {
     api.authorization = std::string(request[http::field::authorization]);
     const Route route = FindRoute(api.method, api.target);
     if (!route.on_worker) return Answer(HandleRequest(server_, api, cancel_.get()), route.name, keep_alive_);
-    busy_ = true;
+    running_ = true;
     cancel_->store(false);
     auto result = std::make_shared<ApiResponse>();
     server_->RunRequest(
@@ -89,16 +89,16 @@ class HttpConnection : public StreamConnection<HttpConnection<Stream>, Stream> {
           *result = HandleRequest(self->server_, api, self->cancel_.get());
         },
         [self = this->Self(), result, name = route.name](const std::string& failure) {
+          self->running_ = false;
           if (!failure.empty()) *result = ErrorResponse(500, "the server failed this request: " + failure);
           self->Answer(std::move(*result), name, self->keep_alive_ && !self->server_->stopping());
         });
   }
 
-  // Writes one answer; busy until it is written (Stop waits for it). A 401
-  // closes the connection: a client without a token keeps no slot.
+  // Writes one answer (Stop gives it kShutdownWriteSeconds). A 401 closes
+  // the connection: a client without a token keeps no slot.
   void Answer(ApiResponse answer, const std::string& route, bool keep_alive) {
     if (closed_) return;
-    busy_ = true;
     if (answer.status == 401) keep_alive = false;
     else trusted_ = true;
     server_->metrics().Request("http", route.empty() ? "unknown" : route, answer.status,
@@ -116,9 +116,9 @@ class HttpConnection : public StreamConnection<HttpConnection<Stream>, Stream> {
       response_.body() = std::move(answer.body);
       response_.prepare_payload();
     }
-    this->ExpireAfter(server_->options().write_timeout_seconds);
+    this->StartWrite();
     http::async_write(stream_, response_, [self = this->Self(), keep_alive](beast::error_code ec, size_t) {
-      self->busy_ = false;
+      self->writing_ = false;
       if (ec || !keep_alive) return self->Close();
       self->Read();
     });

@@ -27,7 +27,7 @@ template <class Stream>
 class LinesConnection : public StreamConnection<LinesConnection<Stream>, Stream> {
   using Base = StreamConnection<LinesConnection<Stream>, Stream>;
   friend Base;
-  using Base::busy_, Base::cancel_, Base::closed_, Base::server_, Base::stream_, Base::trusted_;
+  using Base::cancel_, Base::closed_, Base::running_, Base::server_, Base::stream_, Base::trusted_, Base::writing_;
 
  public:
   template <class... Args>
@@ -81,12 +81,13 @@ class LinesConnection : public StreamConnection<LinesConnection<Stream>, Stream>
       return Reply(ErrorValue("a request is one line; this one leaves a bracket or string open"), false);
     }
     route_ = first != std::string::npos && line[first] == '.' ? "dot-command" : "statement";
-    busy_ = true;
+    running_ = true;
     cancel_->store(false);
     server_->RunRequest(
         stream_.get_executor(), cancel_,
         [self = this->Self(), line = std::move(line)] { self->Execute(line); },
         [self = this->Self()](const std::string& failure) {
+          self->running_ = false;
           if (!failure.empty()) self->answer_ = ErrorValue("the server failed this request: " + failure);
           self->Reply(std::move(self->answer_), self->session_.quit || self->server_->stopping());
         });
@@ -137,14 +138,13 @@ class LinesConnection : public StreamConnection<LinesConnection<Stream>, Stream>
           false);
   }
 
-  // Writes one answer; busy until it is written (Stop waits for it).
+  // Writes one answer (Stop gives it kShutdownWriteSeconds).
   void Reply(std::string answer, bool then_close) {
     if (closed_) return;
-    busy_ = true;
     reply_ = std::move(answer) + "\n";
-    this->ExpireAfter(server_->options().write_timeout_seconds);
+    this->StartWrite();
     asio::async_write(stream_, asio::buffer(reply_), [self = this->Self(), then_close](beast::error_code ec, size_t) {
-      self->busy_ = false;
+      self->writing_ = false;
       if (ec || then_close) return self->Close();
       self->Read();
     });
