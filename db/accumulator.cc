@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 
+#include "kernels/tie_word.h"
 #include "storage/endian.h"
 
 namespace hvdb::db {
@@ -58,9 +59,15 @@ Status AddToCounters(Counters* c, std::span<const Hypervector> vectors, int32_t 
 }
 
 Result<Hypervector> MajorityOf(const Counters& c, uint64_t tie_seed) {
-  HVDB_ASSIGN_OR_RETURN(Hypervector out, Hypervector::Random(c.counts.size(), tie_seed));
-  for (size_t i = 0; i < c.counts.size(); ++i) {
-    if (c.counts[i] != 0) out.set_bit(i, c.counts[i] > 0);
+  HVDB_ASSIGN_OR_RETURN(Hypervector out, Hypervector::Zeros(c.counts.size()));
+  for (size_t w = 0; w < out.words(); ++w) {
+    uint64_t greater = 0, tied = 0;
+    for (size_t b = 0; b < 64; ++b) {
+      const int32_t count = c.counts[w * 64 + b];
+      greater |= uint64_t{count > 0} << b;
+      tied |= uint64_t{count == 0} << b;
+    }
+    out.data()[w] = kernels::MajorityWord(tie_seed, w, greater, tied);
   }
   return out;
 }

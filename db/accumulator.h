@@ -31,8 +31,9 @@ Result<Counters> DecodeCounters(std::string_view bytes, std::string_view name, s
 // Adds weight x each vector. ResourceExhausted when a counter would leave the
 // int32 range (nothing is changed then). REQUIRES: dims match the counters.
 Status AddToCounters(Counters* counters, std::span<const Hypervector> vectors, int32_t weight);
-// The majority: bit i set when counter i > 0; counter 0 takes the tie
-// vector's bit (Random(dim, tie_seed)).
+// The majority: bit i set when counter i > 0; counter 0 is a tie, broken as
+// hdc::Bundle breaks it (kernels/tie_word.h), so an accumulator of unit
+// weights equals the Bundle of its members.
 Result<Hypervector> MajorityOf(const Counters& counters, uint64_t tie_seed);
 
 }  // namespace hvdb::db

@@ -9,7 +9,6 @@
 
 #include "db/collection_impl.h"
 #include "db/open.h"
-#include "hvdb/hdc.h"
 #include "kernels/cuda/devices.h"
 
 namespace hvdb {
@@ -17,8 +16,13 @@ namespace {
 
 class DBImpl final : public DB {
  public:
-  DBImpl(std::unique_ptr<storage::Store> store, std::string path, bool pinned, uint64_t gpu_memory_bytes)
-      : store_(std::move(store)), path_(std::move(path)), pinned_(pinned), gpu_memory_bytes_(gpu_memory_bytes) {}
+  DBImpl(std::unique_ptr<storage::Store> store, std::string path, bool pinned, uint64_t gpu_memory_bytes,
+         uint64_t item_memory_seed)
+      : store_(std::move(store)),
+        path_(std::move(path)),
+        pinned_(pinned),
+        gpu_memory_bytes_(gpu_memory_bytes),
+        item_memory_seed_(item_memory_seed) {}
   ~DBImpl() override {
     for (const auto& [name, c] : collections_) {
       if (Status s = c->SaveIndex(path_); !s.ok()) std::fprintf(stderr, "hvdb: closing: %s\n", s.message().c_str());
@@ -52,7 +56,7 @@ class DBImpl final : public DB {
     d.id = id;
     d.name = name;
     d.dim = static_cast<uint32_t>(options.dim);
-    d.item_memory_seed = options.item_memory_seed.value_or(hdc::SeedFromName(name));
+    d.item_memory_seed = options.item_memory_seed.value_or(item_memory_seed_);
     d.compact_threshold = options.compact_threshold;
     d.index = options.index;
     d.created_unix_seconds = static_cast<uint64_t>(
@@ -128,6 +132,7 @@ class DBImpl final : public DB {
   }
 
   const std::string& path() const override { return path_; }
+  uint64_t item_memory_seed() const override { return item_memory_seed_; }
 
  private:
   // REQUIRES: mu_ held exclusively and every collection's writes locked.
@@ -171,6 +176,7 @@ class DBImpl final : public DB {
   const std::string path_;
   const bool pinned_;
   const uint64_t gpu_memory_bytes_;
+  const uint64_t item_memory_seed_;
   mutable std::shared_mutex mu_;
   std::map<std::string, std::unique_ptr<db::CollectionImpl>> collections_;  // guarded by mu_
   std::vector<std::unique_ptr<db::CollectionImpl>> dropped_;               // guarded by mu_
@@ -194,7 +200,13 @@ Status db::OpenDatabase(const Options& options, const std::string& path,
   }
   std::vector<kernels::cuda::DeviceProperties> devices;
   const bool pinned = kernels::cuda::ListDevices(&devices).ok();
-  auto impl = std::make_unique<DBImpl>(std::move(store), path, pinned, options.gpu_memory_bytes);
+  HVDB_ASSIGN_OR_RETURN(const uint64_t seed, store->ReadItemMemorySeed());
+  if (options.item_memory_seed && *options.item_memory_seed != seed) {
+    return Status::InvalidArgument("database '" + path + "' has item memory seed " + std::to_string(seed) + ", not " +
+                                   std::to_string(*options.item_memory_seed) +
+                                   " (Options::item_memory_seed; the seed is chosen when a database is created)");
+  }
+  auto impl = std::make_unique<DBImpl>(std::move(store), path, pinned, options.gpu_memory_bytes, seed);
   HVDB_RETURN_IF_ERROR(impl->Load());
   *db = std::move(impl);
   return Status::OK();

@@ -45,7 +45,7 @@ Result<Hypervector> CollectionImpl::ReadAccumulator(std::string_view name) const
   HVDB_RETURN_IF_ERROR(CheckAccumulatorName(name));
   HVDB_ASSIGN_OR_RETURN(const std::string stored, store_->GetAccumulator(descriptor_.id, name));
   HVDB_ASSIGN_OR_RETURN(const Counters counters, DecodeCounters(stored, name, descriptor_.dim));
-  return MajorityOf(counters, descriptor_.item_memory_seed ^ hdc::kDefaultTieSeed);
+  return MajorityOf(counters, hdc::kDefaultTieSeed);
 }
 
 Result<int64_t> CollectionImpl::AccumulatorMembers(std::string_view name) const {

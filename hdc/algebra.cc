@@ -5,6 +5,7 @@
 #include "hdc/splitmix.h"
 #include "hvdb/hdc.h"
 #include "kernels/hamming.h"
+#include "kernels/tie_word.h"
 
 namespace hvdb::hdc {
 namespace {
@@ -30,19 +31,18 @@ Status CheckMembers(std::span<const Hypervector> members, std::string_view what)
   return Status::OK();
 }
 
-// Sets each bit from its score: 1 when > 0, 0 when < 0, the tie vector's bit at 0.
-template <typename Score>
-Result<Hypervector> FromScores(const std::vector<Score>& score, size_t dim, uint64_t tie_seed) {
+// Sets each bit from its score: 1 when > 0, 0 when < 0, a tie at 0
+// (kernels/tie_word.h).
+Result<Hypervector> FromScores(const std::vector<double>& score, size_t dim, uint64_t tie_seed) {
   HVDB_ASSIGN_OR_RETURN(Hypervector out, Hypervector::Zeros(dim));
-  HVDB_ASSIGN_OR_RETURN(const Hypervector ties, Hypervector::Random(dim, tie_seed));
   for (size_t w = 0; w < out.words(); ++w) {
-    uint64_t word = 0;
+    uint64_t greater = 0, tied = 0;
     for (size_t b = 0; b < 64; ++b) {
-      const Score s = score[w * 64 + b];
-      const uint64_t bit = s > 0 ? 1 : s < 0 ? 0 : (ties.data()[w] >> b) & 1;
-      word |= bit << b;
+      const double s = score[w * 64 + b];
+      greater |= uint64_t{s > 0} << b;
+      tied |= uint64_t{s == 0} << b;
     }
-    out.data()[w] = word;
+    out.data()[w] = kernels::MajorityWord(tie_seed, w, greater, tied);
   }
   return out;
 }

@@ -115,8 +115,7 @@ Status BundleBatch(const uint64_t* in, size_t groups, size_t members, size_t dim
   HVDB_ASSIGN_OR_RETURN(kernels::SearchDevice* gpu,
                         BatchDevice(device, uint64_t{groups} * members * words * 8 >= kBundleDeviceBytes, "bundle batch"));
   if (gpu != nullptr && groups > 0) {
-    HVDB_ASSIGN_OR_RETURN(const Hypervector ties, Hypervector::Random(dim, tie_seed));
-    if (DeviceDid(gpu->Majority(in, groups, members, words, ties.data(), out), "bundle batch")) return Status::OK();
+    if (DeviceDid(gpu->Majority(in, groups, members, words, tie_seed, out), "bundle batch")) return Status::OK();
   }
   ForRows(groups, threads, std::max<size_t>(1, kRowsPerTask / members), [&](size_t begin, size_t end) {
     BundleAccumulator acc(dim);

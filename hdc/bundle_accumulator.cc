@@ -3,6 +3,7 @@
 
 #include "hvdb/hdc.h"
 #include "kernels/hamming.h"
+#include "kernels/tie_word.h"
 
 namespace hvdb::hdc {
 
@@ -42,7 +43,6 @@ void BundleAccumulator::AddCarry() {
 Result<Hypervector> BundleAccumulator::Majority(uint64_t tie_seed) const {
   if (count_ == 0) return Status::InvalidArgument("bundle of no vectors");
   HVDB_ASSIGN_OR_RETURN(Hypervector out, Hypervector::Zeros(dim_));
-  HVDB_ASSIGN_OR_RETURN(const Hypervector ties, Hypervector::Random(dim_, tie_seed));
   // Compare every count with T = floor(count / 2), planes from the top:
   // above T is a majority; equal to T is a tie when the count is even.
   const size_t threshold = count_ / 2;
@@ -59,7 +59,7 @@ Result<Hypervector> BundleAccumulator::Majority(uint64_t tie_seed) const {
     }
     // Bits of T above the top plane are zero here: counts never exceed count_.
     const uint64_t tied = count_ % 2 == 0 ? equal : 0;
-    out.data()[w] = greater | (tied & ties.data()[w]);
+    out.data()[w] = kernels::MajorityWord(tie_seed, w, greater, tied);
   }
   return out;
 }

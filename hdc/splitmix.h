@@ -6,16 +6,15 @@
 
 #include <cstdint>
 
+#include "kernels/tie_word.h"
+
 namespace hvdb::hdc {
 
 inline constexpr uint64_t kGoldenGamma = 0x9e3779b97f4a7c15ull;
 
-// The finalizer: a bijective mix of the 64 bits.
-inline uint64_t SplitMixFinalize(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
+// The finalizer: a bijective mix of the 64 bits (in kernels/, where the CUDA
+// majority uses it too).
+using kernels::SplitMixFinalize;
 
 // The next output of the stream whose state is `state` (advanced).
 inline uint64_t SplitMix64Next(uint64_t& state) { return SplitMixFinalize(state += kGoldenGamma); }

@@ -37,6 +37,7 @@ inline std::array<char, 4> CollectionPrefix(uint32_t collection_id) {
 // Keys of the default family.
 inline constexpr std::string_view kFormatKey = "hvdb.format";
 inline constexpr std::string_view kNextCollectionIdKey = "hvdb.next_collection_id";
+inline constexpr std::string_view kItemMemorySeedKey = "hvdb.item_memory_seed";
 
 }  // namespace hvdb::storage
 

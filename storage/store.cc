@@ -61,11 +61,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string EncodeU32(uint32_t value) {
-  std::string out(4, '\0');
-  PutBigEndian(value, 4, out.data());
+std::string EncodeBigEndian(uint64_t value, int bytes) {
+  std::string out(static_cast<size_t>(bytes), '\0');
+  PutBigEndian(value, bytes, out.data());
   return out;
 }
+std::string EncodeU32(uint32_t value) { return EncodeBigEndian(value, 4); }
 
 // Families holding rows are read in long sequential scans and never by point
 // lookups: no filters, large blocks, no compression (random bits do not
@@ -482,6 +483,8 @@ Status OpenStore(const Options& options, const std::string& path, const StoreOpe
     rocksdb::WriteBatch batch;
     batch.Put(rep->families[kDefault], kFormatKey, EncodeU32(kStoreFormatVersion));
     batch.Put(rep->families[kDefault], kNextCollectionIdKey, EncodeU32(1));
+    batch.Put(rep->families[kDefault], kItemMemorySeedKey,
+              EncodeBigEndian(options.item_memory_seed.value_or(kDefaultItemMemorySeed), 8));
     rocksdb::WriteOptions wo;
     wo.sync = true;
     HVDB_RETURN_IF_ERROR(FromRocks(rep->db->Write(wo, &batch), "initializing database '" + path + "'"));

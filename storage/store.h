@@ -136,6 +136,9 @@ class Store {
 
   Result<std::vector<CollectionDescriptor>> ReadCatalog() const;
   Result<uint32_t> ReadNextCollectionId() const;
+  // The database's item memory seed; kDefaultItemMemorySeed for a database
+  // created before it was stored.
+  Result<uint64_t> ReadItemMemorySeed() const;
 
   Status Write(StoreBatch* batch, bool sync);
 

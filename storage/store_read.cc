@@ -71,6 +71,16 @@ Result<uint32_t> Store::ReadNextCollectionId() const {
   return static_cast<uint32_t>(GetBigEndian(value.data(), 4));
 }
 
+Result<uint64_t> Store::ReadItemMemorySeed() const {
+  std::shared_lock lock(rep_->db_mu);
+  std::string value;
+  const rocksdb::Status s = rep_->db->Get(rocksdb::ReadOptions(), rep_->families[kDefault], kItemMemorySeedKey, &value);
+  if (s.IsNotFound()) return kDefaultItemMemorySeed;
+  HVDB_RETURN_IF_ERROR(FromRocks(s, "reading the item memory seed"));
+  if (value.size() != 8) return Status::Corruption("malformed item memory seed record");
+  return GetBigEndian(value.data(), 8);
+}
+
 void Store::PrefetchRowFiles() {
   // Scans read through a mapping (allow_mmap_reads), where page faults on a
   // cold file read little at a time. Files not in the page cache are read

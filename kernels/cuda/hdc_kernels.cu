@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "kernels/tie_word.h"
+
 namespace hvdb::kernels::cuda {
 namespace {
 
@@ -32,7 +34,7 @@ __global__ void RotateRows(const uint64_t* __restrict__ in, size_t n, size_t wor
 }
 
 __global__ void MajorityRows(const uint64_t* __restrict__ in, size_t groups, size_t members, size_t words,
-                             const uint64_t* __restrict__ ties, uint64_t* __restrict__ out) {
+                             uint64_t tie_seed, uint64_t* __restrict__ out) {
   for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < groups * words;
        i += static_cast<size_t>(gridDim.x) * blockDim.x) {
     const size_t g = i / words, w = i % words;
@@ -44,14 +46,14 @@ __global__ void MajorityRows(const uint64_t* __restrict__ in, size_t groups, siz
 #pragma unroll
       for (int b = 0; b < 64; ++b) count[b] += static_cast<unsigned>((x >> b) & 1);
     }
-    uint64_t word = 0;
+    uint64_t greater = 0, tied = 0;
 #pragma unroll
     for (int b = 0; b < 64; ++b) {
       const size_t twice = 2 * static_cast<size_t>(count[b]);
-      const bool set = twice > members || (twice == members && ((ties[w] >> b) & 1));
-      word |= static_cast<uint64_t>(set) << b;
+      greater |= static_cast<uint64_t>(twice > members) << b;
+      tied |= static_cast<uint64_t>(twice == members) << b;
     }
-    out[i] = word;
+    out[i] = MajorityWord(tie_seed, w, greater, tied);
   }
 }
 
@@ -68,9 +70,9 @@ cudaError_t LaunchRotateRows(const uint64_t* in, size_t n, size_t words, size_t 
   return cudaGetLastError();
 }
 
-cudaError_t LaunchMajorityRows(const uint64_t* in, size_t groups, size_t members, size_t words, const uint64_t* ties,
+cudaError_t LaunchMajorityRows(const uint64_t* in, size_t groups, size_t members, size_t words, uint64_t tie_seed,
                                uint64_t* out) {
-  MajorityRows<<<Blocks(groups * words), kThreads>>>(in, groups, members, words, ties, out);
+  MajorityRows<<<Blocks(groups * words), kThreads>>>(in, groups, members, words, tie_seed, out);
   return cudaGetLastError();
 }
 

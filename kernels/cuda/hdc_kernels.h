@@ -17,8 +17,9 @@ cudaError_t LaunchXorRows(const uint64_t* a, const uint64_t* b, size_t n, size_t
 // out row = row rotated towards higher bits by word_shift x 64 + bit_shift.
 cudaError_t LaunchRotateRows(const uint64_t* in, size_t n, size_t words, size_t word_shift, unsigned bit_shift,
                              uint64_t* out);
-// out row g = the bitwise majority of the group's members; exact halves take ties' bit.
-cudaError_t LaunchMajorityRows(const uint64_t* in, size_t groups, size_t members, size_t words, const uint64_t* ties,
+// out row g = the bitwise majority of the group's members; exact halves are
+// ties, broken by MajorityWord(tie_seed, ...) (kernels/tie_word.h).
+cudaError_t LaunchMajorityRows(const uint64_t* in, size_t groups, size_t members, size_t words, uint64_t tie_seed,
                                uint64_t* out);
 
 }  // namespace hvdb::kernels::cuda

@@ -287,22 +287,20 @@ class CudaDevice final : public SearchDevice {
     return Status::OK();
   }
 
-  Status Majority(const uint64_t* in, size_t groups, size_t members, size_t words, const uint64_t* ties,
+  Status Majority(const uint64_t* in, size_t groups, size_t members, size_t words, uint64_t tie_seed,
                   uint64_t* out) override {
     HVDB_RETURN_IF_ERROR(Use());
     const size_t chunk = std::max<size_t>(1, (size_t{256} << 20) / ((members + 1) * words * 8));
-    DeviceBuffer din, dties, dout;
+    DeviceBuffer din, dout;
     HVDB_RETURN_IF_ERROR(din.Allocate(std::min(groups, chunk) * members * words * 8));
-    HVDB_RETURN_IF_ERROR(dties.Allocate(words * 8));
     HVDB_RETURN_IF_ERROR(dout.Allocate(std::min(groups, chunk) * words * 8));
-    HVDB_RETURN_IF_ERROR(Check(cudaMemcpy(dties.p, ties, words * 8, cudaMemcpyHostToDevice), "bundle upload"));
     for (size_t first = 0; first < groups; first += chunk) {
       const size_t count = std::min(chunk, groups - first);
       HVDB_RETURN_IF_ERROR(Check(cudaMemcpy(din.p, in + first * members * words, count * members * words * 8,
                                             cudaMemcpyHostToDevice),
                                  "bundle upload"));
       HVDB_RETURN_IF_ERROR(Check(LaunchMajorityRows(static_cast<const uint64_t*>(din.p), count, members, words,
-                                                    static_cast<const uint64_t*>(dties.p), static_cast<uint64_t*>(dout.p)),
+                                                    tie_seed, static_cast<uint64_t*>(dout.p)),
                                  "bundle launch"));
       HVDB_RETURN_IF_ERROR(
           Check(cudaMemcpy(out + first * words, dout.p, count * words * 8, cudaMemcpyDeviceToHost), "bundle download"));

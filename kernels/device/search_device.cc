@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "kernels/tie_word.h"
+
 namespace hvdb::kernels {
 
 Status SearchDevice::StreamTopK(const uint64_t* host_rows, size_t n, size_t words, const uint64_t* host_tombstones,
@@ -60,7 +62,7 @@ Status SearchDevice::Rotate(const uint64_t* in, size_t n, size_t words, size_t s
   return Status::OK();
 }
 
-Status SearchDevice::Majority(const uint64_t* in, size_t groups, size_t members, size_t words, const uint64_t* ties,
+Status SearchDevice::Majority(const uint64_t* in, size_t groups, size_t members, size_t words, uint64_t tie_seed,
                               uint64_t* out) {
   std::vector<uint32_t> count(words * 64);
   for (size_t g = 0; g < groups; ++g) {
@@ -70,13 +72,13 @@ Status SearchDevice::Majority(const uint64_t* in, size_t groups, size_t members,
       for (size_t bit = 0; bit < words * 64; ++bit) count[bit] += (v[bit / 64] >> (bit % 64)) & 1;
     }
     for (size_t w = 0; w < words; ++w) {
-      uint64_t word = 0;
+      uint64_t greater = 0, tied = 0;
       for (size_t b = 0; b < 64; ++b) {
         const uint64_t c = count[w * 64 + b];
-        const bool set = 2 * c > members || (2 * c == members && ((ties[w] >> b) & 1));
-        word |= uint64_t{set} << b;
+        greater |= uint64_t{2 * c > members} << b;
+        tied |= uint64_t{2 * c == members} << b;
       }
-      out[g * words + w] = word;
+      out[g * words + w] = MajorityWord(tie_seed, w, greater, tied);
     }
   }
   return Status::OK();

@@ -89,9 +89,9 @@ class SearchDevice {
   // out row i = row i rotated towards higher bits by shift, 0 <= shift < words x 64.
   virtual Status Rotate(const uint64_t* in, size_t n, size_t words, size_t shift, uint64_t* out);
   // in: groups x members rows; out row g: a bit is set when more than half of
-  // the group's members have it, or exactly half (members even) and `ties`
-  // (one row) has it.
-  virtual Status Majority(const uint64_t* in, size_t groups, size_t members, size_t words, const uint64_t* ties,
+  // the group's members have it; exactly half (members even) is a tie, broken
+  // by kernels::MajorityWord(tie_seed, ...) (kernels/tie_word.h).
+  virtual Status Majority(const uint64_t* in, size_t groups, size_t members, size_t words, uint64_t tie_seed,
                           uint64_t* out);
 
   // A short measurement of this device's speeds.

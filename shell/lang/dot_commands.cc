@@ -58,15 +58,22 @@ Status Describe(Session& s, const Words& w) {
   Collection* c = nullptr;
   HVDB_RETURN_IF_ERROR(s.db()->GetCollection(w[0], &c));
   const CollectionStats st = c->Stats();
+  // Whether its symbols are the database's (sym("x") there equals sym("x")
+  // in let and in every other such collection) or its own.
+  const bool shared = st.item_memory_seed == s.db()->item_memory_seed();
   if (s.mode == OutputMode::kJson) {
     s.out() << "{\"name\":" << JsonString(st.name) << ",\"dim\":" << st.dim << ",\"count\":" << st.count
             << ",\"deleted_rows\":" << st.deleted_rows << ",\"memory_bytes\":" << st.memory_bytes
             << ",\"disk_bytes\":" << st.disk_bytes << ",\"item_memory_seed\":" << st.item_memory_seed
-            << ",\"index\":" << JsonString(st.index) << "}\n";
+            << ",\"item_memory\":" << (shared ? "\"database\"" : "\"own\"") << ",\"index\":" << JsonString(st.index)
+            << "}\n";
   } else {
     s.out() << "collection " << st.name << ": dim " << st.dim << ", " << st.count << " vectors, " << st.deleted_rows
             << " deleted rows awaiting compaction, " << st.memory_bytes << " bytes in memory, about " << st.disk_bytes
-            << " on disk, item memory seed " << st.item_memory_seed << ", index " << st.index << "\n";
+            << " on disk, item memory seed " << st.item_memory_seed
+            << (shared ? " (the database's)" : " (its own; the database's is " +
+                                                   std::to_string(s.db()->item_memory_seed()) + ")")
+            << ", index " << st.index << "\n";
   }
   return Status::OK();
 }
@@ -184,7 +191,7 @@ Status Demo(Session& s, const Words& w) {
           << "\nTry:\n"
           << "  search words text(\"hypervektor\") k 5                 -- spelling neighbours\n"
           << "  search words bundle(words[\"apple\"], words[\"orange\"], text(\"fruit\")) k 5\n"
-          << "  let typo = text(\"databse\")                          -- then: .dim 2048, search words typo\n"
+          << "  let typo = text(\"databse\")                          -- then: search words typo\n"
           << "  .timer on                                            -- time, rows scanned, kernel\n";
   return Status::OK();
 }
@@ -246,7 +253,7 @@ const std::vector<DotCommand>& DotCommands() {
       {".bail", "on|off", Bail, "on: the first error ends the script (exit status 1)"},
       {".device", "[cpu|gpu|auto]", DeviceCommand, "show or set where searches run"},
       {".dim", "D", Dim, "dimension of vectors built by let (default 10048)"},
-      {".seed", "S", Seed, "item memory seed of symbols built by let (default 0)"},
+      {".seed", "S", Seed, "item memory seed of symbols built by let (default: the database's)"},
       {".demo", "[WORD_LIST]", Demo, "load Debian's English word list as trigram codes into 'words', with queries to try",
        /*writes=*/true},
       {".resume", "", ResumeWrites, "after a write error (a full disk), write again once its cause is fixed",

@@ -131,10 +131,10 @@ const std::vector<Function>& Functions() {
          HVDB_ASSIGN_OR_RETURN(const auto v, Vectors(a, call, ctx.dim));
          return Wrap(hdc::Unbind(v[0], v[1]), call);
        }},
-      {"bundle", 1, SIZE_MAX, "bundle(a, b, ...)", "bitwise majority; ties from a seeded tie vector",
+      {"bundle", 1, SIZE_MAX, "bundle(a, b, ...)", "bitwise majority; an exact tie (even count) a fair coin drawn from the members",
        [](const EvalContext& ctx, const Args& a, const Expr& call) -> Result<Value> {
          HVDB_ASSIGN_OR_RETURN(const auto v, Vectors(a, call, ctx.dim));
-         return Wrap(hdc::Bundle(v, ctx.seed ^ hdc::kDefaultTieSeed), call);
+         return Wrap(hdc::Bundle(v, hdc::kDefaultTieSeed), call);
        }},
       {"permute", 2, 2, "permute(a, n)", "rotate the bits by n (negative: back)",
        [](const EvalContext& ctx, const Args& a, const Expr& call) -> Result<Value> {
@@ -163,7 +163,7 @@ const std::vector<Function>& Functions() {
       {"sequence", 1, SIZE_MAX, "sequence(a, b, ...)", "bundle of the items, item i permuted by i",
        [](const EvalContext& ctx, const Args& a, const Expr& call) -> Result<Value> {
          HVDB_ASSIGN_OR_RETURN(const auto v, Vectors(a, call, ctx.dim));
-         return Wrap(hdc::Sequence(v, ctx.seed ^ hdc::kDefaultTieSeed), call);
+         return Wrap(hdc::Sequence(v, hdc::kDefaultTieSeed), call);
        }},
       {"acc", 1, 1, "acc(\"name\")", "the majority vector of the statement's collection's accumulator",
        [](const EvalContext& ctx, const Args& a, const Expr& call) -> Result<Value> {
@@ -184,7 +184,7 @@ const std::vector<Function>& Functions() {
            roles.push_back(v[i]);
            fillers.push_back(v[i + 1]);
          }
-         return Wrap(hdc::Record(roles, fillers, ctx.seed ^ hdc::kDefaultTieSeed), call);
+         return Wrap(hdc::Record(roles, fillers, hdc::kDefaultTieSeed), call);
        }},
   };
   return functions;

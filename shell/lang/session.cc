@@ -95,7 +95,8 @@ Status WithMessage(const Status& status, std::string message) {
 
 }  // namespace
 
-Session::Session(DB* db, std::ostream& out, std::ostream& err) : db_(db), out_(out), err_(err) {}
+Session::Session(DB* db, std::ostream& out, std::ostream& err)
+    : seed(db->item_memory_seed()), db_(db), out_(out), err_(err) {}
 
 void Session::Error(const Status& status) {
   ++errors_;
@@ -242,6 +243,39 @@ Result<Hypervector> Session::EvaluateQuery(std::string_view expression, Collecti
   return EvalVector(e, {c->dim(), c->item_memory_seed(), this, c});
 }
 
+void Session::DrawRandomSeeds(Expr& e) {
+  if (e.kind != Expr::Kind::kCall) return;
+  if (e.text == "random" && e.args.empty()) {
+    Expr seed_arg;
+    seed_arg.token = e.token;
+    seed_arg.number = static_cast<double>(NextRandomSeed());
+    e.args.push_back(std::move(seed_arg));
+  }
+  for (Expr& arg : e.args) DrawRandomSeeds(arg);
+}
+
+std::optional<EvalContext> Session::CollectionContext(const Expr& e) {
+  switch (e.kind) {
+    case Expr::Kind::kStored: {
+      Collection* c = nullptr;
+      if (!db_->GetCollection(e.text, &c).ok()) return std::nullopt;  // Eval reports it
+      return EvalContext{c->dim(), c->item_memory_seed(), this};
+    }
+    case Expr::Kind::kVariable: {
+      auto it = variables_.find(e.text);
+      if (it == variables_.end() || !it->second.of_collection) return std::nullopt;
+      return EvalContext{it->second.dim, it->second.seed, this};
+    }
+    case Expr::Kind::kCall:
+      for (const Expr& arg : e.args) {
+        if (auto ctx = CollectionContext(arg)) return ctx;
+      }
+      return std::nullopt;
+    default:
+      return std::nullopt;
+  }
+}
+
 Result<Collection*> Session::Get(const std::string& name, const Token& at) {
   Collection* c = nullptr;
   const Status s = db_->GetCollection(name, &c);
@@ -275,7 +309,13 @@ Result<Value> Session::Eval(const Expr& e, const EvalContext& ctx) {
         return Status::InvalidArgument(Where(e.token) + "unknown variable '" + e.text + "'" +
                                        (hint.empty() ? " (define it with let)" : " (did you mean '" + hint + "'?)"));
       }
-      return it->second;
+      const Variable& var = it->second;
+      if (var.value.kind == Value::Kind::kVector && var.dim != ctx.dim) {
+        EvalContext again = ctx;
+        again.seed = var.seed;  // the item memory it was made in (.seed, or its collection's)
+        return Eval(*var.source, again);
+      }
+      return var.value;
     }
     case Expr::Kind::kStored: {
       HVDB_ASSIGN_OR_RETURN(Collection * c, Get(e.text, e.token));
@@ -458,12 +498,18 @@ Status Session::Execute(const Statement& s) {
       break;
     }
     case Statement::Kind::kLet: {
-      HVDB_ASSIGN_OR_RETURN(Value v, Eval(*s.expr, {dim, seed, this}));
+      // In the first collection the expression names (let q = bundle(w["a"],
+      // w["b"])), else in the session's .dim and .seed.
+      const std::optional<EvalContext> named = CollectionContext(*s.expr);
+      const EvalContext ctx = named.value_or(EvalContext{dim, seed, this});
+      auto source = std::make_shared<Expr>(*s.expr);
+      DrawRandomSeeds(*source);
+      HVDB_ASSIGN_OR_RETURN(Value v, Eval(*source, ctx));
       if (policy.max_variable_bytes > 0) {
         auto bytes = [](const Value& x) { return x.text.size() + x.vector.words() * 8 + sizeof(Value); };
         uint64_t total = bytes(v) + s.name.size();
-        for (const auto& [name, value] : variables_) {
-          if (name != s.name) total += bytes(value) + name.size();
+        for (const auto& [name, var] : variables_) {
+          if (name != s.name) total += bytes(var.value) + name.size();
         }
         if (total > policy.max_variable_bytes) {
           return Status::ResourceExhausted(Where(s.token) + "the session's variables would hold " +
@@ -471,7 +517,7 @@ Status Session::Execute(const Statement& s) {
                                            std::to_string(policy.max_variable_bytes) + ")");
         }
       }
-      variables_[s.name] = std::move(v);
+      variables_[s.name] = {std::move(v), std::move(source), ctx.dim, ctx.seed, named.has_value()};
       Ok();
       break;
     }

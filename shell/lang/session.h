@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <istream>
 #include <ostream>
 #include <string>
@@ -91,7 +93,7 @@ class Session {
   bool bail = false;
   bool timer = false;
   size_t dim = 10048;
-  uint64_t seed = 0;
+  uint64_t seed = 0;  // the database's item memory seed until .seed changes it
   std::string device = "auto";
   bool quit = false;
   // What it may do beyond computing (the local shell: anything).
@@ -124,7 +126,25 @@ class Session {
   DB* db_;
   std::ostream& out_;
   std::ostream& err_;
-  std::map<std::string, Value> variables_;
+  // A variable of let: its value, the expression it came from and the
+  // dimension and item memory it was evaluated in. A statement of another
+  // dimension evaluates the expression again in that dimension (and the same
+  // item memory), so that `let q = text("x")` means the same in every
+  // collection of the database's item memory.
+  struct Variable {
+    Value value;
+    std::shared_ptr<const Expr> source;
+    size_t dim = 0;
+    uint64_t seed = 0;
+    bool of_collection = false;  // dim and seed are those of a collection it names
+  };
+  // The dimension and item memory of the first collection `e` names, itself
+  // or through a variable; nullopt when it names none.
+  std::optional<EvalContext> CollectionContext(const Expr& e);
+  // Gives each random() without a seed in `e` the session's next one, so
+  // that evaluating a let's expression again draws the same vector.
+  void DrawRandomSeeds(Expr& e);
+  std::map<std::string, Variable> variables_;
   uint64_t random_counter_ = 1;
   bool failed_ = false;
   size_t errors_ = 0;

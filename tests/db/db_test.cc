@@ -471,6 +471,36 @@ TEST(DbTest, StatsReportMemoryAndDisk) {
   EXPECT_LT(reopened.disk_bytes, 2 * 256000u);
 }
 
+TEST(DbTest, OneItemMemoryPerDatabase) {
+  TempDir dir;
+  {
+    auto db = OpenOrDie(dir.path());
+    EXPECT_EQ(db->item_memory_seed(), kDefaultItemMemorySeed);
+    ASSERT_TRUE(db->CreateCollection("a", {.dim = 1024}).ok());
+    ASSERT_TRUE(db->CreateCollection("b", {.dim = 1024}).ok());
+    ASSERT_TRUE(db->CreateCollection("own", {.dim = 1024, .item_memory_seed = 7}).ok());
+    EXPECT_EQ(GetOrDie(db.get(), "a")->item_memory_seed(), kDefaultItemMemorySeed);
+    EXPECT_EQ(GetOrDie(db.get(), "b")->item_memory_seed(), kDefaultItemMemorySeed);
+    EXPECT_EQ(GetOrDie(db.get(), "own")->item_memory_seed(), 7u);
+  }
+  // Chosen at creation, kept, and a different one asked of it is refused.
+  const std::string other = dir.path() + "/seeded";
+  {
+    auto db = OpenOrDie(other, {.item_memory_seed = 99});
+    EXPECT_EQ(db->item_memory_seed(), 99u);
+    ASSERT_TRUE(db->CreateCollection("c", {.dim = 64}).ok());
+  }
+  auto db = OpenOrDie(other);
+  EXPECT_EQ(db->item_memory_seed(), 99u);
+  EXPECT_EQ(GetOrDie(db.get(), "c")->item_memory_seed(), 99u);
+  db.reset();
+  EXPECT_TRUE(OpenOrDie(other, {.item_memory_seed = 99}) != nullptr);
+  std::unique_ptr<DB> refused;
+  const Status s = DB::Open({.item_memory_seed = 100}, other, &refused);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.message().find("item memory seed 99, not 100"), std::string::npos) << s.ToString();
+}
+
 TEST(DbTest, PinnedArenaWhenADeviceIsPresent) {
   std::vector<kernels::cuda::DeviceProperties> devices;
   if (!kernels::cuda::ListDevices(&devices).ok()) GTEST_SKIP() << "no CUDA device: the arena is ordinary memory";

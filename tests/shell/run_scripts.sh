@@ -42,6 +42,8 @@ check "^imported 1 vectors \(0 replaced\)$" "$out"
 check "Error: no collection 'nosuch'" "$out"
 out=$(printf '.describe c\n.timer on\nsearch c random(1) k 1\n.mode json\n.describe c\n' | "$hvdb" shell "$work/d.db" 2>&1)
 check "^collection c: dim 64, 1 vectors, 0 deleted rows awaiting compaction, [0-9]+ bytes in memory" "$out"
+check "item memory seed 7527314201035171181 \(the database's\), index flat$" "$out"
+check '"item_memory_seed":7527314201035171181,"item_memory":"database"' "$out"
 check "^time: [0-9.]+ ms, rows scanned: 1, device: cpu, kernel: (scalar|avx2|avx512|amx), index: flat$" "$out"
 check '^\{"name":"c","dim":64,"count":1,' "$out"
 out=$(printf '.help\n.device\n' | "$hvdb" shell "$work/d.db" 2>&1)
@@ -56,6 +58,14 @@ if [ -r /usr/share/dict/american-english ]; then
   check "^loaded [0-9]+ English words into collection 'words'" "$out"
   check "^apple +[0-9]+" "$out"
   check "^orange +[0-9]+" "$out"
+  # A bundle of two words finds both first (a shared tie vector once let
+  # other even-sized bundles crowd them out); .demo's let hint works as shown.
+  out=$(printf 'search words bundle(words["apple"], words["pear"]) k 2\nlet typo = text("databse")\nsearch words typo k 1\nsearch words text("databse") k 1\n' \
+        | "$hvdb" shell "$work/demo.db" 2>&1)
+  check "^apple +[0-9]+" "$out"
+  check "^pear +[0-9]+" "$out"
+  hits=$(grep -v '^key' <<<"$out" | tail -2)
+  [ "$(head -1 <<<"$hits")" = "$(tail -1 <<<"$hits")" ] || { echo "FAIL: let typo differs from the inline query: $out" >&2; failed=1; }
 else
   echo "FAIL: /usr/share/dict/american-english missing (scripts/install-deps.sh installs wamerican)" >&2; failed=1
 fi

@@ -179,8 +179,8 @@ class Collection {
   // no members; ResourceExhausted when a counter would pass 2^31.
   virtual Status Accumulate(std::string_view name, std::span<const Hypervector> members, int32_t weight = 1,
                             const WriteOptions& options = {}) = 0;
-  // The majority vector (exact ties follow a tie vector seeded from the item
-  // memory seed): usable as a query or stored with Put. NotFound when absent.
+  // The majority vector (exact ties broken as hdc::Bundle breaks them):
+  // usable as a query or stored with Put. NotFound when absent.
   virtual Result<Hypervector> ReadAccumulator(std::string_view name) const = 0;
   // The sum of the weights added so far. NotFound when absent.
   virtual Result<int64_t> AccumulatorMembers(std::string_view name) const = 0;
@@ -249,6 +249,9 @@ class DB {
   virtual Status Resume() = 0;
 
   virtual const std::string& path() const = 0;
+  // The database's item memory seed (Options::item_memory_seed): every
+  // collection's unless it was created with its own.
+  virtual uint64_t item_memory_seed() const = 0;
 };
 
 // What CheckDatabase found (hvdb check).

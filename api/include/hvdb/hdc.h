@@ -29,12 +29,16 @@ Result<Hypervector> BindAll(std::span<const Hypervector> vectors);
 // ---- Bundling: bitwise majority.
 // Seed of the tie vector when none is given.
 inline constexpr uint64_t kDefaultTieSeed = 0x68766462'7469650aull;  // "hvdbtie\n"
-// Bit i is the majority of the members' bit i; where exactly half are set
-// (an even count), bit i of Random(dim, tie_seed) decides.
+// Bit i is the majority of the members' bit i. Where exactly half are set (an
+// even count) it is a tie, decided by a hash of tie_seed and the 64-bit word's
+// majority and tie bits: a fair coin that depends only on the members (not
+// their order) and shares no direction with other bundles, so unrelated
+// bundles stay at D/2 from each other (docs/format.md).
 // InvalidArgument when empty or dimensions differ.
 Result<Hypervector> Bundle(std::span<const Hypervector> members, uint64_t tie_seed = kDefaultTieSeed);
 // Bit i is 1 when sum_j weights[j] * (bit_j(i) ? +1 : -1) > 0, 0 when < 0,
-// the tie vector's bit when 0. A negative weight subtracts a member.
+// a tie as in Bundle when 0 (unit weights give Bundle's bits). A negative
+// weight subtracts a member.
 // InvalidArgument when sizes differ, a weight is not finite, or all are zero.
 Result<Hypervector> WeightedBundle(std::span<const Hypervector> members, std::span<const double> weights,
                                    uint64_t tie_seed = kDefaultTieSeed);
@@ -56,8 +60,8 @@ class BundleAccumulator {
   void AddWords(const uint64_t* words);
   size_t count() const { return count_; }
   size_t dim() const { return dim_; }
-  // The majority of everything added; exact ties take Random(dim, tie_seed)'s
-  // bit. InvalidArgument when nothing was added.
+  // The majority of everything added, ties broken as Bundle breaks them.
+  // InvalidArgument when nothing was added.
   Result<Hypervector> Majority(uint64_t tie_seed = kDefaultTieSeed) const;
   void Clear();
 

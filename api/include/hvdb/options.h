@@ -12,6 +12,10 @@
 
 namespace hvdb {
 
+// The item memory seed of a database created without Options::item_memory_seed
+// (the bytes of "hvdbitem"): the same symbols in every such database.
+inline constexpr uint64_t kDefaultItemMemorySeed = 0x68766462'6974656dull;
+
 struct Options {
   // Create the database directory and files when they do not exist.
   bool create_if_missing = true;
@@ -30,6 +34,13 @@ struct Options {
   // Device memory per search device (GPU) the collections' shards may use
   // together; 0: 90% of each device's memory. Rows beyond it are streamed.
   uint64_t gpu_memory_bytes = 0;
+  // The database's item memory seed: with it, a symbol depends only on its
+  // name and dimension (hdc::Symbol(seed, name, dim)), the same in every
+  // collection, in the shell's let and through the API. Stored when the
+  // database is created (unset: kDefaultItemMemorySeed); when set for an
+  // existing database it must equal the stored one (InvalidArgument).
+  // Databases created before the seed was stored have kDefaultItemMemorySeed.
+  std::optional<uint64_t> item_memory_seed;
 
   std::string Validate() const;
 };
@@ -76,8 +87,9 @@ struct CollectionOptions {
   // Bits per hypervector: a multiple of 64 in [64, 1048576]. Fixed for life.
   size_t dim = 0;
   // Seed of the collection's item memory (the symbols of the HDC algebra);
-  // unset: derived from the collection name, so equal names give equal symbols
-  // on every machine.
+  // unset: the database's (DB::item_memory_seed()), so that every collection
+  // shares one item memory. Set it only for a collection that must have
+  // symbols of its own.
   std::optional<uint64_t> item_memory_seed;
   // Fraction of deleted rows in the host cache above which the cache is
   // compacted (live rows slid together, order kept). In (0, 1].
