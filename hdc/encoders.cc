@@ -21,6 +21,13 @@ std::vector<uint32_t> BitOrder(size_t dim, uint64_t seed) {
   return order;
 }
 
+// Each seeded encoder draws its base vector and bit order from the code's
+// seed mixed with its own tag, so that level and circular codes of one seed
+// (one item memory) are unrelated: level(0, ...) is not circular(0, ...).
+constexpr uint64_t kLevelTag = 0x6c6576656c;        // "level"
+constexpr uint64_t kCircularTag = 0x63697263756c6172;  // "circular"
+uint64_t EncoderSeed(uint64_t seed, uint64_t tag) { return SplitMixFinalize(seed ^ tag); }
+
 // At most this many levels (ScalarCode::Validate), so that level x dim and
 // the rounding below stay far inside 64 bits.
 constexpr size_t kMaxLevels = size_t{1} << 32;
@@ -62,8 +69,9 @@ std::string ScalarCode::Validate() const {
 
 Result<Hypervector> Level(double x, const ScalarCode& code, size_t dim) {
   HVDB_ASSIGN_OR_RETURN(const size_t k, LevelOf(x, code, dim, false));
-  HVDB_ASSIGN_OR_RETURN(Hypervector v, Hypervector::Random(dim, code.seed));
-  const std::vector<uint32_t> order = BitOrder(dim, code.seed);
+  const uint64_t seed = EncoderSeed(code.seed, kLevelTag);
+  HVDB_ASSIGN_OR_RETURN(Hypervector v, Hypervector::Random(dim, seed));
+  const std::vector<uint32_t> order = BitOrder(dim, seed);
   // Level k has the first k x (D/2) / (levels - 1) positions of the order flipped.
   FlipPositions(&v, order, 0, k * (dim / 2) / (code.levels - 1));
   return v;
@@ -79,8 +87,9 @@ Result<Hypervector> Thermometer(double x, const ScalarCode& code, size_t dim) {
 
 Result<Hypervector> Circular(double x, const ScalarCode& code, size_t dim) {
   HVDB_ASSIGN_OR_RETURN(const size_t k, LevelOf(x, code, dim, true));
-  HVDB_ASSIGN_OR_RETURN(Hypervector v, Hypervector::Random(dim, code.seed));
-  const std::vector<uint32_t> order = BitOrder(dim, code.seed);
+  const uint64_t seed = EncoderSeed(code.seed, kCircularTag);
+  HVDB_ASSIGN_OR_RETURN(Hypervector v, Hypervector::Random(dim, seed));
+  const std::vector<uint32_t> order = BitOrder(dim, seed);
   // Half a turn flips D/2 positions in order; the second half flips them back
   // in the same order, so the flipped set is a window sliding round the circle.
   const size_t half = code.levels / 2;

@@ -272,6 +272,10 @@ TEST(HdcTest, CircularWrapsAround) {
     }
   }
   EXPECT_TRUE(Circular(24, code, dim).value() == h[0]);
+  // Each encoder has its own codebook: circular and level codes of one seed
+  // are unrelated (they once shared their base vector).
+  const Hypervector level0 = Level(0, {.lo = 0, .hi = 100, .seed = code.seed}, dim).value();
+  EXPECT_NEAR(static_cast<double>(Dist(h[0], level0)), dim / 2.0, 4 * std::sqrt(static_cast<double>(dim)) / 2);
   EXPECT_TRUE(Circular(-1, code, dim).value() == h[23]);
 }
 

@@ -102,7 +102,10 @@ struct ScalarCode {
   double lo = 0;
   double hi = 1;
   size_t levels = 100;
-  uint64_t seed = 0;  // level: the base vector and the order bits flip in
+  // level, circular: the base vector and the order bits flip in, each drawn
+  // from the seed mixed with the encoder's own tag (level(0) is not
+  // circular(0)); the shell passes the item memory seed. Thermometer has none.
+  uint64_t seed = 0;
   // Empty when usable, else what is wrong.
   std::string Validate() const;
 };
