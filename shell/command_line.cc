@@ -80,6 +80,14 @@ void CommandLine::Text(const std::string& flag, const std::string& value_name, s
   }
 }
 
+void CommandLine::Texts(const std::string& flag, const std::string& value_name, std::vector<std::string>* values,
+                        const std::string& help) {
+  // One value an occurrence (a PATH after it stays the positional).
+  CLI::Option* o = parser_->app.add_option(flag, *values, help);
+  o->type_name(value_name)->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  entries_.push_back({flag, value_name, help, false, false});
+}
+
 void CommandLine::Choice(const std::string& flag, std::vector<std::string> choices, std::string* value,
                          const std::string& help) {
   std::string names;

@@ -35,6 +35,9 @@ class CommandLine {
   // --flag VALUE, taken as written.
   void Text(const std::string& flag, const std::string& value_name, std::string* value, const std::string& help,
             bool required = false);
+  // --flag VALUE, given any number of times: every value, in order.
+  void Texts(const std::string& flag, const std::string& value_name, std::vector<std::string>* values,
+             const std::string& help);
   // --flag VALUE, VALUE one of choices (the usage line shows them a|b|c).
   void Choice(const std::string& flag, std::vector<std::string> choices, std::string* value, const std::string& help);
   // --flag N, N decimal digits in [min, max] (and in T's range).

@@ -224,9 +224,9 @@ int Remote(const std::string& address, const ConnectOptions& options, const std:
         failed = true;
         return false;
       }
-      if (!view.Show(statement, *answer) && view.bail()) {
-        failed = true;
-        return false;
+      if (!view.Show(statement, *answer)) {
+        failed = true;  // a script's exit status: 1 when a statement failed
+        if (view.bail()) return false;
       }
       if (statement.rfind(".quit", 0) == 0) return false;
     }
@@ -267,13 +267,15 @@ std::string DefaultDatabasePath() {
 }
 
 int ShellCommand(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err) {
-  std::string path, commands, connect;
+  std::string path, connect;
+  std::vector<std::string> command_list;
   CommandLine flags("shell",
                     "The hvdb language on the database at PATH (default: $HVDB_DB, else ~/.hvdb/default,\n"
                     "created if missing). Script mode when stdin is not a terminal or with -c: no prompts,\n"
                     "the same language. .help inside lists statements, functions and dot-commands; docs/shell.md.");
   flags.Positional("PATH", &path, "a database directory", /*required=*/false);
-  flags.Text("-c", "STATEMENTS", &commands, "run these statements and dot-commands, then leave");
+  flags.Texts("-c", "STATEMENTS", &command_list,
+              "run these statements and dot-commands (each -c in turn, as lines of one script), then leave");
   flags.Text("--connect", "HOST:PORT", &connect, "the same, against a running `hvdb serve`");
   ConnectOptions remote;
   flags.Text("--token-file", "FILE", &remote.token_file, "--connect: the token the server wants (docs/server.md)");
@@ -281,6 +283,8 @@ int ShellCommand(const std::vector<std::string>& args, std::istream& in, std::os
   flags.Text("--tls-ca", "FILE", &remote.tls_ca, "--tls: the certificate authorities to verify with (PEM)");
   if (const auto rc = flags.Parse(args, out, err)) return *rc;
   const bool have_commands = flags.Given("-c");
+  std::string commands;
+  for (const std::string& c : command_list) commands += c + "\n";
   if (!connect.empty()) {
     if (!path.empty()) return flags.UsageError("give PATH or --connect, not both", err);
     return Remote(connect, remote, commands, have_commands, in, out, err);
@@ -308,7 +312,9 @@ int ShellCommand(const std::vector<std::string>& args, std::istream& in, std::os
   } else {
     session.RunStream(in);
   }
-  return session.failed() ? 1 : 0;
+  // Script mode, as sqlite3: 1 when a statement failed, whether or not
+  // .bail on stopped the script there.
+  return session.failed() || session.errors() > 0 ? 1 : 0;
 }
 
 }  // namespace hvdb::shell

@@ -23,10 +23,10 @@ std::string Where(const Token& t) {
   return "line " + std::to_string(t.line) + ", column " + std::to_string(t.column) + ": ";
 }
 
-Result<std::vector<Token>> Lex(std::string_view s, int max_nesting) {
+Result<std::vector<Token>> Lex(std::string_view s, int max_nesting, int first_line) {
   max_nesting = std::min(max_nesting, kMaxNesting);
   std::vector<Token> out;
-  int line = 1, column = 1;
+  int line = first_line, column = 1;
   int depth = 0;  // open ( and [
   size_t i = 0;
   auto advance = [&](size_t n) {

@@ -35,8 +35,8 @@ std::string Where(const Token& t);
 // Strings: "..." or '...' with \" \' \\ \n \t \xHH. `--` starts a comment
 // to the end of the line. InvalidArgument pointing at a bad character or an
 // unterminated string, or at the bracket that nests deeper than max_nesting
-// (at most kMaxNesting).
-Result<std::vector<Token>> Lex(std::string_view source, int max_nesting = kMaxNesting);
+// (at most kMaxNesting). Lines count from first_line (a script's line).
+Result<std::vector<Token>> Lex(std::string_view source, int max_nesting = kMaxNesting, int first_line = 1);
 
 // Whether `source` is unfinished: an open string, or more ( or [ than ) or ].
 bool Unfinished(std::string_view source);

@@ -337,9 +337,9 @@ Result<Expr> ParseExpression(std::string_view source, int max_nesting) {
   return Parser(std::move(tokens), max_nesting).OnlyExpression();
 }
 
-Result<std::vector<Statement>> Parse(std::string_view source, int max_nesting) {
+Result<std::vector<Statement>> Parse(std::string_view source, int max_nesting, int first_line) {
   max_nesting = std::min(max_nesting, kMaxNesting);
-  HVDB_ASSIGN_OR_RETURN(std::vector<Token> tokens, Lex(source, max_nesting));
+  HVDB_ASSIGN_OR_RETURN(std::vector<Token> tokens, Lex(source, max_nesting, first_line));
   return Parser(std::move(tokens), max_nesting).Statements();
 }
 

@@ -50,8 +50,9 @@ struct Statement {
 // Statements separated by ';'. InvalidArgument "line L, column C: ..."
 // pointing at the first token that does not fit, with a suggestion for a
 // misspelt statement word.
-// Expressions nest at most max_nesting levels (at most kMaxNesting).
-Result<std::vector<Statement>> Parse(std::string_view source, int max_nesting = kMaxNesting);
+// Expressions nest at most max_nesting levels (at most kMaxNesting). Lines
+// count from first_line (where the source starts in a script).
+Result<std::vector<Statement>> Parse(std::string_view source, int max_nesting = kMaxNesting, int first_line = 1);
 // One expression (text("x"), bundle(c["a"], sym("b")), ...), nothing more.
 Result<Expr> ParseExpression(std::string_view source, int max_nesting = kMaxNesting);
 

@@ -100,7 +100,9 @@ Session::Session(DB* db, std::ostream& out, std::ostream& err)
 
 void Session::Error(const Status& status) {
   ++errors_;
-  last_error_ = policy.redact ? WithMessage(status, policy.redact(status.message())) : status;
+  // In a .read file, the error names it (its lines are the file's).
+  const Status named = source_file_.empty() ? status : WithMessage(status, source_file_ + ": " + status.message());
+  last_error_ = policy.redact ? WithMessage(named, policy.redact(named.message())) : named;
   last_error_refused_write_ = std::exchange(refusing_write_, false);
   if (mode == OutputMode::kJson) {
     out_ << "{\"error\":" << JsonString(last_error_.message()) << "}\n";
@@ -141,7 +143,7 @@ bool Session::Run(std::string_view input, size_t max_statements) {
       s = found->handler(*this, std::vector<std::string>(words.begin() + 1, words.end()));
     }
   } else {
-    auto statements = Parse(input, policy.max_nesting);
+    auto statements = Parse(input, policy.max_nesting, input_line_);
     if (!statements.ok()) {
       s = statements.status();
     } else if (statements->size() > max_statements) {
@@ -194,7 +196,18 @@ Status Session::Cancelled() const {
 bool Session::RunStream(std::istream& in) {
   std::string pending, line;
   InputScanner scanner;
+  int lines = 0;       // read so far
+  int first_line = 1;  // of pending
+  // Statements parse with their line in the stream, so that errors name it.
+  const auto run = [&] {
+    const int outer = std::exchange(input_line_, first_line);
+    const bool go_on = Run(pending);
+    input_line_ = outer;
+    return go_on;
+  };
   for (LineRead read; (read = ReadLine(in, &line)) != LineRead::kEnd;) {
+    ++lines;
+    if (pending.empty()) first_line = lines;
     if (policy.cancelled()) {
       Error(Cancelled());
       failed_ = true;
@@ -211,12 +224,12 @@ bool Session::RunStream(std::istream& in) {
       return !bail && !quit;
     }
     if (scanner.unfinished()) continue;
-    const bool go_on = Run(pending);
+    const bool go_on = run();
     pending.clear();
     scanner.Reset();
     if (!go_on) return false;
   }
-  return pending.empty() || Run(pending);  // an unfinished last input reports its error
+  return pending.empty() || run();  // an unfinished last input reports its error
 }
 
 Status Session::RunFile(const std::string& path) {
@@ -232,7 +245,9 @@ Status Session::RunFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Status::IOError("cannot read '" + path + "': " + std::strerror(errno));
   ++read_depth_;
+  const std::string outer = std::exchange(source_file_, path);
   RunStream(in);
+  source_file_ = outer;
   --read_depth_;
   if (in.bad()) return Status::IOError("error reading '" + path + "'");
   return Status::OK();

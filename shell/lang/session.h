@@ -152,6 +152,8 @@ class Session {
   bool refusing_write_ = false;  // set by RefuseWrite until Error reports it
   bool last_error_refused_write_ = false;
   int read_depth_ = 0;  // RunFile calls under way
+  int input_line_ = 1;   // the line of the script where the input to Run starts
+  std::string source_file_;  // the .read file being run; empty for stdin and -c
 };
 
 // std::getline that stops a line at `max` bytes, so that input without

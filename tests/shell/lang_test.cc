@@ -149,7 +149,7 @@ TEST_F(LangTest, AStringLeftOpenIsReadInLinearTime) {
   std::string script = "count nothing\nlet s = \"abc\n";
   for (int i = 0; i < 100000; ++i) script += "put c k" + std::to_string(i) + " random(1)\n";
   EXPECT_EQ(Script(script),
-            "Error: line 1, column 1: no collection 'nothing'\nError: line 1, column 9: string is not closed\n");
+            "Error: line 1, column 1: no collection 'nothing'\nError: line 2, column 9: string is not closed\n");
 }
 
 TEST_F(LangTest, AnInputLeftOpenPastTheCapIsGivenUp) {
@@ -243,14 +243,25 @@ TEST_F(LangTest, ReadNestsUpToTheLimit) {
   // A file that reads itself: 16 levels run, the 17th is refused by name.
   const fs::path self = dir_ / "self.hvdb";
   Write("self.hvdb", ".read " + self.string() + "\ncount c\n");
-  const std::string want =
-      "Error: cannot read '" + self.string() + "': .read nests deeper than 16 files (does a file read itself?)\n";
+  // The refused .read is the innermost file's: the error names that file.
+  const std::string want = "Error: " + self.string() + ": cannot read '" + self.string() +
+                           "': .read nests deeper than 16 files (does a file read itself?)\n";
   std::string counts;
   for (int i = 0; i < kMaxReadDepth; ++i) counts += "0\n";
   EXPECT_EQ(Script(".read " + self.string()), counts + want);
   // With .bail on, that error ends every file and the session.
   EXPECT_EQ(Script(".bail on\n.read " + self.string() + "\ncount c"), want);
   EXPECT_TRUE(session_->failed());
+}
+
+TEST_F(LangTest, ErrorsNameTheScriptLineAndTheReadFile) {
+  ASSERT_EQ(Script("create collection c dim 64"), "");
+  Write("inner.hvdb", "count c\n\n-- a comment\ncuont c\n");
+  const std::string inner = (dir_ / "inner.hvdb").string();
+  EXPECT_EQ(Script("count c\nput c k bind(\n  sym(\"a\"),\n  nope)\n.read " + inner + "\ncount nothing"),
+            "0\n0\nError: line 4, column 3: unknown variable 'nope' (define it with let)\nError: " + inner +
+                ": line 4, column 1: unknown statement 'cuont' (did you mean 'count'?)\n"
+                "Error: line 6, column 1: no collection 'nothing'\n");
 }
 
 TEST_F(LangTest, ReadOfADirectoryOrAMissingFileIsAnError) {

@@ -24,6 +24,17 @@ done
 # -c runs the same language; .quit ends a script early.
 out=$("$hvdb" shell "$work/c.db" -c 'create collection x dim 64; put x k random(1); count x')
 [ "$out" = "1" ] || { echo "FAIL: -c gave: $out" >&2; failed=1; }
+# Several -c run in order, as lines of one script: errors name their line,
+# and a failed statement makes the exit status 1 (as sqlite3), stdin too.
+out=$("$hvdb" shell -c 'create collection z dim 64' -c 'count z' -c 'cuont z' -c 'count z' "$work/c.db" 2>"$work/err")
+rc=$?
+[ "$rc" = 1 ] || { echo "FAIL: -c with a failed statement exited $rc" >&2; failed=1; }
+[ "$out" = "$(printf "0\n0")" ] || { echo "FAIL: several -c gave: $out" >&2; failed=1; }
+[ "$(cat "$work/err")" = "Error: line 3, column 1: unknown statement 'cuont' (did you mean 'count'?)" ] ||
+  { echo "FAIL: several -c, the error: $(cat "$work/err")" >&2; failed=1; }
+printf 'count z\ncount nothing\n' | "$hvdb" shell "$work/c.db" >/dev/null 2>&1
+rc=$?
+[ "$rc" = 1 ] || { echo "FAIL: a script with a failed statement exited $rc" >&2; failed=1; }
 out=$(printf 'create collection y dim 64\n.quit\ncount y\n' | "$hvdb" shell "$work/q.db")
 [ -z "$out" ] || { echo "FAIL: .quit did not end the script: $out" >&2; failed=1; }
 # Dot-commands whose output names files, sizes or times.
