@@ -1,4 +1,5 @@
 // Copyright hvdb authors. The shell's dot-commands, one table.
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 
@@ -21,6 +22,43 @@ Status Usage(const std::string& name) {
 Result<bool> OnOff(const Words& w, const std::string& name) {
   if (w.size() != 1 || (w[0] != "on" && w[0] != "off")) return Usage(name);
   return w[0] == "on";
+}
+
+// A setting as .show prints it: its name, its value as text, and as JSON.
+struct Setting {
+  std::string name, text, json;
+};
+
+std::vector<Setting> Settings(const Session& s) {
+  const auto text = [](const std::string& name, const std::string& value) {
+    return Setting{name, value, JsonString(value)};
+  };
+  const auto on_off = [](const std::string& name, bool on) { return Setting{name, on ? "on" : "off", on ? "true" : "false"}; };
+  const auto number = [](const std::string& name, uint64_t value) {
+    return Setting{name, std::to_string(value), std::to_string(value)};
+  };
+  return {text("mode", s.mode == OutputMode::kJson ? "json" : s.mode == OutputMode::kCsv ? "csv" : "table"),
+          on_off("bail", s.bail),
+          on_off("timer", s.timer),
+          text("device", s.device),
+          number("dim", s.dim),
+          number("seed", s.seed)};
+}
+
+// Prints the named settings (all when names is empty): "name: value" lines,
+// or one JSON object in json mode.
+Status ShowSettings(Session& s, const std::vector<std::string>& names) {
+  std::string json = "{";
+  for (const Setting& setting : Settings(s)) {
+    if (!names.empty() && std::find(names.begin(), names.end(), setting.name) == names.end()) continue;
+    if (s.mode == OutputMode::kJson) {
+      json += (json.size() > 1 ? "," : "") + JsonString(setting.name) + ":" + setting.json;
+    } else {
+      s.out() << setting.name << ": " << setting.text << "\n";
+    }
+  }
+  if (s.mode == OutputMode::kJson) s.out() << json << "}\n";
+  return Status::OK();
 }
 
 Result<uint64_t> Number(const std::string& text, const std::string& name) {
@@ -79,11 +117,18 @@ Status Describe(Session& s, const Words& w) {
 }
 
 Status Timer(Session& s, const Words& w) {
+  if (w.empty()) return ShowSettings(s, {"timer"});
   HVDB_ASSIGN_OR_RETURN(s.timer, OnOff(w, ".timer"));
   return Status::OK();
 }
 
+Status Show(Session& s, const Words& w) {
+  if (!w.empty()) return Usage(".show");
+  return ShowSettings(s, {});
+}
+
 Status Mode(Session& s, const Words& w) {
+  if (w.empty()) return ShowSettings(s, {"mode"});
   if (w.size() != 1) return Usage(".mode");
   if (w[0] == "table") s.mode = OutputMode::kTable;
   else if (w[0] == "json") s.mode = OutputMode::kJson;
@@ -93,6 +138,7 @@ Status Mode(Session& s, const Words& w) {
 }
 
 Status Bail(Session& s, const Words& w) {
+  if (w.empty()) return ShowSettings(s, {"bail"});
   HVDB_ASSIGN_OR_RETURN(s.bail, OnOff(w, ".bail"));
   return Status::OK();
 }
@@ -108,6 +154,7 @@ Status DeviceCommand(Session& s, const Words& w) {
 }
 
 Status Dim(Session& s, const Words& w) {
+  if (w.empty()) return ShowSettings(s, {"dim"});
   if (w.size() != 1) return Usage(".dim");
   HVDB_ASSIGN_OR_RETURN(const uint64_t d, Number(w[0], ".dim"));
   HVDB_RETURN_IF_ERROR(ValidateDim(d));
@@ -116,6 +163,7 @@ Status Dim(Session& s, const Words& w) {
 }
 
 Status Seed(Session& s, const Words& w) {
+  if (w.empty()) return ShowSettings(s, {"seed"});
   if (w.size() != 1) return Usage(".seed");
   HVDB_ASSIGN_OR_RETURN(s.seed, Number(w[0], ".seed"));
   return Status::OK();
@@ -243,17 +291,18 @@ const std::vector<DotCommand>& DotCommands() {
       {".help", "[COMMAND]", Help, "this help, or one command's"},
       {".collections", "", Collections, "the collections: name, dim, count"},
       {".describe", "NAME", Describe, "a collection's dim, count, memory and disk use, item memory seed"},
-      {".timer", "on|off", Timer, "print time, rows scanned, device and kernel after each statement"},
-      {".mode", "table|json|csv", Mode,
+      {".timer", "[on|off]", Timer, "print time, rows scanned, device and kernel after each statement"},
+      {".show", "", Show, "every setting below with its value (each command without an argument shows its own)"},
+      {".mode", "[table|json|csv]", Mode,
        "output format; json prints one JSON value per statement; table and csv show control bytes in keys as \\xNN"},
       {".import", "FILE COLLECTION", Import, "bulk load .npy, .hvdb or key<TAB>hex lines (all or nothing)",
        /*writes=*/true},
       {".export", "COLLECTION FILE", Export, "write a collection to an .hvdb file", /*writes=*/true},
       {".read", "FILE", Read, "run the statements in FILE; .read nests at most 16 files deep"},
-      {".bail", "on|off", Bail, "on: the first error ends the script (exit status 1)"},
+      {".bail", "[on|off]", Bail, "on: the first error ends the script"},
       {".device", "[cpu|gpu|auto]", DeviceCommand, "show or set where searches run"},
-      {".dim", "D", Dim, "dimension of vectors built by let (default 10048)"},
-      {".seed", "S", Seed, "item memory seed of symbols built by let (default: the database's)"},
+      {".dim", "[D]", Dim, "dimension of vectors built by let (default 10048)"},
+      {".seed", "[S]", Seed, "item memory seed of symbols built by let (default: the database's)"},
       {".demo", "[WORD_LIST]", Demo, "load Debian's English word list as trigram codes into 'words', with queries to try",
        /*writes=*/true},
       {".resume", "", ResumeWrites, "after a write error (a full disk), write again once its cause is fixed",
