@@ -61,6 +61,25 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Whether the directory at `path` holds anything but what a database being
+// created leaves before its CURRENT file (a creation that died half way may
+// be tried again): a database is never created over someone's files.
+bool HoldsOtherFiles(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) return false;
+  for (const fs::directory_entry& entry : fs::directory_iterator(path, ec)) {
+    const std::string name = entry.path().filename().string();
+    const auto starts = [&](std::string_view prefix) { return name.rfind(prefix, 0) == 0; };
+    const auto ends = [&](std::string_view suffix) {
+      return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    const bool rocksdb_own = name == "LOCK" || name == "IDENTITY" || starts("LOG") || starts("MANIFEST-") ||
+                             starts("OPTIONS-") || ends(".log") || ends(".sst") || ends(".dbtmp");
+    if (!rocksdb_own) return true;
+  }
+  return false;
+}
+
 std::string EncodeBigEndian(uint64_t value, int bytes) {
   std::string out(static_cast<size_t>(bytes), '\0');
   PutBigEndian(value, bytes, out.data());
@@ -417,6 +436,11 @@ Status OpenStore(const Options& options, const std::string& path, const StoreOpe
   }
   if (exists && options.error_if_exists) {
     return Status::InvalidArgument("a database already exists at '" + path + "' (Options::error_if_exists)");
+  }
+  if (!exists && HoldsOtherFiles(path)) {
+    return Status::InvalidArgument("'" + path +
+                                   "' is a directory of other files, not an hvdb database; give a new or empty "
+                                   "directory");
   }
 
   auto rep = std::make_unique<Store::Rep>();

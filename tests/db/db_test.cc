@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -499,6 +501,26 @@ TEST(DbTest, OneItemMemoryPerDatabase) {
   const Status s = DB::Open({.item_memory_seed = 100}, other, &refused);
   EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
   EXPECT_NE(s.message().find("item memory seed 99, not 100"), std::string::npos) << s.ToString();
+}
+
+TEST(DbTest, NeverCreatedOverOtherFiles) {
+  TempDir dir;
+  const std::string notes = dir / "notes";
+  std::filesystem::create_directories(notes);
+  { std::ofstream(notes + "/todo.txt") << "keep me\n"; }
+  std::unique_ptr<DB> db;
+  const Status s = DB::Open({}, notes, &db);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.message().find("not an hvdb database"), std::string::npos) << s.ToString();
+  size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(notes)) ++entries;
+  EXPECT_EQ(entries, 1u);  // nothing written beside the file
+  // What a creation that died before CURRENT leaves is tried again.
+  const std::string half = dir / "half";
+  std::filesystem::create_directories(half);
+  { std::ofstream(half + "/LOCK"); }
+  { std::ofstream(half + "/LOG"); }
+  EXPECT_TRUE(OpenOrDie(half) != nullptr);
 }
 
 TEST(DbTest, PinnedArenaWhenADeviceIsPresent) {

@@ -17,7 +17,9 @@ namespace hvdb {
 inline constexpr uint64_t kDefaultItemMemorySeed = 0x68766462'6974656dull;
 
 struct Options {
-  // Create the database directory and files when they do not exist.
+  // Create the database directory and files when they do not exist. A
+  // directory that holds other files is never made a database
+  // (InvalidArgument); an empty one is.
   bool create_if_missing = true;
   // Fail Open when the database already exists.
   bool error_if_exists = false;
