@@ -12,8 +12,10 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
+# Everything: the library, the shell, tests, benchmarks and examples.
 configure: deps
-	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DHVDB_WERROR=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DHVDB_WERROR=ON \
+	  -DHVDB_BUILD_TESTS=ON -DHVDB_BUILD_BENCHMARKS=ON -DHVDB_BUILD_EXAMPLES=ON $(CMAKE_FLAGS) >/dev/null
 
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
@@ -26,8 +28,14 @@ test: build
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory fuzz-smoke
 
-# The interactive shell on the default database ($$HVDB_DB, else ~/.hvdb/default).
-shell: build
+# The interactive shell on the default database ($$HVDB_DB, else ~/.hvdb/default):
+# only what it needs is installed and built (no tests, benchmarks or
+# examples), in the same build directory; run again, it rebuilds nothing.
+shell:
+	@scripts/install-deps.sh shell
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DHVDB_WERROR=ON \
+	  -DHVDB_BUILD_TESTS=OFF -DHVDB_BUILD_BENCHMARKS=OFF -DHVDB_BUILD_EXAMPLES=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target hvdb_cli
 	@$(BUILD_DIR)/shell/hvdb shell
 
 bench: build

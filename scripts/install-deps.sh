@@ -1,28 +1,40 @@
 #!/usr/bin/env bash
-# Installs, with apt-get and only when missing, every Debian package that the
-# build, the tests and the benchmarks need. Safe to run again: it does nothing
-# when everything is present. CUDA is not installed here: the build uses nvcc
+# Installs, with apt-get and only when missing, the Debian packages hvdb
+# needs: `install-deps.sh shell` what the library and the hvdb program need
+# (make shell), `install-deps.sh` (all) also what the tests, benchmarks and
+# examples need (make test). Safe to run again: it does nothing when
+# everything is present. CUDA is not installed here: the build uses nvcc
 # from /usr/local/cuda when it exists (HVDB_ENABLE_CUDA=AUTO).
 set -euo pipefail
+
+what="${1:-all}"
+case "$what" in
+  shell|all) ;;
+  *) echo "usage: scripts/install-deps.sh [shell|all]" >&2; exit 2 ;;
+esac
 
 packages=(
   build-essential cmake ninja-build pkg-config git python3
   librocksdb-dev      # storage
-  libfaiss-dev        # FAISS baselines and the HNSW index
+  libfaiss-dev        # the HNSW index (and FAISS baselines)
   libblas-dev liblapack-dev  # what the static libfaiss links against
   libboost1.81-dev libboost-json1.81-dev  # Asio, Beast and JSON: the server
-  libssl-dev openssl curl  # the server's TLS; tests make certificates and speak HTTP with curl
+  libssl-dev openssl  # the server's TLS
   libcereal-dev       # catalog records
-  libgtest-dev libgmock-dev libbenchmark-dev
   libedit-dev         # shell line editing
   libcli11-dev        # hvdb command-line flags
-  wamerican wngerman wfrench witalian wspanish wportuguese wdutch  # language-identification example
+  wamerican           # .demo's word list
+)
+if [ "$what" = all ]; then packages+=(
+  curl                # tests speak HTTP with curl
+  libgtest-dev libgmock-dev libbenchmark-dev
+  wngerman wfrench witalian wspanish wportuguese wdutch  # language-identification example
   dataset-fashion-mnist zlib1g-dev  # image-classification example
   wordnet-base fortunes  # hvdb-bench index: real sentences to encode
   gnuplot-nox  # benchmarks/plot_index.py: the recall / speed curves in docs/
   clang libclang-rt-dev libomp-dev  # make fuzz: libFuzzer, its sanitizers, OpenMP for FAISS under clang
   chromium chromium-driver  # tests/shell/console_test.py: the web console in a headless browser
-)
+); fi
 
 missing=()
 for p in "${packages[@]}"; do
