@@ -5,6 +5,7 @@
 
 #include "shell/json_writer.h"
 #include "shell/lang/session.h"
+#include "shell/printable.h"
 #include "shell/progress.h"
 
 namespace hvdb::shell {
@@ -75,9 +76,13 @@ Status Help(Session& s, const Words& w) {
   }
   if (w.empty()) {
     out << "\nstatements:\n"
-           "  create collection NAME dim D      drop collection NAME      collections\n"
+           "  create collection NAME dim D [index KIND [KNOB N ...]]      drop collection NAME      collections\n"
+           "  alter collection NAME index KIND [KNOB N ...]   (KIND: flat, prefix, ivf, hnsw; KNOB: bits, candidates,\n"
+           "                                                   nlist, nprobe, iterations, m, ef_construction, ef)\n"
            "  put NAME KEY EXPR      get NAME KEY      delete NAME KEY      count NAME\n"
-           "  let VAR = EXPR         search NAME EXPR [k N] [radius R] [device cpu|gpu|auto]\n"
+           "  let VAR = EXPR\n"
+           "  search NAME EXPR [k N] [radius R] [device cpu|gpu|auto] [candidates N] [nprobe N] [ef N] [exact]\n"
+           "  accumulate NAME ACC EXPR [weight W]      drop accumulator NAME ACC      cleanup NAME EXPR [sigma S]\n"
            "\nfunctions:\n";
     for (const Function& f : Functions()) out << "  " << f.usage << "\n      " << f.help << "\n";
     out << "\nexpressions: NUMBER, \"string\", VAR, COLLECTION[\"key\"], function(args)\n";
@@ -99,20 +104,35 @@ Status Describe(Session& s, const Words& w) {
   // Whether its symbols are the database's (sym("x") there equals sym("x")
   // in let and in every other such collection) or its own.
   const bool shared = st.item_memory_seed == s.db()->item_memory_seed();
+  const std::vector<std::string> accumulators = c->ListAccumulators();
   if (s.mode == OutputMode::kJson) {
     s.out() << "{\"name\":" << JsonString(st.name) << ",\"dim\":" << st.dim << ",\"count\":" << st.count
             << ",\"deleted_rows\":" << st.deleted_rows << ",\"memory_bytes\":" << st.memory_bytes
             << ",\"disk_bytes\":" << st.disk_bytes << ",\"item_memory_seed\":" << st.item_memory_seed
             << ",\"item_memory\":" << (shared ? "\"database\"" : "\"own\"") << ",\"index\":" << JsonString(st.index)
-            << "}\n";
+            << ",\"accumulators\":" << accumulators.size() << "}\n";
   } else {
     s.out() << "collection " << st.name << ": dim " << st.dim << ", " << st.count << " vectors, " << st.deleted_rows
             << " deleted rows awaiting compaction, " << st.memory_bytes << " bytes in memory, about " << st.disk_bytes
             << " on disk, item memory seed " << st.item_memory_seed
             << (shared ? " (the database's)" : " (its own; the database's is " +
                                                    std::to_string(s.db()->item_memory_seed()) + ")")
-            << ", index " << st.index << "\n";
+            << ", index " << st.index << ", " << accumulators.size() << " accumulators (.accumulators "
+            << Printable(st.name) << ")\n";
   }
+  return Status::OK();
+}
+
+Status Accumulators(Session& s, const Words& w) {
+  if (w.size() != 1) return Usage(".accumulators");
+  Collection* c = nullptr;
+  HVDB_RETURN_IF_ERROR(s.db()->GetCollection(w[0], &c));
+  std::vector<std::vector<std::string>> rows;
+  for (const std::string& name : c->ListAccumulators()) {
+    HVDB_ASSIGN_OR_RETURN(const int64_t members, c->AccumulatorMembers(name));
+    rows.push_back({name, std::to_string(members)});
+  }
+  s.PrintRows({{"name", false}, {"members", true}}, rows);
   return Status::OK();
 }
 
@@ -290,7 +310,9 @@ const std::vector<DotCommand>& DotCommands() {
   static const std::vector<DotCommand> commands = {
       {".help", "[COMMAND]", Help, "this help, or one command's"},
       {".collections", "", Collections, "the collections: name, dim, count"},
-      {".describe", "NAME", Describe, "a collection's dim, count, memory and disk use, item memory seed"},
+      {".describe", "NAME", Describe, "a collection's dim, count, memory and disk use, item memory seed, accumulators"},
+      {".accumulators", "NAME", Accumulators,
+       "a collection's accumulators and their members (drop accumulator NAME ACC removes one)"},
       {".timer", "[on|off]", Timer, "print time, rows scanned, device and kernel after each statement"},
       {".show", "", Show, "every setting below with its value (each command without an argument shows its own)"},
       {".mode", "[table|json|csv]", Mode,

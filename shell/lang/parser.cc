@@ -93,7 +93,17 @@ class Parser {
     const Token& first = Next();
     if (first.kind != Token::Kind::kWord) return Error(first, "expected a statement, found " + Describe(first));
     const std::string& w = first.text;
+    if (w == "drop" && Peek().kind == Token::Kind::kWord && Peek().text == "accumulator") {
+      Next();
+      s.kind = Statement::Kind::kDropAccumulator;
+      HVDB_ASSIGN_OR_RETURN(s.name, Word("a collection name"));
+      HVDB_ASSIGN_OR_RETURN(s.key, Key());
+      return s;
+    }
     if (w == "create" || w == "drop" || w == "alter") {
+      if (w == "drop" && (Peek().kind != Token::Kind::kWord || Peek().text != "collection")) {
+        return Error(Peek(), "expected 'collection' or 'accumulator', found " + Describe(Peek()));
+      }
       HVDB_RETURN_IF_ERROR(Keyword("collection"));
       HVDB_ASSIGN_OR_RETURN(s.name, Word("a collection name"));
       if (w == "drop") {

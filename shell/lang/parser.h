@@ -25,7 +25,8 @@ struct Expr {
 
 struct Statement {
   enum class Kind {
-    kCreate, kAlter, kDrop, kCollections, kPut, kGet, kDelete, kCount, kLet, kSearch, kAccumulate, kCleanup
+    kCreate, kAlter, kDrop, kCollections, kPut, kGet, kDelete, kCount, kLet, kSearch, kAccumulate, kCleanup,
+    kDropAccumulator  // drop accumulator NAME ACC (name: the collection, key: the accumulator)
   };
   Kind kind = Kind::kCollections;
   Token token;                        // the statement's first word

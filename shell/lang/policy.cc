@@ -105,6 +105,7 @@ bool Writes(const Statement& statement) {
     case Kind::kPut:
     case Kind::kDelete:
     case Kind::kAccumulate:
+    case Kind::kDropAccumulator:
       return true;
     case Kind::kCollections:
     case Kind::kGet:

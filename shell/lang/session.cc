@@ -116,6 +116,40 @@ Status Session::RefuseWrite(const std::string& what) {
   return Status::InvalidArgument(what + " writes, and this session may only read (a read-only token)");
 }
 
+void Session::PrintRows(const std::vector<Column>& columns, const std::vector<std::vector<std::string>>& rows) {
+  if (mode == OutputMode::kJson) {
+    out_ << "[";
+    for (size_t r = 0; r < rows.size(); ++r) {
+      out_ << (r ? ",{" : "{");
+      for (size_t c = 0; c < columns.size(); ++c) {
+        out_ << (c ? "," : "") << JsonString(columns[c].name) << ":"
+             << (columns[c].numeric ? rows[r][c] : JsonString(rows[r][c]));
+      }
+      out_ << "}";
+    }
+    out_ << "]\n";
+    return;
+  }
+  std::vector<std::string> header;
+  for (const Column& c : columns) header.push_back(c.name);
+  std::vector<std::vector<std::string>> shown = rows;
+  for (auto& row : shown) {
+    for (size_t c = 0; c < columns.size(); ++c) {
+      if (!columns[c].numeric) row[c] = Printable(row[c]);
+    }
+  }
+  if (mode == OutputMode::kCsv) {
+    for (size_t c = 0; c < header.size(); ++c) out_ << (c ? "," : "") << header[c];
+    out_ << "\n";
+    for (const auto& row : shown) {
+      for (size_t c = 0; c < row.size(); ++c) out_ << (c ? "," : "") << Csv(row[c]);
+      out_ << "\n";
+    }
+    return;
+  }
+  PrintTable(out_, header, shown);
+}
+
 void Session::Ok() {
   if (mode == OutputMode::kJson) out_ << "{\"ok\":true}\n";
 }
@@ -546,6 +580,13 @@ Status Session::Execute(const Statement& s) {
                                        "weight must be a non-zero integer in [-2147483647, 2147483647]");
       }
       const Status st = c->Accumulate(s.key, std::span<const Hypervector>(&v, 1), static_cast<int32_t>(weight));
+      if (!st.ok()) return At(s.token, st);
+      Ok();
+      break;
+    }
+    case Statement::Kind::kDropAccumulator: {
+      HVDB_ASSIGN_OR_RETURN(Collection * c, Get(s.name, s.token));
+      const Status st = c->DropAccumulator(s.key);
       if (!st.ok()) return At(s.token, st);
       Ok();
       break;

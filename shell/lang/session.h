@@ -106,6 +106,14 @@ class Session {
   std::ostream& err() { return err_; }
   // Reports an error as text or as a JSON value, per the mode.
   void Error(const Status& status);
+  // Rows in the mode: a table, CSV, or a JSON array of objects. Each column:
+  // its name and whether it holds numbers (unquoted in JSON); other cells are
+  // raw bytes, shown through Printable in tables and CSV.
+  struct Column {
+    std::string name;
+    bool numeric = false;
+  };
+  void PrintRows(const std::vector<Column>& columns, const std::vector<std::vector<std::string>>& rows);
   // Prints {"ok":true} in json mode; nothing otherwise.
   void Ok();
 

@@ -44,6 +44,7 @@ std::string_view StatementKindName(const Statement& statement) {
     case Kind::kSearch: return "search";
     case Kind::kAccumulate: return "accumulate";
     case Kind::kCleanup: return "cleanup";
+    case Kind::kDropAccumulator: return "drop_accumulator";
   }
   return "other";
 }

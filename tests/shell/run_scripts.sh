@@ -53,7 +53,7 @@ check "^imported 1 vectors \(0 replaced\)$" "$out"
 check "Error: no collection 'nosuch'" "$out"
 out=$(printf '.describe c\n.timer on\nsearch c random(1) k 1\n.mode json\n.describe c\n' | "$hvdb" shell "$work/d.db" 2>&1)
 check "^collection c: dim 64, 1 vectors, 0 deleted rows awaiting compaction, [0-9]+ bytes in memory" "$out"
-check "item memory seed 7527314201035171181 \(the database's\), index flat$" "$out"
+check "item memory seed 7527314201035171181 \(the database's\), index flat, 0 accumulators" "$out"
 check '"item_memory_seed":7527314201035171181,"item_memory":"database"' "$out"
 check "^time: [0-9.]+ ms, rows scanned: 1, device: cpu, kernel: (scalar|avx2|avx512|amx), index: flat$" "$out"
 check '^\{"name":"c","dim":64,"count":1,' "$out"
