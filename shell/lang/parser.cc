@@ -125,7 +125,14 @@ class Parser {
       while (Peek().kind == Token::Kind::kWord) {
         const Token& option = Next();
         if (option.text == "index") {
+          const Token& at = Peek();
           HVDB_ASSIGN_OR_RETURN(const std::string kind, Word("an index (flat, prefix, ivf or hnsw)"));
+          static const std::vector<std::string> kKinds = {"flat", "prefix", "ivf", "hnsw"};
+          if (std::find(kKinds.begin(), kKinds.end(), kind) == kKinds.end()) {
+            const std::string hint = DidYouMean(kind, kKinds);
+            return Error(at, "unknown index '" + kind + "'" +
+                                 (hint.empty() ? " (flat, prefix, ivf or hnsw)" : " (did you mean '" + hint + "'?)"));
+          }
           s.index = kind;
         } else if (std::find(kKnobs.begin(), kKnobs.end(), option.text) != kKnobs.end()) {
           HVDB_ASSIGN_OR_RETURN(const uint64_t value, Count(option.text));
@@ -176,9 +183,16 @@ class Parser {
       HVDB_ASSIGN_OR_RETURN(s.name, Word("a collection name"));
       HVDB_ASSIGN_OR_RETURN(Expr e, Expression());
       s.expr = std::move(e);
+      std::vector<std::string> given;  // each option once: `k 2 k 3` is a mistake, not a choice
+      Token k_at;
       while (Peek().kind == Token::Kind::kWord) {
         const Token& option = Next();
+        if (std::find(given.begin(), given.end(), option.text) != given.end()) {
+          return Error(option, "search option '" + option.text + "' is given twice");
+        }
+        given.push_back(option.text);
         if (option.text == "k") {
+          k_at = Peek();
           HVDB_ASSIGN_OR_RETURN(const uint64_t k, Count("k"));
           s.k = k;
         } else if (option.text == "radius") {
@@ -210,6 +224,9 @@ class Parser {
                                    (hint.empty() ? " (k, radius, device, candidates, nprobe, ef or exact)"
                                                  : " (did you mean '" + hint + "'?)"));
         }
+      }
+      if (s.k && *s.k == 0 && !s.radius) {
+        return Error(k_at, "k 0 asks for every hit within a distance: give radius R too (or k N for the N nearest)");
       }
       return s;
     }
