@@ -1,5 +1,6 @@
 // Copyright hvdb authors. Device enumeration through the CUDA runtime.
 #include <cuda_runtime.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -13,10 +14,20 @@ Status ListDevices(std::vector<DeviceProperties>* devices) {
   devices->clear();
   int count = 0;
   const cudaError_t err = cudaGetDeviceCount(&count);
+  // Without an NVIDIA driver the runtime says "driver version is
+  // insufficient", which reads as if a driver were there: say what it is.
+  const bool driver_loaded = ::access("/proc/driver/nvidia/version", F_OK) == 0;
+  if (err == cudaErrorNoDevice || (!driver_loaded && err == cudaErrorInsufficientDriver)) {
+    return Status::Unavailable(driver_loaded ? "no CUDA device" : "no CUDA device (no NVIDIA driver is loaded)");
+  }
+  if (err == cudaErrorInsufficientDriver) {
+    return Status::Unavailable(std::string("no usable CUDA device: the NVIDIA driver is older than this build's "
+                                           "CUDA runtime (") + cudaGetErrorString(err) + ")");
+  }
   if (err != cudaSuccess) {
     return Status::Unavailable(std::string("no usable CUDA device: ") + cudaGetErrorString(err));
   }
-  if (count == 0) return Status::Unavailable("no usable CUDA device: the driver reports 0 devices");
+  if (count == 0) return Status::Unavailable("no CUDA device");
   for (int i = 0; i < count; ++i) {
     cudaDeviceProp prop{};
     const cudaError_t perr = cudaGetDeviceProperties(&prop, i);
