@@ -60,6 +60,14 @@ Status AddToCounters(Counters* c, std::span<const Hypervector> vectors, int32_t 
 
 Result<Hypervector> MajorityOf(const Counters& c, uint64_t tie_seed) {
   HVDB_ASSIGN_OR_RETURN(Hypervector out, Hypervector::Zeros(c.counts.size()));
+  // Counter i is 2 x (weight of the members with bit i set) - members, so
+  // (counter + members) / 2 is that weight; its parity is what the ties read
+  // (unit weights: the members' XOR, as hdc::Bundle).
+  std::vector<uint64_t> parity(out.words(), 0);
+  for (size_t i = 0; i < c.counts.size(); ++i) {
+    const int64_t set_weight = (int64_t{c.counts[i]} + c.members) / 2;
+    parity[i / 64] |= static_cast<uint64_t>(set_weight & 1) << (i % 64);
+  }
   for (size_t w = 0; w < out.words(); ++w) {
     uint64_t greater = 0, tied = 0;
     for (size_t b = 0; b < 64; ++b) {
@@ -67,7 +75,7 @@ Result<Hypervector> MajorityOf(const Counters& c, uint64_t tie_seed) {
       greater |= uint64_t{count > 0} << b;
       tied |= uint64_t{count == 0} << b;
     }
-    out.data()[w] = kernels::MajorityWord(tie_seed, w, greater, tied);
+    out.data()[w] = kernels::MajorityWord(tie_seed, w, greater, tied, kernels::ShiftedParity(parity.data(), out.words(), w));
   }
   return out;
 }

@@ -31,9 +31,10 @@ Status CheckMembers(std::span<const Hypervector> members, std::string_view what)
   return Status::OK();
 }
 
-// Sets each bit from its score: 1 when > 0, 0 when < 0, a tie at 0
-// (kernels/tie_word.h).
-Result<Hypervector> FromScores(const std::vector<double>& score, size_t dim, uint64_t tie_seed) {
+// Sets each bit from its score: 1 when > 0, 0 when < 0, a tie at 0 broken
+// with the parity of the members (kernels/tie_word.h).
+Result<Hypervector> FromScores(const std::vector<double>& score, const std::vector<uint64_t>& parity, size_t dim,
+                               uint64_t tie_seed) {
   HVDB_ASSIGN_OR_RETURN(Hypervector out, Hypervector::Zeros(dim));
   for (size_t w = 0; w < out.words(); ++w) {
     uint64_t greater = 0, tied = 0;
@@ -42,7 +43,7 @@ Result<Hypervector> FromScores(const std::vector<double>& score, size_t dim, uin
       greater |= uint64_t{s > 0} << b;
       tied |= uint64_t{s == 0} << b;
     }
-    out.data()[w] = kernels::MajorityWord(tie_seed, w, greater, tied);
+    out.data()[w] = kernels::MajorityWord(tie_seed, w, greater, tied, kernels::ShiftedParity(parity.data(), out.words(), w));
   }
   return out;
 }
@@ -91,13 +92,15 @@ Result<Hypervector> WeightedBundle(std::span<const Hypervector> members, std::sp
   if (!any) return Status::InvalidArgument("weighted bundle: every weight is zero");
   const size_t dim = members[0].dim();
   std::vector<double> score(dim, 0.0);
+  std::vector<uint64_t> parity(dim / 64, 0);  // of the members that count (unit weights: as Bundle)
   for (size_t i = 0; i < members.size(); ++i) {
     const Hypervector& m = members[i];
     for (size_t w = 0; w < m.words(); ++w) {
       for (size_t b = 0; b < 64; ++b) score[w * 64 + b] += ((m.data()[w] >> b) & 1) ? weights[i] : -weights[i];
+      if (weights[i] != 0) parity[w] ^= m.data()[w];
     }
   }
-  return FromScores(score, dim, tie_seed);
+  return FromScores(score, parity, dim, tie_seed);
 }
 
 Hypervector Permute(const Hypervector& v, int64_t shift) {

@@ -59,7 +59,9 @@ Result<Hypervector> BundleAccumulator::Majority(uint64_t tie_seed) const {
     }
     // Bits of T above the top plane are zero here: counts never exceed count_.
     const uint64_t tied = count_ % 2 == 0 ? equal : 0;
-    out.data()[w] = kernels::MajorityWord(tie_seed, w, greater, tied);
+    // Plane 0 holds bit 0 of every count: the parity the ties read.
+    const uint64_t parity = tied == 0 ? 0 : kernels::ShiftedParity(planes_[0].data(), words_, w);
+    out.data()[w] = kernels::MajorityWord(tie_seed, w, greater, tied, parity);
   }
   return out;
 }

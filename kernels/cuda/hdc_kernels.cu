@@ -53,7 +53,19 @@ __global__ void MajorityRows(const uint64_t* __restrict__ in, size_t groups, siz
       greater |= static_cast<uint64_t>(twice > members) << b;
       tied |= static_cast<uint64_t>(twice == members) << b;
     }
-    out[i] = MajorityWord(tie_seed, w, greater, tied);
+    uint64_t parity = 0;
+    if (tied != 0) {
+      // The members' XOR at the two words the ties read (kernels/tie_word.h).
+      const TieShift s = TieShiftFor(words);
+      const size_t lo = (w + s.word_offset) % words, hi = (lo + 1) % words;
+      uint64_t plo = 0, phi = 0;
+      for (size_t m = 0; m < members; ++m) {
+        plo ^= in[(g * members + m) * words + lo];
+        phi ^= in[(g * members + m) * words + hi];
+      }
+      parity = ShiftedParity(plo, phi, s.bit_offset);
+    }
+    out[i] = MajorityWord(tie_seed, w, greater, tied, parity);
   }
 }
 

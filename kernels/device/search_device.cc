@@ -71,6 +71,8 @@ Status SearchDevice::Majority(const uint64_t* in, size_t groups, size_t members,
       const uint64_t* v = in + (g * members + m) * words;
       for (size_t bit = 0; bit < words * 64; ++bit) count[bit] += (v[bit / 64] >> (bit % 64)) & 1;
     }
+    std::vector<uint64_t> parity(words, 0);
+    for (size_t bit = 0; bit < words * 64; ++bit) parity[bit / 64] |= uint64_t{count[bit] & 1} << (bit % 64);
     for (size_t w = 0; w < words; ++w) {
       uint64_t greater = 0, tied = 0;
       for (size_t b = 0; b < 64; ++b) {
@@ -78,7 +80,7 @@ Status SearchDevice::Majority(const uint64_t* in, size_t groups, size_t members,
         greater |= uint64_t{2 * c > members} << b;
         tied |= uint64_t{2 * c == members} << b;
       }
-      out[g * words + w] = MajorityWord(tie_seed, w, greater, tied);
+      out[g * words + w] = MajorityWord(tie_seed, w, greater, tied, ShiftedParity(parity.data(), words, w));
     }
   }
   return Status::OK();

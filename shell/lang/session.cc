@@ -72,6 +72,19 @@ void PrintTable(std::ostream& out, const std::vector<std::string>& header,
   for (const auto& r : rows) line(r);
 }
 
+// Whether an expression names a variable anywhere in it.
+bool NamesVariables(const Expr& e) {
+  if (e.kind == Expr::Kind::kVariable) return true;
+  return std::any_of(e.args.begin(), e.args.end(), [](const Expr& arg) { return NamesVariables(arg); });
+}
+
+// The memory an expression tree holds (its nodes and their text).
+uint64_t ExprBytes(const Expr& e) {
+  uint64_t bytes = sizeof(Expr) + e.text.size() + e.key.size() + e.token.text.size();
+  for (const Expr& arg : e.args) bytes += ExprBytes(arg);
+  return bytes;
+}
+
 // `status` pointing at the token, its code kept (a full disk stays a full disk).
 Status At(const Token& t, const Status& status) {
   std::string where = Where(t);
@@ -359,10 +372,15 @@ Result<Value> Session::Eval(const Expr& e, const EvalContext& ctx) {
                                        (hint.empty() ? " (define it with let)" : " (did you mean '" + hint + "'?)"));
       }
       const Variable& var = it->second;
-      if (var.value.kind == Value::Kind::kVector && var.dim != ctx.dim) {
+      if (var.value.kind == Value::Kind::kVector && var.dim != ctx.dim && var.source != nullptr) {
         EvalContext again = ctx;
         again.seed = var.seed;  // the item memory it was made in (.seed, or its collection's)
-        return Eval(*var.source, again);
+        auto value = Eval(*var.source, again);
+        if (!value.ok()) {
+          return WithMessage(value.status(), Where(e.token) + "'" + e.text + "' made again at dim " +
+                                                 std::to_string(ctx.dim) + " from its let: " + value.status().message());
+        }
+        return value;
       }
       return var.value;
     }
@@ -554,11 +572,17 @@ Status Session::Execute(const Statement& s) {
       auto source = std::make_shared<Expr>(*s.expr);
       DrawRandomSeeds(*source);
       HVDB_ASSIGN_OR_RETURN(Value v, Eval(*source, ctx));
+      // Kept to be made again at another dimension only when it names no
+      // variable: then making it again costs what evaluating it once did,
+      // and it cannot change with later lets or refer to itself.
+      if (NamesVariables(*source)) source.reset();
       if (policy.max_variable_bytes > 0) {
-        auto bytes = [](const Value& x) { return x.text.size() + x.vector.words() * 8 + sizeof(Value); };
-        uint64_t total = bytes(v) + s.name.size();
+        const auto bytes = [](const Value& x, const Expr* expression) {
+          return x.text.size() + x.vector.words() * 8 + sizeof(Value) + (expression ? ExprBytes(*expression) : 0);
+        };
+        uint64_t total = bytes(v, source.get()) + s.name.size();
         for (const auto& [name, var] : variables_) {
-          if (name != s.name) total += bytes(var.value) + name.size();
+          if (name != s.name) total += bytes(var.value, var.source.get()) + name.size();
         }
         if (total > policy.max_variable_bytes) {
           return Status::ResourceExhausted(Where(s.token) + "the session's variables would hold " +

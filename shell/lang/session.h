@@ -134,11 +134,12 @@ class Session {
   DB* db_;
   std::ostream& out_;
   std::ostream& err_;
-  // A variable of let: its value, the expression it came from and the
-  // dimension and item memory it was evaluated in. A statement of another
-  // dimension evaluates the expression again in that dimension (and the same
-  // item memory), so that `let q = text("x")` means the same in every
-  // collection of the database's item memory.
+  // A variable of let: its value, the expression it came from (when that
+  // names no other variable) and the dimension and item memory it was
+  // evaluated in. A statement of another dimension evaluates the expression
+  // again in that dimension (and the same item memory), so that
+  // `let q = text("x")` means the same in every collection of the database's
+  // item memory.
   struct Variable {
     Value value;
     std::shared_ptr<const Expr> source;

@@ -264,6 +264,16 @@ TEST_F(LangTest, ErrorsNameTheScriptLineAndTheReadFile) {
                 "Error: line 6, column 1: no collection 'nothing'\n");
 }
 
+TEST_F(LangTest, VariablesAreBoundedWithTheExpressionsTheyKeep) {
+  session_->policy.max_variable_bytes = 100000;
+  EXPECT_EQ(Script(".dim 64\nlet small = sym(\"x\")"), "");
+  // An 8-byte vector from a 150 KB name: the kept expression counts.
+  const std::string out = Script("let big = sym(\"" + std::string(150000, 'x') + "\")");
+  EXPECT_TRUE(Contains(out, "the session's variables would hold")) << out.substr(0, 200);
+  // A let naming a variable keeps no expression: only its value counts.
+  EXPECT_EQ(Script("let again = bind(small, small)"), "");
+}
+
 TEST_F(LangTest, ReadOfADirectoryOrAMissingFileIsAnError) {
   EXPECT_EQ(Script(".read " + dir_.string()), "Error: cannot read '" + dir_.string() + "': it is a directory\n");
   const std::string missing = (dir_ / "missing.hvdb").string();

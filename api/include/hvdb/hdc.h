@@ -30,15 +30,17 @@ Result<Hypervector> BindAll(std::span<const Hypervector> vectors);
 // Seed of the tie vector when none is given.
 inline constexpr uint64_t kDefaultTieSeed = 0x68766462'7469650aull;  // "hvdbtie\n"
 // Bit i is the majority of the members' bit i. Where exactly half are set (an
-// even count) it is a tie, decided by a hash of tie_seed and the 64-bit word's
-// majority and tie bits: a fair coin that depends only on the members (not
-// their order) and shares no direction with other bundles, so unrelated
-// bundles stay at D/2 from each other (docs/format.md).
+// even count) it is a tie, decided by the members' parity at another bit
+// (i + D/2 + 1) XOR a mask seeded by tie_seed: a fair coin that depends only on
+// the members (not their order), moves by at most two bits when a member's bit
+// flips, and shares no direction with other bundles, so unrelated bundles
+// stay at D/2 from each other (docs/format.md).
 // InvalidArgument when empty or dimensions differ.
 Result<Hypervector> Bundle(std::span<const Hypervector> members, uint64_t tie_seed = kDefaultTieSeed);
 // Bit i is 1 when sum_j weights[j] * (bit_j(i) ? +1 : -1) > 0, 0 when < 0,
-// a tie as in Bundle when 0 (unit weights give Bundle's bits). A negative
-// weight subtracts a member.
+// a tie when 0, broken as in Bundle with the parity of the members whose
+// weight is not zero (unit weights give Bundle's bits). A negative weight
+// subtracts a member.
 // InvalidArgument when sizes differ, a weight is not finite, or all are zero.
 Result<Hypervector> WeightedBundle(std::span<const Hypervector> members, std::span<const double> weights,
                                    uint64_t tie_seed = kDefaultTieSeed);
