@@ -20,6 +20,7 @@
 #include <cstring>
 #include <algorithm>
 #include <filesystem>
+#include <regex>
 #include <system_error>
 
 #include "kernels/crc32c.h"
@@ -67,15 +68,11 @@ namespace fs = std::filesystem;
 bool HoldsOtherFiles(const std::string& path) {
   std::error_code ec;
   if (!fs::is_directory(path, ec)) return false;
+  // RocksDB's own names, exactly: a user's app.log or LOGBOOK is not one.
+  static const std::regex kRocksDbFile(
+      R"(LOCK|IDENTITY|CURRENT\.dbtmp|LOG(\.old\.\d+)?|MANIFEST-\d+|OPTIONS-\d+(\.dbtmp)?|\d+\.(log|sst|dbtmp))");
   for (const fs::directory_entry& entry : fs::directory_iterator(path, ec)) {
-    const std::string name = entry.path().filename().string();
-    const auto starts = [&](std::string_view prefix) { return name.rfind(prefix, 0) == 0; };
-    const auto ends = [&](std::string_view suffix) {
-      return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
-    };
-    const bool rocksdb_own = name == "LOCK" || name == "IDENTITY" || starts("LOG") || starts("MANIFEST-") ||
-                             starts("OPTIONS-") || ends(".log") || ends(".sst") || ends(".dbtmp");
-    if (!rocksdb_own) return true;
+    if (!std::regex_match(entry.path().filename().string(), kRocksDbFile)) return true;
   }
   return false;
 }

@@ -1,6 +1,7 @@
 // Copyright hvdb authors. The shell's dot-commands, one table.
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <fstream>
 
 #include "shell/json_writer.h"
@@ -62,9 +63,12 @@ Status ShowSettings(Session& s, const std::vector<std::string>& names) {
   return Status::OK();
 }
 
+// A decimal uint64 (every seed, 0 to 18446744073709551615).
 Result<uint64_t> Number(const std::string& text, const std::string& name) {
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 19) return Usage(name);
-  return std::stoull(text);
+  uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return Usage(name);
+  return value;
 }
 
 Status Help(Session& s, const Words& w) {
@@ -117,8 +121,9 @@ Status Describe(Session& s, const Words& w) {
             << " on disk, item memory seed " << st.item_memory_seed
             << (shared ? " (the database's)" : " (its own; the database's is " +
                                                    std::to_string(s.db()->item_memory_seed()) + ")")
-            << ", index " << st.index << ", " << accumulators.size() << " accumulators (.accumulators "
-            << Printable(st.name) << ")\n";
+            << ", index " << st.index << ", " << accumulators.size()
+            << (accumulators.size() == 1 ? " accumulator" : " accumulators") << " (.accumulators " << Printable(st.name)
+            << ")\n";
   }
   return Status::OK();
 }

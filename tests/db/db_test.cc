@@ -515,6 +515,12 @@ TEST(DbTest, NeverCreatedOverOtherFiles) {
   size_t entries = 0;
   for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(notes)) ++entries;
   EXPECT_EQ(entries, 1u);  // nothing written beside the file
+  // Names like RocksDB's are not RocksDB's: a user's app.log, a LOGBOOK.
+  const std::string logs = dir / "logs";
+  std::filesystem::create_directories(logs);
+  { std::ofstream(logs + "/app.log"); }
+  { std::ofstream(logs + "/LOGBOOK"); }
+  EXPECT_TRUE(DB::Open({}, logs, &db).IsInvalidArgument());
   // What a creation that died before CURRENT leaves is tried again.
   const std::string half = dir / "half";
   std::filesystem::create_directories(half);
