@@ -171,6 +171,10 @@ bool Session::Run(std::string_view input, size_t max_statements) {
   if (read_depth_ == 0) failed_ = false;  // a .bail that ended an earlier input is over
   const size_t first = input.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return !quit;
+  // What psql, redis-cli and sqlite3 users type: help, quit, exit, \q.
+  std::string_view bare = input.substr(first, input.find_last_not_of(" \t\r\n;") + 1 - first);
+  if (bare == "help") return Run(".help", max_statements);
+  if (bare == "quit" || bare == "exit" || bare == "\\q") return Run(".quit", max_statements);
   Status s;
   if (input[first] == '.') {
     const std::vector<std::string> words = SplitWords(input.substr(first));

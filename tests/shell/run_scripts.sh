@@ -37,6 +37,13 @@ rc=$?
 [ "$rc" = 1 ] || { echo "FAIL: a script with a failed statement exited $rc" >&2; failed=1; }
 out=$(printf 'create collection y dim 64\n.quit\ncount y\n' | "$hvdb" shell "$work/q.db")
 [ -z "$out" ] || { echo "FAIL: .quit did not end the script: $out" >&2; failed=1; }
+# What psql and redis-cli users type: exit, quit, \q and help.
+for word in exit 'quit;' '\q'; do
+  out=$(printf '%s\ncount y\n' "$word" | "$hvdb" shell "$work/q.db" 2>&1)
+  [ -z "$out" ] || { echo "FAIL: $word did not end the script: $out" >&2; failed=1; }
+done
+out=$(printf 'help\n' | "$hvdb" shell "$work/q.db" 2>&1)
+grep -q '^\.help \[COMMAND\]' <<<"$out" || { echo "FAIL: help printed: $out" >&2; failed=1; }
 # Dot-commands whose output names files, sizes or times.
 check() {  # check PATTERN OUTPUT: OUTPUT must match the extended regex
   grep -Eq -- "$1" <<<"$2" || { echo "FAIL: '$1' not in: $2" >&2; failed=1; }
