@@ -52,6 +52,23 @@ bool RecordStartsAt(std::string_view data, size_t at) {
   return crc == Unmask(static_cast<uint32_t>(GetLittleEndian(h, 4)));
 }
 
+// For a fragment at `at` whose length runs past the end of the file: a length
+// one bit away from the stored one that fits and whose CRC matches the
+// bytes (the fragment is whole; a flipped bit hit its length); 0 when none.
+size_t LengthOneBitAway(std::string_view data, size_t at, size_t header, size_t block_left, uint32_t stored) {
+  const auto* h = reinterpret_cast<const unsigned char*>(data.data() + at);
+  const size_t length = h[4] | (size_t{h[5]} << 8);
+  for (int bit = 0; bit < 16; ++bit) {
+    const size_t candidate = length ^ (size_t{1} << bit);
+    if (candidate == 0 || header + candidate > block_left || at + header + candidate > data.size()) continue;
+    uint32_t crc = kernels::Crc32c(h + 6, 1);
+    if (header == kRecyclableHeaderBytes) crc = kernels::Crc32c(h + 7, 4, crc);
+    crc = kernels::Crc32c(data.data() + at + header, candidate, crc);
+    if (crc == Unmask(stored)) return candidate;
+  }
+  return 0;
+}
+
 // Whether a record starts anywhere after `at`: then a fragment at `at` that
 // runs past the end of the file, or zeroed bytes, are damage, not the end a
 // crash leaves. Runs of zero bytes are skipped at memchr speed.
@@ -153,7 +170,15 @@ Status ReadWal(const std::string& path, WalContents* out, WalKind kind, bool kee
     }
     if (at + header + length > data.size()) {
       if (!RecordAfter(data, at)) {
-        out->torn_end = true;  // a crash while writing the last record
+        // A crash while writing the last record, unless the fragment is whole
+        // and only its length field was hit: its CRC then matches the bytes
+        // at a length one bit away (a torn fragment matches with chance 2^-32).
+        if (const size_t whole = LengthOneBitAway(data, at, header, block_left, stored); whole != 0) {
+          skip_damage("a fragment's length field is damaged (" + std::to_string(length) +
+                      "; its CRC-32C matches " + std::to_string(whole) + ")");
+          continue;
+        }
+        out->torn_end = true;
         break;
       }
       skip_damage("a fragment's length runs past the end of the log, yet records follow it");
