@@ -519,21 +519,12 @@ Status Session::Execute(const Statement& s) {
     }
     case Statement::Kind::kCollections: {
       std::vector<std::vector<std::string>> rows;
-      std::string json = "[";
       for (const std::string& name : db_->ListCollections()) {
         Collection* c = nullptr;
         if (!db_->GetCollection(name, &c).ok()) continue;
-        rows.push_back({Printable(name), std::to_string(c->dim()), std::to_string(c->Count())});
-        json += (json.size() > 1 ? "," : "") + std::string("{\"name\":") + JsonString(name) +
-                ",\"dim\":" + rows.back()[1] + ",\"count\":" + rows.back()[2] + "}";
+        rows.push_back({name, std::to_string(c->dim()), std::to_string(c->Count())});
       }
-      if (mode == OutputMode::kJson) out_ << json << "]\n";
-      else if (mode == OutputMode::kCsv) {
-        out_ << "name,dim,count\n";
-        for (const auto& r : rows) out_ << Csv(r[0]) << "," << r[1] << "," << r[2] << "\n";
-      } else {
-        PrintTable(out_, {"name", "dim", "count"}, rows);
-      }
+      PrintRows({{"name", false}, {"dim", true}, {"count", true}}, rows);
       break;
     }
     case Statement::Kind::kPut: {
