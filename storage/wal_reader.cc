@@ -37,6 +37,14 @@ uint32_t Unmask(uint32_t masked) {
 // A batch's header: sequence (8) and count (4).
 constexpr size_t kBatchHeaderBytes = 12;
 
+// A fragment's CRC-32C: its type byte, the log number of a recyclable one
+// (header kRecyclableHeaderBytes), then `length` bytes of payload.
+uint32_t FragmentCrc(const unsigned char* h, size_t header, const char* payload, size_t length) {
+  uint32_t crc = kernels::Crc32c(h + 6, 1);
+  if (header == kRecyclableHeaderBytes) crc = kernels::Crc32c(h + 7, 4, crc);
+  return kernels::Crc32c(payload, length, crc);
+}
+
 // Whether a fragment that starts a record, whole and with a matching CRC,
 // begins at `at` (which leaves a header's room in its block).
 bool RecordStartsAt(std::string_view data, size_t at) {
@@ -46,10 +54,8 @@ bool RecordStartsAt(std::string_view data, size_t at) {
   const size_t header = type >= kRecyclableFull ? kRecyclableHeaderBytes : kHeaderBytes;
   const size_t length = h[4] | (size_t{h[5]} << 8);
   if (header + length > kBlockBytes - at % kBlockBytes || at + header + length > data.size()) return false;
-  uint32_t crc = kernels::Crc32c(h + 6, 1);
-  if (header == kRecyclableHeaderBytes) crc = kernels::Crc32c(h + 7, 4, crc);
-  crc = kernels::Crc32c(data.data() + at + header, length, crc);
-  return crc == Unmask(static_cast<uint32_t>(GetLittleEndian(h, 4)));
+  const uint32_t stored = static_cast<uint32_t>(GetLittleEndian(h, 4));
+  return FragmentCrc(h, header, data.data() + at + header, length) == Unmask(stored);
 }
 
 // For a fragment at `at` whose length runs past the end of the file: a length
@@ -61,10 +67,7 @@ size_t LengthOneBitAway(std::string_view data, size_t at, size_t header, size_t 
   for (int bit = 0; bit < 16; ++bit) {
     const size_t candidate = length ^ (size_t{1} << bit);
     if (candidate == 0 || header + candidate > block_left || at + header + candidate > data.size()) continue;
-    uint32_t crc = kernels::Crc32c(h + 6, 1);
-    if (header == kRecyclableHeaderBytes) crc = kernels::Crc32c(h + 7, 4, crc);
-    crc = kernels::Crc32c(data.data() + at + header, candidate, crc);
-    if (crc == Unmask(stored)) return candidate;
+    if (FragmentCrc(h, header, data.data() + at + header, candidate) == Unmask(stored)) return candidate;
   }
   return 0;
 }
@@ -185,11 +188,7 @@ Status ReadWal(const std::string& path, WalContents* out, WalKind kind, bool kee
       continue;
     }
     const char* payload = data.data() + at + header;
-    // The CRC covers the type byte, the log number of recyclable fragments, and the payload.
-    uint32_t crc = kernels::Crc32c(h + 6, 1);
-    if (recyclable) crc = kernels::Crc32c(h + 7, 4, crc);
-    crc = kernels::Crc32c(payload, length, crc);
-    if (crc != Unmask(stored)) {
+    if (FragmentCrc(h, header, payload, length) != Unmask(stored)) {
       skip_damage("a fragment's CRC-32C does not match");
       continue;
     }
