@@ -18,19 +18,26 @@ if pid == 0:
 out = b""
 
 
+seen = 0  # how much of `out` earlier calls have matched past, as expect(1) does
+
+
 def read_until(pattern, timeout=10.0):
-    """Reads until `pattern` has appeared (once more than before) or time runs out."""
-    global out
-    want = out.count(pattern.encode()) + 1
+    """Reads until `pattern` appears after the previous match or time runs out."""
+    global out, seen
     end = time.time() + timeout
-    while time.time() < end and out.count(pattern.encode()) < want:
+    while True:
+        at = out.find(pattern.encode(), seen)
+        if at >= 0:
+            seen = at + len(pattern.encode())
+            return True
+        if time.time() >= end:
+            return False
         r, _, _ = select.select([fd], [], [], 0.05)
         if r:
             try:
                 out += os.read(fd, 65536)
             except OSError:
-                break
-    return out.count(pattern.encode()) >= want
+                return False
 
 
 def fail(message):
@@ -61,6 +68,11 @@ if not read_until("...> "):
 os.write(fd, b'sym("apple"), sym("pear")) k 1\r')
 if not read_until("apple  "):
     fail("the multi-line statement gave no result")
+# Wait for the prompt before typing on: typed ahead of it, the line is echoed
+# by the terminal and then drawn again with the prompt, and the "hvdb> " that
+# follows Ctrl-C could be mistaken for this one (a slow ASan run did that).
+if not read_until("hvdb> "):
+    fail("no prompt after the multi-line statement")
 os.write(fd, b'count fruit and more')  # Ctrl-C abandons the line, the shell stays
 read_until("and more")  # as a person would: the line is on the screen before Ctrl-C
 os.write(fd, b'\x03')
@@ -69,6 +81,7 @@ if not read_until("hvdb> "):
 os.write(fd, b'count fruit\r')
 if not read_until("\n1\r\n"):
     fail("the shell did not go on after Ctrl-C")
+read_until("hvdb> ")
 os.write(fd, 'put fruit "café" sym("x")\r'.encode())  # a non-ASCII key typed in
 read_until("hvdb> ")
 os.write(fd, 'get fruit "café"\r'.encode())
