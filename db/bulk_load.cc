@@ -6,14 +6,15 @@
 // step and the staged rows are published. Any error before that discards the
 // staged rows and the files: the collection is exactly as before.
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <thread>
 
 #include "db/collection_impl.h"
+#include "storage/row_sink.h"
 #include "storage/row_source.h"
-#include "storage/vector_file.h"
 
 namespace hvdb::db {
 namespace {
@@ -184,6 +185,15 @@ Result<BulkLoadResult> CollectionImpl::BulkLoad(const std::string& path, const B
   std::lock_guard write(write_mu_);
   HVDB_RETURN_IF_ERROR(CheckLive());
   BulkLoadResult result;
+  if (source->numbers_rows()) {
+    const uint64_t first = options.first_row_number ? *options.first_row_number : NextRowNumber();
+    if (source->total_rows() > 0 && first > UINT64_MAX - (source->total_rows() - 1)) {
+      return Status::InvalidArgument("'" + path + "': numbering its " + std::to_string(source->total_rows()) +
+                                     " rows from " + std::to_string(first) + " passes 2^64 - 1");
+    }
+    source->NumberRowsFrom(first);
+    result.first_row_number = first;
+  }
   Status s = LoadRows(source.get(), path, options, progress, &result);
   if (!s.ok()) {
     std::unique_lock lock(cache_mu_);
@@ -275,7 +285,8 @@ Status CollectionImpl::LoadRows(storage::RowSource* source, const std::string& p
   return Status::OK();
 }
 
-Status CollectionImpl::Export(const std::string& path, const ProgressCallback& progress) const {
+Status CollectionImpl::Export(const std::string& path, const ExportOptions& options,
+                              const ProgressCallback& progress) const {
   HVDB_RETURN_IF_ERROR(CheckLive());
   // The snapshot and the count it holds, taken while no writer runs.
   uint64_t total = 0;
@@ -285,20 +296,40 @@ Status CollectionImpl::Export(const std::string& path, const ProgressCallback& p
     total = Count();
     cursor = store_->NewRowCursor(descriptor_.id, words_ * 8);
   }
-  HVDB_ASSIGN_OR_RETURN(std::unique_ptr<storage::DurableFile> file, store_->CreateDurableFile(path));
-  storage::VectorFileWriter writer(std::move(file), descriptor_.dim, total);
-  HVDB_RETURN_IF_ERROR(writer.Start());
+  HVDB_ASSIGN_OR_RETURN(
+      std::unique_ptr<storage::RowSink> sink,
+      storage::OpenRowSink(path, options, descriptor_.dim, total,
+                           [this](const std::string& file) { return store_->CreateDurableFile(file); }));
   uint64_t n = 0;
   for (; cursor->Valid(); cursor->Next()) {
-    HVDB_RETURN_IF_ERROR(writer.Add(cursor->key(), cursor->bits()));
+    if (Status s = sink->Add(cursor->key(), cursor->bits()); !s.ok()) {
+      if (!s.IsInvalidArgument()) return s;
+      return Status::InvalidArgument("export to '" + path + "', row " + std::to_string(n) + ", key " +
+                                     QuoteKey(cursor->key()) + ": " + s.message());
+    }
     if (progress && ++n % 65536 == 0 && !progress({n, total, 0, 0})) {
       return Status::Unavailable("export to '" + path + "' cancelled at row " + std::to_string(n));
     }
   }
   HVDB_RETURN_IF_ERROR(cursor->status());
-  HVDB_RETURN_IF_ERROR(writer.Finish());
+  HVDB_RETURN_IF_ERROR(sink->Finish());
   if (progress) progress({total, total, 0, 0});
   return Status::OK();
+}
+
+uint64_t CollectionImpl::NextRowNumber() const {
+  // Decimal keys as a keyless load writes them: digits only, no leading zero
+  // (but "0"), at most 2^64 - 1.
+  uint64_t next = 0;
+  for (size_t r = 0; r < cache_->rows(); ++r) {
+    const std::string_view key = cache_->key(r);
+    if (key.empty() || key.size() > 20 || (key.size() > 1 && key[0] == '0')) continue;
+    uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), value);
+    if (ec != std::errc() || end != key.data() + key.size() || value == UINT64_MAX || cache_->is_deleted(r)) continue;
+    next = std::max(next, value + 1);
+  }
+  return next;
 }
 
 namespace {

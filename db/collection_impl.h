@@ -69,7 +69,8 @@ class CollectionImpl final : public Collection {
 
   Result<BulkLoadResult> BulkLoad(const std::string& path, const BulkLoadOptions& options,
                                   const ProgressCallback& progress) override;
-  Status Export(const std::string& path, const ProgressCallback& progress) const override;
+  Status Export(const std::string& path, const ExportOptions& options,
+                const ProgressCallback& progress) const override;
   Status Accumulate(std::string_view name, std::span<const Hypervector> members, int32_t weight,
                     const WriteOptions& options) override;
   Result<Hypervector> ReadAccumulator(std::string_view name) const override;
@@ -160,6 +161,10 @@ class CollectionImpl final : public Collection {
                          std::vector<std::vector<kernels::Neighbor>>* found, std::string* kernel) const;
   Status LoadRows(storage::RowSource* source, const std::string& path, const BulkLoadOptions& options,
                   const ProgressCallback& progress, BulkLoadResult* result);
+  // One past the largest live decimal key ("0", "17"; not "017"), 0 when
+  // there is none: where a keyless load numbers its rows from. REQUIRES:
+  // write_mu_ held.
+  uint64_t NextRowNumber() const;
 
   storage::Store* store_;
   const storage::CollectionDescriptor descriptor_;

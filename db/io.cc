@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "storage/npy.h"
+#include "storage/row_sink.h"
 #include "storage/row_source.h"
 
 namespace hvdb {
@@ -20,19 +21,23 @@ using File = std::unique_ptr<std::FILE, FileCloser>;
 
 }  // namespace
 
-Result<std::vector<Hypervector>> ReadNpy(const std::string& path) {
+Result<std::vector<Hypervector>> ReadNpy(const std::string& path, const NpyReadOptions& options) {
   File f(std::fopen(path.c_str(), "rb"));
   if (!f) return Status::IOError("cannot open '" + path + "': " + std::strerror(errno));
-  HVDB_ASSIGN_OR_RETURN(const storage::NpyShape shape, storage::ReadNpyHeader(f.get(), "'" + path + "'"));
-  if (Status s = ValidateDim(shape.row_bytes * 8); !s.ok()) return s.WithContext("'" + path + "'");
+  const std::string name = "'" + path + "'";
+  HVDB_ASSIGN_OR_RETURN(const storage::NpyShape shape, storage::ReadNpyHeader(f.get(), name));
+  HVDB_ASSIGN_OR_RETURN(const storage::NpyRowFormat format, storage::NpyRowFormat::Make(shape, options, name));
+  if (Status s = ValidateDim(format.dim()); !s.ok()) return s.WithContext(name);
   std::vector<Hypervector> out;
+  std::vector<unsigned char> row(format.row_bytes());
   // A pipe's header is not checked against a file size: grow as rows arrive.
   out.reserve(std::min<uint64_t>(shape.rows, uint64_t{1} << 16));
   for (uint64_t r = 0; r < shape.rows; ++r) {
-    HVDB_ASSIGN_OR_RETURN(Hypervector v, Hypervector::Zeros(shape.row_bytes * 8));
-    if (std::fread(v.data(), 1, shape.row_bytes, f.get()) != shape.row_bytes) {
-      return Status::InvalidArgument("'" + path + "', row " + std::to_string(r) + ": file ends inside the row");
+    HVDB_ASSIGN_OR_RETURN(Hypervector v, Hypervector::Zeros(format.dim()));
+    if (std::fread(row.data(), 1, row.size(), f.get()) != row.size()) {
+      return Status::InvalidArgument(name + ", row " + std::to_string(r) + ": file ends inside the row");
     }
+    HVDB_RETURN_IF_ERROR(format.Decode(row.data(), r, name, reinterpret_cast<char*>(v.data())));
     out.push_back(std::move(v));
   }
   return out;
@@ -54,6 +59,11 @@ Status WriteNpy(const std::string& path, std::span<const Hypervector> vectors) {
   }
   if (std::fclose(f.release()) != 0) return Status::IOError("closing '" + path + "'");
   return Status::OK();
+}
+
+std::optional<std::string> ExportKeysPath(const std::string& path, const ExportOptions& options) {
+  if (storage::DetectFormat(path, options.format) != FileFormat::kNpy) return std::nullopt;
+  return options.keys_path.empty() ? storage::DefaultKeysPath(path) : options.keys_path;
 }
 
 Result<uint64_t> SourceDim(const std::string& path, const BulkLoadOptions& options) {

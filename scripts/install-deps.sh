@@ -27,6 +27,7 @@ packages=(
 )
 if [ "$what" = all ]; then packages+=(
   curl                # tests speak HTTP with curl
+  python3-numpy       # tests/shell/numpy_test.py: .npy round trips checked by numpy itself
   libgtest-dev libgmock-dev libbenchmark-dev
   wngerman wfrench witalian wspanish wportuguese wdutch  # language-identification example
   dataset-fashion-mnist zlib1g-dev  # image-classification example

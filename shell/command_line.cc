@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <charconv>
+#include <cstdlib>
 
 #include "shell/lang/parser.h"
 
@@ -48,6 +49,28 @@ void CommandLine::Positional(const std::string& name, std::string* value, const 
   CLI::Option* o = parser_->app.add_option(name, *value, help);
   if (required) o->required();
   entries_.push_back({name, "", help, required, true});
+}
+
+void CommandLine::DatabasePath(std::string* path) {
+  Positional("PATH", path, "the database directory (may be left out when $HVDB_DB is set)");
+  path_from_environment_ = true;
+}
+
+size_t CommandLine::PositionalWords(const std::vector<std::string>& args) const {
+  size_t count = 0;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& word = args[i];
+    if (word == "--") return count + (args.size() - i - 1);
+    if (word.size() < 2 || word[0] != '-') {
+      ++count;
+      continue;
+    }
+    if (word.find('=') != std::string::npos) continue;
+    for (const Entry& e : entries_) {
+      if (!e.positional && e.name == word && !e.value_name.empty()) ++i;  // its value
+    }
+  }
+  return count;
 }
 
 void CommandLine::Switch(const std::string& flag, bool* value, const std::string& help) {
@@ -114,7 +137,14 @@ void CommandLine::AddInteger(const std::string& flag, const std::string& value_n
 }
 
 std::optional<int> CommandLine::Parse(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes the words last first
+  std::vector<std::string> words = args;
+  const char* env_path = std::getenv("HVDB_DB");
+  if (path_from_environment_ && env_path != nullptr && *env_path != '\0') {
+    const size_t required = std::count_if(entries_.begin(), entries_.end(),
+                                          [](const Entry& e) { return e.positional && e.required; });
+    if (PositionalWords(args) + 1 == required) words.insert(words.begin(), env_path);
+  }
+  std::vector<std::string> reversed(words.rbegin(), words.rend());  // CLI11 takes the words last first
   try {
     parser_->app.parse(reversed);
   } catch (const CLI::CallForHelp&) {

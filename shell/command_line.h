@@ -30,6 +30,9 @@ class CommandLine {
   // Declarations, in the order the usage line shows them. Positional
   // arguments fill in order; optional ones come after the required ones.
   void Positional(const std::string& name, std::string* value, const std::string& help, bool required = true);
+  // The positional PATH of a database, first of the positionals; left out,
+  // it is $HVDB_DB when that is set (as `hvdb shell` does).
+  void DatabasePath(std::string* path);
   // --flag: true when given.
   void Switch(const std::string& flag, bool* value, const std::string& help);
   // --flag VALUE, taken as written.
@@ -82,10 +85,13 @@ class CommandLine {
                   const std::string& help, std::function<void(uint64_t)> set);
   void PrintHelp(std::ostream& out) const;
   std::string MissingValue(const std::string& cli_message) const;
+  // The words of args that fill positionals (not flags, nor their values).
+  size_t PositionalWords(const std::vector<std::string>& args) const;
 
   std::string command_;
   std::string description_;
   std::vector<Entry> entries_;
+  bool path_from_environment_ = false;  // DatabasePath was declared
   struct Parser;  // the CLI11 app
   std::unique_ptr<Parser> parser_;
 };

@@ -174,12 +174,11 @@ Result<NpyShape> ReadNpyHeader(std::FILE* file, const std::string& name) {
                          (keys.empty() ? std::string("nothing") : keys));
   }
   const HeaderValue& descr = dict["descr"];
+  const bool bools = descr.text == "|b1" || descr.text == "b1" || descr.text == "?";
   if (descr.kind != HeaderValue::Kind::kString ||
-      (descr.text != "|u1" && descr.text != "<u1" && descr.text != ">u1" && descr.text != "u1")) {
-    std::string hint = descr.text == "|b1" ? " (a bool array holds one bit per byte: pack it with numpy.packbits("
-                                             "bits, axis=1, bitorder=\"little\"))"
-                                           : "";
-    return Bad(name, "dtype " + descr.text + "; packed rows must be uint8 ('|u1')" + hint);
+      (!bools && descr.text != "|u1" && descr.text != "<u1" && descr.text != ">u1" && descr.text != "u1")) {
+    return Bad(name, "dtype " + descr.text + "; rows must be uint8 ('|u1': packed bits, or 0/1 with unpacked) "
+                         "or bool ('|b1': one bit per element)");
   }
   const HeaderValue& fortran = dict["fortran_order"];
   if (fortran.kind != HeaderValue::Kind::kBool) return Bad(name, "fortran_order is " + fortran.text);
@@ -188,7 +187,7 @@ Result<NpyShape> ReadNpyHeader(std::FILE* file, const std::string& name) {
   if (shape.kind != HeaderValue::Kind::kTuple || shape.tuple.size() != 2) {
     return Bad(name, "shape " + shape.text + "; a 2-D array (rows, bytes per row) is needed");
   }
-  NpyShape out{shape.tuple[0], shape.tuple[1], prefix_len + header_len};
+  NpyShape out{shape.tuple[0], shape.tuple[1], bools, prefix_len + header_len};
   uint64_t data_bytes = 0, need = 0;
   if (__builtin_mul_overflow(out.rows, out.row_bytes, &data_bytes) ||
       __builtin_add_overflow(out.data_offset, data_bytes, &need)) {
@@ -203,17 +202,67 @@ Result<NpyShape> ReadNpyHeader(std::FILE* file, const std::string& name) {
   return out;
 }
 
-Status WriteNpyHeader(std::FILE* file, uint64_t rows, uint64_t row_bytes, const std::string& name) {
+Result<NpyRowFormat> NpyRowFormat::Make(const NpyShape& shape, const NpyReadOptions& options,
+                                        const std::string& name) {
+  NpyRowFormat f;
+  f.row_bytes_ = shape.row_bytes;
+  f.bools_ = shape.bools;
+  f.unpacked_ = shape.bools || options.unpacked;
+  f.padded_ = options.pad;
+  // row_bytes <= 2^48 (the header's bound), so 8 x row_bytes and the padding cannot overflow.
+  f.file_bits_ = f.unpacked_ ? shape.row_bytes : shape.row_bytes * 8;
+  f.dim_ = (f.file_bits_ + 63) / 64 * 64;
+  if (f.dim_ != f.file_bits_ && !options.pad) {
+    return Status::InvalidArgument(name + " holds " + f.Describe() + "; vectors need a multiple of 64 bits: " +
+                                   "pad each row with zero bits to " + std::to_string(f.dim_) +
+                                   " (--pad, or NpyReadOptions::pad)");
+  }
+  return f;
+}
+
+std::string NpyRowFormat::Describe() const {
+  std::string out = "rows of " + std::to_string(file_bits_) + " bits (";
+  if (bools_) out += "bool, one bit per element)";
+  else if (unpacked_) out += "uint8 0/1, one bit per element)";
+  else out += std::to_string(row_bytes_) + " packed bytes)";
+  if (padded_ && dim_ != file_bits_) out += ", padded to " + std::to_string(dim_);
+  return out;
+}
+
+Status NpyRowFormat::Decode(const unsigned char* in, uint64_t row, const std::string& name, char* bits) const {
+  const uint64_t out_bytes = dim_ / 8;
+  if (!unpacked_) {
+    std::memcpy(bits, in, row_bytes_);
+    std::memset(bits + row_bytes_, 0, out_bytes - row_bytes_);
+    return Status::OK();
+  }
+  std::memset(bits, 0, out_bytes);
+  for (uint64_t j = 0; j < row_bytes_; ++j) {
+    if (in[j] > 1) {
+      return Status::InvalidArgument(name + ", row " + std::to_string(row) + ", column " + std::to_string(j) +
+                                     ": " + std::to_string(in[j]) + " is not a bit (0 or 1)" +
+                                     (bools_ ? "" : "; without unpacked, uint8 rows are read as packed bits"));
+    }
+    bits[j / 8] = static_cast<char>(static_cast<unsigned char>(bits[j / 8]) | (in[j] << (j % 8)));
+  }
+  return Status::OK();
+}
+
+std::string NpyHeader(uint64_t rows, uint64_t row_bytes) {
   std::string dict = "{'descr': '|u1', 'fortran_order': False, 'shape': (" + std::to_string(rows) + ", " +
                      std::to_string(row_bytes) + "), }";
   // Magic (6) + version (2) + length (2) + dict + padding + '\n', a multiple of 64.
-  size_t total = 10 + dict.size() + 1;
+  const size_t total = 10 + dict.size() + 1;
   dict.append((64 - total % 64) % 64, ' ');
   dict.push_back('\n');
   const uint16_t len = static_cast<uint16_t>(dict.size());
-  const unsigned char prefix[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, static_cast<unsigned char>(len & 0xff),
-                                    static_cast<unsigned char>(len >> 8)};
-  if (std::fwrite(prefix, 1, 10, file) != 10 || std::fwrite(dict.data(), 1, dict.size(), file) != dict.size()) {
+  std::string out = {'\x93', 'N', 'U', 'M', 'P', 'Y', 1, 0, static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
+  return out + dict;
+}
+
+Status WriteNpyHeader(std::FILE* file, uint64_t rows, uint64_t row_bytes, const std::string& name) {
+  const std::string header = NpyHeader(rows, row_bytes);
+  if (std::fwrite(header.data(), 1, header.size(), file) != header.size()) {
     return Status::IOError("writing the header of " + name);
   }
   return Status::OK();

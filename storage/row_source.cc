@@ -7,6 +7,7 @@
 #include <cstring>
 #include <algorithm>
 #include <string_view>
+#include <vector>
 #include <sys/stat.h>
 
 #include "hvdb/db.h"
@@ -92,29 +93,32 @@ int HexValue(char c) {
 
 class NpySource : public RowSource {
  public:
-  Status Open(const std::string& path, const std::string& keys_path, uint64_t dim) {
+  Status Open(const std::string& path, const BulkLoadOptions& options, uint64_t dim) {
     HVDB_RETURN_IF_ERROR(file_.Open(path));
-    auto shape = ReadNpyHeader(file_.get(), "'" + path + "'");
-    if (!shape.ok()) return shape.status();
-    shape_ = *shape;
-    if (shape_.row_bytes * 8 != dim) {
-      return Status::InvalidArgument("'" + path + "' holds rows of " + std::to_string(shape_.row_bytes * 8) +
-                                     " bits (" + std::to_string(shape_.row_bytes) +
-                                     " bytes), the collection has dim " + std::to_string(dim));
+    name_ = "'" + path + "'";
+    HVDB_ASSIGN_OR_RETURN(shape_, ReadNpyHeader(file_.get(), name_));
+    HVDB_ASSIGN_OR_RETURN(format_, NpyRowFormat::Make(shape_, options.npy, name_));
+    if (format_.dim() != dim) {
+      return Status::InvalidArgument(name_ + " holds " + format_.Describe() + ", vectors of dim " +
+                                     std::to_string(format_.dim()) + "; the collection has dim " +
+                                     std::to_string(dim));
     }
+    row_.resize(format_.row_bytes());
     bytes_read_ = shape_.data_offset;
-    if (!keys_path.empty()) {
+    if (!options.keys_path.empty()) {
       keys_ = std::make_unique<InputFile>();
-      HVDB_RETURN_IF_ERROR(keys_->Open(keys_path));
+      HVDB_RETURN_IF_ERROR(keys_->Open(options.keys_path));
     }
     return Status::OK();
   }
+  bool numbers_rows() const override { return keys_ == nullptr; }
+  void NumberRowsFrom(uint64_t first) override { first_number_ = first; }
   uint64_t total_rows() const override { return shape_.rows; }
   uint64_t total_bytes() const override { return file_.size() + (keys_ ? keys_->size() : 0); }
   uint64_t bytes_read() const override { return bytes_read_; }
 
   Result<bool> Next(std::string* key, char* bits) override {
-    if (row_ == shape_.rows) {
+    if (row_number_ == shape_.rows) {
       if (keys_) {
         std::string extra;
         uint64_t ignored = 0;
@@ -127,32 +131,37 @@ class NpySource : public RowSource {
       }
       return false;
     }
-    if (std::fread(bits, 1, shape_.row_bytes, file_.get()) != shape_.row_bytes) {
-      return RowError(file_.path(), "row " + std::to_string(row_), "file ends inside the row");
+    if (std::fread(row_.data(), 1, row_.size(), file_.get()) != row_.size()) {
+      return RowError(file_.path(), "row " + std::to_string(row_number_), "file ends inside the row");
     }
-    bytes_read_ += shape_.row_bytes;
+    HVDB_RETURN_IF_ERROR(format_.Decode(row_.data(), row_number_, name_, bits));
+    bytes_read_ += row_.size();
     if (keys_) {
       const Line l = ReadLine(keys_->get(), key, &bytes_read_, kMaxKeyLineBytes);
       if (l == Line::kTooLong) {
-        return RowError(keys_->path(), "line " + std::to_string(row_ + 1), "key longer than 65536 bytes");
+        return RowError(keys_->path(), "line " + std::to_string(row_number_ + 1), "key longer than 65536 bytes");
       }
       if (l == Line::kEnd) {
-        return Status::InvalidArgument("keys file '" + keys_->path() + "' ends at line " + std::to_string(row_) +
+        return Status::InvalidArgument("keys file '" + keys_->path() + "' ends at line " + std::to_string(row_number_) +
                                        " but '" + file_.path() + "' has " + std::to_string(shape_.rows) + " rows");
       }
-      if (key->empty()) return RowError(keys_->path(), "line " + std::to_string(row_ + 1), "empty key");
+      if (key->empty()) return RowError(keys_->path(), "line " + std::to_string(row_number_ + 1), "empty key");
     } else {
-      *key = std::to_string(row_);
+      // The largest numbers (2^64 - 1 at most) wrap; BulkLoad bounds first_number_.
+      *key = std::to_string(first_number_ + row_number_);
     }
-    ++row_;
+    ++row_number_;
     return true;
   }
 
  private:
   InputFile file_;
+  std::string name_;
   std::unique_ptr<InputFile> keys_;
   NpyShape shape_;
-  uint64_t row_ = 0;
+  NpyRowFormat format_;
+  std::vector<unsigned char> row_;
+  uint64_t row_number_ = 0, first_number_ = 0;
   uint64_t bytes_read_ = 0;
 };
 
@@ -314,7 +323,8 @@ Result<uint64_t> ProbeSourceDim(const std::string& path, const BulkLoadOptions& 
   switch (DetectFormat(path, options.format)) {
     case Format::kNpy: {
       HVDB_ASSIGN_OR_RETURN(const NpyShape shape, ReadNpyHeader(file.get(), "'" + path + "'"));
-      return shape.row_bytes * 8;
+      HVDB_ASSIGN_OR_RETURN(const NpyRowFormat format, NpyRowFormat::Make(shape, options.npy, "'" + path + "'"));
+      return format.dim();
     }
     case Format::kHvdb: {
       unsigned char header[kVectorFileHeaderBytes];
@@ -352,7 +362,7 @@ Result<std::unique_ptr<RowSource>> OpenRowSource(const std::string& path, const 
   switch (format) {
     case Format::kNpy: {
       auto source = std::make_unique<NpySource>();
-      HVDB_RETURN_IF_ERROR(source->Open(path, options.keys_path, dim));
+      HVDB_RETURN_IF_ERROR(source->Open(path, options, dim));
       return std::unique_ptr<RowSource>(std::move(source));
     }
     case Format::kHvdb: {

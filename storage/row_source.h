@@ -24,6 +24,10 @@ class RowSource {
   // false at the end. Errors are InvalidArgument (or IOError) and name the
   // file, the row (0-based; text: the 1-based line) and the reason.
   virtual Result<bool> Next(std::string* key, char* bits) = 0;
+  // A source without keys (.npy without a keys file) names its rows by
+  // number in decimal, from `first` (0 until told otherwise).
+  virtual bool numbers_rows() const { return false; }
+  virtual void NumberRowsFrom(uint64_t /*first*/) {}
 };
 
 // Opens `path` for rows of `dim` bits. The format comes from options.format,

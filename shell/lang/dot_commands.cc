@@ -201,31 +201,61 @@ Status Read(Session& s, const Words& w) {
 }
 
 Status Import(Session& s, const Words& w) {
-  if (w.size() != 2) return Usage(".import");
+  if (w.size() < 2) return Usage(".import");
+  BulkLoadOptions options;
+  for (size_t i = 2; i < w.size(); ++i) {
+    if (w[i] == "unpacked") options.npy.unpacked = true;
+    else if (w[i] == "pad") options.npy.pad = true;
+    else return Status::InvalidArgument(".import: unknown option '" + w[i] + "' (unpacked and pad are known)");
+  }
   HVDB_ASSIGN_OR_RETURN(const std::string path, s.policy.ResolveFile(w[0], /*for_writing=*/false));
   Collection* c = nullptr;
   HVDB_RETURN_IF_ERROR(s.db()->GetCollection(w[1], &c));
   ProgressBar bar(s.err(), s.policy.progress_bars && StderrIsTerminal(), "importing");
-  auto r = c->BulkLoad(path, {}, [&](const BulkLoadProgress& p) { return !s.policy.cancelled() && bar.Update(p); });
+  auto r = c->BulkLoad(path, options,
+                       [&](const BulkLoadProgress& p) { return !s.policy.cancelled() && bar.Update(p); });
   bar.Done();
   if (!r.ok()) return r.status();
-  if (s.mode == OutputMode::kJson) s.out() << "{\"ok\":true,\"rows\":" << r->rows << "}\n";
-  else s.out() << "imported " << r->rows << " vectors (" << r->replaced << " replaced)\n";
+  if (s.mode == OutputMode::kJson) {
+    s.out() << "{\"ok\":true,\"rows\":" << r->rows << ",\"replaced\":" << r->replaced;
+    if (r->first_row_number) s.out() << ",\"first_row_number\":" << *r->first_row_number;
+    s.out() << "}\n";
+  } else {
+    s.out() << "imported " << r->rows << " vectors (" << r->replaced << " replaced)";
+    if (r->first_row_number && r->rows > 0) {
+      s.out() << " as keys " << *r->first_row_number << " to " << *r->first_row_number + (r->rows - 1);
+    }
+    s.out() << "\n";
+  }
   return Status::OK();
 }
 
 Status Export(Session& s, const Words& w) {
   if (w.size() != 2) return Usage(".export");
   HVDB_ASSIGN_OR_RETURN(const std::string path, s.policy.ResolveFile(w[1], /*for_writing=*/true));
+  ExportOptions options;
+  // The keys file of an .npy goes through the same checks as the file itself.
+  if (const auto keys = ExportKeysPath(w[1])) {
+    HVDB_ASSIGN_OR_RETURN(options.keys_path, s.policy.ResolveFile(*keys, /*for_writing=*/true));
+  }
   Collection* c = nullptr;
   HVDB_RETURN_IF_ERROR(s.db()->GetCollection(w[0], &c));
   ProgressBar bar(s.err(), s.policy.progress_bars && StderrIsTerminal(), "exporting");
   const Status exported =
-      c->Export(path, [&](const BulkLoadProgress& p) { return !s.policy.cancelled() && bar.Update(p); });
+      c->Export(path, options, [&](const BulkLoadProgress& p) { return !s.policy.cancelled() && bar.Update(p); });
   bar.Done();
   HVDB_RETURN_IF_ERROR(exported);
-  if (s.mode == OutputMode::kJson) s.out() << "{\"ok\":true,\"rows\":" << c->Count() << "}\n";
-  else s.out() << "exported " << c->Count() << " vectors\n";
+  // The keys file as the user named it (a resolved path may show the server's directories).
+  const auto keys = ExportKeysPath(w[1]);
+  if (s.mode == OutputMode::kJson) {
+    s.out() << "{\"ok\":true,\"rows\":" << c->Count();
+    if (keys) s.out() << ",\"keys\":" << JsonString(*keys);
+    s.out() << "}\n";
+  } else {
+    s.out() << "exported " << c->Count() << " vectors";
+    if (keys) s.out() << " (keys in " << Printable(*keys) << ")";
+    s.out() << "\n";
+  }
   return Status::OK();
 }
 
@@ -322,9 +352,12 @@ const std::vector<DotCommand>& DotCommands() {
       {".show", "", Show, "every setting below with its value (each command without an argument shows its own)"},
       {".mode", "[table|json|csv]", Mode,
        "output format; json prints one JSON value per statement; table and csv show control bytes in keys as \\xNN"},
-      {".import", "FILE COLLECTION", Import, "bulk load .npy, .hvdb or key<TAB>hex lines (all or nothing)",
+      {".import", "FILE COLLECTION [unpacked] [pad]", Import,
+       "bulk load .npy (packed uint8, or bool: a bit per element), .hvdb or key<TAB>hex lines (all or nothing)",
        /*writes=*/true},
-      {".export", "COLLECTION FILE", Export, "write a collection to an .hvdb file", /*writes=*/true},
+      {".export", "COLLECTION FILE", Export,
+       "write a collection to FILE by its name: .npy (+ .keys beside it), .hvdb, else key<TAB>hex text",
+       /*writes=*/true},
       {".read", "FILE", Read, "run the statements in FILE; .read nests at most 16 files deep"},
       {".bail", "[on|off]", Bail, "on: the first error ends the script"},
       {".device", "[cpu|gpu|auto]", DeviceCommand, "show or set where searches run"},

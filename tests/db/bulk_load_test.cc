@@ -233,7 +233,8 @@ TEST_F(BulkLoadTest, NpyHeadersAreReadAsNumpyReadsThem) {
   WriteText(dir_ / "call.npy", NpyWithHeader("{'descr': '|u1', 'fortran_order': False, 'shape': f(1)}", row));
   ExpectRejected(dir_ / "call.npy", {"call.npy", "malformed"});
   WriteText(dir_ / "bool.npy", NpyWithHeader("{'descr': '|b1', 'fortran_order': False, 'shape': (1, 64)}", row));
-  ExpectRejected(dir_ / "bool.npy", {"bool.npy", "packbits"});
+  // A bool array is one bit per element: 64 bits, not the collection's 512.
+  ExpectRejected(dir_ / "bool.npy", {"bool.npy", "bool, one bit per element", "dim 64", "dim 512"});
   WriteText(dir_ / "fortran.npy", NpyWithHeader("{'descr': '|u1', 'fortran_order': True, 'shape': (1, 64)}", row));
   ExpectRejected(dir_ / "fortran.npy", {"fortran.npy", "Fortran"});
   WriteText(dir_ / "open.npy", NpyWithHeader("{'descr': '|u1', 'fortran_order': False, 'shape': (1, 64)", row));
@@ -248,6 +249,113 @@ TEST_F(BulkLoadTest, NpyHeadersAreReadAsNumpyReadsThem) {
   WriteText(dir_ / "wrap2.npy", NpyWithHeader("{'descr': '|u1', 'fortran_order': False, "
                                               "'shape': (18446744073709551615, 2)}", 128));
   EXPECT_TRUE(ReadNpy(dir_ / "wrap2.npy").status().IsInvalidArgument());
+}
+
+// Every format Export writes loads back as the same keys and vectors in the
+// same order; keys a line-based format cannot hold are refused, no file written.
+TEST_F(BulkLoadTest, ExportByExtensionRoundTrips) {
+  ASSERT_TRUE(c_->Delete("old3").ok());
+  model_.Delete("old3");
+  for (const std::string name : {"c.npy", "c.hvdb", "c.txt"}) {
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(c_->Export(dir_ / name).ok());
+    const std::string copy_name = "copy" + name.substr(2);
+    ASSERT_TRUE(db_->CreateCollection(copy_name, {.dim = kDim}).ok());
+    Collection* copy = GetOrDie(db_.get(), copy_name);
+    BulkLoadOptions options;
+    if (name == "c.npy") {
+      ASSERT_EQ(ExportKeysPath(dir_ / name).value_or(""), dir_ / "c.keys");
+      options.keys_path = dir_ / "c.keys";
+    } else {
+      EXPECT_FALSE(ExportKeysPath(dir_ / name).has_value());
+    }
+    auto r = copy->BulkLoad(dir_ / name, options);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->rows, 9u);
+    EXPECT_FALSE(r->first_row_number.has_value());
+    auto a = c_->NewIterator(), b = copy->NewIterator();
+    for (; a->Valid(); a->Next(), b->Next()) {
+      ASSERT_TRUE(b->Valid());
+      EXPECT_EQ(a->key(), b->key());
+      EXPECT_TRUE(a->vector() == b->vector());
+    }
+    EXPECT_FALSE(b->Valid());
+  }
+  // The .npy is a plain numpy array: ReadNpy gives the vectors in order.
+  auto rows = ReadNpy(dir_ / "c.npy");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 9u);
+  EXPECT_TRUE((*rows)[0] == *c_->Get("old0"));
+  // A key with a line break fits only .hvdb; a TAB does not fit text.
+  Put("two\nlines", Rand());
+  for (const std::string name : {"bad.npy", "bad.txt"}) {
+    const Status s = c_->Export(dir_ / name);
+    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+    EXPECT_NE(s.message().find("line break"), std::string::npos) << s.ToString();
+    EXPECT_FALSE(std::filesystem::exists(dir_ / name));
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "bad.keys"));
+  EXPECT_TRUE(c_->Export(dir_ / "bad.hvdb").ok());
+  ASSERT_TRUE(c_->Delete("two\nlines").ok());
+  model_.Delete("two\nlines");
+  Put("a\tb", Rand());
+  EXPECT_NE(c_->Export(dir_ / "tab.txt").message().find("TAB"), std::string::npos);
+  EXPECT_TRUE(c_->Export(dir_ / "tab.npy").ok());
+  // A format the name does not say, given explicitly.
+  EXPECT_TRUE(c_->Export(dir_ / "rows.bin", {.format = FileFormat::kNpy, .keys_path = dir_ / "rows.k"}).ok());
+  EXPECT_TRUE(ReadNpy(dir_ / "rows.bin").ok());
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "rows.k"));
+}
+
+// One bit per element from bool rows (and uint8 0/1 rows when asked), padded
+// when asked; keyless loads numbered after the largest decimal key.
+TEST_F(BulkLoadTest, BoolRowsAndKeylessNumbering) {
+  const size_t cols = kDim - 24;  // not a multiple of 64: needs pad
+  std::string bools(2 * cols, '\0');
+  for (size_t i = 0; i < bools.size(); ++i) bools[i] = static_cast<char>(rng_() & 1);
+  auto npy = [&](const std::string& descr, const std::string& data) {
+    std::string text = NpyWithHeader("{'descr': '" + descr + "', 'fortran_order': False, 'shape': (2, " +
+                                         std::to_string(cols) + ")}", 0);
+    return text + data;
+  };
+  WriteText(dir_ / "b.npy", npy("|b1", bools));
+  WriteText(dir_ / "u.npy", npy("|u1", bools));
+  ExpectRejected(dir_ / "b.npy", {"b.npy", "multiple of 64", "pad each row with zero bits to 512"});
+  ExpectRejected(dir_ / "u.npy", {"u.npy", "multiple of 64"}, {.npy = {.unpacked = true}});
+  std::string twos = bools;
+  twos[cols + 5] = 2;
+  WriteText(dir_ / "twos.npy", npy("|b1", twos));
+  ExpectRejected(dir_ / "twos.npy", {"row 1, column 5", "not a bit"}, {.npy = {.pad = true}});
+  // "old0".."old9" are not decimal keys; "007" is not either (numbers are
+  // written without leading zeros), "41" is.
+  Put("007", Rand());
+  Put("41", Rand());
+  auto r = c_->BulkLoad(dir_ / "b.npy", {.npy = {.pad = true}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->first_row_number, std::optional<uint64_t>(42));
+  for (size_t row = 0; row < 2; ++row) {
+    Hypervector want = Hypervector::Zeros(kDim).value();
+    for (size_t j = 0; j < cols; ++j) want.set_bit(j, bools[row * cols + j] != 0);
+    model_.Load(std::to_string(42 + row), want);
+  }
+  model_.ExpectEquals(*c_);
+  r = c_->BulkLoad(dir_ / "u.npy", {.npy = {.unpacked = true, .pad = true}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->first_row_number, std::optional<uint64_t>(44));
+  EXPECT_EQ(*c_->Get("44"), *c_->Get("42"));
+  model_.Load("44", *c_->Get("42"));
+  model_.Load("45", *c_->Get("43"));
+  // Numbered from 42 again on request: the same vectors replace themselves.
+  r = c_->BulkLoad(dir_ / "b.npy", {.first_row_number = 42, .npy = {.pad = true}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->replaced, 2u);
+  model_.Load("42", *c_->Get("44"));
+  model_.Load("43", *c_->Get("45"));
+  // Numbers that would pass 2^64 - 1 are refused.
+  ExpectRejected(dir_ / "b.npy", {"passes 2^64 - 1"},
+                 {.first_row_number = UINT64_MAX, .npy = {.pad = true}});
+  EXPECT_EQ(*SourceDim(dir_ / "b.npy", {.npy = {.pad = true}}), kDim);
+  EXPECT_FALSE(SourceDim(dir_ / "b.npy").ok());
 }
 
 // Readers never hold a whole line that has no end (.import /dev/zero grew

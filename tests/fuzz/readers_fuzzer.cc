@@ -1,6 +1,6 @@
 // Copyright hvdb authors. Fuzz target: every reader of user files: the .npy
 // header and rows (hvdb::ReadNpy and bulk-load sources with and without a
-// keys file), hvdb vector files (.hvdb) and key<TAB>hex text, for the
+// keys file, packed and one bit per element, padded or not), hvdb vector files (.hvdb) and key<TAB>hex text, for the
 // dimension the first byte picks. Whatever the bytes, a reader returns rows
 // or an error: never a crash, a hang or an allocation the file cannot back.
 #include <cstdint>
@@ -36,6 +36,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)hvdb::ReadNpy(npy);
   (void)hvdb::SourceDim(npy);
   Drain(npy, {.format = Format::kNpy}, dim);
+  // One bit per element (bool rows always, uint8 0/1 rows when asked), padded.
+  const hvdb::NpyReadOptions bits{.unpacked = (split & 1) != 0, .pad = (split & 2) != 0};
+  (void)hvdb::ReadNpy(npy, bits);
+  (void)hvdb::SourceDim(npy, {.npy = bits});
+  Drain(npy, {.format = Format::kNpy, .npy = bits}, dim);
   // The same bytes as the other formats.
   const std::string hvdb_file = hvdb::fuzz::WriteScratch("f.hvdb", data, size);
   (void)hvdb::SourceDim(hvdb_file);

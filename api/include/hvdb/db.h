@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -89,6 +90,9 @@ using ProgressCallback = std::function<bool(const BulkLoadProgress&)>;
 struct BulkLoadResult {
   uint64_t rows = 0;        // vectors loaded
   uint64_t replaced = 0;    // of those, keys that existed before and were replaced
+  // A source without keys: the number (and key, in decimal) of its row 0;
+  // rows were numbered on from it (BulkLoadOptions::first_row_number).
+  std::optional<uint64_t> first_row_number;
   double seconds = 0;
 };
 
@@ -153,22 +157,30 @@ class Collection {
                                                           const SearchOptions& options = {},
                                                           SearchStats* stats = nullptr) const;
 
-  // Loads every row of the file at `path` (.npy of packed uint8 rows, an hvdb
-  // vector file written by Export, or text lines "key<TAB>hex"); see
-  // docs/format.md. Existing keys are replaced. All or nothing: on any error
-  // (bad row, wrong dimension, a key twice in the file, I/O) the Status names
-  // the file, the row and the reason, and the collection is as it was. Other
-  // writers to this collection wait while a load runs; searches do not.
   // Replaces the search index (rebuilt in memory now, persisted for the next
   // open). InvalidArgument when the options do not fit the dimension.
   virtual Status SetIndex(const IndexOptions& index) = 0;
   virtual IndexOptions index() const = 0;
 
+  // Loads every row of the file at `path` (.npy of packed uint8 rows or of
+  // one bit per element, an hvdb vector file written by Export, or text lines
+  // "key<TAB>hex"); see docs/format.md. Existing keys are replaced; rows of a
+  // keyless .npy are numbered after the collection's largest decimal key
+  // (BulkLoadOptions::first_row_number). All or nothing: on any error (bad
+  // row, wrong dimension, a key twice in the file, I/O) the Status names the
+  // file, the row and the reason, and the collection is as it was. Other
+  // writers to this collection wait while a load runs; searches do not.
   virtual Result<BulkLoadResult> BulkLoad(const std::string& path, const BulkLoadOptions& options = {},
                                           const ProgressCallback& progress = nullptr) = 0;
-  // Writes every live (key, vector), in insertion order, to an hvdb vector
-  // file at `path` (replaced if present), from a consistent snapshot.
-  virtual Status Export(const std::string& path, const ProgressCallback& progress = nullptr) const = 0;
+  // Writes every live (key, vector), in insertion order, from a consistent
+  // snapshot, to `path` (replaced if present, atomically and durably) in the
+  // format its name or options.format says: .npy (packed uint8 rows, numpy's
+  // packbits(bitorder="little") layout) with the keys in a text file beside
+  // it, .hvdb (keys, vectors and a CRC-32C), or text lines "key<TAB>hex".
+  // BulkLoad reads each back. InvalidArgument, and no file written, for a key
+  // the format cannot hold (a line break; a TAB in text).
+  virtual Status Export(const std::string& path, const ExportOptions& options = {},
+                        const ProgressCallback& progress = nullptr) const = 0;
 
   // ---- Accumulators: named, persistent bundles kept as per-bit counters
   // (class prototypes, "everything tagged X"). Names are 1 to 1024 bytes.

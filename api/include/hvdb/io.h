@@ -1,10 +1,12 @@
 // Copyright hvdb authors. Reading and writing hypervectors in files: .npy for
-// numpy users (2-D uint8, one packed row per vector; numpy.packbits(bits,
-// axis=1, bitorder="little") gives hvdb's layout), and what a bulk load reads.
+// numpy users (2-D uint8, one packed row per vector, numpy.packbits(bits,
+// axis=1, bitorder="little") giving hvdb's layout; or 2-D bool, one bit per
+// element), and what a bulk load reads.
 #ifndef HVDB_IO_H_
 #define HVDB_IO_H_
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -15,11 +17,18 @@
 
 namespace hvdb {
 
-// Every row of a .npy file, as hypervectors of 8 x row-bytes bits.
-// InvalidArgument naming the file and the problem (dtype, shape, truncation).
-Result<std::vector<Hypervector>> ReadNpy(const std::string& path);
+// Every row of a .npy file as a hypervector: 8 bits per byte of a uint8 row,
+// one bit per element of a bool row (or of a uint8 row with
+// options.unpacked), padded as options.pad says. InvalidArgument naming the
+// file and the problem (dtype, shape, a bit count that is not a multiple of
+// 64, an element that is not 0/1, truncation).
+Result<std::vector<Hypervector>> ReadNpy(const std::string& path, const NpyReadOptions& options = {});
 // Writes `vectors` (all of one dimension) as a .npy file, replacing `path`.
 Status WriteNpy(const std::string& path, std::span<const Hypervector> vectors);
+
+// The keys file an export to `path` writes beside it (.npy), or nullopt
+// (the format carries its keys).
+std::optional<std::string> ExportKeysPath(const std::string& path, const ExportOptions& options = {});
 
 // The dimension of the vectors in a bulk-load source, from its header (.npy,
 // .hvdb) or its first line (text), without reading the rest.

@@ -142,18 +142,52 @@ struct SearchOptions {
   std::string Validate() const;
 };
 
+// The file formats of a bulk load and an export (docs/format.md).
+enum class FileFormat : uint8_t {
+  kAuto,  // from the file name: .npy, .hvdb, anything else text
+  kNpy,   // numpy .npy: packed uint8 rows (or one bit per element, below)
+  kHvdb,  // hvdb's own vector file: keys and vectors, with a CRC-32C
+  kText,  // lines "key<TAB>hex" (the hex form of Hypervector::FromHex)
+};
+
+// How the rows of an .npy file become vectors.
+struct NpyReadOptions {
+  // uint8 rows hold one bit per element (0 or 1; anything else is an error)
+  // instead of 8 packed bits per byte. A bool ('|b1') array is always read
+  // this way: what `emb > 0` or an unpacked torchhd BSC tensor gives.
+  bool unpacked = false;
+  // Rows whose bit count is not a multiple of 64 get zero bits appended up
+  // to the next multiple; without it such a file is refused with that advice.
+  bool pad = false;
+};
+
 struct BulkLoadOptions {
-  // Format of the source; kAuto: from the file name (.npy, .hvdb, else text).
-  enum class Format : uint8_t { kAuto, kNpy, kHvdb, kText };
+  using Format = FileFormat;
   Format format = Format::kAuto;
   // .npy only: a text file with one key per line, line i naming row i. Empty:
-  // the keys are the row numbers in decimal ("0", "1", ...).
+  // the rows are numbered in decimal ("0", "1", ...) from first_row_number.
   std::string keys_path;
+  // .npy without keys_path: the key of row 0. Unset: one past the largest
+  // decimal key ("0", "17", not "017") already in the collection, 0 when
+  // there is none, so that a second keyless file adds its rows after the
+  // first file's instead of replacing them. Set it to 0 to replace them.
+  std::optional<uint64_t> first_row_number;
+  NpyReadOptions npy;
   // Rows between progress callbacks.
   size_t progress_every = 65536;
   // Directory for the temporary SST files; empty: inside the database
   // directory (files are then moved, not copied, into the database).
   std::string temp_dir;
+};
+
+struct ExportOptions {
+  // kAuto: from the file name, as BulkLoadOptions reads it back.
+  FileFormat format = FileFormat::kAuto;
+  // .npy only: where the keys go, one per line (what BulkLoadOptions::
+  // keys_path reads). Empty: the .npy path with ".keys" in place of ".npy"
+  // (or appended). A key holding a line break cannot be written there, nor in
+  // a text file (nor a TAB); such an export fails naming the key.
+  std::string keys_path;
 };
 
 }  // namespace hvdb
