@@ -2,6 +2,7 @@
 #include "hvdb/system.h"
 
 #include "kernels/cuda/devices.h"
+#include "kernels/device/search_device.h"
 #include "kernels/hamming.h"
 
 #ifndef HVDB_VERSION_STRING
@@ -33,6 +34,9 @@ SystemInfo GetSystemInfo() {
   for (const auto& d : devices) {
     info.cuda_devices.push_back({d.index, d.name, d.major, d.minor, d.global_memory_bytes, d.multiprocessors});
   }
+  std::string why;
+  for (const kernels::SearchDevice* d : kernels::SearchDevices(&why)) info.search_devices.push_back(d->name());
+  info.search_devices_status = info.search_devices.empty() ? (why.empty() ? "none" : why) : "ok";
   return info;
 }
 

@@ -72,12 +72,24 @@ Result<SearchHit> CollectionImpl::Cleanup(const Hypervector& query, double min_s
   if (!std::isfinite(min_sigmas)) return Status::InvalidArgument("cleanup threshold is not finite");
   HVDB_ASSIGN_OR_RETURN(const std::vector<SearchHit> hits, Search(query, SearchOptions{.k = 1}, nullptr));
   if (hits.empty()) return Status::NotFound("cleanup: collection '" + descriptor_.name + "' is empty");
-  const double z = hdc::ZScore(hits[0].distance, descriptor_.dim);
-  if (z < min_sigmas) {
-    char sigmas[64];
-    std::snprintf(sigmas, sizeof sigmas, "%.1f sigma (needs %.1f)", z, min_sigmas);
+  // The test is on the integer distance, and the message says both
+  // distances, so that it never reads "4.0 sigma (needs 4.0)" for a z of 3.98.
+  // The largest distance at min_sigmas or more; 1e-9 absorbs the rounding of
+  // the square root, so a distance exactly at the threshold passes.
+  const double dim = static_cast<double>(descriptor_.dim);
+  const double max_distance = std::floor(dim / 2 - min_sigmas * std::sqrt(dim) / 2 + 1e-9);
+  if (static_cast<double>(hits[0].distance) > max_distance) {
+    char detail[160];
+    const double z = hdc::ZScore(hits[0].distance, descriptor_.dim);
+    if (max_distance < 0) {
+      std::snprintf(detail, sizeof detail, "distance %u (%.2f sigma); no distance reaches %g sigma at dim %zu",
+                    hits[0].distance, z, min_sigmas, static_cast<size_t>(descriptor_.dim));
+    } else {
+      std::snprintf(detail, sizeof detail, "distance %u (%.2f sigma); cleanup needs distance <= %.0f (%g sigma)",
+                    hits[0].distance, z, max_distance, min_sigmas);
+    }
     return Status::NotFound("cleanup: nothing in '" + descriptor_.name + "' is related to the query; the nearest, " +
-                            QuoteKey(hits[0].key) + ", is at " + sigmas);
+                            QuoteKey(hits[0].key) + ", is at " + detail);
   }
   return hits[0];
 }

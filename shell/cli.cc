@@ -1,6 +1,8 @@
 // Copyright hvdb authors.
 #include "shell/cli.h"
 
+#include <cstdio>
+
 #include <CLI/CLI.hpp>
 
 #include <functional>
@@ -87,11 +89,19 @@ int CalibrateCommand(const Args& args, std::ostream& out, std::ostream& err) {
     out << "]}\n";
     return 0;
   }
-  out << "cpu: " << c->cpu_pairs_per_s << " pairs/s (2048-bit rows)\n";
+  // Millions of pairs a second, as docs/perf.md writes them.
+  auto speed = [](double pairs_per_s) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.0f million pairs/s", pairs_per_s / 1e6);
+    return std::string(text);
+  };
+  out << "cpu: " << speed(c->cpu_pairs_per_s) << " (2048-bit rows)\n";
   if (c->devices.empty()) out << "search devices: none (" << c->devices_status << ")\n";
   for (const SearchDeviceSpeed& d : c->devices) {
-    out << d.name << ": " << d.pairs_per_s << " pairs/s, " << d.launch_s * 1e6 << " us a search, "
-        << d.upload_bytes_per_s / 1e9 << " GB/s upload\n";
+    char line[160];
+    std::snprintf(line, sizeof line, ": %s, %.1f us a search, %.1f GB/s upload\n", speed(d.pairs_per_s).c_str(),
+                  d.launch_s * 1e6, d.upload_bytes_per_s / 1e9);
+    out << d.name << line;
   }
   if (!c->devices.empty()) {
     out << "device auto sends batches of " << (c->crossover_batch ? std::to_string(c->crossover_batch) + "+ queries"

@@ -293,8 +293,10 @@ Status Store::Rep::OpenRocks(bool as_read_only) {
   }
   const std::string text = s.ToString();
   if (s.IsIOError() && text.find("/LOCK") != std::string::npos) {
-    return Status::Unavailable("database '" + path + "' is already open in another process or DB object (" + text +
-                               ")");
+    // RocksDB's lock text names its LOCK file; what the user needs is what to do.
+    return Status::Unavailable("database '" + path + "' is in use by another process or another DB object of "
+                               "this one; read-only commands (hvdb info, search, export, check) work beside it, "
+                               "and hvdb serve shares it with hvdb shell --connect");
   }
   if ((s.IsIOError() || s.IsNotFound()) && text.find("/MANIFEST-") != std::string::npos &&
       text.find("No such file") != std::string::npos) {

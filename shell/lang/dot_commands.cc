@@ -169,11 +169,20 @@ Status Bail(Session& s, const Words& w) {
 }
 
 Status DeviceCommand(Session& s, const Words& w) {
+  const SystemInfo system = GetSystemInfo();
   if (w.empty()) {
-    s.out() << "device: " << s.device << " (" << GetSystemInfo().cuda_status << ")\n";
+    std::string devices;
+    for (const std::string& d : system.search_devices) devices += (devices.empty() ? "" : ", ") + d;
+    s.out() << "device: " << s.device << " (search devices: "
+            << (devices.empty() ? "none, " + system.search_devices_status : devices) << ")\n";
     return Status::OK();
   }
   if (w.size() != 1 || (w[0] != "cpu" && w[0] != "gpu" && w[0] != "auto")) return Usage(".device");
+  // Said now rather than at every search that follows.
+  if (w[0] == "gpu" && system.search_devices.empty()) {
+    return Status::Unavailable(".device gpu: no search device here (" + system.search_devices_status +
+                               "); the device stays " + s.device);
+  }
   s.device = w[0];
   return Status::OK();
 }

@@ -1,6 +1,8 @@
 // Copyright hvdb authors. Accumulators (persistent bundles) and cleanup.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <limits>
 
 #include "tests/db/db_test_util.h"
@@ -104,8 +106,22 @@ TEST_F(MemoriesTest, CleanupAnswersNotFoundForNoise) {
   EXPECT_EQ(hit->key, "peso");
   const auto noise = c_->Cleanup(Rand());
   EXPECT_TRUE(noise.status().IsNotFound());
-  EXPECT_NE(noise.status().message().find("sigma (needs 4.0)"), std::string::npos) << noise.status().ToString();
+  EXPECT_NE(noise.status().message().find("cleanup needs distance <= 933 (4 sigma)"), std::string::npos)
+      << noise.status().ToString();
   EXPECT_TRUE(c_->Cleanup(Rand(), NAN).status().IsInvalidArgument());
+  // At 2048 bits, 4 sigma is distance 933.49: 933 passes, 934 (3.98 sigma,
+  // which once printed as "4.0 sigma (needs 4.0)") does not, and says so.
+  EXPECT_TRUE(c_->Cleanup(Near(peso, 933, rng_)).ok());
+  const auto just_past = c_->Cleanup(Near(peso, 934, rng_));
+  ASSERT_TRUE(just_past.status().IsNotFound());
+  EXPECT_NE(just_past.status().message().find("'peso', is at distance 934 (3.98 sigma); cleanup needs distance <= 933"),
+            std::string::npos)
+      << just_past.status().ToString();
+  // A threshold that lands on a whole distance passes at it: z(900) exactly.
+  const double at_900 = (1024.0 - 900) / (std::sqrt(2048.0) / 2);
+  EXPECT_TRUE(c_->Cleanup(Near(peso, 900, rng_), at_900).ok());
+  EXPECT_FALSE(c_->Cleanup(Near(peso, 901, rng_), at_900).ok());
+  EXPECT_NE(c_->Cleanup(peso, 100).status().message().find("no distance reaches 100 sigma"), std::string::npos);
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <sstream>
 
 #include "hvdb/hvdb.h"
+#include "kernels/device/fake_device.h"
+#include "kernels/device/search_device.h"
 #include "shell/printable.h"
 #include "shell/lang/lexer.h"
 #include "shell/lang/parser.h"
@@ -278,6 +280,25 @@ TEST_F(LangTest, ReadOfADirectoryOrAMissingFileIsAnError) {
   EXPECT_EQ(Script(".read " + dir_.string()), "Error: cannot read '" + dir_.string() + "': it is a directory\n");
   const std::string missing = (dir_ / "missing.hvdb").string();
   EXPECT_EQ(Script(".read " + missing), "Error: cannot read '" + missing + "': No such file or directory\n");
+}
+
+// .device gpu without a search device says so at once (not at every search
+// after it) and keeps the device; with one (a fake device here) it is taken.
+TEST_F(LangTest, DeviceGpuIsRefusedAtOnceWithoutADevice) {
+  std::vector<kernels::SearchDevice*> none;
+  kernels::OverrideSearchDevicesForTesting(&none);
+  std::string printed = Script(".device gpu\n.device\n");
+  EXPECT_TRUE(Contains(printed, ".device gpu: no search device here (no device (test override)); the device stays auto"))
+      << printed;
+  EXPECT_TRUE(Contains(printed, "device: auto (search devices: none")) << printed;
+  EXPECT_EQ(session_->device, "auto");
+  kernels::FakeDevice fake(0, {});
+  std::vector<kernels::SearchDevice*> one{&fake};
+  kernels::OverrideSearchDevicesForTesting(&one);
+  printed = Script(".device gpu\n.device\n");
+  EXPECT_EQ(session_->device, "gpu") << printed;
+  EXPECT_TRUE(Contains(printed, "device: gpu (search devices: fake:0)")) << printed;
+  kernels::OverrideSearchDevicesForTesting(nullptr);
 }
 
 }  // namespace

@@ -36,6 +36,10 @@ struct SystemInfo {
   bool cuda_built = false;               // compiled with CUDA support
   std::vector<CudaDevice> cuda_devices;  // devices seen now; empty when none
   std::string cuda_status;               // why there are no devices, or "ok"
+  // What `device gpu` searches on: the CUDA devices, or the fake devices of
+  // HVDB_FAKE_GPU (tests); empty when there are none, and then why.
+  std::vector<std::string> search_devices;
+  std::string search_devices_status;     // "ok", or why there are none
 };
 
 // Probes the CPU and (when built with CUDA) the CUDA driver. Never fails: what
