@@ -163,13 +163,16 @@ class RemoteView {
     }
     // An array, or an object with neither text nor error: the server's
     // session is in json mode without our knowing (a .read switched it).
-    if (o == nullptr || (!o->contains("output") && !error && !IsOk(*o))) {
+    if (o == nullptr || (!o->contains("output") && !o->contains("notice") && !error && !IsOk(*o))) {
       out_ << answer << "\n";
       return !error;
     }
     if (const auto* text = o->if_contains("output"); text != nullptr && text->is_string()) {
       const std::string_view output = text->as_string();
       out_ << output << (output.empty() || output.back() == '\n' ? "" : "\n");
+    }
+    if (const auto* notice = o->if_contains("notice"); notice != nullptr && notice->is_string()) {
+      err_ << std::string_view(notice->as_string());
     }
     if (const auto* message = o->if_contains("error"); message != nullptr && message->is_string()) {
       err_ << "Error: " << std::string_view(message->as_string()) << "\n";

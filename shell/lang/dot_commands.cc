@@ -44,7 +44,8 @@ std::vector<Setting> Settings(const Session& s) {
           on_off("timer", s.timer),
           text("device", s.device),
           number("dim", s.dim),
-          number("seed", s.seed)};
+          number("seed", s.seed),
+          text("output", s.output_name().empty() ? "stdout" : s.output_name() + (s.output_once() ? " (once)" : ""))};
 }
 
 // Prints the named settings (all when names is empty): "name: value" lines,
@@ -201,6 +202,18 @@ Status Seed(Session& s, const Words& w) {
   if (w.size() != 1) return Usage(".seed");
   HVDB_ASSIGN_OR_RETURN(s.seed, Number(w[0], ".seed"));
   return Status::OK();
+}
+
+// .output [FILE] and .once FILE, as in sqlite3.
+Status Output(Session& s, const Words& w, bool once) {
+  const char* name = once ? ".once" : ".output";
+  if (w.empty() && !once) {
+    s.RestoreOutput();
+    return Status::OK();
+  }
+  if (w.size() != 1) return Usage(name);
+  HVDB_ASSIGN_OR_RETURN(const std::string path, s.policy.ResolveFile(w[0], /*for_writing=*/true));
+  return s.RedirectOutput(path, w[0], once);
 }
 
 Status Read(Session& s, const Words& w) {
@@ -367,6 +380,11 @@ const std::vector<DotCommand>& DotCommands() {
       {".export", "COLLECTION FILE", Export,
        "write a collection to FILE by its name: .npy (+ .keys beside it), .hvdb, else key<TAB>hex text",
        /*writes=*/true},
+      {".output", "[FILE]", [](Session& s, const Words& w) { return Output(s, w, false); },
+       "send results to FILE (replaced) until .output alone; errors and .timer stay on the terminal",
+       /*writes=*/true},
+      {".once", "FILE", [](Session& s, const Words& w) { return Output(s, w, true); },
+       "send the next statement's results to FILE (replaced)", /*writes=*/true},
       {".read", "FILE", Read, "run the statements in FILE; .read nests at most 16 files deep"},
       {".bail", "[on|off]", Bail, "on: the first error ends the script"},
       {".device", "[cpu|gpu|auto]", DeviceCommand, "show or set where searches run"},

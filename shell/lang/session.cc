@@ -109,7 +109,26 @@ Status WithMessage(const Status& status, std::string message) {
 }  // namespace
 
 Session::Session(DB* db, std::ostream& out, std::ostream& err)
-    : seed(db->item_memory_seed()), db_(db), out_(out), err_(err) {}
+    : seed(db->item_memory_seed()), db_(db), base_out_(out), out_(out.rdbuf()), err_(err), notices_(&err) {}
+
+Status Session::RedirectOutput(const std::string& path, const std::string& shown, bool once) {
+  auto file = std::make_unique<std::ofstream>(path, std::ios::binary | std::ios::trunc);
+  if (!*file) return Status::IOError("cannot write '" + shown + "': " + std::strerror(errno));
+  RestoreOutput();
+  output_file_ = std::move(file);
+  out_.rdbuf(output_file_->rdbuf());
+  output_name_ = shown;
+  output_once_ = once;
+  return Status::OK();
+}
+
+void Session::RestoreOutput() {
+  out_.flush();
+  out_.rdbuf(base_out_.rdbuf());
+  output_file_.reset();
+  output_name_.clear();
+  output_once_ = false;
+}
 
 void Session::Error(const Status& status) {
   ++errors_;
@@ -175,6 +194,15 @@ bool Session::Run(std::string_view input, size_t max_statements) {
   std::string_view bare = input.substr(first, input.find_last_not_of(" \t\r\n;") + 1 - first);
   if (bare == "help") return Run(".help", max_statements);
   if (bare == "quit" || bare == "exit" || bare == "\\q") return Run(".quit", max_statements);
+  // A .once before this input: its output goes to the file, then no more.
+  // (Not when this input is another .output or .once: that file stays.)
+  struct OnceOutput {
+    Session* session;
+    const std::ofstream* file;
+    ~OnceOutput() {
+      if (file != nullptr && session->output_file_.get() == file) session->RestoreOutput();
+    }
+  } once{this, output_once_ ? output_file_.get() : nullptr};
   Status s;
   if (input[first] == '.') {
     const std::vector<std::string> words = SplitWords(input.substr(first));
@@ -480,13 +508,16 @@ void Session::PrintHits(const std::vector<SearchHit>& hits) {
 
 void Session::PrintTimer(double seconds, const SearchStats* stats) {
   if (!timer || mode == OutputMode::kJson) return;
-  out_ << "time: " << Fixed(seconds * 1e3, 3) << " ms";
+  // On the notices stream (stderr), so that timings never land inside CSV or
+  // a file of .output.
+  std::ostream& note = notices();
+  note << "time: " << Fixed(seconds * 1e3, 3) << " ms";
   if (stats != nullptr) {
-    out_ << ", rows scanned: " << stats->rows_scanned << ", device: " << stats->device << ", kernel: " << stats->kernel
+    note << ", rows scanned: " << stats->rows_scanned << ", device: " << stats->device << ", kernel: " << stats->kernel
          << ", index: " << stats->index;
-    if (stats->candidates_reranked > 0) out_ << " (" << stats->candidates_reranked << " candidates reranked)";
+    if (stats->candidates_reranked > 0) note << " (" << stats->candidates_reranked << " candidates reranked)";
   }
-  out_ << "\n";
+  note << "\n";
 }
 
 Status Session::Execute(const Statement& s) {

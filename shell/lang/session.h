@@ -5,6 +5,7 @@
 #define HVDB_SHELL_LANG_SESSION_H_
 
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
@@ -104,6 +105,19 @@ class Session {
 
   std::ostream& out() { return out_; }
   std::ostream& err() { return err_; }
+  // Where messages that are neither results nor errors go (.timer): err
+  // unless routed elsewhere (the server sends them to the client apart).
+  std::ostream& notices() { return *notices_; }
+  void RouteNotices(std::ostream* notices) { notices_ = notices; }
+  // .output FILE and .once FILE: results go to the file at `path` (created
+  // or truncated) until RestoreOutput, or with `once` only for the next
+  // input; `shown` is the name as the user wrote it. IOError naming `shown`.
+  Status RedirectOutput(const std::string& path, const std::string& shown, bool once);
+  // Results go to the session's own out again; the file is closed.
+  void RestoreOutput();
+  // The file results go to ("" for the session's out), and whether only once.
+  const std::string& output_name() const { return output_name_; }
+  bool output_once() const { return output_once_; }
   // Reports an error as text or as a JSON value, per the mode.
   void Error(const Status& status);
   // Rows in the mode: a table, CSV, or a JSON array of objects. Each column:
@@ -132,8 +146,14 @@ class Session {
   void PrintTimer(double seconds, const SearchStats* stats);
 
   DB* db_;
-  std::ostream& out_;
+  std::ostream& base_out_;  // the out given at construction
+  // What results are written to: base_out_'s buffer, or output_file_'s.
+  std::ostream out_;
   std::ostream& err_;
+  std::ostream* notices_;
+  std::unique_ptr<std::ofstream> output_file_;
+  std::string output_name_;
+  bool output_once_ = false;
   // A variable of let: its value, the expression it came from (when that
   // names no other variable) and the dimension and item memory it was
   // evaluated in. A statement of another dimension evaluates the expression

@@ -3,8 +3,9 @@
 // connection's session keeps its variables and settings. With tokens the
 // first line must be `.auth TOKEN`. In json mode (the default) an answer is
 // what `.mode json` prints; in table or csv mode (`hvdb shell --connect`
-// asks for table) it is {"output": TEXT, "error": MESSAGE}, which the client
-// prints as the local shell would.
+// asks for table) it is {"output": TEXT, "error": MESSAGE, "notice": TEXT}
+// (each when present; a notice is .timer's line), which the client prints as
+// the local shell would.
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 
@@ -36,6 +37,7 @@ class LinesConnection : public StreamConnection<LinesConnection<Stream>, Stream>
         buffer_(server->options().max_request_bytes + 1),
         session_(server->db(), out_, err_) {
     session_.mode = OutputMode::kJson;
+    session_.RouteNotices(&notice_);
     session_.policy = server->Policy(server->auth_required() ? Role::kReadOnly : Role::kReadWrite, cancel_.get());
     session_.on_statement = [server](const Statement& s, const SearchStats* stats) {
       server->metrics().Statement(s, stats);
@@ -97,6 +99,7 @@ class LinesConnection : public StreamConnection<LinesConnection<Stream>, Stream>
   void Execute(const std::string& line) {
     out_.str("");
     err_.str("");
+    notice_.str("");
     const size_t errors = session_.errors();
     session_.Run(line, /*max_statements=*/1);
     const bool failed = session_.errors() != errors;
@@ -115,7 +118,11 @@ class LinesConnection : public StreamConnection<LinesConnection<Stream>, Stream>
     while (!error.empty() && error.back() == '\n') error.pop_back();
     std::string answer = "{";
     if (!output.empty()) answer += "\"output\":" + JsonString(output);
-    if (!error.empty()) answer += std::string(output.empty() ? "" : ",") + "\"error\":" + JsonString(error);
+    if (!error.empty()) answer += std::string(answer.size() > 1 ? "," : "") + "\"error\":" + JsonString(error);
+    // .timer: shown by the client on stderr, not as an error.
+    if (const std::string notice = notice_.str(); !notice.empty()) {
+      answer += std::string(answer.size() > 1 ? "," : "") + "\"notice\":" + JsonString(notice);
+    }
     answer_ = answer == "{" ? "{\"ok\":true}" : answer + "}";
   }
 
@@ -158,7 +165,7 @@ class LinesConnection : public StreamConnection<LinesConnection<Stream>, Stream>
   static std::string ErrorValue(const std::string& message) { return "{\"error\":" + JsonString(message) + "}"; }
 
   asio::streambuf buffer_;
-  std::ostringstream out_, err_;
+  std::ostringstream out_, err_, notice_;
   Session session_;
   bool authenticated_ = false;
   std::string route_;

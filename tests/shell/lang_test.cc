@@ -301,5 +301,35 @@ TEST_F(LangTest, DeviceGpuIsRefusedAtOnceWithoutADevice) {
   kernels::OverrideSearchDevicesForTesting(nullptr);
 }
 
+// .output and .once send results to a file as sqlite3's do; errors and
+// .timer's lines stay on stderr, so a CSV file holds only the CSV.
+TEST_F(LangTest, OutputAndOnceSendResultsToAFile) {
+  const std::string csv = (dir_ / "hits.csv").string(), all = (dir_ / "all.txt").string();
+  std::string printed = Script("create collection c dim 64\nput c a sym(\"a\")\n.mode csv\n.timer on\n"
+                               ".once " + csv + "\nsearch c sym(\"a\") k 1\ncount c\n");
+  std::ifstream in(csv);
+  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(file, "key,distance,similarity\na,0,1.000000\n");
+  EXPECT_TRUE(Contains(printed, "count\n1\n")) << printed;  // after .once, the terminal again
+  EXPECT_FALSE(Contains(out_.str(), "time:"));
+  // .output until .output alone; a second .output replaces the first file.
+  Script(".output " + all + "\ncount c\n.output " + all + "\ncount c\nget c a\n.show\n.output\ncount c\n");
+  std::ifstream again(all);
+  const std::string text((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>());
+  EXPECT_TRUE(text.rfind("count\n1\nkey,hex\n", 0) == 0) << text;
+  EXPECT_TRUE(Contains(text, "output: " + all + "\n")) << text;
+  EXPECT_EQ(session_->output_name(), "");
+  // A file that cannot be written is an error naming it; output stays put.
+  printed = Script(".output " + (dir_ / "no/such/dir.txt").string() + "\ncount c\n");
+  EXPECT_TRUE(Contains(printed, "cannot write")) << printed;
+  EXPECT_TRUE(Contains(printed, "count\n1\n")) << printed;
+  // .timer's line is a notice: stderr here, wherever it is routed.
+  std::ostringstream notes;
+  session_->RouteNotices(&notes);
+  printed = Script("count c\n");
+  EXPECT_TRUE(Contains(notes.str(), "time: ")) << notes.str();
+  EXPECT_FALSE(Contains(printed, "time: ")) << printed;
+}
+
 }  // namespace
 }  // namespace hvdb::shell

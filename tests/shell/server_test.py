@@ -127,6 +127,12 @@ out = subprocess.run([hvdb, "shell", "--connect", "127.0.0.1:%d" % port, "-c", "
                      capture_output=True, text=True, timeout=30)
 if out.stdout.splitlines() != ['{"count":640}']:
     fail("--connect in json mode printed %r %r" % (out.stdout, out.stderr))
+# .timer's line is a notice: on stderr, never in the CSV, and not an error.
+out = subprocess.run([hvdb, "shell", "--connect", "127.0.0.1:%d" % port, "-c",
+                      ".mode csv\n.timer on\nsearch c0 random(1) k 1"], capture_output=True, text=True, timeout=30)
+if (out.returncode != 0 or out.stdout.splitlines() != ["key,distance,similarity", "k1,0,1.000000"]
+        or not out.stderr.startswith("time: ") or "rows scanned: 20" not in out.stderr or "Error" in out.stderr):
+    fail("--connect with .timer on: rc %d, %r %r" % (out.returncode, out.stdout, out.stderr))
 
 # Graceful shutdown: a request in flight is answered, then the process ends.
 inflight = Client()
