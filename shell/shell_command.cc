@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <clocale>
@@ -62,23 +63,37 @@ int GetKey(FILE* in) {
   return more == 0 ? 0xfffd : code;
 }
 
+// The candidates of the completion under way, set by Complete for
+// CompletionWord, which readline calls until it returns null.
+std::vector<std::string> completion_words;
+
 char* CompletionWord(const char* text, int state) {
   static std::vector<std::string> matches;
   static size_t next = 0;
   if (state == 0) {
     matches.clear();
     next = 0;
-    if (completing != nullptr) {
-      for (const std::string& w : completing->CompletionWords()) {
-        if (w.rfind(text, 0) == 0) matches.push_back(w);
-      }
+    for (const std::string& w : completion_words) {
+      if (w.rfind(text, 0) == 0 && std::find(matches.begin(), matches.end(), w) == matches.end()) matches.push_back(w);
     }
   }
   return next < matches.size() ? strdup(matches[next++].c_str()) : nullptr;
 }
 
-char** Complete(const char* text, int, int) {
+// By context (Session::Complete): the line before the word decides what fits.
+char** Complete(const char* text, int start, int) {
+  completion_words.clear();
+  if (completing == nullptr) {
+    rl_attempted_completion_over = 1;
+    return nullptr;
+  }
+  const Session::Completion c = completing->Complete(std::string_view(rl_line_buffer, static_cast<size_t>(start)));
+  if (c.paths) {
+    rl_attempted_completion_over = 0;  // readline's own file name completion
+    return nullptr;
+  }
   rl_attempted_completion_over = 1;
+  completion_words = c.words;
   return rl_completion_matches(text, CompletionWord);
 }
 

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "shell/json_writer.h"
+#include "shell/lang/grammar.h"
 #include "shell/lang/session.h"
 #include "shell/printable.h"
 #include "shell/progress.h"
@@ -72,25 +73,41 @@ Result<uint64_t> Number(const std::string& text, const std::string& name) {
   return value;
 }
 
+// .help: every dot-command, statement and function, from their tables; .help
+// WORD: the dot-command, statement or function of that name.
 Status Help(Session& s, const Words& w) {
   if (w.size() > 1) return Usage(".help");
   std::ostream& out = s.out();
+  const std::string topic = w.empty() ? "" : w[0];
+  bool found = false;
   for (const DotCommand& d : DotCommands()) {
-    if (!w.empty() && d.name != w[0] && d.name != "." + w[0]) continue;
+    if (!topic.empty() && d.name != topic && d.name != "." + topic) continue;
     out << d.name << (d.args.empty() ? "" : " " + d.args) << "\n    " << d.help << "\n";
+    found = true;
   }
-  if (w.empty()) {
-    out << "\nstatements:\n"
-           "  create collection NAME dim D [index KIND [KNOB N ...]]      drop collection NAME      collections\n"
-           "  alter collection NAME index KIND [KNOB N ...]   (KIND: flat, prefix, ivf, hnsw; KNOB: bits, candidates,\n"
-           "                                                   nlist, nprobe, iterations, m, ef_construction, ef)\n"
-           "  put NAME KEY EXPR      get NAME KEY      delete NAME KEY      count NAME\n"
-           "  let VAR = EXPR\n"
-           "  search NAME EXPR [k N] [radius R] [device cpu|gpu|auto] [candidates N] [nprobe N] [ef N] [exact]\n"
-           "  accumulate NAME ACC EXPR [weight W]      drop accumulator NAME ACC      cleanup NAME EXPR [sigma S]\n"
-           "\nfunctions:\n";
-    for (const Function& f : Functions()) out << "  " << f.usage << "\n      " << f.help << "\n";
+  if (topic.empty()) out << "\nstatements:\n";
+  for (const StatementForm& f : StatementForms()) {
+    if (!topic.empty() && f.word != topic) continue;
+    out << (topic.empty() ? "  " : "") << f.usage << "\n" << (topic.empty() ? "      " : "    ") << f.help << "\n";
+    found = true;
+  }
+  if (topic.empty()) out << "\nfunctions:\n";
+  for (const Function& f : Functions()) {
+    if (!topic.empty() && f.name != topic && f.name + "()" != topic) continue;
+    out << (topic.empty() ? "  " : "") << f.usage << "\n" << (topic.empty() ? "      " : "    ") << f.help << "\n";
+    found = true;
+  }
+  if (topic.empty()) {
     out << "\nexpressions: NUMBER, \"string\", VAR, COLLECTION[\"key\"], function(args)\n";
+    return Status::OK();
+  }
+  if (!found) {
+    std::vector<std::string> names = StatementWords();
+    for (const DotCommand& d : DotCommands()) names.push_back(d.name);
+    for (const Function& f : Functions()) names.push_back(f.name);
+    const std::string hint = DidYouMean(topic, names);
+    return Status::InvalidArgument(".help: no command, statement or function '" + topic + "'" +
+                                   (hint.empty() ? " (.help lists them all)" : " (did you mean '" + hint + "'?)"));
   }
   return Status::OK();
 }
@@ -156,7 +173,7 @@ Status Show(Session& s, const Words& w) {
 Status Mode(Session& s, const Words& w) {
   if (w.empty()) return ShowSettings(s, {"mode"});
   if (w.size() != 1) return Usage(".mode");
-  if (w[0] == "table") s.mode = OutputMode::kTable;
+  if (w[0] == "table") s.mode = OutputMode::kTable;  // ModeNames() in grammar.h
   else if (w[0] == "json") s.mode = OutputMode::kJson;
   else if (w[0] == "csv") s.mode = OutputMode::kCsv;
   else return Usage(".mode");

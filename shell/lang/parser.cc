@@ -1,6 +1,8 @@
 // Copyright hvdb authors.
 #include "shell/lang/parser.h"
 
+#include "shell/lang/grammar.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -8,13 +10,6 @@
 
 namespace hvdb::shell {
 namespace {
-
-const std::vector<std::string>& StatementWords() {
-  static const std::vector<std::string> words = {"create", "drop",   "collections", "put",        "get",
-                                                 "delete", "count",  "let",         "search",     "accumulate",
-                                                 "cleanup"};
-  return words;
-}
 
 class Parser {
  public:
@@ -120,30 +115,26 @@ class Parser {
         HVDB_RETURN_IF_ERROR(Keyword("dim"));
         HVDB_ASSIGN_OR_RETURN(s.dim, Count("dim"));
       }
-      static const std::vector<std::string> kKnobs = {"bits", "candidates", "nlist", "nprobe",
-                                                      "iterations", "m", "ef_construction", "ef"};
       while (Peek().kind == Token::Kind::kWord) {
         const Token& option = Next();
         if (option.text == "index") {
           const Token& at = Peek();
-          HVDB_ASSIGN_OR_RETURN(const std::string kind, Word("an index (flat, prefix, ivf or hnsw)"));
-          static const std::vector<std::string> kKinds = {"flat", "prefix", "ivf", "hnsw"};
-          if (std::find(kKinds.begin(), kKinds.end(), kind) == kKinds.end()) {
-            const std::string hint = DidYouMean(kind, kKinds);
+          HVDB_ASSIGN_OR_RETURN(const std::string kind, Word("an index (" + OneOf(IndexKinds()) + ")"));
+          if (!IsOneOf(kind, IndexKinds())) {
+            const std::string hint = DidYouMean(kind, IndexKinds());
             return Error(at, "unknown index '" + kind + "'" +
-                                 (hint.empty() ? " (flat, prefix, ivf or hnsw)" : " (did you mean '" + hint + "'?)"));
+                                 (hint.empty() ? " (" + OneOf(IndexKinds()) + ")" : " (did you mean '" + hint + "'?)"));
           }
           s.index = kind;
-        } else if (std::find(kKnobs.begin(), kKnobs.end(), option.text) != kKnobs.end()) {
+        } else if (IsOneOf(option.text, IndexKnobs())) {
           HVDB_ASSIGN_OR_RETURN(const uint64_t value, Count(option.text));
           s.index_knobs.emplace_back(option.text, value);
         } else {
-          std::vector<std::string> known = kKnobs;
+          std::vector<std::string> known = IndexKnobs();
           known.push_back("index");
           std::string hint = DidYouMean(option.text, known);
           return Error(option, "unknown " + w + " option '" + option.text + "'" +
-                                   (hint.empty() ? " (index, then its knobs: bits, candidates, nlist, nprobe, "
-                                                   "iterations, m, ef_construction, ef)"
+                                   (hint.empty() ? " (index, then its knobs: " + OneOf(IndexKnobs()) + ")"
                                                  : " (did you mean '" + hint + "'?)"));
         }
       }
@@ -213,15 +204,14 @@ class Parser {
           s.exact = true;
         } else if (option.text == "device") {
           const Token& d = Next();
-          if (d.text != "cpu" && d.text != "gpu" && d.text != "auto") {
-            return Error(d, "device must be cpu, gpu or auto, found " + Describe(d));
+          if (!IsOneOf(d.text, DeviceNames())) {
+            return Error(d, "device must be " + OneOf(DeviceNames()) + ", found " + Describe(d));
           }
           s.device = d.text;
         } else {
-          std::string hint =
-              DidYouMean(option.text, {"k", "radius", "device", "candidates", "nprobe", "ef", "exact"});
+          std::string hint = DidYouMean(option.text, SearchOptionWords());
           return Error(option, "unknown search option '" + option.text + "'" +
-                                   (hint.empty() ? " (k, radius, device, candidates, nprobe, ef or exact)"
+                                   (hint.empty() ? " (" + OneOf(SearchOptionWords()) + ")"
                                                  : " (did you mean '" + hint + "'?)"));
         }
       }

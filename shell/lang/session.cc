@@ -2,6 +2,7 @@
 #include "shell/lang/session.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cerrno>
@@ -12,6 +13,7 @@
 #include <utility>
 
 #include "shell/json_writer.h"
+#include "shell/lang/grammar.h"
 #include "shell/printable.h"
 
 namespace hvdb::shell {
@@ -689,17 +691,79 @@ Status Session::Execute(const Statement& s) {
   return Status::OK();
 }
 
-std::vector<std::string> Session::CompletionWords() const {
-  std::vector<std::string> words = {"create", "collection", "drop", "collections", "put",    "get",
-                                    "delete", "count",      "let",  "search",      "dim",    "k",
-                                    "radius", "device",     "accumulate", "cleanup", "weight", "sigma",
-                                    "index",  "prefix",     "flat", "bits",        "candidates", "exact",
-                                    "alter", "ivf", "hnsw", "nlist", "nprobe", "iterations", "m",
-                                    "ef_construction", "ef"};
-  for (const Function& f : Functions()) words.push_back(f.name + "(");
-  for (const DotCommand& d : DotCommands()) words.push_back(d.name);
-  for (const std::string& c : db_->ListCollections()) words.push_back(c);
-  return words;
+Session::Completion Session::Complete(std::string_view before) const {
+  std::vector<std::string> t;  // the words before the one being typed
+  for (size_t i = 0; i < before.size();) {
+    while (i < before.size() && std::isspace(static_cast<unsigned char>(before[i]))) ++i;
+    const size_t start = i;
+    while (i < before.size() && !std::isspace(static_cast<unsigned char>(before[i]))) ++i;
+    if (i > start) t.emplace_back(before.substr(start, i - start));
+  }
+  const size_t n = t.size();
+  Completion c;
+  auto add = [&c](const std::vector<std::string>& words) { c.words.insert(c.words.end(), words.begin(), words.end()); };
+  const std::vector<std::string> collections = db_->ListCollections();
+  auto function_names = [] {
+    std::vector<std::string> out;
+    for (const Function& f : Functions()) out.push_back(f.name + "(");
+    return out;
+  };
+  if (n == 0) {
+    add(StatementWords());
+    for (const DotCommand& d : DotCommands()) c.words.push_back(d.name);
+    add({"help", "quit", "exit"});
+    return c;
+  }
+  const std::string& first = t[0];
+  if (first[0] == '.') {
+    const bool file_first = first == ".read" || first == ".import" || first == ".output" || first == ".once";
+    if (n == 1 && file_first) c.paths = true;
+    else if (n == 1 && first == ".mode") add(ModeNames());
+    else if (n == 1 && (first == ".timer" || first == ".bail")) add({"on", "off"});
+    else if (n == 1 && first == ".device") add(DeviceNames());
+    else if (n == 1 && (first == ".describe" || first == ".accumulators" || first == ".export")) add(collections);
+    else if (n == 1 && first == ".help") {
+      for (const DotCommand& d : DotCommands()) c.words.push_back(d.name);
+      add(StatementWords());
+      for (const Function& f : Functions()) c.words.push_back(f.name);
+    } else if (n == 2 && first == ".import") add(collections);
+    else if (n == 2 && first == ".export") c.paths = true;
+    else if (n >= 3 && first == ".import") add({"unpacked", "pad"});
+    return c;
+  }
+  auto only = [&c](const std::vector<std::string>& words) {
+    c.words = words;
+    return c;
+  };
+  const std::string& last = t.back();
+  if (last == "index") return only(IndexKinds());
+  if (last == "device") return only(DeviceNames());
+  if (n == 1 && (first == "create" || first == "alter")) return only({"collection"});
+  if (n == 1 && first == "drop") return only({"collection", "accumulator"});
+  if (n == 2 && (first == "alter" || first == "drop")) return only(collections);
+  if (n == 3 && first == "create") return only({"dim"});
+  if (n == 3 && first == "alter") return only({"index"});
+  if (first == "create" || first == "alter") {
+    if (n < 5) return c;
+    std::vector<std::string> knobs = IndexKnobs();
+    knobs.push_back("index");
+    return only(knobs);
+  }
+  if (n == 1 && IsOneOf(first, StatementWords()) && first != "collections" && first != "let") {
+    return only(collections);
+  }
+  // An expression; in a search, its options once the expression's brackets
+  // are closed.
+  add(function_names());
+  add(collections);
+  for (const auto& [name, variable] : variables_) c.words.push_back(name);
+  int open = 0;
+  for (char ch : before) open += (ch == '(' || ch == '[') - (ch == ')' || ch == ']');
+  if (open > 0) return c;
+  if (first == "search" && n >= 3) add(SearchOptionWords());
+  if (first == "accumulate" && n >= 4) add({"weight"});
+  if (first == "cleanup" && n >= 3) add({"sigma"});
+  return c;
 }
 
 }  // namespace hvdb::shell

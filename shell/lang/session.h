@@ -86,8 +86,17 @@ class Session {
   // The vector `expression` denotes in collection c's dimension and item
   // memory (the HTTP API's search by expression), under the policy's limits.
   Result<Hypervector> EvaluateQuery(std::string_view expression, Collection* c);
-  // Completion candidates: statement words, functions, dot-commands, collections.
-  std::vector<std::string> CompletionWords() const;
+  // What TAB may complete after `before` (the line up to the word being
+  // typed): by context, from the grammar's tables (grammar.h): a collection
+  // after get/put/search/..., index kinds after index, modes after .mode, a
+  // file path after .read/.import/.output (paths: true, words empty), and
+  // statement words, dot-commands, functions, variables and collections
+  // elsewhere. The caller keeps the candidates that start with the word.
+  struct Completion {
+    std::vector<std::string> words;
+    bool paths = false;
+  };
+  Completion Complete(std::string_view before) const;
 
   // Settings the dot-commands change.
   OutputMode mode = OutputMode::kTable;

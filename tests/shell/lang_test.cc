@@ -13,6 +13,7 @@
 #include "kernels/device/fake_device.h"
 #include "kernels/device/search_device.h"
 #include "shell/printable.h"
+#include "shell/lang/grammar.h"
 #include "shell/lang/lexer.h"
 #include "shell/lang/parser.h"
 #include "shell/lang/session.h"
@@ -329,6 +330,48 @@ TEST_F(LangTest, OutputAndOnceSendResultsToAFile) {
   printed = Script("count c\n");
   EXPECT_TRUE(Contains(notes.str(), "time: ")) << notes.str();
   EXPECT_FALSE(Contains(printed, "time: ")) << printed;
+}
+
+// TAB completes by context, from the grammar's tables.
+TEST_F(LangTest, CompletionFollowsTheContext) {
+  Script("create collection fruit dim 64\nlet v = sym(\"x\")\n");
+  auto words = [&](std::string_view before) { return session_->Complete(before).words; };
+  auto has = [](const std::vector<std::string>& w, const std::string& x) {
+    return std::find(w.begin(), w.end(), x) != w.end();
+  };
+  EXPECT_TRUE(has(words(""), "alter"));
+  EXPECT_TRUE(has(words(""), ".output"));
+  EXPECT_FALSE(has(words(""), "fruit"));
+  EXPECT_EQ(words("get "), std::vector<std::string>{"fruit"});
+  EXPECT_EQ(words("search "), std::vector<std::string>{"fruit"});
+  EXPECT_EQ(words("alter collection "), std::vector<std::string>{"fruit"});
+  EXPECT_EQ(words("alter collection fruit index "), IndexKinds());
+  EXPECT_EQ(words("create collection x dim 64 index hnsw m 8 "), (std::vector<std::string>{
+      "bits", "candidates", "nlist", "nprobe", "iterations", "m", "ef_construction", "ef", "index"}));
+  EXPECT_EQ(words("drop "), (std::vector<std::string>{"collection", "accumulator"}));
+  EXPECT_EQ(words(".mode "), ModeNames());
+  EXPECT_EQ(words(".device "), DeviceNames());
+  EXPECT_EQ(words(".describe "), std::vector<std::string>{"fruit"});
+  EXPECT_TRUE(session_->Complete(".read ").paths);
+  EXPECT_TRUE(session_->Complete(".export fruit ").paths);
+  EXPECT_FALSE(session_->Complete(".export ").paths);
+  const auto expression = words("search fruit bundle(v, ");
+  EXPECT_TRUE(has(expression, "bundle(") && has(expression, "v") && has(expression, "fruit"));
+  EXPECT_FALSE(has(expression, "k"));  // the options come after the expression
+  EXPECT_TRUE(has(words("search fruit v "), "radius"));
+  EXPECT_EQ(words("search fruit v device "), DeviceNames());
+}
+
+// One table drives the parser's suggestions and .help: alter is suggested,
+// .help names every statement and search option, .help WORD finds one.
+TEST_F(LangTest, HelpAndSuggestionsComeFromTheGrammar) {
+  EXPECT_TRUE(Contains(Script("altr collection x index flat\n"), "did you mean 'alter'?"));
+  const std::string help = Script(".help\n");
+  for (const std::string& word : StatementWords()) EXPECT_TRUE(Contains(help, "  " + word)) << word;
+  for (const std::string& option : SearchOptionWords()) EXPECT_TRUE(Contains(help, "[" + option)) << option;
+  EXPECT_TRUE(Contains(Script(".help search\n"), "search NAME EXPR [k N]"));
+  EXPECT_TRUE(Contains(Script(".help bundle\n"), "bundle(a, b, ...)"));
+  EXPECT_TRUE(Contains(Script(".help serch\n"), "did you mean 'search'?"));
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """The interactive shell on a pseudo-terminal: types statements, completes a
 statement word with TAB, recalls the last statement with the Up arrow,
-continues an open bracket on the next line, abandons a line with Ctrl-C, and
-keeps non-ASCII letters typed in, and finds the history saved to
-~/.hvdb_history."""
+continues an open bracket on the next line, abandons a line with Ctrl-C,
+keeps non-ASCII letters typed in, completes by context (collections, index
+kinds, modes, file names), and finds the history saved to ~/.hvdb_history."""
 import os, pty, select, sys, tempfile, time
 
 hvdb = sys.argv[1]
@@ -87,6 +87,31 @@ read_until("hvdb> ")
 os.write(fd, 'get fruit "café"\r'.encode())
 if not read_until("café  "):
     fail("a key typed with a non-ASCII letter was not kept")
+# Completion by context: a collection after alter collection, an index kind
+# after index, a mode after .mode, a file name after .read.
+read_until("hvdb> ")
+os.write(fd, b'alter collection fr\t')
+if not read_until("uit "):
+    fail("TAB after 'alter collection fr' did not complete the collection")
+os.write(fd, b'index hn\t')
+if not read_until("sw "):
+    fail("TAB after 'index hn' did not complete the index kind")
+os.write(fd, b'\r')
+read_until("hvdb> ")
+os.write(fd, b'.mode c\t')  # csv only: create, count, collections... do not fit here
+if not read_until("sv "):
+    fail("TAB after '.mode c' did not complete csv")
+os.write(fd, b'\r')
+read_until("hvdb> ")
+with open(os.path.join(home, "statements.hvdb"), "w") as script:
+    script.write("count fruit\n")
+os.write(fd, ('.read ' + home + '/statem').encode() + b'\t')
+if not read_until("ents.hvdb"):
+    fail("TAB after '.read DIR/statem' did not complete the file name")
+os.write(fd, b'\r')
+if not read_until("count\r\n2\r\n"):
+    fail("the completed .read did not run (csv mode)")
+read_until("hvdb> ")
 os.write(fd, b'.quit\r')
 _, status = os.waitpid(pid, 0)
 if status != 0:
