@@ -90,7 +90,7 @@ void CollectionImpl::ForgetRows(bool remove_files) {
   }
 }
 
-Status CollectionImpl::SetIndex(const IndexOptions& index) {
+Status CollectionImpl::SetIndex(const IndexOptions& index, const ProgressCallback& progress) {
   if (std::string problem = index.Validate(descriptor_.dim); !problem.empty()) {
     return Status::InvalidArgument("collection '" + descriptor_.name + "': " + problem);
   }
@@ -103,7 +103,11 @@ Status CollectionImpl::SetIndex(const IndexOptions& index) {
   std::string record;
   {
     std::shared_lock lock(cache_mu_);
-    HVDB_RETURN_IF_ERROR(BuildIndex(index, &ivf, &hnsw, &record));
+    index::BuildProgress build_progress;
+    if (progress) {
+      build_progress = [&progress](uint64_t done, uint64_t total) { return progress({done, total, 0, 0}); };
+    }
+    HVDB_RETURN_IF_ERROR(BuildIndex(index, &ivf, &hnsw, &record, build_progress));
     if (hnsw != nullptr) HVDB_RETURN_IF_ERROR(WriteHnswFile(*hnsw, store_->path()));
   }
   storage::CollectionDescriptor d = descriptor_;

@@ -64,7 +64,7 @@ class CollectionImpl final : public Collection {
                                                           const SearchOptions& options,
                                                           SearchStats* stats) const override;
 
-  Status SetIndex(const IndexOptions& index) override;
+  Status SetIndex(const IndexOptions& index, const ProgressCallback& progress) override;
   IndexOptions index() const override;
 
   Result<BulkLoadResult> BulkLoad(const std::string& path, const BulkLoadOptions& options,
@@ -128,10 +128,12 @@ class CollectionImpl final : public Collection {
   // Opens the index after the rows are loaded (open; nothing else sees it).
   Status OpenIndex();
   // Builds the index `options` asks for over the rows as they are, with its
-  // record for RocksDB (ivf) when it has one. REQUIRES: write_mu_ held and
-  // cache_mu_ held shared (writers are out, searches go on meanwhile).
+  // record for RocksDB (ivf) when it has one; progress (optional) may cancel
+  // it (index::BuildProgress). REQUIRES: write_mu_ held and cache_mu_ held
+  // shared (writers are out, searches go on meanwhile).
   Status BuildIndex(const IndexOptions& options, std::unique_ptr<index::IvfIndex>* ivf,
-                    std::unique_ptr<index::HnswIndex>* hnsw, std::string* record) const;
+                    std::unique_ptr<index::HnswIndex>* hnsw, std::string* record,
+                    const index::BuildProgress& progress = nullptr) const;
   // REQUIRES: write_mu_ and cache_mu_ (exclusive) held; the cache already
   // changed (appended rows [first, rows), an overwritten row) or is about to
   // (a removed row).

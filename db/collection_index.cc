@@ -32,10 +32,13 @@ std::string CollectionImpl::HnswPath(const std::string& dir) const {
 }
 
 Status CollectionImpl::BuildIndex(const IndexOptions& options, std::unique_ptr<index::IvfIndex>* ivf,
-                                  std::unique_ptr<index::HnswIndex>* hnsw, std::string* record) const {
+                                  std::unique_ptr<index::HnswIndex>* hnsw, std::string* record,
+                                  const index::BuildProgress& progress) const {
   const std::string where = "collection '" + descriptor_.name + "'";
   if (options.kind == "ivf" && cache_->live() >= IvfTrainingRows(options)) {
-    HVDB_ASSIGN_OR_RETURN(*ivf, index::IvfIndex::Train(View(), options.ivf_nlist, options.ivf_iterations, UpkeepScan()));
+    auto trained = index::IvfIndex::Train(View(), options.ivf_nlist, options.ivf_iterations, UpkeepScan(), progress);
+    HVDB_RETURN_IF_ERROR(trained.status().WithContext(where));
+    *ivf = std::move(*trained);
     storage::IvfRecord r;
     r.nlist = static_cast<uint32_t>((*ivf)->nlist());
     r.words = static_cast<uint32_t>(words_);
@@ -45,7 +48,7 @@ Status CollectionImpl::BuildIndex(const IndexOptions& options, std::unique_ptr<i
     *record = storage::EncodeIvfRecord(r);
   }
   if (options.kind == "hnsw") {
-    auto built = index::HnswIndex::Build(View(), options.hnsw_m, options.hnsw_ef_construction);
+    auto built = index::HnswIndex::Build(View(), options.hnsw_m, options.hnsw_ef_construction, progress);
     HVDB_RETURN_IF_ERROR(built.status().WithContext(where));
     *hnsw = std::move(*built);
   }

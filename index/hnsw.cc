@@ -126,18 +126,25 @@ uint64_t HnswIndex::memory_bytes() const {
   return bytes;
 }
 
-Result<std::unique_ptr<HnswIndex>> HnswIndex::Build(const RowsView& rows, size_t m, size_t ef_construction) {
+Result<std::unique_ptr<HnswIndex>> HnswIndex::Build(const RowsView& rows, size_t m, size_t ef_construction,
+                                                    const BuildProgress& progress) {
   std::unique_ptr<HnswIndex> index(new HnswIndex());
   index->words_ = rows.words;
   index->row_node_.assign(rows.n, kNoRow32);
+  bool stopped = false;
   HVDB_RETURN_IF_ERROR(Guard("building the graph", [&] {
     index->graph_ = std::make_unique<faiss::IndexBinaryHNSW>(static_cast<int>(rows.words * 64), static_cast<int>(m));
     index->graph_->hnsw.efConstruction = static_cast<int>(ef_construction);
-    // Live rows in runs, each added in one call (FAISS adds a batch in parallel).
+    // Live rows in runs, each added in one call (FAISS adds a batch in
+    // parallel), small enough that a cancel is seen within a second or so.
     for (size_t r = 0; r < rows.n;) {
+      if (Stopped(progress, r, rows.n)) {
+        stopped = true;
+        return;
+      }
       while (r < rows.n && rows.deleted(r)) ++r;
       size_t end = r;
-      while (end < rows.n && !rows.deleted(end) && end - r < 65536) ++end;
+      while (end < rows.n && !rows.deleted(end) && end - r < kBuildBatch) ++end;
       if (end == r) break;
       for (size_t i = r; i < end; ++i) {
         index->row_node_[i] = static_cast<uint32_t>(index->node_row_.size());
@@ -147,6 +154,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Build(const RowsView& rows, size_t
       r = end;
     }
   }));
+  if (stopped) return Status::Unavailable("building the hnsw graph was cancelled");
   index->graph_rows_ = rows.n;
   return index;
 }

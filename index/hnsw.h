@@ -50,8 +50,12 @@ class HnswIndex {
   static constexpr size_t kMaxSyncAppend = 4096;
 
   ~HnswIndex();
-  // A graph over every live row.
-  static Result<std::unique_ptr<HnswIndex>> Build(const RowsView& rows, size_t m, size_t ef_construction);
+  // A graph over every live row, added in batches of kBuildBatch rows;
+  // progress (when set) is asked between batches: false stops the build
+  // with Unavailable.
+  static constexpr size_t kBuildBatch = 8192;
+  static Result<std::unique_ptr<HnswIndex>> Build(const RowsView& rows, size_t m, size_t ef_construction,
+                                                  const BuildProgress& progress = nullptr);
   // Reads `path` (written by Save) and reconciles it with `rows`. NotFound
   // when there is no file; Corruption naming the problem when it is damaged,
   // unreadable, or of version 1 (no checksum): the caller rebuilds it.

@@ -39,7 +39,7 @@ IvfIndex::IvfIndex(std::vector<uint64_t> centroids, size_t nlist, size_t words)
 }
 
 Result<std::unique_ptr<IvfIndex>> IvfIndex::Train(const RowsView& rows, size_t nlist, size_t iterations,
-                                                  const kernels::ScanOptions& scan) {
+                                                  const kernels::ScanOptions& scan, const BuildProgress& progress) {
   std::vector<uint32_t> live;
   live.reserve(rows.n);
   for (size_t r = 0; r < rows.n; ++r) {
@@ -56,7 +56,7 @@ Result<std::unique_ptr<IvfIndex>> IvfIndex::Train(const RowsView& rows, size_t n
   std::vector<uint64_t> sample(m * rows.words);
   for (size_t i = 0; i < m; ++i) std::memcpy(&sample[i * rows.words], rows.row(live[i]), rows.words * 8);
   HVDB_ASSIGN_OR_RETURN(std::vector<uint64_t> centroids,
-                        BinaryKMeans(sample.data(), m, rows.words, {nlist, iterations, kTrainingSeed}, scan));
+                        BinaryKMeans(sample.data(), m, rows.words, {nlist, iterations, kTrainingSeed, progress}, scan));
   std::unique_ptr<IvfIndex> index(new IvfIndex(std::move(centroids), nlist, rows.words));
   HVDB_RETURN_IF_ERROR(index->AssignAll(rows, scan));
   index->trained_rows_ = index->rows_;

@@ -50,8 +50,9 @@ class IvfIndex {
   // Trains nlist centroids on a sample of the live rows (64 x nlist of them at
   // most) and assigns every live row. InvalidArgument when fewer live rows
   // than nlist.
+  // progress: asked before each k-means iteration; false stops with Unavailable.
   static Result<std::unique_ptr<IvfIndex>> Train(const RowsView& rows, size_t nlist, size_t iterations,
-                                                 const kernels::ScanOptions& scan);
+                                                 const kernels::ScanOptions& scan, const BuildProgress& progress = nullptr);
   // An index over `centroids` (nlist x rows.words) with every live row assigned
   // (an open); trained_rows and trained_imbalance as recorded at training.
   static Result<std::unique_ptr<IvfIndex>> FromCentroids(std::vector<uint64_t> centroids, size_t nlist,

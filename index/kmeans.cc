@@ -127,6 +127,7 @@ Result<std::vector<uint64_t>> BinaryKMeans(const uint64_t* points, size_t n, siz
 
   std::vector<uint32_t> assignment(n), previous;
   for (size_t it = 0; it < params.iterations; ++it) {
+    if (Stopped(params.progress, it, params.iterations)) return Status::Unavailable("training the ivf lists was cancelled");
     HVDB_RETURN_IF_ERROR(NearestCentroids(points, n, centroids.data(), clusters, words, assignment.data(), scan));
     if (assignment == previous) break;
     const std::vector<size_t> sizes = MajorityUpdate(points, n, words, assignment.data(), clusters, Threads(scan),

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "hvdb/result.h"
+#include "index/rows_view.h"
 #include "kernels/hamming.h"
 
 namespace hvdb::index {
@@ -17,6 +18,9 @@ struct KMeansParams {
   size_t clusters = 0;
   size_t iterations = 10;
   uint64_t seed = 0;
+  // Asked before each iteration (done: iterations so far); false stops the
+  // training with Unavailable.
+  BuildProgress progress;
 };
 
 // Centroids (clusters x words) of the n points (n x words). k-means++ seeding

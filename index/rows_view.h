@@ -5,10 +5,21 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 
 namespace hvdb::index {
 
 inline constexpr uint32_t kNoRow32 = ~uint32_t{0};
+
+// Called as an index is built, with the work done so far of the work to do
+// (rows added to a graph, k-means iterations); false stops the build, which
+// then fails with Unavailable and changes nothing. Null: never stopped.
+using BuildProgress = std::function<bool(uint64_t done, uint64_t total)>;
+
+// Whether progress says stop.
+inline bool Stopped(const BuildProgress& progress, uint64_t done, uint64_t total) {
+  return progress && !progress(done, total);
+}
 
 struct RowsView {
   const uint64_t* rows = nullptr;        // n x words

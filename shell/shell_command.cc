@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 
 #include <clocale>
@@ -29,8 +30,15 @@ namespace {
 
 Session* completing = nullptr;  // the session whose words tab completes (interactive only)
 volatile std::sig_atomic_t interrupted = 0;  // Ctrl-C at the prompt
+// Ctrl-C while a statement runs: the session's cancel flag (SessionPolicy),
+// seen between index-build batches, load steps and statements.
+std::atomic<bool> statement_cancelled{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
 
-void OnInterrupt(int) { interrupted = 1; }
+void OnInterrupt(int) {
+  interrupted = 1;
+  statement_cancelled.store(true, std::memory_order_relaxed);
+}
 
 // One byte of the terminal, waking every 50 ms to see whether Ctrl-C came:
 // a SIGINT that lands while readline is not blocked in read() would
@@ -110,6 +118,10 @@ int Interactive(Session* session, const std::string& where, const std::function<
   read_history(history.c_str());
   completing = session;
   rl_attempted_completion_function = Complete;
+  if (session != nullptr) {
+    session->policy.cancel = &statement_cancelled;
+    session->policy.cancel_reason = "cancelled (Ctrl-C): the statement stopped and changed nothing";
+  }
   out << "hvdb " << Version() << " on " << where << ". Type .help for help, .quit to leave.\n";
   // Ctrl-C abandons the line being typed, as in sqlite3 and psql, instead of
   // ending the shell; Ctrl-D or .quit end it.
@@ -147,7 +159,10 @@ int Interactive(Session* session, const std::string& where, const std::function<
       add_history(pending.c_str());
       write_history(history.c_str());
     }
+    statement_cancelled.store(false);
     const bool go_on = run(pending);
+    // A Ctrl-C during the statement went to it (it says so), not to the next line.
+    if (statement_cancelled.exchange(false)) interrupted = 0;
     pending.clear();
     scanner.Reset();
     out.flush();

@@ -46,9 +46,11 @@ struct SessionPolicy {
   // .import and .export draw a progress bar when stderr is a terminal (the
   // server's sessions never do: their stderr is not their client's).
   bool progress_bars = true;
-  // When it turns true (another thread: a request's time limit) the running
-  // input stops at the next statement, line or bulk-load step.
+  // When it turns true (another thread: a request's time limit; Ctrl-C in
+  // the interactive shell) the running input stops at the next statement,
+  // line, bulk-load step or index-build batch, with cancel_reason.
   const std::atomic<bool>* cancel = nullptr;
+  std::string cancel_reason = "stopped: the request ran past its time limit";
   // Rewrites each error message before the session shows or keeps it (the
   // server takes its own paths out); none: as it is.
   std::function<std::string(std::string_view)> redact;

@@ -270,9 +270,7 @@ LineRead ReadLine(std::istream& in, std::string* line, size_t max) {
   }
 }
 
-Status Session::Cancelled() const {
-  return Status::ResourceExhausted("stopped: the request ran past its time limit");
-}
+Status Session::Cancelled() const { return Status::ResourceExhausted(policy.cancel_reason); }
 
 bool Session::RunStream(std::istream& in) {
   std::string pending, line;
@@ -538,7 +536,10 @@ Status Session::Execute(const Statement& s) {
       // Knobs not given keep their values when the kind stays the same.
       IndexOptions base = c->index();
       if (base.kind != *s.index) base = IndexOptions{};
-      const Status st = c->SetIndex(IndexFrom(s, base));
+      // A cancel (Ctrl-C, the request's time limit) stops the build between
+      // batches; the old index stays.
+      const Status st = c->SetIndex(IndexFrom(s, base), [this](const BulkLoadProgress&) { return !policy.cancelled(); });
+      if (st.IsUnavailable() && policy.cancelled()) return At(s.token, Cancelled());
       if (!st.ok()) return At(s.token, st);
       Ok();
       break;

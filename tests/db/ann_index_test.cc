@@ -162,6 +162,36 @@ TEST_P(AnnIndexTest, SwitchingKindsAndExactOption) {
   EXPECT_EQ(stats.index, GetParam());
 }
 
+// A build whose progress callback says stop fails with Unavailable and
+// leaves the old index (flat here) in place, in memory and after a reopen;
+// a build let run afterwards succeeds.
+TEST_P(AnnIndexTest, CancelledBuildKeepsTheOldIndex) {
+  ASSERT_TRUE(c_->SetIndex({.kind = "flat"}).ok());
+  WriteBatch batch;
+  // Past one hnsw batch (kBuildBatch rows), so the cancel lands mid-build.
+  for (int i = 0; i < 9000; ++i) batch.Put("r" + std::to_string(i), Rand());
+  ASSERT_TRUE(c_->Write(batch, {.sync = false}).ok());
+  const auto exact = c_->Search(queries_[0], {.k = 10, .exact = true}).value();
+  int calls = 0;
+  const Status s = c_->SetIndex(GetParam() == "ivf" ? Ivf() : Hnsw(), [&](const BulkLoadProgress& p) {
+    EXPECT_GT(p.total_rows, 0u);
+    return ++calls < 2;  // the second call stops it
+  });
+  EXPECT_TRUE(s.IsUnavailable()) << s.ToString();
+  EXPECT_NE(s.message().find("cancelled"), std::string::npos) << s.ToString();
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(c_->index().kind, "flat");
+  SearchStats stats;
+  EXPECT_EQ(c_->Search(queries_[0], {.k = 10}, &stats).value(), exact);
+  EXPECT_EQ(stats.index, "flat");
+  Reopen();
+  EXPECT_EQ(c_->index().kind, "flat");
+  if (GetParam() == "hnsw") return;  // a whole graph of 9,000 rows takes seconds; SwitchingKinds builds one
+  ASSERT_TRUE(c_->SetIndex(Ivf(), [](const BulkLoadProgress&) { return true; }).ok());
+  EXPECT_EQ(c_->Search(queries_[0], Everything(10), &stats).value(), exact);
+  EXPECT_EQ(stats.index, GetParam());
+}
+
 INSTANTIATE_TEST_SUITE_P(Kinds, AnnIndexTest, ::testing::Values("ivf", "hnsw"));
 
 class IvfTrainingTest : public ::testing::Test {

@@ -3,7 +3,8 @@
 statement word with TAB, recalls the last statement with the Up arrow,
 continues an open bracket on the next line, abandons a line with Ctrl-C,
 keeps non-ASCII letters typed in, completes by context (collections, index
-kinds, modes, file names), and finds the history saved to ~/.hvdb_history."""
+kinds, modes, file names), cancels a running alter with Ctrl-C, and finds
+the history saved to ~/.hvdb_history."""
 import os, pty, select, sys, tempfile, time
 
 hvdb = sys.argv[1]
@@ -112,6 +113,35 @@ os.write(fd, b'\r')
 if not read_until("count\r\n2\r\n"):
     fail("the completed .read did not run (csv mode)")
 read_until("hvdb> ")
+
+# Ctrl-C cancels a running alter (an hnsw build of 20,000 random 1024-bit
+# rows takes seconds): it stops at its next batch, the old index stays, and
+# the shell goes on.
+rows, cols = 20000, 128
+header = "{'descr': '|u1', 'fortran_order': False, 'shape': (%d, %d), }" % (rows, cols)
+header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+with open(os.path.join(home, "big.npy"), "wb") as f:
+    f.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + os.urandom(rows * cols))
+os.write(fd, b'.mode table\r')
+read_until("hvdb> ")
+os.write(fd, b'create collection big dim 1024\r')
+read_until("hvdb> ")
+os.write(fd, ('.import ' + home + '/big.npy big\r').encode())
+if not read_until("imported 20000 vectors", timeout=60):
+    fail("the .npy for the cancel did not load")
+read_until("hvdb> ")
+os.write(fd, b'alter collection big index hnsw\r')
+time.sleep(1.0)
+started = time.time()
+os.write(fd, b'\x03')
+if not read_until("cancelled (Ctrl-C)", timeout=60):
+    fail("Ctrl-C did not cancel the running alter")
+cancel_seconds = time.time() - started
+read_until("hvdb> ")
+os.write(fd, b'.describe big\r')
+if not read_until("index flat"):
+    fail("after the cancelled alter the collection's index is not the old one")
+read_until("hvdb> ")
 os.write(fd, b'.quit\r')
 _, status = os.waitpid(pid, 0)
 if status != 0:
@@ -122,4 +152,4 @@ history = re.sub(r"\\(\d{3})", lambda m: chr(int(m.group(1), 8)),
                  open(os.path.join(home, ".hvdb_history"), errors="replace").read())
 if 'put fruit apple sym("apple")' not in history:
     fail("history not saved: " + history)
-print("shell pty: ok")
+print("shell pty: ok (Ctrl-C stopped the alter in %.1f s)" % cancel_seconds)

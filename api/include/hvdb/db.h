@@ -159,7 +159,10 @@ class Collection {
 
   // Replaces the search index (rebuilt in memory now, persisted for the next
   // open). InvalidArgument when the options do not fit the dimension.
-  virtual Status SetIndex(const IndexOptions& index) = 0;
+  // `progress`, when set, is called as the build goes (rows: graph rows
+  // added, or k-means iterations, of total_rows); returning false cancels
+  // it: Unavailable, and the collection keeps its old index, untouched.
+  virtual Status SetIndex(const IndexOptions& index, const ProgressCallback& progress = nullptr) = 0;
   virtual IndexOptions index() const = 0;
 
   // Loads every row of the file at `path` (.npy of packed uint8 rows or of
