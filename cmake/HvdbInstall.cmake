@@ -1,5 +1,6 @@
-# cmake --install: headers, static libraries, the hvdb program and a package
-# config so that consumers write find_package(hvdb) and link hvdb::hvdb.
+# cmake --install: headers, static libraries, the hvdb program, a package
+# config so that consumers write find_package(hvdb) and link hvdb::hvdb, and
+# a pkg-config file (hvdb.pc) for builds without CMake.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -28,3 +29,20 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/hvdbConfigVersion.c
   COMPATIBILITY SameMinorVersion)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/hvdbConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/hvdbConfigVersion.cmake
   DESTINATION ${HVDB_CMAKE_DIR})
+
+# hvdb.pc: the room libraries in one link group (they refer to each other)
+# and what they need from the system, as this build was configured.
+set(HVDB_PC_LIBS "")
+foreach(target IN LISTS HVDB_EXPORTED_TARGETS)
+  get_target_property(type ${target} TYPE)
+  if(type STREQUAL "STATIC_LIBRARY")
+    string(APPEND HVDB_PC_LIBS " -l${target}")
+  endif()
+endforeach()
+string(STRIP "${HVDB_PC_LIBS}" HVDB_PC_LIBS)
+set(HVDB_PC_DEPENDENCIES "-lrocksdb -lfaiss -lgomp -llapack -lblas -lpthread -ldl")
+if(HVDB_WITH_CUDA)
+  string(PREPEND HVDB_PC_DEPENDENCIES "-L${CUDAToolkit_LIBRARY_DIR} -lcudart_static -lrt ")
+endif()
+configure_file(cmake/hvdb.pc.in ${CMAKE_CURRENT_BINARY_DIR}/hvdb.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/hvdb.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

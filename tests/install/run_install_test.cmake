@@ -12,7 +12,8 @@ function(run)
 endfunction()
 
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
-foreach(required include/hvdb/hvdb.h include/hvdb/hypervector.h lib/cmake/hvdb/hvdbConfig.cmake bin/hvdb)
+foreach(required include/hvdb/hvdb.h include/hvdb/hypervector.h lib/cmake/hvdb/hvdbConfig.cmake
+                 lib/pkgconfig/hvdb.pc bin/hvdb)
   if(NOT EXISTS ${prefix}/${required})
     message(FATAL_ERROR "install is missing ${required}")
   endif()
@@ -33,3 +34,16 @@ if(NOT last_output MATCHES "consumer ok: hvdb [0-9]+\\.[0-9]+\\.[0-9]+ distance 
   message(FATAL_ERROR "unexpected consumer output: ${last_output}")
 endif()
 message(STATUS "${last_output}")
+
+# The same program built without CMake, from what pkg-config says.
+find_program(PKG_CONFIG pkg-config REQUIRED)
+set(ENV{PKG_CONFIG_PATH} ${prefix}/lib/pkgconfig)
+run(${PKG_CONFIG} --cflags --libs hvdb)
+string(STRIP "${last_output}" pc_flags)
+separate_arguments(pc_flags UNIX_COMMAND "${pc_flags}")
+run(${CXX} -std=c++20 ${SOURCE_DIR}/main.cc -o ${WORK_DIR}/pc_consumer ${pc_flags})
+run(${WORK_DIR}/pc_consumer)
+if(NOT last_output MATCHES "consumer ok: hvdb [0-9]+\\.[0-9]+\\.[0-9]+ distance 1")
+  message(FATAL_ERROR "unexpected output of the pkg-config consumer: ${last_output}")
+endif()
+message(STATUS "pkg-config: ${last_output}")
