@@ -223,6 +223,8 @@ bool Session::Run(std::string_view input, size_t max_statements) {
     } else {
       s = found->handler(*this, std::vector<std::string>(words.begin() + 1, words.end()));
     }
+    // In a script (stdin, -c, .read) the line, as statements' errors have it.
+    if (!s.ok() && in_script_) s = WithMessage(s, "line " + std::to_string(input_line_) + ": " + s.message());
   } else {
     auto statements = Parse(input, policy.max_nesting, input_line_);
     if (!statements.ok()) {
@@ -280,8 +282,10 @@ bool Session::RunStream(std::istream& in) {
   // Statements parse with their line in the stream, so that errors name it.
   const auto run = [&] {
     const int outer = std::exchange(input_line_, first_line);
+    const bool outer_script = std::exchange(in_script_, true);
     const bool go_on = Run(pending);
     input_line_ = outer;
+    in_script_ = outer_script;
     return go_on;
   };
   for (LineRead read; (read = ReadLine(in, &line)) != LineRead::kEnd;) {

@@ -191,6 +191,7 @@ class Session {
   bool last_error_refused_write_ = false;
   int read_depth_ = 0;  // RunFile calls under way
   int input_line_ = 1;   // the line of the script where the input to Run starts
+  bool in_script_ = false;  // Run is running a line of RunStream (stdin, -c, .read)
   std::string source_file_;  // the .read file being run; empty for stdin and -c
 };
 

@@ -246,8 +246,9 @@ TEST_F(LangTest, ReadNestsUpToTheLimit) {
   // A file that reads itself: 16 levels run, the 17th is refused by name.
   const fs::path self = dir_ / "self.hvdb";
   Write("self.hvdb", ".read " + self.string() + "\ncount c\n");
-  // The refused .read is the innermost file's: the error names that file.
-  const std::string want = "Error: " + self.string() + ": cannot read '" + self.string() +
+  // The refused .read is the innermost file's: the error names that file
+  // and its line.
+  const std::string want = "Error: " + self.string() + ": line 1: cannot read '" + self.string() +
                            "': .read nests deeper than 16 files (does a file read itself?)\n";
   std::string counts;
   for (int i = 0; i < kMaxReadDepth; ++i) counts += "0\n";
@@ -278,9 +279,11 @@ TEST_F(LangTest, VariablesAreBoundedWithTheExpressionsTheyKeep) {
 }
 
 TEST_F(LangTest, ReadOfADirectoryOrAMissingFileIsAnError) {
-  EXPECT_EQ(Script(".read " + dir_.string()), "Error: cannot read '" + dir_.string() + "': it is a directory\n");
+  EXPECT_EQ(Script(".read " + dir_.string()), "Error: line 1: cannot read '" + dir_.string() + "': it is a directory\n");
   const std::string missing = (dir_ / "missing.hvdb").string();
-  EXPECT_EQ(Script(".read " + missing), "Error: cannot read '" + missing + "': No such file or directory\n");
+  EXPECT_EQ(Script("count nope\n\n.read " + missing),
+            "Error: line 1, column 1: no collection 'nope'\nError: line 3: cannot read '" + missing +
+                "': No such file or directory\n");
 }
 
 // .device gpu without a search device says so at once (not at every search

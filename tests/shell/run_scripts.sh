@@ -52,12 +52,12 @@ printf 'count c\n' > "$work/inner.hvdb"
 out=$(printf 'create collection c dim 64\nput c a random(1)\n.read %s\n.read %s\n' "$work/inner.hvdb" "$work/none.hvdb" \
       | "$hvdb" shell "$work/d.db" 2>&1)
 check "^1$" "$out"
-check "Error: cannot read '.*none.hvdb'" "$out"
+check "Error: line 4: cannot read '.*none.hvdb'" "$out"
 out=$(printf '.export c %s\ncreate collection d dim 64\n.import %s d\ncount d\n.import %s nosuch\n' \
       "$work/c.hvdb" "$work/c.hvdb" "$work/c.hvdb" | "$hvdb" shell "$work/d.db" 2>&1)
 check "^exported 1 vectors$" "$out"
 check "^imported 1 vectors \(0 replaced\)$" "$out"
-check "Error: no collection 'nosuch'" "$out"
+check "Error: line 5: no collection 'nosuch'" "$out"
 out=$(printf '.describe c\n.timer on\nsearch c random(1) k 1\n.mode json\n.describe c\n' | "$hvdb" shell "$work/d.db" 2>&1)
 check "^collection c: dim 64, 1 vectors, 0 deleted rows awaiting compaction, [0-9]+ bytes in memory" "$out"
 check "item memory seed 7527314201035171181 \(the database's\), index flat, 0 accumulators" "$out"
