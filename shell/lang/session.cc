@@ -54,19 +54,26 @@ std::string Csv(const std::string& s) {
   return out + "\"";
 }
 
+// The columns a cell takes on a terminal: its UTF-8 characters (Printable
+// leaves valid UTF-8 as it is), not its bytes, so "café" pads like "cafe".
+size_t DisplayWidth(std::string_view cell) {
+  return static_cast<size_t>(
+      std::count_if(cell.begin(), cell.end(), [](char b) { return (static_cast<unsigned char>(b) & 0xc0) != 0x80; }));
+}
+
 // Rows under a header, columns padded to their widest cell. Cells holding
 // keys or names must have been through Printable.
 void PrintTable(std::ostream& out, const std::vector<std::string>& header,
                 const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width(header.size());
-  for (size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
+  for (size_t c = 0; c < header.size(); ++c) width[c] = DisplayWidth(header[c]);
   for (const auto& r : rows)
-    for (size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
+    for (size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], DisplayWidth(r[c]));
   auto line = [&](const std::vector<std::string>& r) {
     std::string s;
     for (size_t c = 0; c < r.size(); ++c) {
       s += r[c];
-      if (c + 1 < r.size()) s += std::string(width[c] - r[c].size() + 2, ' ');
+      if (c + 1 < r.size()) s += std::string(width[c] - DisplayWidth(r[c]) + 2, ' ');
     }
     out << s << "\n";
   };

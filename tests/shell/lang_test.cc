@@ -221,7 +221,8 @@ TEST_F(LangTest, ControlBytesInKeysAreEscapedInTextOutput) {
     return Contains(printed, "\xc2\x9b");
   };
   std::string printed = Script("search c random(7) k 1");
-  EXPECT_EQ(printed, "key" + std::string(shown.size() - 1, ' ') + "distance  similarity\n" + shown +
+  // Padded by characters: é is two bytes, one column.
+  EXPECT_EQ(printed, "key" + std::string(shown.size() - 2, ' ') + "distance  similarity\n" + shown +
                          "  0         1.000000\n");
   printed = Script(R"(get c "red\x1b[31m\nback\\slash\x7f\xff\xc2\x9b café")");
   EXPECT_TRUE(Contains(printed, "\n" + shown + "  ")) << printed;
@@ -375,6 +376,14 @@ TEST_F(LangTest, HelpAndSuggestionsComeFromTheGrammar) {
   EXPECT_TRUE(Contains(Script(".help search\n"), "search NAME EXPR [k N]"));
   EXPECT_TRUE(Contains(Script(".help bundle\n"), "bundle(a, b, ...)"));
   EXPECT_TRUE(Contains(Script(".help serch\n"), "did you mean 'search'?"));
+}
+
+// Tables pad by characters, not bytes: a key with an accent lines up.
+TEST_F(LangTest, TablesPadUtf8KeysByCharacter) {
+  const std::string printed =
+      Script("create collection c dim 64\nput c \"café\" random(1)\nput c \"cafe\" random(1)\nsearch c random(1) k 2\n");
+  EXPECT_TRUE(Contains(printed, "café  0 ")) << printed;
+  EXPECT_TRUE(Contains(printed, "cafe  0 ")) << printed;
 }
 
 }  // namespace
