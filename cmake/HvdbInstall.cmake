@@ -40,9 +40,19 @@ foreach(target IN LISTS HVDB_EXPORTED_TARGETS)
   endif()
 endforeach()
 string(STRIP "${HVDB_PC_LIBS}" HVDB_PC_LIBS)
-set(HVDB_PC_DEPENDENCIES "-lrocksdb -lfaiss -lgomp -llapack -lblas -lpthread -ldl")
+# The libraries this build found, as found (a static RocksDB or clang's
+# OpenMP included), after the room libraries.
+set(HVDB_PC_DEPENDENCIES "${HVDB_ROCKSDB_LIBRARY} ${HVDB_FAISS_LIBRARY} ${OpenMP_CXX_FLAGS}")
+foreach(library IN LISTS LAPACK_LIBRARIES BLAS_LIBRARIES)
+  string(APPEND HVDB_PC_DEPENDENCIES " ${library}")
+endforeach()
+string(APPEND HVDB_PC_DEPENDENCIES " -lpthread -ldl")
 if(HVDB_WITH_CUDA)
   string(PREPEND HVDB_PC_DEPENDENCIES "-L${CUDAToolkit_LIBRARY_DIR} -lcudart_static -lrt ")
 endif()
+# The prefix from where the .pc file lies, however deep the library
+# directory is (lib, lib/x86_64-linux-gnu), so the install can move.
+file(RELATIVE_PATH HVDB_PC_PREFIX_FROM_PCDIR "${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig" "${CMAKE_INSTALL_PREFIX}")
+string(REGEX REPLACE "/$" "" HVDB_PC_PREFIX_FROM_PCDIR "${HVDB_PC_PREFIX_FROM_PCDIR}")
 configure_file(cmake/hvdb.pc.in ${CMAKE_CURRENT_BINARY_DIR}/hvdb.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/hvdb.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -186,10 +186,16 @@ Result<BulkLoadResult> CollectionImpl::BulkLoad(const std::string& path, const B
   HVDB_RETURN_IF_ERROR(CheckLive());
   BulkLoadResult result;
   if (source->numbers_rows()) {
-    const uint64_t first = options.first_row_number ? *options.first_row_number : NextRowNumber();
+    uint64_t first = 0;
+    if (options.first_row_number) {
+      first = *options.first_row_number;
+    } else {
+      HVDB_ASSIGN_OR_RETURN(first, NextRowNumber());
+    }
     if (source->total_rows() > 0 && first > UINT64_MAX - (source->total_rows() - 1)) {
       return Status::InvalidArgument("'" + path + "': numbering its " + std::to_string(source->total_rows()) +
-                                     " rows from " + std::to_string(first) + " passes 2^64 - 1");
+                                     " rows from " + std::to_string(first) +
+                                     " passes 2^64 - 1; give the first number (--first-row N) or the keys (--keys FILE)");
     }
     source->NumberRowsFrom(first);
     result.first_row_number = first;
@@ -317,16 +323,21 @@ Status CollectionImpl::Export(const std::string& path, const ExportOptions& opti
   return Status::OK();
 }
 
-uint64_t CollectionImpl::NextRowNumber() const {
+Result<uint64_t> CollectionImpl::NextRowNumber() const {
   // Decimal keys as a keyless load writes them: digits only, no leading zero
   // (but "0"), at most 2^64 - 1.
   uint64_t next = 0;
   for (size_t r = 0; r < cache_->rows(); ++r) {
     const std::string_view key = cache_->key(r);
-    if (key.empty() || key.size() > 20 || (key.size() > 1 && key[0] == '0')) continue;
+    if (key.empty() || key.size() > 20 || (key.size() > 1 && key[0] == '0') || cache_->is_deleted(r)) continue;
     uint64_t value = 0;
     const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), value);
-    if (ec != std::errc() || end != key.data() + key.size() || value == UINT64_MAX || cache_->is_deleted(r)) continue;
+    if (ec != std::errc() || end != key.data() + key.size()) continue;
+    if (value == UINT64_MAX) {
+      return Status::InvalidArgument("collection '" + descriptor_.name +
+                                     "' holds the key 18446744073709551615, so no row number comes after it; "
+                                     "give the first number (--first-row N) or the keys (--keys FILE)");
+    }
     next = std::max(next, value + 1);
   }
   return next;

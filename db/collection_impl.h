@@ -164,9 +164,9 @@ class CollectionImpl final : public Collection {
   Status LoadRows(storage::RowSource* source, const std::string& path, const BulkLoadOptions& options,
                   const ProgressCallback& progress, BulkLoadResult* result);
   // One past the largest live decimal key ("0", "17"; not "017"), 0 when
-  // there is none: where a keyless load numbers its rows from. REQUIRES:
-  // write_mu_ held.
-  uint64_t NextRowNumber() const;
+  // there is none: where a keyless load numbers its rows from;
+  // InvalidArgument when a key is 2^64 - 1. REQUIRES: write_mu_ held.
+  Result<uint64_t> NextRowNumber() const;
 
   storage::Store* store_;
   const storage::CollectionDescriptor descriptor_;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 
 #include "storage/npy.h"
@@ -64,6 +65,14 @@ Status WriteNpy(const std::string& path, std::span<const Hypervector> vectors) {
 std::optional<std::string> ExportKeysPath(const std::string& path, const ExportOptions& options) {
   if (storage::DetectFormat(path, options.format) != FileFormat::kNpy) return std::nullopt;
   return options.keys_path.empty() ? storage::DefaultKeysPath(path) : options.keys_path;
+}
+
+std::optional<std::string> KeysBeside(const std::string& path, const BulkLoadOptions& options) {
+  if (storage::DetectFormat(path, options.format) != FileFormat::kNpy) return std::nullopt;
+  std::string keys = storage::DefaultKeysPath(path);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(keys, ec)) return std::nullopt;
+  return keys;
 }
 
 Result<uint64_t> SourceDim(const std::string& path, const BulkLoadOptions& options) {

@@ -39,7 +39,10 @@ FileFormat FormatNamed(const std::string& name) {
 }
 
 // What `hvdb load --create` made, removed again when the load fails: a failed
-// load leaves nothing behind. A directory that existed (empty) stays, empty.
+// load leaves nothing behind. Only a database this load opened (so holds the
+// lock of) and found without collections counts as made by it: a database
+// another process made meanwhile is never touched. A directory that existed
+// (empty) stays, empty.
 class CreatedByLoad {
  public:
   explicit CreatedByLoad(const std::string& path) : path_(path) {
@@ -47,12 +50,14 @@ class CreatedByLoad {
     existed_ = std::filesystem::exists(path, ec);
     was_empty_dir_ = existed_ && std::filesystem::is_directory(path, ec) && std::filesystem::is_empty(path, ec);
   }
-  // Call after the open: whether this load made the database.
-  bool made_database() const { return !existed_ || was_empty_dir_; }
+  // Before the open: whether PATH held nothing.
+  bool held_nothing() const { return !existed_ || was_empty_dir_; }
+  // After a successful open: whether this load made the database.
+  void Opened(const DB& db) { made_database_ = held_nothing() && db.ListCollections().empty(); }
   void MadeCollection(const std::string& name) { collection_ = name; }
   // Closes `db` and removes what this load made.
   void Undo(std::unique_ptr<DB>* db) {
-    if (!made_database()) {
+    if (!made_database_) {
       if (!collection_.empty() && *db) (void)(*db)->DropCollection(collection_);
       return;
     }
@@ -67,7 +72,7 @@ class CreatedByLoad {
 
  private:
   std::string path_;
-  bool existed_ = false, was_empty_dir_ = false;
+  bool existed_ = false, was_empty_dir_ = false, made_database_ = false;
   std::string collection_;
 };
 
@@ -84,9 +89,12 @@ int LoadCommand(const Args& args, std::ostream& out, std::ostream& err) {
   flags.DatabasePath(&path);
   flags.Positional("COLLECTION", &name, "the collection to load into");
   flags.Positional("FILE", &file, "the rows");
-  flags.Text("--keys", "FILE", &options.keys_path, ".npy only: one key per line (default: row numbers)");
+  bool no_keys = false;
+  flags.Text("--keys", "FILE", &options.keys_path,
+             ".npy only: one key per line (default: FILE's .keys beside it when there is one, as export writes)");
+  flags.Switch("--no-keys", &no_keys, ".npy only: number the rows even when a .keys file is beside FILE");
   flags.Integer("--first-row", "N", &first_row, 0, UINT64_MAX,
-                ".npy without --keys: the key of row 0 (default: one past the largest decimal key)");
+                ".npy numbered: the key of row 0 (default: one past the largest decimal key)");
   flags.Switch("--unpacked", &options.npy.unpacked, ".npy only: uint8 rows hold one bit (0/1) per element");
   flags.Switch("--pad", &options.npy.pad, ".npy only: append zero bits up to a multiple of 64");
   flags.Integer("--dim", "D", &dim, kMinDim, kMaxDim, "dimension for --create (default: from FILE)");
@@ -95,14 +103,21 @@ int LoadCommand(const Args& args, std::ostream& out, std::ostream& err) {
   if (const auto rc = flags.Parse(args, out, err)) return *rc;
   options.format = FormatNamed(format);
   options.first_row_number = first_row;
+  if (no_keys && !options.keys_path.empty()) return flags.UsageError("--keys and --no-keys exclude each other", err);
+  // An exported .npy loads back with its keys (FILE.keys), unless numbered on purpose.
+  std::optional<std::string> paired;
+  if (options.keys_path.empty() && !no_keys && !first_row) paired = KeysBeside(file, options);
+  if (paired) options.keys_path = *paired;
   CreatedByLoad created(path);
   std::unique_ptr<DB> db;
   if (Status s = DB::Open({.create_if_missing = create}, path, &db); !s.ok()) {
-    if (!create && !created.made_database()) return Fail(s, err);
-    if (!create) return Fail(Status::NotFound("no database at '" + path + "' (add --create to make one)"), err);
-    created.Undo(&db);
+    // Nothing is removed after a failed open: it may be another process's.
+    if (!create && created.held_nothing()) {
+      return Fail(Status::NotFound("no database at '" + path + "' (add --create to make one)"), err);
+    }
     return Fail(s, err);
   }
+  created.Opened(*db);
   auto fail = [&](const Status& s) {
     created.Undo(&db);
     return Fail(s, err);
@@ -134,6 +149,7 @@ int LoadCommand(const Args& args, std::ostream& out, std::ostream& err) {
                 static_cast<unsigned long long>(result->rows), static_cast<unsigned long long>(result->replaced),
                 name.c_str(), result->seconds, result->seconds > 0 ? result->rows / result->seconds : 0.0);
   out << line;
+  if (paired) out << "keys from '" << *paired << "' (--no-keys numbers the rows instead)\n";
   if (result->first_row_number && result->rows > 0) {
     out << "keys " << *result->first_row_number << " to " << *result->first_row_number + (result->rows - 1)
         << " (the row numbers; --first-row N chooses, --keys FILE names them)\n";

@@ -95,7 +95,14 @@ char** Complete(const char* text, int start, int) {
     rl_attempted_completion_over = 1;
     return nullptr;
   }
-  const Session::Completion c = completing->Complete(std::string_view(rl_line_buffer, static_cast<size_t>(start)));
+  // libedit counts `start` in characters; the buffer is UTF-8 bytes.
+  const std::string_view line(rl_line_buffer);
+  size_t bytes = 0;
+  for (int chars = 0; bytes < line.size() && chars < start; ++chars) {
+    do ++bytes;
+    while (bytes < line.size() && (static_cast<unsigned char>(line[bytes]) & 0xc0) == 0x80);
+  }
+  const Session::Completion c = completing->Complete(line.substr(0, bytes));
   if (c.paths) {
     rl_attempted_completion_over = 0;  // readline's own file name completion
     return nullptr;
@@ -120,13 +127,16 @@ int Interactive(Session* session, const std::string& where, const std::function<
   rl_attempted_completion_function = Complete;
   if (session != nullptr) {
     session->policy.cancel = &statement_cancelled;
-    session->policy.cancel_reason = "cancelled (Ctrl-C): the statement stopped and changed nothing";
+    session->policy.cancel_reason = "cancelled (Ctrl-C): the running statement stopped without changing anything";
   }
   out << "hvdb " << Version() << " on " << where << ". Type .help for help, .quit to leave.\n";
   // Ctrl-C abandons the line being typed, as in sqlite3 and psql, instead of
   // ending the shell; Ctrl-D or .quit end it.
   struct sigaction action {};
   action.sa_handler = OnInterrupt;
+  // Reads a statement makes (an .import from a pipe) go on after Ctrl-C and
+  // see the cancel at their next check; the prompt polls (ReadByte).
+  action.sa_flags = SA_RESTART;
   sigemptyset(&action.sa_mask);
   struct sigaction previous {};
   sigaction(SIGINT, &action, &previous);

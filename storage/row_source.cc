@@ -359,6 +359,16 @@ Result<std::unique_ptr<RowSource>> OpenRowSource(const std::string& path, const 
     return Status::InvalidArgument("a keys file is only used with .npy sources; '" + path +
                                    "' carries its own keys");
   }
+  // Options that would be ignored are refused, so that nothing is loaded
+  // other than as asked.
+  if (format != Format::kNpy && (options.npy.unpacked || options.npy.pad)) {
+    return Status::InvalidArgument(std::string(options.npy.unpacked ? "unpacked" : "pad") +
+                                   " applies to .npy sources; '" + path + "' is not one");
+  }
+  if (options.first_row_number && (format != Format::kNpy || !options.keys_path.empty())) {
+    return Status::InvalidArgument("a first row number numbers the rows of a .npy without a keys file; '" + path +
+                                   "' has its keys");
+  }
   switch (format) {
     case Format::kNpy: {
       auto source = std::make_unique<NpySource>();

@@ -242,12 +242,19 @@ Status Read(Session& s, const Words& w) {
 Status Import(Session& s, const Words& w) {
   if (w.size() < 2) return Usage(".import");
   BulkLoadOptions options;
+  bool numbered = false;  // nokeys: number the rows even with FILE.keys beside it
   for (size_t i = 2; i < w.size(); ++i) {
     if (w[i] == "unpacked") options.npy.unpacked = true;
     else if (w[i] == "pad") options.npy.pad = true;
-    else return Status::InvalidArgument(".import: unknown option '" + w[i] + "' (unpacked and pad are known)");
+    else if (w[i] == "nokeys") numbered = true;
+    else return Status::InvalidArgument(".import: unknown option '" + w[i] + "' (unpacked, pad and nokeys are known)");
   }
   HVDB_ASSIGN_OR_RETURN(const std::string path, s.policy.ResolveFile(w[0], /*for_writing=*/false));
+  // An exported .npy comes back with its keys (FILE.keys beside it), as
+  // hvdb load does, unless nokeys; the keys file goes through the policy too.
+  if (!numbered && KeysBeside(path, options)) {
+    HVDB_ASSIGN_OR_RETURN(options.keys_path, s.policy.ResolveFile(*ExportKeysPath(w[0]), /*for_writing=*/false));
+  }
   Collection* c = nullptr;
   HVDB_RETURN_IF_ERROR(s.db()->GetCollection(w[1], &c));
   ProgressBar bar(s.err(), s.policy.progress_bars && StderrIsTerminal(), "importing");
@@ -391,8 +398,9 @@ const std::vector<DotCommand>& DotCommands() {
       {".show", "", Show, "every setting below with its value (each command without an argument shows its own)"},
       {".mode", "[table|json|csv]", Mode,
        "output format; json prints one JSON value per statement; table and csv show control bytes in keys as \\xNN"},
-      {".import", "FILE COLLECTION [unpacked] [pad]", Import,
-       "bulk load .npy (packed uint8, or bool: a bit per element), .hvdb or key<TAB>hex lines (all or nothing)",
+      {".import", "FILE COLLECTION [unpacked] [pad] [nokeys]", Import,
+       "bulk load .npy (packed uint8, or bool: a bit per element; keys from FILE.keys when beside it, unless "
+       "nokeys), .hvdb or key<TAB>hex lines (all or nothing)",
        /*writes=*/true},
       {".export", "COLLECTION FILE", Export,
        "write a collection to FILE by its name: .npy (+ .keys beside it), .hvdb, else key<TAB>hex text",

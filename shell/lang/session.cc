@@ -121,6 +121,9 @@ Session::Session(DB* db, std::ostream& out, std::ostream& err)
     : seed(db->item_memory_seed()), db_(db), base_out_(out), out_(out.rdbuf()), err_(err), notices_(&err) {}
 
 Status Session::RedirectOutput(const std::string& path, const std::string& shown, bool once) {
+  // What is pending for the current file goes there first: the new file may
+  // be the same one, which opening truncates.
+  out_.flush();
   auto file = std::make_unique<std::ofstream>(path, std::ios::binary | std::ios::trunc);
   if (!*file) return Status::IOError("cannot write '" + shown + "': " + std::strerror(errno));
   RestoreOutput();
@@ -128,6 +131,8 @@ Status Session::RedirectOutput(const std::string& path, const std::string& shown
   out_.rdbuf(output_file_->rdbuf());
   output_name_ = shown;
   output_once_ = once;
+  once_depth_ = read_depth_;
+  ++output_generation_;
   return Status::OK();
 }
 
@@ -137,6 +142,7 @@ void Session::RestoreOutput() {
   output_file_.reset();
   output_name_.clear();
   output_once_ = false;
+  ++output_generation_;
 }
 
 void Session::Error(const Status& status) {
@@ -146,7 +152,9 @@ void Session::Error(const Status& status) {
   last_error_ = policy.redact ? WithMessage(named, policy.redact(named.message())) : named;
   last_error_refused_write_ = std::exchange(refusing_write_, false);
   if (mode == OutputMode::kJson) {
-    out_ << "{\"error\":" << JsonString(last_error_.message()) << "}\n";
+    // Into the stream of results, as a value, unless those go to a file of
+    // .output: errors stay on the terminal.
+    (output_file_ ? err_ : out_) << "{\"error\":" << JsonString(last_error_.message()) << "}\n";
   } else {
     err_ << "Error: " << last_error_.message() << "\n";
   }
@@ -204,14 +212,19 @@ bool Session::Run(std::string_view input, size_t max_statements) {
   if (bare == "help") return Run(".help", max_statements);
   if (bare == "quit" || bare == "exit" || bare == "\\q") return Run(".quit", max_statements);
   // A .once before this input: its output goes to the file, then no more.
-  // (Not when this input is another .output or .once: that file stays.)
+  // Only an input that runs something uses it up (not a comment), and only
+  // at the .read depth where .once was given (a .read's lines are one input
+  // of the file that reads it); the generation tells whether the file is
+  // still the one .once opened.
   struct OnceOutput {
     Session* session;
-    const std::ofstream* file;
+    uint64_t generation;
+    bool armed;
+    bool used = false;
     ~OnceOutput() {
-      if (file != nullptr && session->output_file_.get() == file) session->RestoreOutput();
+      if (armed && used && session->output_generation_ == generation) session->RestoreOutput();
     }
-  } once{this, output_once_ ? output_file_.get() : nullptr};
+  } once{this, output_generation_, output_once_ && once_depth_ == read_depth_};
   Status s;
   if (input[first] == '.') {
     const std::vector<std::string> words = SplitWords(input.substr(first));
@@ -228,12 +241,14 @@ bool Session::Run(std::string_view input, size_t max_statements) {
     } else if (found->writes && policy.read_only) {
       s = RefuseWrite(found->name);
     } else {
+      once.used = true;
       s = found->handler(*this, std::vector<std::string>(words.begin() + 1, words.end()));
     }
     // In a script (stdin, -c, .read) the line, as statements' errors have it.
     if (!s.ok() && in_script_) s = WithMessage(s, "line " + std::to_string(input_line_) + ": " + s.message());
   } else {
     auto statements = Parse(input, policy.max_nesting, input_line_);
+    once.used = !statements.ok() || !statements->empty();
     if (!statements.ok()) {
       s = statements.status();
     } else if (statements->size() > max_statements) {

@@ -163,6 +163,8 @@ class Session {
   std::unique_ptr<std::ofstream> output_file_;
   std::string output_name_;
   bool output_once_ = false;
+  int once_depth_ = 0;             // the .read depth .once was given at
+  uint64_t output_generation_ = 0;  // changes at every RedirectOutput and RestoreOutput
   // A variable of let: its value, the expression it came from (when that
   // names no other variable) and the dimension and item memory it was
   // evaluated in. A statement of another dimension evaluates the expression

@@ -328,6 +328,28 @@ TEST_F(LangTest, OutputAndOnceSendResultsToAFile) {
   printed = Script(".output " + (dir_ / "no/such/dir.txt").string() + "\ncount c\n");
   EXPECT_TRUE(Contains(printed, "cannot write")) << printed;
   EXPECT_TRUE(Contains(printed, "count\n1\n")) << printed;
+  // The same file again: what the first redirect held back is not left
+  // behind the new output (the file is flushed before it is truncated).
+  auto read = [](const std::string& path) {
+    std::ifstream f(path);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  };
+  Script(".mode table\n.output " + all + "\nsearch c sym(\"a\") k 5\n.output " + all + "\ncount c\n.output\n");
+  EXPECT_EQ(read(all), "1\n");
+  // .once before a .read: the whole .read goes to the file; an .output inside
+  // it stays in force afterwards; a comment line does not use .once up.
+  const std::string once = (dir_ / "once.txt").string(), inner = (dir_ / "inner.txt").string();
+  Write("s.hvdb", "count c\n.output " + inner + "\ncount c\n");
+  Script(".once " + once + "\n-- a comment\n.read " + (dir_ / "s.hvdb").string() + "\ncount c\n");
+  EXPECT_EQ(read(once), "1\n");
+  EXPECT_EQ(session_->output_name(), inner);
+  Script(".output\n");
+  EXPECT_EQ(read(inner), "1\n1\n");
+  // json mode: with results in a file, errors stay on the terminal.
+  printed = Script(".mode json\n.output " + all + "\nget c \"nope\"\ncount c\n.output\n");
+  EXPECT_TRUE(Contains(printed, "{\"error\":")) << printed;
+  EXPECT_EQ(read(all), "{\"count\":1}\n");
+  Script(".mode csv\n");
   // .timer's line is a notice: stderr here, wherever it is routed.
   std::ostringstream notes;
   session_->RouteNotices(&notes);

@@ -111,6 +111,23 @@ for name, extra in (("p.npy", ["--keys", "p.keys"]), ("p.txt", []), ("p.hvdb", [
     check(np.array_equal(np.load(coll + ".npy"), packed), "%s loads back the same rows" % name)
     check(open(coll + ".keys").read() == open("p.keys").read(), "%s loads back the same keys" % name)
 
+# An exported .npy loads back with its keys file beside it, unless told not to.
+out = ok("load", "db", "paired", "p.npy", "--create")
+check("keys from 'p.keys'" in out, "load pairs p.npy with p.keys", out)
+ok("export", "db", "paired", "paired.npy")
+check(open("paired.keys").read() == open("p.keys").read(), "the paired load kept p's keys")
+out = ok("load", "db", "numbered", "p.npy", "--create", "--no-keys")
+check("keys 0 to 79" in out, "--no-keys numbers the rows", out)
+out = ok("shell", "db", stdin="create collection imported dim 1024\ncreate collection numbered2 dim 1024\n"
+                              ".import p.npy imported\n.import p.npy numbered2 nokeys\n")
+check("imported 80 vectors (0 replaced)\nimported 80 vectors (0 replaced) as keys 0 to 79\n" in out,
+      ".import pairs p.npy with p.keys, and numbers the rows with nokeys", out)
+# Options that would be ignored are refused.
+fails(["applies to .npy sources"], "load", "db", "p", "p.hvdb", "--pad")
+fails(["has its keys"], "load", "db", "p", "p.npy", "--keys", "p.keys", "--first-row", "5")
+fails(["--keys and --no-keys exclude each other"], "load", "db", "p", "p.npy", "--keys", "p.keys", "--no-keys",
+      rc_want=2)
+
 # Keys a line-based format cannot hold: refused, naming the key; no file written.
 ok("shell", "db", stdin='put p "two\\nlines" random()\nput p "a\\tb" random()\n')
 fails(["holds a line break", "an .hvdb file keeps any key"], "export", "db", "p", "nl.npy")
@@ -118,6 +135,13 @@ check(not os.path.exists("nl.npy") and not os.path.exists("nl.keys"), "a refused
 fails(["holds a line break"], "export", "db", "p", "nl.txt")
 check(not os.path.exists("nl.txt"), "a refused text export writes no file")
 ok("export", "db", "p", "nl.hvdb")
+# A key ending in a carriage return fits text (it sits before the TAB), not a keys file.
+ok("shell", "db", stdin='create collection cr dim 64\nput cr "key\\x0d" random(1)\n')
+ok("export", "db", "cr", "cr.txt")
+ok("load", "db", "cr2", "cr.txt", "--create")
+out = ok("shell", "db", "-c", '.mode json', "-c", 'get cr2 "key\\x0d"')
+check('"key":"key\\r"' in out, "a key ending in \\r round-trips through text", out)
+fails(["ends in a carriage return"], "export", "db", "cr", "cr.npy")
 
 # Mismatched dimensions name both; HVDB_DB stands for PATH.
 np.save("q.npy", rng.integers(0, 2, (3, 2048)).astype(bool))

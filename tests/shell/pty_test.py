@@ -99,6 +99,14 @@ if not read_until("sw "):
     fail("TAB after 'index hn' did not complete the index kind")
 os.write(fd, b'\r')
 read_until("hvdb> ")
+# After non-ASCII letters the context is still right (libedit counts the
+# word's start in characters, the line is UTF-8 bytes): the expression's
+# brackets are closed, so 'dev' is the search option.
+os.write(fd, 'search fruit text("ééééé") dev'.encode() + b'\t')
+if not read_until("ice "):
+    fail("TAB after a closed expression with non-ASCII letters did not complete 'device'")
+os.write(fd, b'cpu k 1\r')
+read_until("hvdb> ")
 os.write(fd, b'.mode c\t')  # csv only: create, count, collections... do not fit here
 if not read_until("sv "):
     fail("TAB after '.mode c' did not complete csv")

@@ -30,6 +30,12 @@ Status WriteNpy(const std::string& path, std::span<const Hypervector> vectors);
 // (the format carries its keys).
 std::optional<std::string> ExportKeysPath(const std::string& path, const ExportOptions& options = {});
 
+// The keys file beside a .npy that an export wrote (ExportKeysPath's
+// default: "rows.keys" for "rows.npy") when it exists and `path` is an .npy
+// (by name or options.format); else nullopt. hvdb load and .import pair them
+// unless told otherwise (--keys, --first-row, --no-keys).
+std::optional<std::string> KeysBeside(const std::string& path, const BulkLoadOptions& options = {});
+
 // The dimension of the vectors in a bulk-load source, from its header (.npy,
 // .hvdb) or its first line (text), without reading the rest.
 Result<uint64_t> SourceDim(const std::string& path, const BulkLoadOptions& options = {});
