@@ -14,7 +14,7 @@ namespace hvdb {
 const char* Version();
 
 // The CPU Hamming kernel that searches use when nothing forces another:
-// "scalar", "avx2" or "avx512". The best one the CPU supports, unless the
+// "scalar", "avx2", "avx512" or "amx". The best one the CPU supports, unless the
 // environment variable HVDB_SIMD names one. InvalidArgument when HVDB_SIMD is
 // not a known kernel or names one this CPU cannot run. Read once per process.
 Result<std::string> CpuKernelInUse();
