@@ -389,7 +389,7 @@ std::vector<std::string> SplitWords(std::string_view line) {
 
 const std::vector<DotCommand>& DotCommands() {
   static const std::vector<DotCommand> commands = {
-      {".help", "[COMMAND]", Help, "this help, or one command's"},
+      {".help", "[WORD]", Help, "this help, or that of one dot-command, statement or function"},
       {".collections", "", Collections, "the collections: name, dim, count"},
       {".describe", "NAME", Describe, "a collection's dim, count, memory and disk use, item memory seed, accumulators"},
       {".accumulators", "NAME", Accumulators,

@@ -43,7 +43,7 @@ for word in exit 'quit;' '\q'; do
   [ -z "$out" ] || { echo "FAIL: $word did not end the script: $out" >&2; failed=1; }
 done
 out=$(printf 'help\n' | "$hvdb" shell "$work/q.db" 2>&1)
-grep -q '^\.help \[COMMAND\]' <<<"$out" || { echo "FAIL: help printed: $out" >&2; failed=1; }
+grep -q '^\.help \[WORD\]' <<<"$out" || { echo "FAIL: help printed: $out" >&2; failed=1; }
 # Dot-commands whose output names files, sizes or times.
 check() {  # check PATTERN OUTPUT: OUTPUT must match the extended regex
   grep -Eq -- "$1" <<<"$2" || { echo "FAIL: '$1' not in: $2" >&2; failed=1; }
