@@ -120,9 +120,10 @@ Result<std::unique_ptr<RowSink>> OpenRowSink(const std::string& path, const Expo
   switch (format) {
     case FileFormat::kNpy: {
       const std::string keys_path = options.keys_path.empty() ? DefaultKeysPath(path) : options.keys_path;
-      std::error_code ec;
-      if (keys_path == path ||
-          std::filesystem::weakly_canonical(keys_path, ec) == std::filesystem::weakly_canonical(path, ec)) {
+      std::error_code keys_error, path_error;
+      const auto keys_resolved = std::filesystem::weakly_canonical(keys_path, keys_error);
+      const auto path_resolved = std::filesystem::weakly_canonical(path, path_error);
+      if (keys_path == path || (!keys_error && !path_error && keys_resolved == path_resolved)) {
         return Status::InvalidArgument("the keys file and the .npy are both '" + path + "'");
       }
       HVDB_ASSIGN_OR_RETURN(std::unique_ptr<DurableFile> keys, create(keys_path));
