@@ -186,14 +186,26 @@ TEST_F(GpuSearchTest, NoDeviceMeansUnavailableWhenAskedAndTheCpuOtherwise) {
 }
 
 TEST_F(GpuSearchTest, AutoSendsLargeBatchesToTheDeviceAndSingleQueriesToTheCpu) {
+  // One device with a launch cost of 0.5 ms, so the choice does not hang on
+  // the CPU speed the planner measures: one query (2,000 rows) goes to the
+  // CPU at any speed above 4e6 pairs/s (ASan on a loaded machine measured
+  // about 1e8 and once chose the default fake's 20 us launch), 4,096
+  // queries go to the device at any CPU speed below 8e9.
+  kernels::FakeDevice slow_launch{0, {.memory_bytes = kBudget, .launch_s = 5e-4}};
+  std::vector<kernels::SearchDevice*> one{&slow_launch};
+  OverrideSearchDevicesForTesting(&one);
+  db_.reset();
+  db_ = OpenOrDie(dir_ / "db", Options{.gpu_memory_bytes = kBudget});
+  c_ = GetOrDie(db_.get(), "c");
   Fill(2000, "r");
   std::vector<Hypervector> many;
-  for (int i = 0; i < 512; ++i) many.push_back(Rand());
+  for (int i = 0; i < 4096; ++i) many.push_back(Rand());
   SearchStats stats;
   ASSERT_TRUE(c_->Search(queries_[0], {.k = 5}, &stats).ok());
   EXPECT_EQ(stats.device, "cpu");  // one query: the launch cost dominates
   ASSERT_TRUE(c_->SearchBatch(many, {.k = 5}, &stats).ok());
-  EXPECT_EQ(stats.device, "gpu");  // 512 x 2000 pairs at the fake's 1e11 pairs/s
+  EXPECT_EQ(stats.device, "gpu");  // 4096 x 2000 pairs at the fake's 1e11 pairs/s
+  db_.reset();  // before `slow_launch` goes
 }
 
 // The same checks on the machine's real devices (CUDA), with a budget small
