@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <utility>
 
 namespace hvdb::db {
 namespace {
@@ -23,14 +24,9 @@ GpuMirror::~GpuMirror() {
 }
 
 void GpuMirror::FreeAll() {
-  for (Shard& s : shards_) {
-    if (s.rows) s.device->Free(s.rows);
-    if (s.tombstones) s.device->Free(s.tombstones);
-  }
-  shards_.clear();
-  if (staging_rows_) devices_[0]->Free(staging_rows_);
-  if (staging_tombstones_) devices_[0]->Free(staging_tombstones_);
-  staging_rows_ = staging_tombstones_ = 0;
+  shards_.clear();  // the buffers go with them
+  staging_rows_.reset();
+  staging_tombstones_.reset();
   staging_capacity_ = 0;
   capacity_ = 0;
 }
@@ -90,7 +86,7 @@ Status GpuMirror::Layout(size_t n) {
   const size_t wanted = std::max(RoundUp((n + nd - 1) / nd, kRowsAlign), 2 * capacity_);
   FreeAll();
   capacity_ = std::max(kRowsAlign, std::min(max_capacity, wanted));
-  for (size_t j = 0; j < nd; ++j) shards_.push_back({devices_[j], j * capacity_, 0, 0, 0});
+  for (size_t j = 0; j < nd; ++j) shards_.push_back({devices_[j], j * capacity_, 0, {}, {}});
   // The staging buffer for rows beyond the shards, on the first device.
   const uint64_t budget = budget_bytes_ ? budget_bytes_ : devices_[0]->memory_bytes() / 10 * 9;
   staging_capacity_ = std::max(kRowsAlign, static_cast<size_t>(std::min(kMaxStagingBytes, budget / 4) /
@@ -119,16 +115,16 @@ Status GpuMirror::Run(const HostRows& host, const Searcher& search, GpuSearchInf
     if (!s.rows) {
       auto rows = s.device->Allocate(capacity_ * row_bytes);
       if (!rows.ok()) return fail(rows.status());
-      s.rows = *rows;
+      s.rows = std::move(*rows);
       auto tomb = s.device->Allocate(capacity_ / 64 * 8);
       if (!tomb.ok()) return fail(tomb.status());
-      s.tombstones = *tomb;
+      s.tombstones = std::move(*tomb);
     }
     // Changed rows already on the device, then rows new to it.
     for (const auto& [a, b] : dirty_) {
       const size_t lo = std::max(a, s.first), hi = std::min(b, s.first + s.uploaded);
       if (lo >= hi) continue;
-      if (Status st = s.device->Upload(s.rows, (lo - s.first) * row_bytes, host.rows + lo * words_, (hi - lo) * row_bytes);
+      if (Status st = s.device->Upload(s.rows.handle(), (lo - s.first) * row_bytes, host.rows + lo * words_, (hi - lo) * row_bytes);
           !st.ok()) {
         return fail(st);
       }
@@ -136,7 +132,7 @@ Status GpuMirror::Run(const HostRows& host, const Searcher& search, GpuSearchInf
     }
     if (s.uploaded < count) {
       const size_t lo = s.first + s.uploaded;
-      if (Status st = s.device->Upload(s.rows, s.uploaded * row_bytes, host.rows + lo * words_, (end - lo) * row_bytes);
+      if (Status st = s.device->Upload(s.rows.handle(), s.uploaded * row_bytes, host.rows + lo * words_, (end - lo) * row_bytes);
           !st.ok()) {
         return fail(st);
       }
@@ -146,10 +142,11 @@ Status GpuMirror::Run(const HostRows& host, const Searcher& search, GpuSearchInf
     s.uploaded = count;
     if (host.tombstones != nullptr && (tombstones_dirty_ || grew)) {
       const size_t bytes = (count + 63) / 64 * 8;
-      if (Status st = s.device->Upload(s.tombstones, 0, host.tombstones + s.first / 64, bytes); !st.ok()) return fail(st);
+      if (Status st = s.device->Upload(s.tombstones.handle(), 0, host.tombstones + s.first / 64, bytes); !st.ok()) return fail(st);
       info->uploaded_bytes += bytes;
     }
-    if (Status st = search(s.device, s.rows, count, host.tombstones ? s.tombstones : 0, s.first); !st.ok()) {
+    if (Status st = search(s.device, s.rows.handle(), count, host.tombstones ? s.tombstones.handle() : 0, s.first);
+        !st.ok()) {
       return fail(st);
     }
     ++info->shards;
@@ -161,28 +158,28 @@ Status GpuMirror::Run(const HostRows& host, const Searcher& search, GpuSearchInf
     if (!staging_rows_) {
       auto rows = d->Allocate(staging_capacity_ * row_bytes);
       if (!rows.ok()) return fail(rows.status());
-      staging_rows_ = *rows;
+      staging_rows_ = std::move(*rows);
       auto tomb = d->Allocate(staging_capacity_ / 64 * 8);
       if (!tomb.ok()) return fail(tomb.status());
-      staging_tombstones_ = *tomb;
+      staging_tombstones_ = std::move(*tomb);
     }
     const size_t count = std::min(staging_capacity_, host.n - first);
-    if (Status st = d->Upload(staging_rows_, 0, host.rows + first * words_, count * row_bytes); !st.ok()) return fail(st);
+    if (Status st = d->Upload(staging_rows_.handle(), 0, host.rows + first * words_, count * row_bytes); !st.ok()) return fail(st);
     if (host.tombstones != nullptr) {
-      if (Status st = d->Upload(staging_tombstones_, 0, host.tombstones + first / 64, (count + 63) / 64 * 8); !st.ok()) {
+      if (Status st = d->Upload(staging_tombstones_.handle(), 0, host.tombstones + first / 64, (count + 63) / 64 * 8); !st.ok()) {
         return fail(st);
       }
     }
     info->uploaded_bytes += count * row_bytes;
     info->streamed_rows += count;
-    if (Status st = search(d, staging_rows_, count, host.tombstones ? staging_tombstones_ : 0, first); !st.ok()) {
+    if (Status st = search(d, staging_rows_.handle(), count, host.tombstones ? staging_tombstones_.handle() : 0, first);
+        !st.ok()) {
       return fail(st);
     }
   }
   // The staging buffer lives for one search: a StreamTopK takes its own.
-  if (staging_rows_) devices_[0]->Free(staging_rows_);
-  if (staging_tombstones_) devices_[0]->Free(staging_tombstones_);
-  staging_rows_ = staging_tombstones_ = 0;
+  staging_rows_.reset();
+  staging_tombstones_.reset();
   if (stream_ != nullptr && nd * capacity_ < host.n) {
     const size_t first = nd * capacity_;  // a multiple of 64
     info->streamed_rows += host.n - first;

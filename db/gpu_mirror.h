@@ -71,7 +71,7 @@ class GpuMirror {
     kernels::SearchDevice* device = nullptr;
     size_t first = 0;      // first row
     size_t uploaded = 0;   // rows [first, first + uploaded) are current on the device
-    kernels::SearchDevice::Handle rows = 0, tombstones = 0;
+    kernels::DeviceBuffer rows, tombstones;
   };
   // What one shard, or one streamed chunk, contributes to a search.
   using Searcher = std::function<Status(kernels::SearchDevice* device, kernels::SearchDevice::Handle rows, size_t n,
@@ -94,7 +94,7 @@ class GpuMirror {
   std::mutex mu_;
   size_t capacity_ = 0;                // rows per shard; 0: no layout yet
   std::vector<Shard> shards_;
-  kernels::SearchDevice::Handle staging_rows_ = 0, staging_tombstones_ = 0;
+  kernels::DeviceBuffer staging_rows_, staging_tombstones_;
   size_t staging_capacity_ = 0;        // rows
   // Dirty rows (half-open ranges), and whether the tombstones changed.
   std::vector<std::pair<size_t, size_t>> dirty_;

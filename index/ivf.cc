@@ -6,6 +6,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <utility>
 
 #include "index/kmeans.h"
 #include "kernels/cpu/thread_pool.h"
@@ -26,12 +27,6 @@ uint64_t NextVersion() {
 }
 
 }  // namespace
-
-IvfDeviceLists::~IvfDeviceLists() {
-  for (const Entry& e : lists_) {
-    if (e.codes) device_->Free(e.codes);
-  }
-}
 
 IvfIndex::IvfIndex(std::vector<uint64_t> centroids, size_t nlist, size_t words)
     : nlist_(nlist), words_(words), centroids_(std::move(centroids)), lists_(nlist) {
@@ -190,17 +185,16 @@ Status IvfIndex::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
       IvfDeviceLists::Entry& e = device->lists_[l];
       if (e.version != list.version) {
         if (e.capacity < size) {
-          if (e.codes) gpu->Free(e.codes);
-          e = {};
+          e = {};  // frees the old copy
           auto codes = gpu->Allocate(std::max<size_t>(size, size * 5 / 4) * words_ * 8);
           if (!codes.ok()) {
             failures[l] = codes.status();
             return;
           }
-          e.codes = *codes;
+          e.codes = std::move(*codes);
           e.capacity = std::max<size_t>(size, size * 5 / 4);
         }
-        if (Status up = gpu->Upload(e.codes, 0, list.codes.data(), size * words_ * 8); !up.ok()) {
+        if (Status up = gpu->Upload(e.codes.handle(), 0, list.codes.data(), size * words_ * 8); !up.ok()) {
           e.version = 0;
           failures[l] = up;
           return;
@@ -217,14 +211,14 @@ Status IvfIndex::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
     if (k == 0) {
       std::vector<std::vector<kernels::Neighbor>> found(count);
       failures[l] = gpu != nullptr && size > 0
-                        ? gpu->WithinRadius(device->lists_[l].codes, size, words_, 0, batch.data(), count,
+                        ? gpu->WithinRadius(device->lists_[l].codes.handle(), size, words_, 0, batch.data(), count,
                                             *max_distance, found.data())
                         : kernels::WithinRadius(input, *max_distance, found.data(), one);
       for (size_t i = 0; i < count; ++i) slot_within[pairs[first[l] + i]] = std::move(found[i]);
     } else {
       const size_t kk = std::min(k, size);
       std::vector<kernels::Neighbor> found(count * kk);
-      failures[l] = gpu != nullptr ? gpu->TopK(device->lists_[l].codes, size, words_, 0, batch.data(), count, kk,
+      failures[l] = gpu != nullptr ? gpu->TopK(device->lists_[l].codes.handle(), size, words_, 0, batch.data(), count, kk,
                                                found.data())
                                    : kernels::TopK(input, kk, found.data(), one);
       for (size_t i = 0; i < count; ++i) {
@@ -248,10 +242,8 @@ Status IvfIndex::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
   };
   if (device != nullptr) {
     if (device->lists_.size() != nlist_) {  // another index's copies: drop them
-      for (const IvfDeviceLists::Entry& e : device->lists_) {
-        if (e.codes) device->device_->Free(e.codes);
-      }
-      device->lists_.assign(nlist_, {});
+      device->lists_.clear();  // frees them
+      device->lists_.resize(nlist_);
     }
     for (size_t l = 0; l < nlist_; ++l) scan_list(l);  // one caller at a time on a device
   } else {

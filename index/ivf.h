@@ -29,7 +29,6 @@ namespace hvdb::index {
 class IvfDeviceLists {
  public:
   explicit IvfDeviceLists(kernels::SearchDevice* device) : device_(device) {}
-  ~IvfDeviceLists();
   IvfDeviceLists(const IvfDeviceLists&) = delete;
   IvfDeviceLists& operator=(const IvfDeviceLists&) = delete;
   kernels::SearchDevice* device() const { return device_; }
@@ -37,7 +36,7 @@ class IvfDeviceLists {
  private:
   friend class IvfIndex;
   struct Entry {
-    kernels::SearchDevice::Handle codes = 0;
+    kernels::DeviceBuffer codes;
     size_t capacity = 0;  // rows
     uint64_t version = 0; // of the list uploaded; 0: none
   };

@@ -36,10 +36,10 @@ Status Check(cudaError_t err, const std::string& what) {
   return Status::Unavailable("cuda: " + what + ": " + cudaGetErrorString(err));
 }
 
-// A device buffer freed when it goes.
-struct DeviceBuffer {
+// Scratch device memory inside one call, freed when it goes.
+struct Scratch {
   void* p = nullptr;
-  ~DeviceBuffer() {
+  ~Scratch() {
     if (p) cudaFree(p);
   }
   Status Allocate(size_t bytes) { return Check(cudaMalloc(&p, std::max<size_t>(bytes, 8)), "cudaMalloc"); }
@@ -55,13 +55,13 @@ class CudaDevice final : public SearchDevice {
   uint64_t memory_bytes() const override { return memory_; }
   size_t max_k() const override { return kCudaMaxK; }
 
-  Result<Handle> Allocate(size_t bytes) override {
+  Result<Handle> AllocateHandle(size_t bytes) override {
     HVDB_RETURN_IF_ERROR(Use());
     void* p = nullptr;
     HVDB_RETURN_IF_ERROR(Check(cudaMalloc(&p, std::max<size_t>(bytes, 8)), "cudaMalloc of " + std::to_string(bytes) + " bytes"));
     return reinterpret_cast<Handle>(p);
   }
-  void Free(Handle buffer) override {
+  void FreeHandle(Handle buffer) override {
     if (Use().ok() && buffer) cudaFree(reinterpret_cast<void*>(buffer));
   }
   Status Upload(Handle buffer, size_t offset, const void* host, size_t bytes) override {
@@ -81,7 +81,7 @@ class CudaDevice final : public SearchDevice {
     const size_t tile_rows = (n + tiles - 1) / tiles;
     // Queries in groups whose tile lists fit 256 MB.
     const size_t group = std::max<size_t>(1, std::min(nq, (size_t{256} << 20) / (tiles * kk * 8)));
-    DeviceBuffer d_queries, d_lists, d_top;
+    Scratch d_queries, d_lists, d_top;
     HVDB_RETURN_IF_ERROR(d_queries.Allocate(group * words * 8));
     HVDB_RETURN_IF_ERROR(d_lists.Allocate(group * tiles * kk * 8));
     HVDB_RETURN_IF_ERROR(d_top.Allocate(group * kk * 8));
@@ -114,7 +114,7 @@ class CudaDevice final : public SearchDevice {
     HVDB_RETURN_IF_ERROR(Use());
     for (size_t q = 0; q < nq; ++q) out[q].clear();
     if (n == 0 || nq == 0) return Status::OK();
-    DeviceBuffer d_queries, d_counts, d_hits;
+    Scratch d_queries, d_counts, d_hits;
     HVDB_RETURN_IF_ERROR(d_queries.Allocate(nq * words * 8));
     HVDB_RETURN_IF_ERROR(d_counts.Allocate(nq * 4));
     HVDB_RETURN_IF_ERROR(Check(cudaMemcpy(d_queries.p, queries, nq * words * 8, cudaMemcpyHostToDevice), "query upload"));
@@ -165,13 +165,13 @@ class CudaDevice final : public SearchDevice {
         1, std::min({(chunk + kk - 1) / kk, static_cast<size_t>(multiprocessors_) * 4, (size_t{64} << 20) / (nq * kk * 8)}));
     struct Lane {
       cudaStream_t stream = nullptr;
-      DeviceBuffer rows, tombstones, lists, top;
+      Scratch rows, tombstones, lists, top;
       unsigned long long* host_top = nullptr;  // pinned, nq x kk
       size_t first = 0, count = 0;
       bool busy = false;
     };
     Lane lanes[2];
-    DeviceBuffer d_queries;
+    Scratch d_queries;
     Status s = d_queries.Allocate(nq * words * 8);
     if (s.ok()) s = Check(cudaMemcpy(d_queries.p, queries, nq * words * 8, cudaMemcpyHostToDevice), "query upload");
     for (Lane& lane : lanes) {
@@ -250,7 +250,7 @@ class CudaDevice final : public SearchDevice {
   Status Bind(const uint64_t* a, const uint64_t* b, size_t n, size_t words, bool broadcast_b, uint64_t* out) override {
     HVDB_RETURN_IF_ERROR(Use());
     const size_t chunk = std::max<size_t>(1, (size_t{256} << 20) / (3 * words * 8));
-    DeviceBuffer da, db, dout;
+    Scratch da, db, dout;
     HVDB_RETURN_IF_ERROR(da.Allocate(std::min(n, chunk) * words * 8));
     HVDB_RETURN_IF_ERROR(db.Allocate((broadcast_b ? 1 : std::min(n, chunk)) * words * 8));
     HVDB_RETURN_IF_ERROR(dout.Allocate(std::min(n, chunk) * words * 8));
@@ -272,7 +272,7 @@ class CudaDevice final : public SearchDevice {
   Status Rotate(const uint64_t* in, size_t n, size_t words, size_t shift, uint64_t* out) override {
     HVDB_RETURN_IF_ERROR(Use());
     const size_t chunk = std::max<size_t>(1, (size_t{256} << 20) / (2 * words * 8));
-    DeviceBuffer din, dout;
+    Scratch din, dout;
     HVDB_RETURN_IF_ERROR(din.Allocate(std::min(n, chunk) * words * 8));
     HVDB_RETURN_IF_ERROR(dout.Allocate(std::min(n, chunk) * words * 8));
     for (size_t first = 0; first < n; first += chunk) {
@@ -291,7 +291,7 @@ class CudaDevice final : public SearchDevice {
                   uint64_t* out) override {
     HVDB_RETURN_IF_ERROR(Use());
     const size_t chunk = std::max<size_t>(1, (size_t{256} << 20) / ((members + 1) * words * 8));
-    DeviceBuffer din, dout;
+    Scratch din, dout;
     HVDB_RETURN_IF_ERROR(din.Allocate(std::min(groups, chunk) * members * words * 8));
     HVDB_RETURN_IF_ERROR(dout.Allocate(std::min(groups, chunk) * words * 8));
     for (size_t first = 0; first < groups; first += chunk) {
@@ -315,12 +315,8 @@ class CudaDevice final : public SearchDevice {
     std::vector<uint64_t> host(kRows * kWords);
     uint64_t x = 0x9e3779b97f4a7c15ull;
     for (auto& w : host) w = (x = x * 6364136223846793005ull + 1442695040888963407ull);
-    HVDB_ASSIGN_OR_RETURN(const Handle rows, Allocate(host.size() * 8));
-    struct Release {
-      CudaDevice* d;
-      Handle h;
-      ~Release() { d->Free(h); }
-    } release{this, rows};
+    HVDB_ASSIGN_OR_RETURN(const kernels::DeviceBuffer rows_buffer, Allocate(host.size() * 8));
+    const Handle rows = rows_buffer.handle();
     const auto start_upload = std::chrono::steady_clock::now();
     HVDB_RETURN_IF_ERROR(Upload(rows, 0, host.data(), host.size() * 8));
     const double upload_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_upload).count();
@@ -336,8 +332,8 @@ class CudaDevice final : public SearchDevice {
     DeviceSpeed speed{static_cast<double>(kRows * kQueries) / std::max(batch_s - launch_s, 1e-9), launch_s,
                       static_cast<double>(host.size() * 8) / std::max(upload_s, 1e-9)};
     // Roofs: a device-to-device copy of the 256 MB, and pure popcounts.
-    HVDB_ASSIGN_OR_RETURN(const Handle copy, Allocate(host.size() * 8));
-    Release release_copy{this, copy};
+    HVDB_ASSIGN_OR_RETURN(const kernels::DeviceBuffer copy_buffer, Allocate(host.size() * 8));
+    const Handle copy = copy_buffer.handle();
     cudaEvent_t start, stop;
     HVDB_RETURN_IF_ERROR(Check(cudaEventCreate(&start), "event"));
     HVDB_RETURN_IF_ERROR(Check(cudaEventCreate(&stop), "event"));

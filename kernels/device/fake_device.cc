@@ -55,7 +55,12 @@ uint64_t FakeDevice::allocated_bytes() const {
   return allocated_;
 }
 
-Result<SearchDevice::Handle> FakeDevice::Allocate(size_t bytes) {
+size_t FakeDevice::live_buffers() const {
+  std::lock_guard lock(mu_);
+  return buffers_.size();
+}
+
+Result<SearchDevice::Handle> FakeDevice::AllocateHandle(size_t bytes) {
   std::lock_guard lock(mu_);
   if (allocated_ + bytes > options_.memory_bytes) {
     return Status::ResourceExhausted(name() + ": out of memory allocating " + std::to_string(bytes) + " bytes (" +
@@ -66,7 +71,7 @@ Result<SearchDevice::Handle> FakeDevice::Allocate(size_t bytes) {
   return next_++;
 }
 
-void FakeDevice::Free(Handle buffer) {
+void FakeDevice::FreeHandle(Handle buffer) {
   std::lock_guard lock(mu_);
   auto it = buffers_.find(buffer);
   if (it == buffers_.end()) return;

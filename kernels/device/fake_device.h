@@ -35,8 +35,6 @@ class FakeDevice final : public SearchDevice {
   std::string name() const override { return "fake:" + std::to_string(index_); }
   std::string kernel() const override { return "fake"; }
   uint64_t memory_bytes() const override { return options_.memory_bytes; }
-  Result<Handle> Allocate(size_t bytes) override;
-  void Free(Handle buffer) override;
   Status Upload(Handle buffer, size_t offset, const void* host, size_t bytes) override;
   Status TopK(Handle rows, size_t n, size_t words, Handle tombstones, const uint64_t* queries, size_t nq, size_t k,
               Neighbor* out) override;
@@ -44,9 +42,15 @@ class FakeDevice final : public SearchDevice {
                       uint32_t radius, std::vector<Neighbor>* out) override;
   Result<DeviceSpeed> Calibrate() override;
 
-  // Calls made so far (uploads and searches), and bytes allocated now.
+  // Calls made so far (uploads and searches), bytes allocated now, and the
+  // buffers that hold them (live DeviceBuffers).
   uint64_t calls() const { return calls_; }
   uint64_t allocated_bytes() const;
+  size_t live_buffers() const;
+
+ protected:
+  Result<Handle> AllocateHandle(size_t bytes) override;
+  void FreeHandle(Handle buffer) override;
 
  private:
   Status Call();  // counts a call; Unavailable once past fail_after

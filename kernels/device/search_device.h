@@ -3,7 +3,8 @@
 // implementation and a fake one (host memory, for tests and for machines
 // without a GPU; HVDB_FAKE_GPU) implement it. No CUDA type here.
 //
-// Buffers are handles returned by Allocate. Rows on the device have the host
+// Buffers are DeviceBuffers returned by Allocate, freed when they go; the
+// search calls take their handle(). Rows on the device have the host
 // layout (n x words 64-bit words), tombstones the host bitmap (ceil(n/64)
 // words). Results follow kernels/hamming.h exactly: nearest first, ties to the
 // smaller row.
@@ -40,9 +41,39 @@ struct DeviceSpeed {
   double popc_pairs_per_s = 0;
 };
 
-class SearchDevice {
+class SearchDevice;
+
+// Device memory from SearchDevice::Allocate: the device, the handle its calls
+// take, the size; freed when it goes (or at reset). Move-only; a moved-from or
+// default one holds nothing. REQUIRES: the device outlives it.
+class DeviceBuffer {
  public:
   using Handle = uint64_t;
+  DeviceBuffer() = default;
+  ~DeviceBuffer() { reset(); }
+  DeviceBuffer(DeviceBuffer&& other) noexcept;
+  DeviceBuffer& operator=(DeviceBuffer&& other) noexcept;
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+
+  SearchDevice* device() const { return device_; }
+  Handle handle() const { return handle_; }  // 0 when it holds nothing
+  size_t bytes() const { return bytes_; }
+  explicit operator bool() const { return handle_ != 0; }
+  // Frees the memory now; holds nothing after.
+  void reset();
+
+ private:
+  friend class SearchDevice;
+  DeviceBuffer(SearchDevice* device, Handle handle, size_t bytes) : device_(device), handle_(handle), bytes_(bytes) {}
+  SearchDevice* device_ = nullptr;
+  Handle handle_ = 0;
+  size_t bytes_ = 0;
+};
+
+class SearchDevice {
+ public:
+  using Handle = DeviceBuffer::Handle;
   virtual ~SearchDevice() = default;
 
   // "cuda:0 NVIDIA H100 80GB HBM3", "fake:1".
@@ -55,8 +86,7 @@ class SearchDevice {
   virtual size_t max_k() const { return kMaxK; }
 
   // ResourceExhausted when the memory is not there.
-  virtual Result<Handle> Allocate(size_t bytes) = 0;
-  virtual void Free(Handle buffer) = 0;
+  Result<DeviceBuffer> Allocate(size_t bytes);
   // Copies host bytes into buffer at offset.
   virtual Status Upload(Handle buffer, size_t offset, const void* host, size_t bytes) = 0;
 
@@ -96,6 +126,15 @@ class SearchDevice {
 
   // A short measurement of this device's speeds.
   virtual Result<DeviceSpeed> Calibrate() = 0;
+
+ protected:
+  // What Allocate and DeviceBuffer call: a nonzero handle, or
+  // ResourceExhausted; FreeHandle takes one AllocateHandle returned.
+  virtual Result<Handle> AllocateHandle(size_t bytes) = 0;
+  virtual void FreeHandle(Handle buffer) = 0;
+
+ private:
+  friend class DeviceBuffer;
 };
 
 // The devices this process searches on, opened once: the CUDA devices when

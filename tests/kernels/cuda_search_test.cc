@@ -38,11 +38,11 @@ TEST_F(CudaSearchTest, TopKAndRadiusEqualTheScalarScan) {
         auto d_rows = device->Allocate(rows.size() * 8);
         auto d_tomb = device->Allocate(tombstones.size() * 8);
         ASSERT_TRUE(d_rows.ok() && d_tomb.ok());
-        ASSERT_TRUE(device->Upload(*d_rows, 0, rows.data(), rows.size() * 8).ok());
-        ASSERT_TRUE(device->Upload(*d_tomb, 0, tombstones.data(), tombstones.size() * 8).ok());
+        ASSERT_TRUE(device->Upload(d_rows->handle(), 0, rows.data(), rows.size() * 8).ok());
+        ASSERT_TRUE(device->Upload(d_tomb->handle(), 0, tombstones.data(), tombstones.size() * 8).ok());
         for (size_t k : {1, 10, 1024}) {
           std::vector<kernels::Neighbor> got(8 * k);
-          const Status s = device->TopK(*d_rows, n, words, *d_tomb, queries.data(), 8, k, got.data());
+          const Status s = device->TopK(d_rows->handle(), n, words, d_tomb->handle(), queries.data(), 8, k, got.data());
           ASSERT_TRUE(s.ok()) << s.ToString();
           for (size_t q = 0; q < 8; ++q) {
             auto want = ReferenceAll(&queries[q * words], rows, words, tombstones);
@@ -54,14 +54,12 @@ TEST_F(CudaSearchTest, TopKAndRadiusEqualTheScalarScan) {
         }
         const uint32_t radius = static_cast<uint32_t>(words * 32 - words * 2);
         std::vector<std::vector<kernels::Neighbor>> within(8);
-        ASSERT_TRUE(device->WithinRadius(*d_rows, n, words, *d_tomb, queries.data(), 8, radius, within.data()).ok());
+        ASSERT_TRUE(device->WithinRadius(d_rows->handle(), n, words, d_tomb->handle(), queries.data(), 8, radius, within.data()).ok());
         for (size_t q = 0; q < 8; ++q) {
           auto want = ReferenceAll(&queries[q * words], rows, words, tombstones);
           want.erase(std::remove_if(want.begin(), want.end(), [&](auto& h) { return h.distance > radius; }), want.end());
           EXPECT_EQ(within[q], want) << "radius, words=" << words << " n=" << n;
         }
-        device->Free(*d_rows);
-        device->Free(*d_tomb);
       }
     }
   }
