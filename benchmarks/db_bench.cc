@@ -339,7 +339,7 @@ int RunQueryBench(const DbBenchConfig& c) {
   auto print = [&](const char* level, double one_ms, double batch_s) {
     JsonLine()
         .Add("bench", "query").Add("level", level).Add("n", n).Add("bits", c.bits).Add("nq", c.queries)
-        .Add("k", c.k).Add("threads", threads).Add("kernel", stats.kernel)
+        .Add("k", c.k).Add("threads", threads).Add("kernel", stats.plan.kernel)
         .Add("one_query_ms", one_ms).Add("one_query_over_stream", one_ms / stream_ms)
         .Add("batch_qps", static_cast<double>(c.queries) / batch_s).Add("pairs_per_s", pairs / batch_s)
         .Add("fraction_of_popcnt_roof", pairs / batch_s / popcnt_pairs)

@@ -80,13 +80,13 @@ int RunGpuBench(const GpuBenchConfig& cfg) {
     const double one = TimeBatch(c, warm, {.k = cfg.k, .device = Device::kGpu}, 20, &stats);
     const double read_s = static_cast<double>(cfg.n) * row_bytes / (dev.copy_bytes_per_s / 2 * calibration->devices.size());
     JsonLine().Add("bench", "gpu").Add("what", "one_query").Add("n", cfg.n).Add("bits", cfg.bits).Add("k", cfg.k)
-        .Add("device_used", stats.device).Add("ms", one * 1e3).Add("read_ms_at_copy_bw", read_s * 1e3)
+        .Add("device_used", DeviceName(stats.plan.device)).Add("ms", one * 1e3).Add("read_ms_at_copy_bw", read_s * 1e3)
         .Add("x_read_time", one / read_s).Print();
     size_t crossover = 0;
     for (size_t nq : cfg.batches) {
       const std::vector<Hypervector> queries = RandomVectors(nq, cfg.bits, state);
       const double gpu_s = TimeBatch(c, queries, {.k = cfg.k, .device = Device::kGpu}, nq >= 1000 ? 1 : 3, &stats);
-      const std::string used = stats.device;
+      const std::string used = DeviceName(stats.plan.device);
       const std::vector<Hypervector> sample(queries.begin(), queries.begin() + std::min(nq, cfg.cpu_queries));
       const double cpu_s = TimeBatch(c, sample, {.k = cfg.k, .device = Device::kCpu}, 1, &stats) *
                            static_cast<double>(nq) / static_cast<double>(sample.size());
@@ -115,7 +115,7 @@ int RunGpuBench(const GpuBenchConfig& cfg) {
     const double s = TimeBatch(c, queries, {.k = cfg.k, .device = Device::kGpu}, 3, &stats);
     const double streamed_bytes = 0.75 * static_cast<double>(n) * row_bytes;
     JsonLine().Add("bench", "gpu").Add("what", "streaming").Add("n", n).Add("budget_bytes", options.gpu_memory_bytes)
-        .Add("device_used", stats.device).Add("streamed_gbs", streamed_bytes / s / 1e9)
+        .Add("device_used", DeviceName(stats.plan.device)).Add("streamed_gbs", streamed_bytes / s / 1e9)
         .Add("upload_gbs", dev.upload_bytes_per_s / 1e9)
         .Add("fraction_of_upload", streamed_bytes / s / dev.upload_bytes_per_s).Print();
   }

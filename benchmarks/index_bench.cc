@@ -193,7 +193,7 @@ void Measure(Collection* coll, const Dataset& d, const SearchOptions& options,
     nearest += !exact[q].empty() && !(*got)[q].empty() && (*got)[q][0].distance == exact[q][0].distance;
     for (const auto& h : (*got)[q]) keys[q].push_back(h.key);
   }
-  line.Add("answered_by", stats.index)
+  line.Add("answered_by", IndexKindName(stats.plan.index))
       .Add("recall_at_10", Recall(exact, keys))
       .Add("recall_at_1", static_cast<double>(nearest) / static_cast<double>(d.queries.size()))
       .Add("qps", qps).Add("flat_qps", flat_qps).Add("speedup_vs_flat", qps / flat_qps)
@@ -232,7 +232,7 @@ int RunIndexBench(const IndexBenchConfig& c) {
         .Add("speedup_vs_flat", 1.0).Add("rows_scanned_per_query", d.rows.size()).Print();
 
     for (size_t p : c.prefix_bits) {
-      if (p >= c.bits || !coll->SetIndex({.kind = "prefix", .prefix_bits = p}).ok()) continue;
+      if (p >= c.bits || !coll->SetIndex({.kind = hvdb::IndexKind::kPrefix, .prefix_bits = p}).ok()) continue;
       for (size_t cand : c.candidates) {
         JsonLine line = Line(d, c.bits, "prefix");
         line.Add("prefix_bits", p).Add("candidates", cand);
@@ -242,7 +242,7 @@ int RunIndexBench(const IndexBenchConfig& c) {
     for (size_t nlist : c.nlist) {
       if (4 * nlist > d.rows.size()) continue;
       start = Now();
-      const Status built = coll->SetIndex({.kind = "ivf", .ivf_nlist = nlist});
+      const Status built = coll->SetIndex({.kind = hvdb::IndexKind::kIvf, .ivf_nlist = nlist});
       const double build_s = Now() - start;
       if (!built.ok()) {
         Line(d, c.bits, "ivf").Add("nlist", nlist).Add("error", built.ToString()).Print();
@@ -284,7 +284,7 @@ int RunIndexBench(const IndexBenchConfig& c) {
     }
     if (d.rows.size() <= c.hnsw_max_n) {
       start = Now();
-      const Status built = coll->SetIndex({.kind = "hnsw", .hnsw_m = 16, .hnsw_ef_construction = 40});
+      const Status built = coll->SetIndex({.kind = hvdb::IndexKind::kHnsw, .hnsw_m = 16, .hnsw_ef_construction = 40});
       const double build_s = Now() - start;
       if (!built.ok()) {
         Line(d, c.bits, "hnsw").Add("error", built.ToString()).Print();

@@ -272,6 +272,10 @@ Status CollectionImpl::LoadRows(storage::RowSource* source, const std::string& p
   const size_t rows = cache_->staged();
   writer.Publish(rows);
   HVDB_RETURN_IF_ERROR(writer.Finish().WithContext("bulk load of '" + path + "'"));
+  {
+    std::unique_lock lock(cache_mu_);
+    HVDB_RETURN_IF_ERROR(ReserveIndex(rows).WithContext("bulk load of '" + path + "'"));
+  }
   std::sort(replaced_ids.begin(), replaced_ids.end());
   HVDB_RETURN_IF_ERROR(ingestion->AddDeletions(replaced_ids));
   HVDB_RETURN_IF_ERROR(ingestion->Ingest().WithContext("bulk load of '" + path + "'"));
@@ -284,7 +288,7 @@ Status CollectionImpl::LoadRows(storage::RowSource* source, const std::string& p
     next_id_ += rows;
     MaybeCompact();
   }
-  RetrainIfDue();
+  RebuildIndexIfDue();
   if (progress) progress({rows, source->total_rows(), source->bytes_read(), source->total_bytes()});
   result->rows = rows;
   result->replaced = replaced_ids.size();

@@ -1,75 +1,47 @@
-// Copyright hvdb authors. A collection's searches on the search devices:
-// the plan, the shards, and the fall back to the CPU (docs/gpu.md).
+// Copyright hvdb authors. A collection's searches on the search devices: the
+// flat scan over the GPU mirror's shards, or an index that scans on a device
+// (docs/gpu.md). The planner decided; a failure here is answered on the CPU
+// by the caller.
 #include <cstdio>
 
 #include "db/collection_impl.h"
-#include "db/planner.h"
 
 namespace hvdb::db {
 
-Result<CollectionImpl::GpuOutcome> CollectionImpl::GpuSearch(const uint64_t* queries, size_t nq,
-                                                             const SearchOptions& options, Device requested,
-                                                             bool index_would_answer,
-                                                             std::vector<std::vector<kernels::Neighbor>>* found,
-                                                             std::string* kernel) const {
-  const bool asked_gpu = requested == Device::kGpu;
-  // The planner weighs the flat scan on each side; an index answers on the CPU.
-  if (requested == Device::kCpu || (!asked_gpu && index_would_answer)) return GpuOutcome::kCpu;
-  const std::vector<kernels::SearchDevice*>& devices = kernels::SearchDevices();
-  if (devices.empty()) {
-    if (asked_gpu) return kernels::NoSearchDevice();
-    return GpuOutcome::kCpu;
-  }
-  const size_t rows = cache_->rows();
-  size_t max_k = kernels::kMaxK;
-  for (const auto* d : devices) max_k = std::min(max_k, d->max_k());
-  if (options.k > max_k) return asked_gpu ? GpuOutcome::kExactOnCpu : GpuOutcome::kCpu;
-  if (!asked_gpu) {
-    HVDB_ASSIGN_OR_RETURN(const SearchCosts costs, ProcessSearchCosts(devices));
-    double resident = 0;
+Status CollectionImpl::RunOnDevices(const SearchPlan& plan, const index::SearchRequest& request,
+                                    index::SearchResult* result) const {
+  const index::RowsView rows = View();
+  Status s;
+  if (plan.index->kind() != IndexKind::kFlat) {
+    index::SearchRequest on_device = request;
+    on_device.device = plan.devices.front();
+    s = plan.index->Search(rows, on_device, result);
+  } else {
+    GpuMirror* mirror = nullptr;
     {
       std::lock_guard lock(gpu_mu_);
-      if (gpu_ != nullptr) resident = gpu_->ResidentFraction(rows);
+      if (gpu_ == nullptr) gpu_ = std::make_unique<GpuMirror>(plan.devices, words_, gpu_memory_bytes_);
+      mirror = gpu_.get();
     }
-    std::string reason;
-    if (ChooseDevice(Device::kAuto, Device::kAuto, costs, nq, rows, words_, resident, &reason) != Device::kGpu) {
-      return GpuOutcome::kCpu;
-    }
-  }
-  GpuMirror* mirror = nullptr;
-  {
-    std::lock_guard lock(gpu_mu_);
-    if (gpu_ == nullptr) gpu_ = std::make_unique<GpuMirror>(devices, words_, gpu_memory_bytes_);
-    mirror = gpu_.get();
-  }
-  const HostRows host{cache_->arena(), rows, cache_->tombstones()};
-  GpuSearchInfo info;
-  Status s;
-  found->assign(nq, {});
-  if (options.k == 0) {
-    s = mirror->WithinRadius(host, queries, nq, *options.max_distance, found->data(), &info);
-  } else {
-    const size_t k = std::min(options.k, rows);
-    std::vector<kernels::Neighbor> top(nq * k);
-    s = mirror->TopK(host, queries, nq, k, top.data(), &info);
-    const uint32_t limit = options.max_distance.value_or(kernels::kNoDistance - 1);
-    for (size_t q = 0; s.ok() && q < nq; ++q) {
-      for (size_t i = 0; i < k; ++i) {
-        const kernels::Neighbor& n = top[q * k + i];
-        if (n.row == kernels::kNoRow || n.distance > limit) break;
-        (*found)[q].push_back(n);
-      }
+    GpuSearchInfo info;
+    result->rows_scanned = uint64_t{request.nq} * rows.n;
+    if (request.k == 0) {
+      result->hits.assign(request.nq, {});
+      s = mirror->WithinRadius(rows, request.queries, request.nq, *request.max_distance, result->hits.data(), &info);
+    } else if (rows.n == 0) {
+      result->hits.assign(request.nq, {});
+    } else {
+      const size_t k = std::min(request.k, rows.n);
+      std::vector<kernels::Neighbor> slots(request.nq * k);
+      s = mirror->TopK(rows, request.queries, request.nq, k, slots.data(), &info);
+      if (s.ok()) result->hits = kernels::UnpackTopK(slots.data(), request.nq, k, request.max_distance);
     }
   }
-  if (!s.ok()) {
-    if (!gpu_warned_.exchange(true)) {
-      std::fprintf(stderr, "hvdb: collection '%s': GPU search failed (%s); answering on the CPU\n",
-                   descriptor_.name.c_str(), s.ToString().c_str());
-    }
-    return GpuOutcome::kExactOnCpu;
+  if (!s.ok() && !gpu_warned_.exchange(true)) {
+    std::fprintf(stderr, "hvdb: collection '%s': GPU search failed (%s); answering on the CPU\n",
+                 descriptor_.name.c_str(), s.ToString().c_str());
   }
-  *kernel = info.kernel;
-  return GpuOutcome::kAnswered;
+  return s;
 }
 
 }  // namespace hvdb::db

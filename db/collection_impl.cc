@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <thread>
 
+#include "index/flat.h"
 #include "kernels/hamming.h"
 
 namespace hvdb::db {
@@ -49,10 +50,9 @@ CollectionImpl::CollectionImpl(storage::Store* store, storage::CollectionDescrip
       pinned_(pinned),
       words_(descriptor_.dim / 64),
       cache_(std::make_unique<HostCache>(words_, pinned)),
-      gpu_memory_bytes_(gpu_memory_bytes) {
-  index_ = descriptor_.index;
-  if (index_.kind == "prefix") (void)cache_->SetPrefixWords(index_.prefix_bits / 64);
-}
+      index_options_(descriptor_.index),
+      index_(std::make_unique<index::FlatIndex>()),  // until Load opens the collection's
+      gpu_memory_bytes_(gpu_memory_bytes) {}
 
 CollectionImpl::~CollectionImpl() = default;
 
@@ -61,13 +61,10 @@ Status CollectionImpl::ReloadLocked(const storage::CollectionDescriptor& stored)
   HVDB_RETURN_IF_ERROR(fresh.Load());
   std::unique_lock lock(cache_mu_);
   std::swap(cache_, fresh.cache_);
-  index_ = fresh.index_;
-  ivf_ = std::move(fresh.ivf_);
-  hnsw_ = std::move(fresh.hnsw_);
+  index_options_ = fresh.index_options_;
+  index_ = std::move(fresh.index_);
   next_id_ = fresh.next_id_;
   gpu_.reset();  // rebuilt from the new cache at the next GPU search
-  std::lock_guard ivf_gpu(ivf_gpu_mu_);
-  ivf_gpu_.reset();
   return Status::OK();
 }
 
@@ -78,40 +75,32 @@ void CollectionImpl::ForgetRows(bool remove_files) {
     std::unique_lock lock(cache_mu_);
     dropped_.store(true, std::memory_order_release);
     cache_ = std::make_unique<HostCache>(words_, false);
-    ivf_.reset();
-    hnsw_.reset();
+    index_ = std::make_unique<index::FlatIndex>();
     gpu_.reset();
   }
-  std::lock_guard ivf_gpu(ivf_gpu_mu_);
-  ivf_gpu_.reset();
-  if (remove_files) {
-    std::error_code ec;
-    std::filesystem::remove(HnswPath(store_->path()), ec);
-  }
+  if (remove_files) RemoveIndexFiles();
 }
 
-Status CollectionImpl::SetIndex(const IndexOptions& index, const ProgressCallback& progress) {
-  if (std::string problem = index.Validate(descriptor_.dim); !problem.empty()) {
-    return Status::InvalidArgument("collection '" + descriptor_.name + "': " + problem);
-  }
+Status CollectionImpl::SetIndex(const IndexOptions& options, const ProgressCallback& progress) {
+  HVDB_RETURN_IF_ERROR(options.Validate(descriptor_.dim).WithContext("collection '" + descriptor_.name + "'"));
   std::lock_guard write(write_mu_);
   HVDB_RETURN_IF_ERROR(CheckLive());
   HVDB_RETURN_IF_ERROR(store_->CheckWritable());
   // Build beside the old index (searches go on), then switch in one step.
-  std::unique_ptr<index::IvfIndex> ivf;
-  std::unique_ptr<index::HnswIndex> hnsw;
+  std::unique_ptr<index::Index> built;
   std::string record;
+  const bool in_file = index::TypeOf(options.kind).state_home == index::StateHome::kFile;
   {
     std::shared_lock lock(cache_mu_);
     index::BuildProgress build_progress;
     if (progress) {
       build_progress = [&progress](uint64_t done, uint64_t total) { return progress({done, total, 0, 0}); };
     }
-    HVDB_RETURN_IF_ERROR(BuildIndex(index, &ivf, &hnsw, &record, build_progress));
-    if (hnsw != nullptr) HVDB_RETURN_IF_ERROR(WriteHnswFile(*hnsw, store_->path()));
+    HVDB_RETURN_IF_ERROR(BuildIndex(options, &built, &record, build_progress));
+    if (in_file) HVDB_RETURN_IF_ERROR(WriteIndexFile(*built, store_->path()));
   }
   storage::CollectionDescriptor d = descriptor_;
-  d.index = index;
+  d.index = options;
   storage::StoreBatch batch;
   batch.PutDescriptor(d);
   if (record.empty()) {
@@ -120,51 +109,16 @@ Status CollectionImpl::SetIndex(const IndexOptions& index, const ProgressCallbac
     batch.PutIndexState(descriptor_.id, record);
   }
   HVDB_RETURN_IF_ERROR(store_->Write(&batch, true));
-  if (hnsw == nullptr) {
-    std::error_code ec;
-    std::filesystem::remove(HnswPath(store_->path()), ec);
-  }
+  RemoveIndexFiles(in_file ? std::optional(options.kind) : std::nullopt);
   std::unique_lock lock(cache_mu_);
-  HVDB_RETURN_IF_ERROR(cache_->SetPrefixWords(index.kind == "prefix" ? index.prefix_bits / 64 : 0));
-  index_ = index;
-  ivf_ = std::move(ivf);
-  hnsw_ = std::move(hnsw);
+  index_options_ = options;
+  index_ = std::move(built);
   return Status::OK();
 }
 
 IndexOptions CollectionImpl::index() const {
   std::shared_lock lock(cache_mu_);
-  return index_;
-}
-
-Status CollectionImpl::PrefixSearch(const uint64_t* queries, size_t nq, size_t k,
-                                    std::optional<uint32_t> max_distance, size_t candidates,
-                                    const kernels::ScanOptions& scan,
-                                    std::vector<std::vector<kernels::Neighbor>>* out) const {
-  const size_t pwords = cache_->prefix_words();
-  // Stage 1: the nearest `candidates` rows by their prefixes.
-  std::vector<uint64_t> prefixes(nq * pwords);
-  for (size_t q = 0; q < nq; ++q) {
-    std::memcpy(prefixes.data() + q * pwords, queries + q * words_, pwords * 8);
-  }
-  const kernels::ScanInput input{prefixes.data(), nq, cache_->prefix_rows(), cache_->rows(), pwords,
-                                 cache_->tombstones()};
-  std::vector<kernels::Neighbor> found(nq * candidates);
-  HVDB_RETURN_IF_ERROR(kernels::TopK(input, candidates, found.data(), scan));
-  // Stage 2: rerank them by the full vectors, same order as every scan.
-  for (size_t q = 0; q < nq; ++q) {
-    std::vector<kernels::Neighbor>& hits = (*out)[q];
-    hits.clear();
-    for (size_t i = 0; i < candidates; ++i) {
-      const uint64_t row = found[q * candidates + i].row;
-      if (row == kernels::kNoRow) break;
-      const uint32_t d = kernels::HammingDistance(queries + q * words_, cache_->row(row), words_, *scan.simd);
-      if (!max_distance || d <= *max_distance) hits.push_back({row, d});
-    }
-    std::sort(hits.begin(), hits.end(), kernels::NearerFirst);
-    if (hits.size() > k) hits.resize(k);
-  }
-  return Status::OK();
+  return index_options_;
 }
 
 Status CollectionImpl::Load() {
@@ -217,7 +171,8 @@ Status CollectionImpl::CheckVector(const Hypervector& vector, std::string_view w
 
 Status CollectionImpl::ReserveForWrite(size_t rows, size_t key_bytes) {
   std::unique_lock lock(cache_mu_);
-  return cache_->Grow(rows + cache_->rows() / 8, key_bytes + 10 * rows);
+  HVDB_RETURN_IF_ERROR(cache_->Grow(rows + cache_->rows() / 8, key_bytes + 10 * rows));
+  return ReserveIndex(rows);
 }
 
 void CollectionImpl::MaybeCompact() {
@@ -227,8 +182,7 @@ void CollectionImpl::MaybeCompact() {
   before.tombstones = tombstones.data();
   if (!cache_->Compact().ok()) return;
   if (gpu_ != nullptr) gpu_->Renumbered();
-  if (ivf_ != nullptr) ivf_->Compact(before);
-  if (hnsw_ != nullptr) hnsw_->Compact(before);
+  index_->Compacting(before);
 }
 
 Status CollectionImpl::Put(std::string_view key, const Hypervector& vector, const WriteOptions& options) {
@@ -256,7 +210,7 @@ Status CollectionImpl::Put(std::string_view key, const Hypervector& vector, cons
       IndexAppended(cache_->rows() - 1);
     }
   }
-  RetrainIfDue();
+  RebuildIndexIfDue();
   return Status::OK();
 }
 
@@ -286,7 +240,7 @@ Status CollectionImpl::Delete(std::string_view key, const WriteOptions& options)
     cache_->Delete(row);
     MaybeCompact();
   }
-  RetrainIfDue();
+  RebuildIndexIfDue();
   return Status::OK();
 }
 
@@ -388,7 +342,7 @@ Status CollectionImpl::Write(const WriteBatch& batch, const WriteOptions& option
     IndexAppended(first);
     MaybeCompact();
   }
-  RetrainIfDue();
+  RebuildIndexIfDue();
   return Status::OK();
 }
 
@@ -399,95 +353,90 @@ Result<std::vector<SearchHit>> CollectionImpl::Search(const Hypervector& query, 
   return std::move(lists[0]);
 }
 
+Result<SearchPlan> CollectionImpl::Plan(const index::SearchRequest& request, const SearchOptions& options,
+                                        kernels::Simd simd) const {
+  PlanInput input;
+  input.index = index_.get();
+  input.rows = View();
+  input.request = &request;
+  input.exact = options.exact;
+  input.requested = options.device;
+  input.simd = simd;
+  {
+    std::lock_guard lock(gpu_mu_);
+    if (gpu_ != nullptr) input.resident = gpu_->ResidentFraction(cache_->rows());
+  }
+  return PlanSearch(input, kernels::SearchDevices());
+}
+
+namespace {
+
+index::SearchRequest RequestFor(const uint64_t* queries, size_t nq, const SearchOptions& options,
+                                kernels::Simd simd) {
+  index::SearchRequest request;
+  request.queries = queries;
+  request.nq = nq;
+  request.k = options.k;
+  request.max_distance = options.max_distance;
+  request.candidates = options.candidates;
+  request.nprobe = options.nprobe;
+  request.ef = options.ef;
+  request.scan.threads = options.threads;
+  request.scan.simd = simd;
+  return request;
+}
+
+}  // namespace
+
+Result<hvdb::SearchPlan> CollectionImpl::ExplainSearch(size_t nq, const SearchOptions& options) const {
+  HVDB_RETURN_IF_ERROR(options.Validate());
+  HVDB_ASSIGN_OR_RETURN(const kernels::Simd simd, kernels::DefaultSimd());
+  std::shared_lock lock(cache_mu_);
+  HVDB_RETURN_IF_ERROR(CheckLive());
+  HVDB_ASSIGN_OR_RETURN(const SearchPlan plan, Plan(RequestFor(nullptr, nq, options, simd), options, simd));
+  return plan.Describe();
+}
+
 Result<std::vector<std::vector<SearchHit>>> CollectionImpl::SearchBatch(const uint64_t* queries, size_t nq,
                                                                         const SearchOptions& options,
                                                                         SearchStats* stats) const {
   const auto start = std::chrono::steady_clock::now();
-  if (std::string problem = options.Validate(); !problem.empty()) return Status::InvalidArgument(problem);
+  HVDB_RETURN_IF_ERROR(options.Validate());
   if (queries == nullptr && nq > 0) return Status::InvalidArgument("queries is null");
-  kernels::ScanOptions scan;
-  scan.threads = options.threads;
   HVDB_ASSIGN_OR_RETURN(const kernels::Simd simd, kernels::DefaultSimd());
-  scan.simd = simd;
+  const index::SearchRequest request = RequestFor(queries, nq, options, simd);
 
-  std::vector<std::vector<SearchHit>> out(nq);
   std::shared_lock lock(cache_mu_);
   HVDB_RETURN_IF_ERROR(CheckLive());
-  const kernels::ScanInput input{queries, nq, cache_->arena(), cache_->rows(), words_, cache_->tombstones()};
+  HVDB_ASSIGN_OR_RETURN(SearchPlan plan, Plan(request, options, simd));
+  const index::RowsView rows = View();
+  index::SearchResult found;
+  bool answered = false;
+  if (plan.device == Device::kGpu) {
+    const Status on_devices = RunOnDevices(plan, request, &found);
+    answered = on_devices.ok();
+    if (!answered) {  // warned once by RunOnDevices; the CPU gives the same answer
+      plan.device = Device::kCpu;
+      plan.devices.clear();
+      plan.kernel = kernels::SimdName(simd);
+      plan.reason += "; the device failed (" + on_devices.ToString() + "): the CPU answered";
+    }
+  }
+  if (!answered) HVDB_RETURN_IF_ERROR(plan.index->Search(rows, request, &found));
+
+  std::vector<std::vector<SearchHit>> out(nq);
   const double dim = static_cast<double>(descriptor_.dim);
-  auto to_hit = [&](const kernels::Neighbor& n) {
-    return SearchHit{std::string(cache_->key(n.row)), n.distance, 1.0 - n.distance / dim};
-  };
-  const size_t candidates = options.k * (options.candidates ? options.candidates : index_.prefix_candidates);
-  bool two_stage = index_.kind == "prefix" && !options.exact && options.k > 0 && candidates < cache_->live() &&
-                   candidates <= kernels::kMaxK;
-  size_t reranked = 0;
-  uint64_t rows_scanned = uint64_t{nq} * cache_->rows();
-  std::vector<std::vector<kernels::Neighbor>> indexed;
-  bool by_gpu = false, by_index = false, exact_fallback = false;
-  std::string gpu_kernel;
-  // device gpu over a trained ivf index: the ivf search with its lists on
-  // the device; otherwise GpuSearch decides between the exact scan on the
-  // devices and the CPU.
-  HVDB_ASSIGN_OR_RETURN(const Device requested, kernels::RequestedDevice(options.device));
-  const bool ivf_on_gpu = ivf_ != nullptr && !options.exact && requested == Device::kGpu;
-  if (ivf_on_gpu && kernels::SearchDevices().empty()) return kernels::NoSearchDevice();
-  if (nq > 0 && cache_->rows() > 0 && !ivf_on_gpu) {
-    const bool index_would_answer =
-        !options.exact && (two_stage || ivf_ != nullptr || (hnsw_ != nullptr && !hnsw_->broken() && options.k > 0));
-    HVDB_ASSIGN_OR_RETURN(const GpuOutcome outcome,
-                          GpuSearch(queries, nq, options, requested, index_would_answer, &indexed, &gpu_kernel));
-    by_gpu = outcome == GpuOutcome::kAnswered;
-    exact_fallback = outcome == GpuOutcome::kExactOnCpu;
-    if (exact_fallback) two_stage = false;
-  }
-  if (nq > 0 && cache_->rows() > 0 && !two_stage && !by_gpu && !exact_fallback) {
-    HVDB_ASSIGN_OR_RETURN(by_index,
-                          IndexSearch(queries, nq, options, scan, &indexed, &rows_scanned, ivf_on_gpu, &gpu_kernel));
-    by_gpu = by_index && !gpu_kernel.empty();
-  }
-  if (by_gpu || by_index) {
-    for (size_t q = 0; q < nq; ++q) {
-      out[q].reserve(indexed[q].size());
-      for (const auto& n : indexed[q]) out[q].push_back(to_hit(n));
-    }
-  } else if (nq > 0 && cache_->rows() > 0 && two_stage) {
-    std::vector<std::vector<kernels::Neighbor>> found(nq);
-    HVDB_RETURN_IF_ERROR(PrefixSearch(queries, nq, options.k, options.max_distance, candidates, scan, &found));
-    for (size_t q = 0; q < nq; ++q) {
-      for (const auto& n : found[q]) out[q].push_back(to_hit(n));
-    }
-    reranked = nq * candidates;
-  } else if (nq > 0 && cache_->rows() > 0) {
-    if (options.k == 0) {
-      std::vector<std::vector<kernels::Neighbor>> found(nq);
-      HVDB_RETURN_IF_ERROR(kernels::WithinRadius(input, *options.max_distance, found.data(), scan));
-      for (size_t q = 0; q < nq; ++q) {
-        out[q].reserve(found[q].size());
-        for (const auto& n : found[q]) out[q].push_back(to_hit(n));
-      }
-    } else {
-      const size_t k = std::min<size_t>(options.k, cache_->rows());
-      std::vector<kernels::Neighbor> found(nq * k);
-      HVDB_RETURN_IF_ERROR(kernels::TopK(input, k, found.data(), scan));
-      const uint32_t limit = options.max_distance.value_or(kernels::kNoDistance - 1);
-      for (size_t q = 0; q < nq; ++q) {
-        out[q].reserve(k);
-        for (size_t i = 0; i < k; ++i) {
-          const kernels::Neighbor& n = found[q * k + i];
-          if (n.row == kernels::kNoRow || n.distance > limit) break;
-          out[q].push_back(to_hit(n));
-        }
-      }
+  for (size_t q = 0; q < nq && q < found.hits.size(); ++q) {
+    out[q].reserve(found.hits[q].size());
+    for (const kernels::Neighbor& n : found.hits[q]) {
+      out[q].push_back(SearchHit{std::string(cache_->key(n.row)), n.distance, 1.0 - n.distance / dim});
     }
   }
   if (stats != nullptr) {
     stats->queries = nq;
-    stats->rows_scanned = nq == 0 ? 0 : rows_scanned / nq;
-    stats->device = by_gpu ? "gpu" : "cpu";
-    stats->kernel = by_gpu ? gpu_kernel : kernels::SimdName(simd);
-    stats->index = by_index ? index_.kind : by_gpu ? "flat" : two_stage ? "prefix" : "flat";
-    stats->candidates_reranked = reranked;
+    stats->rows_scanned = nq == 0 ? 0 : found.rows_scanned / nq;
+    stats->plan = plan.Describe();
+    stats->candidates_reranked = found.candidates_reranked;
     stats->seconds = Seconds(start);
   }
   return out;
@@ -507,8 +456,8 @@ CollectionStats CollectionImpl::Stats() const {
     s.key_bytes = cache_->key_bytes();
     s.memory_bytes = cache_->memory_bytes();
     s.pinned = cache_->pinned();
-    s.index = index_.kind;
-    s.index_bytes = cache_->prefix_bytes() + (ivf_ ? ivf_->memory_bytes() : 0) + (hnsw_ ? hnsw_->memory_bytes() : 0);
+    s.index = index_options_.kind;
+    s.index_bytes = index_->memory_bytes();
   }
   {
     std::lock_guard lock(gpu_mu_);

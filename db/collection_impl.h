@@ -20,8 +20,8 @@
 
 #include "db/gpu_mirror.h"
 #include "db/host_cache.h"
-#include "index/hnsw.h"
-#include "index/ivf.h"
+#include "db/planner.h"
+#include "index/index.h"
 #include "hvdb/db.h"
 #include "storage/catalog.h"
 #include "storage/row_source.h"
@@ -63,6 +63,7 @@ class CollectionImpl final : public Collection {
   Result<std::vector<std::vector<SearchHit>>> SearchBatch(const uint64_t* queries, size_t nq,
                                                           const SearchOptions& options,
                                                           SearchStats* stats) const override;
+  Result<hvdb::SearchPlan> ExplainSearch(size_t nq, const SearchOptions& options) const override;
 
   Status SetIndex(const IndexOptions& index, const ProgressCallback& progress) override;
   IndexOptions index() const override;
@@ -84,11 +85,11 @@ class CollectionImpl final : public Collection {
 
   // Compares the cache with RocksDB; Corruption naming the first difference.
   Status Verify() const;
-  // Reads back what the index keeps outside RocksDB (the hnsw graph file):
-  // Corruption naming it when it is damaged (an open then rebuilds it).
+  // Reads back what the index keeps in a file (the hnsw graph): Corruption
+  // naming it when it is damaged (an open then rebuilds it).
   Status CheckIndexFiles() const;
-  // Writes what the index keeps outside RocksDB (the hnsw graph file) when it
-  // changed; called when the DB closes. `dir`: the database directory, or a
+  // Writes what the index keeps in a file (the hnsw graph) when it changed;
+  // called when the DB closes. `dir`: the database directory, or a
   // checkpoint's.
   Status SaveIndex(const std::string& dir) const;
 
@@ -113,54 +114,47 @@ class CollectionImpl final : public Collection {
   // REQUIRES: write_mu_ and cache_mu_ (exclusive) held.
   void MaybeCompact();
   Status CheckAccumulatorName(std::string_view name) const;
-  // REQUIRES: cache_mu_ held (shared). The prefix index's two-stage search:
-  // candidates from the prefix array, reranked with the full rows.
-  Status PrefixSearch(const uint64_t* queries, size_t nq, size_t k, std::optional<uint32_t> max_distance,
-                      size_t candidates, const kernels::ScanOptions& scan,
-                      std::vector<std::vector<kernels::Neighbor>>* out) const;
-  // The ivf and hnsw indexes (collection_index.cc; docs/indexes.md).
+  // The index (collection_index.cc; index/index.h).
   // REQUIRES: cache_mu_ held.
   index::RowsView View() const;
-  std::string HnswPath(const std::string& dir) const;
-  // Writes `hnsw`'s file into `dir` (the database's or a checkpoint's;
-  // atomic and durable, through the store). REQUIRES: cache_mu_ held.
-  Status WriteHnswFile(const index::HnswIndex& hnsw, const std::string& dir) const;
-  // Opens the index after the rows are loaded (open; nothing else sees it).
+  // Where an index of `kind` keeps its file in `dir` (the database's
+  // directory or a checkpoint's): indexes/<collection id>.<kind name>.
+  std::string IndexFilePath(const std::string& dir, IndexKind kind) const;
+  // Removes the index files of every kind but `keep`.
+  void RemoveIndexFiles(std::optional<IndexKind> keep = std::nullopt) const;
+  // Writes `index`'s file into `dir` (atomic and durable, through the
+  // store). REQUIRES: cache_mu_ held.
+  Status WriteIndexFile(const index::Index& index, const std::string& dir) const;
+  // Opens the index after the rows are loaded (open; nothing else sees it):
+  // from its saved state, else built from the rows.
   Status OpenIndex();
   // Builds the index `options` asks for over the rows as they are, with its
-  // record for RocksDB (ivf) when it has one; progress (optional) may cancel
-  // it (index::BuildProgress). REQUIRES: write_mu_ held and cache_mu_ held
-  // shared (writers are out, searches go on meanwhile).
-  Status BuildIndex(const IndexOptions& options, std::unique_ptr<index::IvfIndex>* ivf,
-                    std::unique_ptr<index::HnswIndex>* hnsw, std::string* record,
+  // record for the store when its kind keeps one (else *record is empty);
+  // progress (optional) may cancel it (index::BuildProgress). REQUIRES:
+  // write_mu_ held and cache_mu_ held shared (writers are out, searches go
+  // on meanwhile).
+  Status BuildIndex(const IndexOptions& options, std::unique_ptr<index::Index>* built, std::string* record,
                     const index::BuildProgress& progress = nullptr) const;
+  // REQUIRES: write_mu_ and cache_mu_ (exclusive) held. Room in the index
+  // for extra_rows more rows, before the write reaches RocksDB.
+  Status ReserveIndex(size_t extra_rows);
   // REQUIRES: write_mu_ and cache_mu_ (exclusive) held; the cache already
   // changed (appended rows [first, rows), an overwritten row) or is about to
-  // (a removed row).
+  // (a removed row). Tells the index and the GPU mirror.
   void IndexAppended(size_t first);
   void IndexOverwritten(uint32_t row);
   void IndexRemoving(uint32_t row);
-  // REQUIRES: write_mu_ held, cache_mu_ not held. Trains the ivf index once
-  // there are enough rows, retrains it when its lists drift out of balance.
-  void RetrainIfDue();
-  // The index's answer, or false when the flat scan must answer (kind flat,
-  // an untrained ivf, exact asked, radius-only on hnsw). REQUIRES: cache_mu_ held.
-  // on_gpu: the ivf index scans its lists on the first search device (a
-  // device failure: warned once, the CPU scans them, the same answer);
-  // *gpu_kernel is set when the device answered.
-  Result<bool> IndexSearch(const uint64_t* queries, size_t nq, const SearchOptions& options,
-                           const kernels::ScanOptions& scan, std::vector<std::vector<kernels::Neighbor>>* found,
-                           uint64_t* rows_scanned, bool on_gpu = false, std::string* gpu_kernel = nullptr) const;
-  // The search devices' answer (collection_gpu.cc): kAnswered when a device
-  // answered into *found; kCpu when the plan chose the CPU; kExactOnCpu when
-  // the device was asked for but cannot answer (it failed: warned once; or k
-  // is above its limit): the CPU then answers with the exact scan, the answer
-  // the device would have given. requested: kernels::RequestedDevice of the
-  // options. REQUIRES: cache_mu_ held (shared).
-  enum class GpuOutcome { kCpu, kAnswered, kExactOnCpu };
-  Result<GpuOutcome> GpuSearch(const uint64_t* queries, size_t nq, const SearchOptions& options, Device requested,
-                               bool index_would_answer,
-                         std::vector<std::vector<kernels::Neighbor>>* found, std::string* kernel) const;
+  // REQUIRES: write_mu_ held, cache_mu_ not held. Builds the index again
+  // when it says it is due (ivf: trained once there are enough rows,
+  // retrained when its lists drift).
+  void RebuildIndexIfDue();
+  // The plan for a search (db/planner.h). REQUIRES: cache_mu_ held (shared).
+  Result<SearchPlan> Plan(const index::SearchRequest& request, const SearchOptions& options, kernels::Simd simd) const;
+  // Runs a kGpu plan (collection_gpu.cc): the flat scan on the GPU mirror's
+  // shards, or the plan's index scanning on the first device. A device
+  // failure is warned about once and returned (the caller then answers on
+  // the CPU). REQUIRES: cache_mu_ held (shared).
+  Status RunOnDevices(const SearchPlan& plan, const index::SearchRequest& request, index::SearchResult* result) const;
   Status LoadRows(storage::RowSource* source, const std::string& path, const BulkLoadOptions& options,
                   const ProgressCallback& progress, BulkLoadResult* result);
   // One past the largest live decimal key ("0", "17"; not "017"), 0 when
@@ -176,9 +170,8 @@ class CollectionImpl final : public Collection {
   mutable std::mutex write_mu_;
   mutable std::shared_mutex cache_mu_;
   std::unique_ptr<HostCache> cache_;  // guarded by cache_mu_ (see the class comment)
-  IndexOptions index_;                // guarded by cache_mu_; changed with write_mu_ held too
-  std::unique_ptr<index::IvfIndex> ivf_;    // guarded like index_; null unless trained
-  std::unique_ptr<index::HnswIndex> hnsw_;  // guarded like index_
+  IndexOptions index_options_;           // guarded by cache_mu_; changed with write_mu_ held too
+  std::unique_ptr<index::Index> index_;  // guarded like index_options_; never null
   const uint64_t gpu_memory_bytes_;
   // The rows on the search devices, made at the first GPU search (under
   // gpu_mu_ with cache_mu_ shared); writers (cache_mu_ exclusive) tell it
@@ -186,9 +179,6 @@ class CollectionImpl final : public Collection {
   mutable std::mutex gpu_mu_;
   mutable std::unique_ptr<GpuMirror> gpu_;
   mutable std::atomic<bool> gpu_warned_{false};
-  // The ivf lists' copies on the first search device; one search at a time.
-  mutable std::mutex ivf_gpu_mu_;
-  mutable std::unique_ptr<index::IvfDeviceLists> ivf_gpu_;  // guarded by ivf_gpu_mu_
   uint64_t next_id_ = 0;     // guarded by write_mu_
   std::atomic<bool> dropped_{false};
 };

@@ -1,10 +1,10 @@
-// Copyright hvdb authors. A collection's ivf and hnsw indexes: opening,
-// building, keeping them in step with the cache, and asking them first.
+// Copyright hvdb authors. A collection's index: building, opening and saving
+// it through the store, and keeping it in step with the cache. Nothing here
+// knows one kind from another: index/registry.cc does.
 #include <cstdio>
 #include <filesystem>
 
 #include "db/collection_impl.h"
-#include "storage/index_record.h"
 
 namespace hvdb::db {
 namespace {
@@ -18,75 +18,75 @@ kernels::ScanOptions UpkeepScan() {
   return scan;
 }
 
-// Live rows an ivf index needs before it is trained.
-uint64_t IvfTrainingRows(const IndexOptions& options) { return 4 * uint64_t{options.ivf_nlist}; }
-
 }  // namespace
 
 index::RowsView CollectionImpl::View() const {
   return {cache_->arena(), cache_->rows(), words_, cache_->tombstones(), cache_->ids()};
 }
 
-std::string CollectionImpl::HnswPath(const std::string& dir) const {
-  return dir + "/indexes/" + std::to_string(descriptor_.id) + ".hnsw";
+std::string CollectionImpl::IndexFilePath(const std::string& dir, IndexKind kind) const {
+  return dir + "/indexes/" + std::to_string(descriptor_.id) + "." + IndexKindName(kind);
 }
 
-Status CollectionImpl::BuildIndex(const IndexOptions& options, std::unique_ptr<index::IvfIndex>* ivf,
-                                  std::unique_ptr<index::HnswIndex>* hnsw, std::string* record,
-                                  const index::BuildProgress& progress) const {
-  const std::string where = "collection '" + descriptor_.name + "'";
-  if (options.kind == "ivf" && cache_->live() >= IvfTrainingRows(options)) {
-    auto trained = index::IvfIndex::Train(View(), options.ivf_nlist, options.ivf_iterations, UpkeepScan(), progress);
-    HVDB_RETURN_IF_ERROR(trained.status().WithContext(where));
-    *ivf = std::move(*trained);
-    storage::IvfRecord r;
-    r.nlist = static_cast<uint32_t>((*ivf)->nlist());
-    r.words = static_cast<uint32_t>(words_);
-    r.trained_rows = (*ivf)->trained_rows();
-    r.trained_imbalance = (*ivf)->trained_imbalance();
-    r.centroids = (*ivf)->centroids();
-    *record = storage::EncodeIvfRecord(r);
+void CollectionImpl::RemoveIndexFiles(std::optional<IndexKind> keep) const {
+  for (IndexKind kind : kAllIndexKinds) {
+    if (index::TypeOf(kind).state_home != index::StateHome::kFile || kind == keep) continue;
+    std::error_code ec;
+    std::filesystem::remove(IndexFilePath(store_->path(), kind), ec);
   }
-  if (options.kind == "hnsw") {
-    auto built = index::HnswIndex::Build(View(), options.hnsw_m, options.hnsw_ef_construction, progress);
-    HVDB_RETURN_IF_ERROR(built.status().WithContext(where));
-    *hnsw = std::move(*built);
+}
+
+Status CollectionImpl::BuildIndex(const IndexOptions& options, std::unique_ptr<index::Index>* built,
+                                  std::string* record, const index::BuildProgress& progress) const {
+  const std::string where = "collection '" + descriptor_.name + "'";
+  const index::IndexType& type = index::TypeOf(options.kind);
+  auto made = type.build(options, View(), UpkeepScan(), progress);
+  HVDB_RETURN_IF_ERROR(made.status().WithContext(where));
+  *built = std::move(*made);
+  record->clear();
+  if (type.state_home == index::StateHome::kRecord) {
+    HVDB_RETURN_IF_ERROR((*built)->Save(
+        [record](std::string_view bytes) {
+          record->append(bytes);
+          return Status::OK();
+        },
+        View()));
   }
   return Status::OK();
 }
 
 Status CollectionImpl::OpenIndex() {
-  const std::string where = "opening the " + index_.kind + " index of collection '" + descriptor_.name + "'";
-  if (index_.kind == "ivf") {
-    Result<std::string> bytes = store_->GetIndexState(descriptor_.id);
-    if (bytes.ok()) {
-      Result<storage::IvfRecord> decoded = storage::DecodeIvfRecord(*bytes);
-      HVDB_RETURN_IF_ERROR(decoded.status().WithContext(where));
-      storage::IvfRecord r = std::move(*decoded);
-      if (r.nlist == index_.ivf_nlist && r.words == words_) {
-        auto opened = index::IvfIndex::FromCentroids(std::move(r.centroids), r.nlist, r.trained_rows,
-                                                     r.trained_imbalance, View(), UpkeepScan());
-        HVDB_RETURN_IF_ERROR(opened.status().WithContext(where));
-        ivf_ = std::move(*opened);
-        return Status::OK();
+  const index::IndexType& type = index::TypeOf(index_options_.kind);
+  const std::string where =
+      "opening the " + std::string(IndexKindName(index_options_.kind)) + " index of collection '" + descriptor_.name + "'";
+  if (type.open != nullptr) {
+    index::SavedState state;
+    if (type.state_home == index::StateHome::kRecord) {
+      Result<std::string> bytes = store_->GetIndexState(descriptor_.id);
+      if (bytes.ok()) {
+        state.record = std::move(*bytes);
+      } else if (!bytes.status().IsNotFound()) {
+        return bytes.status().WithContext(where);
       }
-    } else if (!bytes.status().IsNotFound()) {
-      return bytes.status().WithContext(where);
+    } else {
+      state.file = IndexFilePath(store_->path(), index_options_.kind);
     }
-  }
-  if (index_.kind == "hnsw") {
-    auto loaded = index::HnswIndex::Load(HnswPath(store_->path()), View());
-    if (loaded.ok()) {
-      hnsw_ = std::move(*loaded);
+    auto opened = type.open(index_options_, state, View(), UpkeepScan());
+    if (opened.ok()) {
+      index_ = std::move(*opened);
       return Status::OK();
     }
-    if (!loaded.status().IsNotFound()) {
-      std::fprintf(stderr, "hvdb: %s: %s; rebuilding the graph\n", where.c_str(), loaded.status().message().c_str());
+    // A record that does not decode fails the open (the store's checksums
+    // passed it, so it is not damage the index can paper over); a file is
+    // the index's own, rebuilt from the rows when damaged.
+    if (!opened.status().IsNotFound()) {
+      if (type.state_home == index::StateHome::kRecord) return opened.status().WithContext(where);
+      std::fprintf(stderr, "hvdb: %s: %s; rebuilding it\n", where.c_str(), opened.status().message().c_str());
     }
   }
   // No state kept (or none usable): build it now.
   std::string record;
-  HVDB_RETURN_IF_ERROR(BuildIndex(index_, &ivf_, &hnsw_, &record).WithContext(where));
+  HVDB_RETURN_IF_ERROR(BuildIndex(index_options_, &index_, &record).WithContext(where));
   // The record is a hint for the next open: not written when writes are
   // refused (read-only, or stopped after an error).
   if (!record.empty() && store_->CheckWritable().ok()) {
@@ -99,132 +99,74 @@ Status CollectionImpl::OpenIndex() {
 
 Status CollectionImpl::CheckIndexFiles() const {
   std::shared_lock lock(cache_mu_);
-  if (index_.kind != "hnsw") return Status::OK();
-  auto loaded = index::HnswIndex::Load(HnswPath(store_->path()), View());
+  const index::IndexType& type = index::TypeOf(index_options_.kind);
+  if (type.state_home != index::StateHome::kFile) return Status::OK();
+  index::SavedState state;
+  state.file = IndexFilePath(store_->path(), index_options_.kind);
+  auto loaded = type.open(index_options_, state, View(), UpkeepScan());
   if (loaded.ok() || loaded.status().IsNotFound()) return Status::OK();
   return loaded.status().WithContext("collection '" + descriptor_.name +
-                                     "' (the graph is rebuilt from the rows at the next open; nothing is lost)");
+                                     "' (the index is rebuilt from the rows at the next open; nothing is lost)");
 }
 
 Status CollectionImpl::SaveIndex(const std::string& dir) const {
   std::shared_lock lock(cache_mu_);
+  if (index::TypeOf(index_->kind()).state_home != index::StateHome::kFile) return Status::OK();
   // Not into the database's own directory when it refuses writes
   // (read-only, or stopped after an error and perhaps no longer ours).
-  if (hnsw_ == nullptr || (dir == store_->path() && (!hnsw_->dirty() || !store_->CheckWritable().ok()))) {
-    return Status::OK();
-  }
-  return WriteHnswFile(*hnsw_, dir);
+  if (dir == store_->path() && (!index_->dirty() || !store_->CheckWritable().ok())) return Status::OK();
+  return WriteIndexFile(*index_, dir);
 }
 
-Status CollectionImpl::WriteHnswFile(const index::HnswIndex& hnsw, const std::string& dir) const {
-  const std::string where = "collection '" + descriptor_.name + "': hnsw index file";
-  const std::string path = HnswPath(dir);
+Status CollectionImpl::WriteIndexFile(const index::Index& index, const std::string& dir) const {
+  const std::string where = "collection '" + descriptor_.name + "': " + index.name() + " index file";
+  const std::string path = IndexFilePath(dir, index.kind());
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   if (ec) return Status::IOError(where + ": creating the directory of '" + path + "': " + ec.message());
   HVDB_ASSIGN_OR_RETURN(std::unique_ptr<storage::DurableFile> file, store_->CreateDurableFile(path));
-  HVDB_RETURN_IF_ERROR(hnsw.Save([&](std::string_view bytes) { return file->Append(bytes); }, View())
-                           .WithContext(where));
+  HVDB_RETURN_IF_ERROR(
+      index.Save([&](std::string_view bytes) { return file->Append(bytes); }, View()).WithContext(where));
   HVDB_RETURN_IF_ERROR(file->Commit().WithContext(where));
-  if (dir == store_->path()) hnsw.MarkSaved();
+  if (dir == store_->path()) index.MarkSaved();
   return Status::OK();
 }
 
+Status CollectionImpl::ReserveIndex(size_t extra_rows) { return index_->Reserve(cache_->rows() + extra_rows); }
+
 void CollectionImpl::IndexAppended(size_t first) {
   const index::RowsView rows = View();
-  if (ivf_ != nullptr && first < rows.n) {
-    std::vector<uint32_t> lists(rows.n - first);
-    if (!ivf_->Assign(rows.row(first), lists.size(), lists.data(), UpkeepScan()).ok()) {
-      ivf_.reset();  // the flat scan answers until RetrainIfDue trains it again
-    } else {
-      for (size_t r = first; r < rows.n; ++r) {
-        if (!rows.deleted(r)) ivf_->Add(static_cast<uint32_t>(r), rows.row(r), lists[r - first]);
-      }
-    }
-  }
-  if (hnsw_ != nullptr) hnsw_->Append(rows, first);
-  if (gpu_ != nullptr && first < rows.n) gpu_->RowsChanged(first, rows.n - first);
+  if (first >= rows.n) return;
+  index_->Appended(rows, first);
+  if (gpu_ != nullptr) gpu_->RowsChanged(first, rows.n - first);
 }
 
 void CollectionImpl::IndexOverwritten(uint32_t row) {
-  const index::RowsView rows = View();
-  if (ivf_ != nullptr) {
-    uint32_t list = 0;
-    ivf_->Remove(row);
-    if (!ivf_->Assign(rows.row(row), 1, &list, UpkeepScan()).ok()) {
-      ivf_.reset();
-    } else {
-      ivf_->Add(row, rows.row(row), list);
-    }
-  }
-  if (hnsw_ != nullptr) hnsw_->Overwrite(rows, row);
+  index_->Overwritten(View(), row);
   if (gpu_ != nullptr) gpu_->RowsChanged(row, 1);
 }
 
 void CollectionImpl::IndexRemoving(uint32_t row) {
-  if (ivf_ != nullptr) ivf_->Remove(row);
-  if (hnsw_ != nullptr) hnsw_->Remove(row);
+  index_->Removing(View(), row);
   if (gpu_ != nullptr) gpu_->TombstonesChanged();
 }
 
-void CollectionImpl::RetrainIfDue() {
-  std::unique_ptr<index::IvfIndex> fresh;
-  std::unique_ptr<index::HnswIndex> unused;
+void CollectionImpl::RebuildIndexIfDue() {
+  std::unique_ptr<index::Index> fresh;
   std::string record;
   {
     std::shared_lock lock(cache_mu_);
-    if (index_.kind != "ivf") return;
-    const uint64_t live = cache_->live();
-    const bool due = ivf_ == nullptr
-                         ? live >= IvfTrainingRows(index_)
-                         : live >= 2 * std::max<uint64_t>(ivf_->trained_rows(), 1) ||
-                               ivf_->Imbalance() > index_.ivf_retrain_imbalance * ivf_->trained_imbalance();
-    if (!due || !BuildIndex(index_, &fresh, &unused, &record).ok() || fresh == nullptr) return;
+    if (!index_->RebuildDue(View()) || !BuildIndex(index_options_, &fresh, &record).ok()) return;
   }
   // The record is a hint for the next open (any centroids give right answers
-  // there); the new lists serve from now on either way.
-  storage::StoreBatch batch;
-  batch.PutIndexState(descriptor_.id, record);
-  (void)store_->Write(&batch, true);
+  // there); the new index serves from now on either way.
+  if (!record.empty()) {
+    storage::StoreBatch batch;
+    batch.PutIndexState(descriptor_.id, record);
+    (void)store_->Write(&batch, true);
+  }
   std::unique_lock lock(cache_mu_);
-  ivf_ = std::move(fresh);
-}
-
-Result<bool> CollectionImpl::IndexSearch(const uint64_t* queries, size_t nq, const SearchOptions& options,
-                                         const kernels::ScanOptions& scan,
-                                         std::vector<std::vector<kernels::Neighbor>>* found, uint64_t* rows_scanned,
-                                         bool on_gpu, std::string* gpu_kernel) const {
-  if (options.exact) return false;
-  if (ivf_ != nullptr) {
-    const size_t nprobe = options.nprobe ? options.nprobe : index_.ivf_nprobe;
-    const auto& devices = kernels::SearchDevices();
-    if (on_gpu && !devices.empty() && options.k <= devices.front()->max_k()) {
-      std::lock_guard lock(ivf_gpu_mu_);
-      if (ivf_gpu_ == nullptr || ivf_gpu_->device() != devices.front()) {
-        ivf_gpu_ = std::make_unique<index::IvfDeviceLists>(devices.front());
-      }
-      const Status s =
-          ivf_->Search(queries, nq, options.k, options.max_distance, nprobe, scan, found, rows_scanned, ivf_gpu_.get());
-      if (s.ok()) {
-        *gpu_kernel = devices.front()->kernel();
-        return true;
-      }
-      ivf_gpu_.reset();  // its copies' state is unknown now
-      if (!gpu_warned_.exchange(true)) {
-        std::fprintf(stderr, "hvdb: collection '%s': GPU ivf search failed (%s); answering on the CPU\n",
-                     descriptor_.name.c_str(), s.ToString().c_str());
-      }
-    }
-    HVDB_RETURN_IF_ERROR(ivf_->Search(queries, nq, options.k, options.max_distance, nprobe, scan, found, rows_scanned));
-    return true;
-  }
-  if (hnsw_ != nullptr && !hnsw_->broken() && options.k > 0) {
-    const size_t ef = options.ef ? options.ef : index_.hnsw_ef_search;
-    HVDB_RETURN_IF_ERROR(
-        hnsw_->Search(View(), queries, nq, options.k, options.max_distance, ef, scan, found, rows_scanned));
-    return true;
-  }
-  return false;
+  index_ = std::move(fresh);
 }
 
 }  // namespace hvdb::db

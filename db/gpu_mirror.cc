@@ -5,6 +5,8 @@
 #include <functional>
 #include <utility>
 
+#include "kernels/results.h"
+
 namespace hvdb::db {
 namespace {
 
@@ -97,7 +99,7 @@ Status GpuMirror::Layout(size_t n) {
   return Status::OK();
 }
 
-Status GpuMirror::Run(const HostRows& host, const Searcher& search, GpuSearchInfo* info) {
+Status GpuMirror::Run(const kernels::RowsView& host, const Searcher& search, GpuSearchInfo* info) {
   const size_t nd = devices_.size();
   if (relayout_ || capacity_ == 0 || (host.n > nd * capacity_ && capacity_ < MaxCapacity())) {
     HVDB_RETURN_IF_ERROR(Layout(host.n));
@@ -190,7 +192,7 @@ Status GpuMirror::Run(const HostRows& host, const Searcher& search, GpuSearchInf
   return Status::OK();
 }
 
-Status GpuMirror::TopK(const HostRows& host, const uint64_t* queries, size_t nq, size_t k, kernels::Neighbor* out,
+Status GpuMirror::TopK(const kernels::RowsView& host, const uint64_t* queries, size_t nq, size_t k, kernels::Neighbor* out,
                        GpuSearchInfo* info) {
   std::lock_guard lock(mu_);
   if (devices_.empty()) return Status::Unavailable("no search device");
@@ -215,12 +217,7 @@ Status GpuMirror::TopK(const HostRows& host, const uint64_t* queries, size_t nq,
         const size_t kk = std::min(k, n);
         found.assign(nq * kk, {});
         HVDB_RETURN_IF_ERROR(d->TopK(rows, n, words_, tomb, queries, nq, kk, found.data()));
-        for (size_t q = 0; q < nq; ++q) {
-          for (size_t i = 0; i < kk; ++i) {
-            const kernels::Neighbor& hit = found[q * kk + i];
-            if (hit.row != kernels::kNoRow) merged[q].push_back({hit.row + first, hit.distance});
-          }
-        }
+        for (size_t q = 0; q < nq; ++q) kernels::AppendTopK(&found[q * kk], kk, std::nullopt, first, &merged[q]);
         if (info->kernel.empty()) info->kernel = d->kernel();
         return Status::OK();
       },
@@ -228,14 +225,13 @@ Status GpuMirror::TopK(const HostRows& host, const uint64_t* queries, size_t nq,
   stream_ = nullptr;
   HVDB_RETURN_IF_ERROR(ran);
   for (size_t q = 0; q < nq; ++q) {
-    auto& hits = merged[q];
-    std::sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) { return kernels::NearerFirst(a, b); });
-    for (size_t i = 0; i < k; ++i) out[q * k + i] = i < hits.size() ? hits[i] : kernels::Neighbor{};
+    kernels::MergeHits(&merged[q], k);
+    kernels::FillTopK(merged[q], k, out + q * k);
   }
   return Status::OK();
 }
 
-Status GpuMirror::WithinRadius(const HostRows& host, const uint64_t* queries, size_t nq, uint32_t radius,
+Status GpuMirror::WithinRadius(const kernels::RowsView& host, const uint64_t* queries, size_t nq, uint32_t radius,
                                std::vector<kernels::Neighbor>* out, GpuSearchInfo* info) {
   std::lock_guard lock(mu_);
   if (devices_.empty()) return Status::Unavailable("no search device");
@@ -254,7 +250,7 @@ Status GpuMirror::WithinRadius(const HostRows& host, const uint64_t* queries, si
       info);
   HVDB_RETURN_IF_ERROR(ran);
   for (size_t q = 0; q < nq; ++q) {
-    std::sort(merged[q].begin(), merged[q].end(), [](const auto& a, const auto& b) { return kernels::NearerFirst(a, b); });
+    kernels::MergeHits(&merged[q], 0);
     out[q] = std::move(merged[q]);
   }
   return Status::OK();

@@ -22,15 +22,9 @@
 #include <vector>
 
 #include "kernels/device/search_device.h"
+#include "kernels/hamming.h"
 
 namespace hvdb::db {
-
-// The host rows a search sees (the cache's arena).
-struct HostRows {
-  const uint64_t* rows = nullptr;        // n x words
-  size_t n = 0;
-  const uint64_t* tombstones = nullptr;  // ceil(n / 64) words, or null
-};
 
 struct GpuSearchInfo {
   size_t shards = 0;          // resident shards searched
@@ -60,10 +54,10 @@ class GpuMirror {
 
   // As kernels::TopK over `host` (out: nq x k), after uploading what changed.
   // REQUIRES: 1 <= k <= kMaxK.
-  Status TopK(const HostRows& host, const uint64_t* queries, size_t nq, size_t k, kernels::Neighbor* out,
+  Status TopK(const kernels::RowsView& host, const uint64_t* queries, size_t nq, size_t k, kernels::Neighbor* out,
               GpuSearchInfo* info);
   // As kernels::WithinRadius (out: nq vectors, replaced).
-  Status WithinRadius(const HostRows& host, const uint64_t* queries, size_t nq, uint32_t radius,
+  Status WithinRadius(const kernels::RowsView& host, const uint64_t* queries, size_t nq, uint32_t radius,
                       std::vector<kernels::Neighbor>* out, GpuSearchInfo* info);
 
  private:
@@ -81,7 +75,7 @@ class GpuMirror {
   // REQUIRES: mu_ held. Brings the shards in step with host, then calls
   // search on every shard, and on every streamed chunk unless a Streamer is
   // set (stream_), which then takes the rows beyond the shards.
-  Status Run(const HostRows& host, const Searcher& search, GpuSearchInfo* info);
+  Status Run(const kernels::RowsView& host, const Searcher& search, GpuSearchInfo* info);
   Status Layout(size_t n);  // REQUIRES: mu_ held
   void FreeAll();           // REQUIRES: mu_ held
   size_t BudgetRows(const kernels::SearchDevice* device) const;

@@ -11,24 +11,7 @@ HostCache::HostCache(size_t words, bool pinned) : words_(words), arena_(pinned, 
 
 uint64_t HostCache::memory_bytes() const {
   const uint64_t rows = keys_.size();
-  return rows * words_ * 8 + rows * 8 + (rows + 63) / 64 * 8 + keys_.memory_bytes() + prefix_bytes();
-}
-
-void HostCache::CopyPrefix(size_t row) {
-  if (prefix_words_ == 0) return;
-  std::memcpy(prefix_.data() + row * prefix_words_ * 8, arena_.data() + row * words_ * 8, prefix_words_ * 8);
-}
-
-Status HostCache::SetPrefixWords(size_t words) {
-  prefix_words_ = words;
-  if (words == 0) {
-    prefix_.Shrink(0);
-    return Status::OK();
-  }
-  const size_t rows = keys_.size();
-  HVDB_RETURN_IF_ERROR(prefix_.Reserve(std::max<size_t>(arena_.capacity() / (words_ * 8), rows) * words * 8));
-  for (size_t r = 0; r < rows; ++r) CopyPrefix(r);
-  return Status::OK();
+  return rows * words_ * 8 + rows * 8 + (rows + 63) / 64 * 8 + keys_.memory_bytes();
 }
 
 Status HostCache::Grow(size_t extra_rows, size_t extra_key_bytes) {
@@ -42,7 +25,6 @@ Status HostCache::GrowRows(size_t rows) {
   }
   HVDB_RETURN_IF_ERROR(arena_.Reserve(rows * words_ * 8));
   HVDB_RETURN_IF_ERROR(ids_.Reserve(rows * 8));
-  if (prefix_words_ > 0) HVDB_RETURN_IF_ERROR(prefix_.Reserve(rows * prefix_words_ * 8));
   return tombstones_.Reserve((rows + 63) / 64 * 8);
 }
 
@@ -58,7 +40,6 @@ Status HostCache::Insert(uint64_t id, std::string_view key, const char* bits) {
   }
   HVDB_RETURN_IF_ERROR(keys_.Append(key));
   std::memcpy(arena_.data() + row * words_ * 8, bits, words_ * 8);
-  CopyPrefix(row);
   reinterpret_cast<uint64_t*>(ids_.data())[row] = id;
   ZeroTombstoneWordFor(row);
   keys_.Index(static_cast<uint32_t>(row));
@@ -68,7 +49,6 @@ Status HostCache::Insert(uint64_t id, std::string_view key, const char* bits) {
 
 void HostCache::Overwrite(uint32_t row, const char* bits) {
   std::memcpy(arena_.data() + size_t{row} * words_ * 8, bits, words_ * 8);
-  CopyPrefix(row);
 }
 
 void HostCache::Delete(uint32_t row) {
@@ -93,8 +73,6 @@ Status HostCache::Compact() {
   }
   HVDB_RETURN_IF_ERROR(keys_.Compact(keep));
   rows_ = keep.size();
-  for (size_t r = 0; r < rows_; ++r) CopyPrefix(r);
-  prefix_.Shrink(rows_ * prefix_words_ * 8);
   deleted_ = 0;
   std::memset(tombstones_.data(), 0, (rows_ + 63) / 64 * 8);
   arena_.Shrink(rows_ * row_bytes);
@@ -110,12 +88,11 @@ bool HostCache::NeedsGrowth(size_t key_bytes) const {
 
 bool HostCache::HasRoomForRow(size_t row) const {
   return arena_.capacity() >= (row + 1) * words_ * 8 && ids_.capacity() >= (row + 1) * 8 &&
-         tombstones_.capacity() >= (row / 64 + 1) * 8 && prefix_.capacity() >= (row + 1) * prefix_words_ * 8;
+         tombstones_.capacity() >= (row / 64 + 1) * 8;
 }
 
 void HostCache::StageKey(uint64_t id, std::string_view key) {
   const size_t row = keys_.size();
-  CopyPrefix(row);  // the row's bits are in the arena already
   reinterpret_cast<uint64_t*>(ids_.data())[row] = id;
   ZeroTombstoneWordFor(row);
   (void)keys_.Append(key);
@@ -137,7 +114,6 @@ Status HostCache::AppendBitsForOpen(uint64_t id, const char* bits) {
     HVDB_RETURN_IF_ERROR(GrowRows(2 * row + 1));  // not the keys: another thread fills them
   }
   std::memcpy(arena_.data() + row * words_ * 8, bits, words_ * 8);
-  CopyPrefix(row);
   reinterpret_cast<uint64_t*>(ids_.data())[row] = id;
   ZeroTombstoneWordFor(row);
   bits_rows_ = row + 1;

@@ -49,16 +49,9 @@ class HostCache {
   // The live row holding `key`, or kNoRow32.
   uint32_t Find(std::string_view key) const { return keys_.Find(key); }
   bool pinned() const { return arena_.pinned(); }
-  // Bytes held: arena rows, ids, tombstones, keys and map, prefix array.
+  // Bytes held: arena rows, ids, tombstones, keys and map.
   uint64_t memory_bytes() const;
 
-  // The prefix index's array: the first prefix_words() words of every row,
-  // rows x prefix_words(), kept in step with the arena. 0 words: none.
-  // Exclusive: SetPrefixWords rebuilds it (0 drops it).
-  Status SetPrefixWords(size_t words);
-  size_t prefix_words() const { return prefix_words_; }
-  const uint64_t* prefix_rows() const { return reinterpret_cast<const uint64_t*>(prefix_.data()); }
-  uint64_t prefix_bytes() const { return uint64_t{keys_.size()} * prefix_words_ * 8; }
   uint64_t arena_bytes() const { return uint64_t{rows_} * words_ * 8; }
   uint64_t key_bytes() const { return keys_.blob_bytes(); }
 
@@ -107,17 +100,13 @@ class HostCache {
 
  private:
   void ZeroTombstoneWordFor(size_t row);
-  // Whether row `row` fits the arena, ids, tombstones and prefix array as they are.
+  // Whether row `row` fits the arena, ids and tombstones as they are.
   bool HasRoomForRow(size_t row) const;
-  // Copies row's first prefix_words_ words into the prefix array (if any).
-  void CopyPrefix(size_t row);
 
   size_t words_;
   HostBuffer arena_;
   HostBuffer ids_;
   HostBuffer tombstones_;
-  HostBuffer prefix_;
-  size_t prefix_words_ = 0;
   KeyTable keys_;
   size_t rows_ = 0;
   size_t bits_rows_ = 0;  // rows with bits written (open)

@@ -65,6 +65,79 @@ Device ChooseDevice(Device requested, Device env, const SearchCosts& costs, size
   return gpu < cpu ? Device::kGpu : Device::kCpu;
 }
 
+namespace {
+
+// The largest k every device takes.
+size_t DevicesMaxK(const std::vector<kernels::SearchDevice*>& devices) {
+  size_t max_k = kernels::kMaxK;
+  for (const auto* d : devices) max_k = std::min(max_k, d->max_k());
+  return max_k;
+}
+
+}  // namespace
+
+Result<SearchPlan> PlanSearch(const PlanInput& input, const std::vector<kernels::SearchDevice*>& devices) {
+  const index::SearchRequest& request = *input.request;
+  SearchPlan plan;
+  // The index.
+  plan.index = &index::FlatScan();
+  std::string why_index;
+  if (input.index->kind() == IndexKind::kFlat) {
+    why_index = "flat index";
+  } else if (input.exact) {
+    why_index = "exact asked";
+  } else if (std::string declined = input.index->Declines(input.rows, request); !declined.empty()) {
+    why_index = declined;
+  } else {
+    plan.index = input.index;
+    why_index = std::string(input.index->name()) + " index";
+  }
+  // The device.
+  HVDB_ASSIGN_OR_RETURN(const Device env, kernels::DeviceFromEnvironment());
+  const Device requested = input.requested != Device::kAuto ? input.requested : env;
+  const std::string asked = input.requested != Device::kAuto ? "device " + std::string(DeviceName(requested)) + " asked"
+                                                             : "HVDB_DEVICE=" + std::string(DeviceName(requested));
+  std::string why_device;
+  if (requested == Device::kGpu && devices.empty()) return kernels::NoSearchDevice();
+  if (requested == Device::kGpu && plan.index != &index::FlatScan() && !plan.index->SearchesOnDevice()) {
+    why_index += " (it has no device search: the exact scan instead)";
+    plan.index = &index::FlatScan();
+  }
+  const size_t max_k = devices.empty() ? 0 : plan.index->SearchesOnDevice() ? devices.front()->max_k()
+                                                                               : DevicesMaxK(devices);
+  if (requested == Device::kCpu) {
+    why_device = asked;
+  } else if (requested == Device::kGpu) {
+    if (request.k > max_k) {
+      why_device = asked + ", but k " + std::to_string(request.k) + " is above the devices' largest, " +
+                   std::to_string(max_k) + ": the CPU";
+    } else {
+      plan.device = Device::kGpu;
+      why_device = asked;
+    }
+  } else if (plan.index != &index::FlatScan()) {
+    why_device = "an index answers on the CPU unless device gpu is asked";
+  } else if (devices.empty()) {
+    why_device = "no search device";
+  } else if (request.k > max_k) {
+    why_device = "k " + std::to_string(request.k) + " is above the devices' largest, " + std::to_string(max_k);
+  } else if (request.nq == 0 || input.rows.n == 0) {
+    why_device = "nothing to scan";
+  } else {
+    HVDB_ASSIGN_OR_RETURN(const SearchCosts costs, ProcessSearchCosts(devices));
+    plan.device = ChooseDevice(Device::kAuto, Device::kAuto, costs, request.nq, input.rows.n, input.rows.words,
+                               input.resident, &why_device);
+  }
+  if (plan.device == Device::kGpu) {
+    plan.devices = devices;
+    plan.kernel = devices.front()->kernel();
+  } else {
+    plan.kernel = kernels::SimdName(input.simd);
+  }
+  plan.reason = why_index + "; " + why_device;
+  return plan;
+}
+
 Result<SearchCosts> ProcessSearchCosts(const std::vector<kernels::SearchDevice*>& devices, bool measure_again) {
   static std::mutex mu;
   static std::optional<SearchCosts> cached;

@@ -1,6 +1,10 @@
-// Copyright hvdb authors. Where a search runs: the CPU kernels or the search
-// devices (docs/gpu.md). An explicit SearchOptions::device wins, then
-// HVDB_DEVICE=cpu|gpu|auto, then a cost model calibrated once per process.
+// Copyright hvdb authors. The search planner: which index answers a search,
+// on which device, with which kernel, and why (docs/architecture.md). The
+// index: the collection's unless exact is asked or it declines the request,
+// then the flat scan. The device: an explicit SearchOptions::device wins,
+// then HVDB_DEVICE=cpu|gpu|auto, then a cost model calibrated once per
+// process (docs/gpu.md); an index answers on the CPU unless it can scan on
+// a device and the device was asked for.
 #ifndef HVDB_DB_PLANNER_H_
 #define HVDB_DB_PLANNER_H_
 
@@ -9,8 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "hvdb/db.h"
 #include "hvdb/options.h"
 #include "hvdb/result.h"
+#include "index/index.h"
 #include "kernels/device/search_device.h"
 
 namespace hvdb::db {
@@ -37,6 +43,36 @@ Device ChooseDevice(Device requested, Device env, const SearchCosts& costs, size
 // scans and each device's Calibrate), then cached. Thread-safe.
 // measure_again: measure even when cached (hvdb calibrate).
 Result<SearchCosts> ProcessSearchCosts(const std::vector<kernels::SearchDevice*>& devices, bool measure_again = false);
+
+// What a search will run.
+struct SearchPlan {
+  const index::Index* index = nullptr;  // the collection's index, or index::FlatScan()
+  Device device = Device::kCpu;         // kCpu or kGpu
+  // kGpu: the devices to run on (an index scanning on a device uses the first).
+  std::vector<kernels::SearchDevice*> devices;
+  std::string kernel;
+  std::string reason;
+
+  // The public form (SearchStats::plan, Collection::ExplainSearch).
+  hvdb::SearchPlan Describe() const { return {index->kind(), device, kernel, reason}; }
+};
+
+// What the planner weighs.
+struct PlanInput {
+  const index::Index* index = nullptr;         // the collection's (flat: index::FlatScan())
+  index::RowsView rows;                         // the rows as they are now
+  const index::SearchRequest* request = nullptr;  // nq, k and the index knobs
+  bool exact = false;                           // SearchOptions::exact
+  Device requested = Device::kAuto;             // SearchOptions::device
+  kernels::Simd simd = kernels::Simd::kScalar;  // the CPU kernel
+  // Fraction of the rows already on the devices (the cost model's upload).
+  double resident = 0;
+};
+
+// The plan for `input` on `devices` (kernels::SearchDevices()).
+// Unavailable when the device gpu is asked for and there is none;
+// InvalidArgument when HVDB_DEVICE is unusable.
+Result<SearchPlan> PlanSearch(const PlanInput& input, const std::vector<kernels::SearchDevice*>& devices);
 
 }  // namespace hvdb::db
 

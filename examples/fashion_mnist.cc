@@ -234,7 +234,7 @@ int main(int argc, char** argv) {
   std::printf("k-NN (k = %zu) through Collection::SearchBatch: %.2f%% test accuracy; %zu x %zu searched in %.2f s "
               "(%.3g pairs/s, %s kernel)\n",
               k, 100 * knn, test_n, train_n, search_s,
-              static_cast<double>(test_n) * static_cast<double>(train_n) / search_s, stats.kernel.c_str());
+              static_cast<double>(test_n) * static_cast<double>(train_n) / search_s, stats.plan.kernel.c_str());
   std::printf("best: prototypes %.2f%%, k-NN %.2f%%\n", 100 * best_proto, 100 * knn);
   return 0;
 }

@@ -34,7 +34,7 @@ constexpr size_t kMaxLevels = size_t{1} << 32;
 
 // The level of x: round((clamp(x) - lo) / (hi - lo) x (levels - 1)).
 Result<size_t> LevelOf(double x, const ScalarCode& code, size_t dim, bool wrap) {
-  if (std::string problem = code.Validate(); !problem.empty()) return Status::InvalidArgument(problem);
+  HVDB_RETURN_IF_ERROR(code.Validate());
   HVDB_RETURN_IF_ERROR(ValidateDim(dim));
   if (!std::isfinite(x)) return Status::InvalidArgument("encoded value is not finite");
   const double offset = x - code.lo, span = code.hi - code.lo;
@@ -58,13 +58,16 @@ void FlipPositions(Hypervector* v, const std::vector<uint32_t>& order, size_t be
 
 }  // namespace
 
-std::string ScalarCode::Validate() const {
+Status ScalarCode::Validate() const {
   if (!std::isfinite(lo) || !std::isfinite(hi) || !(lo < hi)) {
-    return "scalar code needs finite lo < hi, got lo " + std::to_string(lo) + ", hi " + std::to_string(hi);
+    return Status::InvalidArgument("scalar code needs finite lo < hi, got lo " + std::to_string(lo) + ", hi " +
+                                   std::to_string(hi));
   }
-  if (levels < 2) return "scalar code needs at least 2 levels, got " + std::to_string(levels);
-  if (levels > kMaxLevels) return "scalar code needs at most 2^32 levels, got " + std::to_string(levels);
-  return {};
+  if (levels < 2) return Status::InvalidArgument("scalar code needs at least 2 levels, got " + std::to_string(levels));
+  if (levels > kMaxLevels) {
+    return Status::InvalidArgument("scalar code needs at most 2^32 levels, got " + std::to_string(levels));
+  }
+  return Status::OK();
 }
 
 Result<Hypervector> Level(double x, const ScalarCode& code, size_t dim) {

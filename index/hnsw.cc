@@ -43,13 +43,13 @@ uint64_t FromLittleEndian(const unsigned char* b, size_t bytes) {
 
 // FAISS's writer, into a ByteSink (the first error is kept and stops FAISS).
 struct SinkWriter : faiss::IOWriter {
-  explicit SinkWriter(const HnswIndex::ByteSink& to) : sink(to) {}
+  explicit SinkWriter(const ByteSink& to) : sink(to) {}
   size_t operator()(const void* ptr, size_t size, size_t nitems) override {
     if (!status.ok()) return 0;
     status = sink(std::string_view(static_cast<const char*>(ptr), size * nitems));
     return status.ok() ? nitems : 0;
   }
-  const HnswIndex::ByteSink& sink;
+  const ByteSink& sink;
   Status status;
 };
 
@@ -111,7 +111,37 @@ Status Guard(std::string_view what, Fn&& fn) {
   }
 }
 
+Status Validate(const IndexOptions& options, size_t) {
+  if (options.hnsw_m < 2 || options.hnsw_m > 256) {
+    return Status::InvalidArgument("hnsw index: m " + std::to_string(options.hnsw_m) + " must be in [2, 256]");
+  }
+  if (options.hnsw_ef_construction == 0 || options.hnsw_ef_construction > 1u << 20) {
+    return Status::InvalidArgument("hnsw index: ef_construction must be in [1, 1048576]");
+  }
+  if (options.hnsw_ef_search == 0 || options.hnsw_ef_search > 1u << 30) {
+    return Status::InvalidArgument("hnsw index: ef_search must be in [1, 2^30]");
+  }
+  return Status::OK();
+}
+
+Result<std::unique_ptr<Index>> BuildFor(const IndexOptions& options, const RowsView& rows, const kernels::ScanOptions&,
+                                        const BuildProgress& progress) {
+  HVDB_ASSIGN_OR_RETURN(std::unique_ptr<HnswIndex> built,
+                        HnswIndex::Build(rows, options.hnsw_m, options.hnsw_ef_construction, progress));
+  built->set_ef_search(options.hnsw_ef_search);
+  return std::unique_ptr<Index>(std::move(built));
+}
+
+Result<std::unique_ptr<Index>> OpenFor(const IndexOptions& options, const SavedState& state, const RowsView& rows,
+                                       const kernels::ScanOptions&) {
+  HVDB_ASSIGN_OR_RETURN(std::unique_ptr<HnswIndex> loaded, HnswIndex::Load(state.file, rows));
+  loaded->set_ef_search(options.hnsw_ef_search);
+  return std::unique_ptr<Index>(std::move(loaded));
+}
+
 }  // namespace
+
+const IndexType HnswIndex::kType{IndexKind::kHnsw, StateHome::kFile, Validate, BuildFor, OpenFor};
 
 HnswIndex::HnswIndex() = default;
 HnswIndex::~HnswIndex() = default;
@@ -180,7 +210,7 @@ void HnswIndex::KillNode(uint32_t row) {
   dirty_ = true;
 }
 
-void HnswIndex::Append(const RowsView& rows, size_t first) {
+void HnswIndex::Appended(const RowsView& rows, size_t first) {
   if (first != graph_rows_ || rows.n - first > kMaxSyncAppend) return;  // the tail
   for (size_t r = first; r < rows.n; ++r) {
     if (!rows.deleted(r)) AddNode(static_cast<uint32_t>(r), rows.row(r));
@@ -188,15 +218,15 @@ void HnswIndex::Append(const RowsView& rows, size_t first) {
   graph_rows_ = rows.n;
 }
 
-void HnswIndex::Overwrite(const RowsView& rows, uint32_t row) {
+void HnswIndex::Overwritten(const RowsView& rows, uint32_t row) {
   if (row >= graph_rows_) return;  // the tail is scanned as it is
   KillNode(row);
   AddNode(row, rows.row(row));
 }
 
-void HnswIndex::Remove(uint32_t row) { KillNode(row); }
+void HnswIndex::Removing(const RowsView&, uint32_t row) { KillNode(row); }
 
-void HnswIndex::Compact(const RowsView& before) {
+void HnswIndex::Compacting(const RowsView& before) {
   std::vector<uint32_t> map(before.n);
   CompactionMap(before, map.data());
   for (uint32_t& row : node_row_) {
@@ -212,28 +242,23 @@ void HnswIndex::Compact(const RowsView& before) {
   row_node_.swap(moved);
 }
 
-Status HnswIndex::Search(const RowsView& rows, const uint64_t* queries, size_t nq, size_t k,
-                         std::optional<uint32_t> max_distance, size_t ef, const kernels::ScanOptions& scan,
-                         std::vector<std::vector<kernels::Neighbor>>* out, uint64_t* rows_scanned) const {
-  out->assign(nq, {});
+std::string HnswIndex::Declines(const RowsView&, const SearchRequest& request) const {
+  if (request.k == 0) return "hnsw index: a radius search (k = 0) scans every row";
+  if (broken_) return "hnsw index: a write did not reach the graph (out of memory); it answers again once rebuilt";
+  return {};
+}
+
+Status HnswIndex::Search(const RowsView& rows, const SearchRequest& request, SearchResult* result) const {
+  const size_t nq = request.nq, k = request.k;
+  const size_t ef = request.ef ? request.ef : ef_search_;
+  const uint64_t* queries = request.queries;
+  const std::optional<uint32_t> max_distance = request.max_distance;
+  // Asked to visit every node: a scan does that exactly, which a walk over
+  // the graph cannot promise (nodes it cannot reach, ties cut at the k-th).
+  if (ef >= nodes() - dead_) return FlatScan().Search(rows, request, result);
+  kernels::HitLists& out = result->hits;
+  out.assign(nq, {});
   uint64_t scanned = 0;
-  if (ef >= nodes() - dead_) {
-    // Asked to visit every node: a scan does that exactly, which a walk over
-    // the graph cannot promise (nodes it cannot reach, ties cut at the k-th).
-    std::vector<kernels::Neighbor> found(nq * std::min(k, rows.n));
-    HVDB_RETURN_IF_ERROR(kernels::TopK({queries, nq, rows.rows, rows.n, rows.words, rows.tombstones},
-                                       found.size() / std::max<size_t>(nq, 1), found.data(), scan));
-    const size_t per = found.size() / std::max<size_t>(nq, 1);
-    for (size_t q = 0; q < nq; ++q) {
-      for (size_t i = 0; i < per; ++i) {
-        const kernels::Neighbor& hit = found[q * per + i];
-        if (hit.row == kernels::kNoRow || (max_distance && hit.distance > *max_distance)) break;
-        (*out)[q].push_back(hit);
-      }
-    }
-    if (rows_scanned != nullptr) *rows_scanned = nq * rows.n;
-    return Status::OK();
-  }
   // The whole candidate list comes back, so rows tied at the k-th distance
   // are all there to be ordered by row (a graph fully visited is exact).
   const size_t depth = std::max(ef, k + dead_);
@@ -259,7 +284,7 @@ Status HnswIndex::Search(const RowsView& rows, const uint64_t* queries, size_t n
       for (size_t i = 0; i < fetch; ++i) {
         const auto label = labels[q * fetch + i];
         if (label < 0 || node_row_[static_cast<size_t>(label)] == kNoRow32) continue;
-        (*out)[q].push_back({node_row_[static_cast<size_t>(label)], static_cast<uint32_t>(distances[q * fetch + i])});
+        out[q].push_back({node_row_[static_cast<size_t>(label)], static_cast<uint32_t>(distances[q * fetch + i])});
       }
     }
   }
@@ -272,23 +297,22 @@ Status HnswIndex::Search(const RowsView& rows, const uint64_t* queries, size_t n
     std::vector<kernels::Neighbor> found(nq * want);
     const kernels::ScanInput input{queries, nq, rows.row(from), n, rows.words,
                                    rows.tombstones ? rows.tombstones + from / 64 : nullptr};
-    HVDB_RETURN_IF_ERROR(kernels::TopK(input, want, found.data(), scan));
+    HVDB_RETURN_IF_ERROR(kernels::TopK(input, want, found.data(), request.scan));
     for (size_t q = 0; q < nq; ++q) {
       for (size_t i = 0; i < want; ++i) {
         const kernels::Neighbor& hit = found[q * want + i];
-        if (hit.row != kernels::kNoRow && hit.row >= skip) (*out)[q].push_back({hit.row + from, hit.distance});
+        if (hit.row != kernels::kNoRow && hit.row >= skip) out[q].push_back({hit.row + from, hit.distance});
       }
     }
     scanned += nq * (rows.n - graph_rows_);
   }
-  for (auto& hits : *out) {
-    std::sort(hits.begin(), hits.end(), kernels::NearerFirst);
-    if (hits.size() > k) hits.resize(k);
+  for (auto& hits : out) {
+    kernels::MergeHits(&hits, k);
     if (max_distance) {
       while (!hits.empty() && hits.back().distance > *max_distance) hits.pop_back();
     }
   }
-  if (rows_scanned != nullptr) *rows_scanned = scanned;
+  result->rows_scanned = scanned;
   return Status::OK();
 }
 

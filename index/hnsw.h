@@ -35,7 +35,7 @@
 #include <vector>
 
 #include "hvdb/result.h"
-#include "index/rows_view.h"
+#include "index/index.h"
 #include "kernels/hamming.h"
 
 namespace faiss {
@@ -44,12 +44,12 @@ struct IndexBinaryHNSW;
 
 namespace hvdb::index {
 
-class HnswIndex {
+class HnswIndex final : public Index {
  public:
   // Rows appended by one write that still go straight into the graph.
   static constexpr size_t kMaxSyncAppend = 4096;
 
-  ~HnswIndex();
+  ~HnswIndex() override;
   // A graph over every live row, added in batches of kBuildBatch rows;
   // progress (when set) is asked between batches: false stops the build
   // with Unavailable.
@@ -62,39 +62,41 @@ class HnswIndex {
   static Result<std::unique_ptr<HnswIndex>> Load(const std::string& path, const RowsView& rows);
   // Writes the file's bytes, in order, to `sink` (the caller makes the file
   // atomic and durable: storage::DurableFile); an error from the sink stops it.
-  using ByteSink = std::function<Status(std::string_view bytes)>;
-  Status Save(const ByteSink& sink, const RowsView& rows) const;
+  Status Save(const ByteSink& sink, const RowsView& rows) const override;
   // The file written by Save is durable: dirty() turns false.
-  void MarkSaved() const { dirty_ = false; }
+  void MarkSaved() const override { dirty_ = false; }
+
+  IndexKind kind() const override { return IndexKind::kHnsw; }
+  // ef when a search does not say (IndexOptions::hnsw_ef_search).
+  void set_ef_search(size_t ef) { ef_search_ = ef; }
 
   size_t graph_rows() const { return graph_rows_; }
   size_t nodes() const { return node_row_.size(); }
   size_t dead_nodes() const { return dead_; }
-  uint64_t memory_bytes() const;
+  uint64_t memory_bytes() const override;
   // Whether anything changed since the last Save or Load.
-  bool dirty() const { return dirty_; }
+  bool dirty() const override { return dirty_; }
   // Whether a write failed to reach the graph (FAISS out of memory): then the
   // graph no longer covers every row and must not answer until rebuilt.
   bool broken() const { return broken_; }
 
-  // Writers. `rows` is the cache after the change.
-  // Rows [first, rows.n) were appended.
-  void Append(const RowsView& rows, size_t first);
-  // Row `row` got new bits.
-  void Overwrite(const RowsView& rows, uint32_t row);
-  // Row `row` is being deleted.
-  void Remove(uint32_t row);
-  // The cache is about to compact (before: as it is now).
-  void Compact(const RowsView& before);
+  // Writers (Index's hooks). Rows appended in bulk past kMaxSyncAppend, or
+  // behind rows not yet in the graph, stay in the tail.
+  void Appended(const RowsView& rows, size_t first) override;
+  void Overwritten(const RowsView& rows, uint32_t row) override;
+  void Removing(const RowsView& rows, uint32_t row) override;
+  void Compacting(const RowsView& before) override;
 
-  // For each query (nq x words) the k nearest live rows, nearest first, ties to
-  // the smaller row, within max_distance when set: the graph searched with a
-  // candidate list of max(ef, k + dead nodes), the tail scanned exactly.
-  // ef at or above the live node count means "visit everything": then every
-  // row is scanned exactly instead. REQUIRES: k >= 1.
-  Status Search(const RowsView& rows, const uint64_t* queries, size_t nq, size_t k,
-                std::optional<uint32_t> max_distance, size_t ef, const kernels::ScanOptions& scan,
-                std::vector<std::vector<kernels::Neighbor>>* out, uint64_t* rows_scanned) const;
+  // Declines a radius search (k = 0), and everything while broken().
+  std::string Declines(const RowsView& rows, const SearchRequest& request) const override;
+  // For each query the k nearest live rows, nearest first, ties to the
+  // smaller row, within max_distance when set: the graph searched with a
+  // candidate list of max(ef, k + dead nodes), the tail scanned exactly. ef
+  // at or above the live node count means "visit everything": then every row
+  // is scanned exactly instead.
+  Status Search(const RowsView& rows, const SearchRequest& request, SearchResult* result) const override;
+
+  static const IndexType kType;
 
  private:
   HnswIndex();
@@ -109,6 +111,7 @@ class HnswIndex {
   size_t dead_ = 0;
   mutable std::atomic<bool> dirty_{true};  // MarkSaved (const, at close or checkpoint) clears it
   bool broken_ = false;
+  size_t ef_search_ = 64;
 };
 
 }  // namespace hvdb::index

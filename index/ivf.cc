@@ -28,12 +28,12 @@ uint64_t NextVersion() {
 
 }  // namespace
 
-IvfIndex::IvfIndex(std::vector<uint64_t> centroids, size_t nlist, size_t words)
+IvfLists::IvfLists(std::vector<uint64_t> centroids, size_t nlist, size_t words)
     : nlist_(nlist), words_(words), centroids_(std::move(centroids)), lists_(nlist) {
   for (List& l : lists_) l.version = NextVersion();
 }
 
-Result<std::unique_ptr<IvfIndex>> IvfIndex::Train(const RowsView& rows, size_t nlist, size_t iterations,
+Result<std::unique_ptr<IvfLists>> IvfLists::Train(const RowsView& rows, size_t nlist, size_t iterations,
                                                   const kernels::ScanOptions& scan, const BuildProgress& progress) {
   std::vector<uint32_t> live;
   live.reserve(rows.n);
@@ -52,28 +52,28 @@ Result<std::unique_ptr<IvfIndex>> IvfIndex::Train(const RowsView& rows, size_t n
   for (size_t i = 0; i < m; ++i) std::memcpy(&sample[i * rows.words], rows.row(live[i]), rows.words * 8);
   HVDB_ASSIGN_OR_RETURN(std::vector<uint64_t> centroids,
                         BinaryKMeans(sample.data(), m, rows.words, {nlist, iterations, kTrainingSeed, progress}, scan));
-  std::unique_ptr<IvfIndex> index(new IvfIndex(std::move(centroids), nlist, rows.words));
+  std::unique_ptr<IvfLists> index(new IvfLists(std::move(centroids), nlist, rows.words));
   HVDB_RETURN_IF_ERROR(index->AssignAll(rows, scan));
   index->trained_rows_ = index->rows_;
   index->trained_imbalance_ = index->Imbalance();
   return index;
 }
 
-Result<std::unique_ptr<IvfIndex>> IvfIndex::FromCentroids(std::vector<uint64_t> centroids, size_t nlist,
+Result<std::unique_ptr<IvfLists>> IvfLists::FromCentroids(std::vector<uint64_t> centroids, size_t nlist,
                                                           uint64_t trained_rows, double trained_imbalance,
                                                           const RowsView& rows, const kernels::ScanOptions& scan) {
   if (nlist == 0 || centroids.size() != nlist * rows.words) {
     return Status::Corruption("ivf index: " + std::to_string(centroids.size()) + " centroid words for nlist " +
                               std::to_string(nlist) + " of " + std::to_string(rows.words) + " words");
   }
-  std::unique_ptr<IvfIndex> index(new IvfIndex(std::move(centroids), nlist, rows.words));
+  std::unique_ptr<IvfLists> index(new IvfLists(std::move(centroids), nlist, rows.words));
   HVDB_RETURN_IF_ERROR(index->AssignAll(rows, scan));
   index->trained_rows_ = trained_rows;
   index->trained_imbalance_ = trained_imbalance;
   return index;
 }
 
-Status IvfIndex::AssignAll(const RowsView& rows, const kernels::ScanOptions& scan) {
+Status IvfLists::AssignAll(const RowsView& rows, const kernels::ScanOptions& scan) {
   std::vector<uint32_t> lists(rows.n);
   HVDB_RETURN_IF_ERROR(Assign(rows.rows, rows.n, lists.data(), scan));
   std::vector<size_t> sizes(nlist_, 0);
@@ -90,24 +90,24 @@ Status IvfIndex::AssignAll(const RowsView& rows, const kernels::ScanOptions& sca
   return Status::OK();
 }
 
-double IvfIndex::Imbalance() const {
+double IvfLists::Imbalance() const {
   if (rows_ == 0) return 1.0;
   double squares = 0;
   for (const List& list : lists_) squares += static_cast<double>(list.rows.size()) * list.rows.size();
   return static_cast<double>(nlist_) * squares / (static_cast<double>(rows_) * rows_);
 }
 
-uint64_t IvfIndex::memory_bytes() const {
+uint64_t IvfLists::memory_bytes() const {
   uint64_t bytes = centroids_.size() * 8 + list_of_row_.capacity() * 4;
   for (const List& list : lists_) bytes += list.rows.capacity() * 4 + list.codes.capacity() * 8;
   return bytes;
 }
 
-Status IvfIndex::Assign(const uint64_t* vectors, size_t n, uint32_t* lists, const kernels::ScanOptions& scan) const {
+Status IvfLists::Assign(const uint64_t* vectors, size_t n, uint32_t* lists, const kernels::ScanOptions& scan) const {
   return NearestCentroids(vectors, n, centroids_.data(), nlist_, words_, lists, scan);
 }
 
-void IvfIndex::Add(uint32_t row, const uint64_t* bits, uint32_t list) {
+void IvfLists::Add(uint32_t row, const uint64_t* bits, uint32_t list) {
   if (row >= list_of_row_.size()) list_of_row_.resize(std::max<size_t>(row + 1, list_of_row_.size() * 5 / 4), kNoRow32);
   List& l = lists_[list];
   const size_t at = static_cast<size_t>(std::lower_bound(l.rows.begin(), l.rows.end(), row) - l.rows.begin());
@@ -118,7 +118,7 @@ void IvfIndex::Add(uint32_t row, const uint64_t* bits, uint32_t list) {
   ++rows_;
 }
 
-void IvfIndex::Remove(uint32_t row) {
+void IvfLists::Remove(uint32_t row) {
   if (row >= list_of_row_.size() || list_of_row_[row] == kNoRow32) return;
   List& l = lists_[list_of_row_[row]];
   const size_t at = static_cast<size_t>(std::lower_bound(l.rows.begin(), l.rows.end(), row) - l.rows.begin());
@@ -130,7 +130,7 @@ void IvfIndex::Remove(uint32_t row) {
   --rows_;
 }
 
-void IvfIndex::Compact(const RowsView& before) {
+void IvfLists::Compact(const RowsView& before) {
   std::vector<uint32_t> map(before.n);
   CompactionMap(before, map.data());
   for (List& list : lists_) {
@@ -143,7 +143,7 @@ void IvfIndex::Compact(const RowsView& before) {
   list_of_row_.swap(moved);
 }
 
-Status IvfIndex::Search(const uint64_t* queries, size_t nq, size_t k, std::optional<uint32_t> max_distance,
+Status IvfLists::Search(const uint64_t* queries, size_t nq, size_t k, std::optional<uint32_t> max_distance,
                         size_t nprobe, const kernels::ScanOptions& scan,
                         std::vector<std::vector<kernels::Neighbor>>* out, uint64_t* rows_scanned,
                         IvfDeviceLists* device) const {
@@ -264,14 +264,199 @@ Status IvfIndex::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
         for (size_t j = 0; j < k; ++j) keep(slot_hits[slot * k + j]);
       }
     }
-    std::sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) { return kernels::NearerFirst(a, b); });
-    if (k != 0 && hits.size() > k) hits.resize(k);
+    kernels::MergeHits(&hits, k);
   });
   if (rows_scanned != nullptr) {
     *rows_scanned = nq * nlist_;
     for (const kernels::Neighbor& p : probes) *rows_scanned += lists_[p.row].rows.size();
   }
   return Status::OK();
+}
+
+// ---- IvfIndex: the Index over the trained lists.
+
+namespace {
+
+constexpr std::string_view kRecordMagic = "HVDBIVF1";
+constexpr uint32_t kRecordVersion = 1;
+
+void PutLittleEndian(std::string* out, uint64_t value, size_t bytes) {
+  for (size_t i = 0; i < bytes; ++i) out->push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
+
+// Reads the record's fields in order; false when the bytes end first.
+class RecordReader {
+ public:
+  explicit RecordReader(std::string_view bytes) : bytes_(bytes) {}
+  bool Read(size_t width, uint64_t* value) {
+    if (bytes_.size() - at_ < width) return false;
+    *value = 0;
+    for (size_t i = 0; i < width; ++i) *value |= uint64_t{static_cast<unsigned char>(bytes_[at_ + i])} << (8 * i);
+    at_ += width;
+    return true;
+  }
+  size_t left() const { return bytes_.size() - at_; }
+
+ private:
+  std::string_view bytes_;
+  size_t at_ = 0;
+};
+
+struct IvfRecord {
+  uint64_t nlist = 0, words = 0, trained_rows = 0;
+  double trained_imbalance = 1;
+  std::vector<uint64_t> centroids;
+};
+
+Result<IvfRecord> DecodeRecord(std::string_view bytes) {
+  const std::string what = "ivf index record";
+  if (bytes.substr(0, kRecordMagic.size()) != kRecordMagic) {
+    return Status::Corruption(what + " does not start with the magic " + std::string(kRecordMagic));
+  }
+  RecordReader in(bytes.substr(kRecordMagic.size()));
+  uint64_t little = 0, version = 0, imbalance = 0, count = 0;
+  IvfRecord r;
+  if (!in.Read(1, &little) || !in.Read(4, &version)) return Status::Corruption(what + " is truncated");
+  if (little != 1) return Status::Corruption(what + " is not little endian");
+  if (version != kRecordVersion) {
+    return Status::Corruption(what + " has format version " + std::to_string(version) + "; this build reads version " +
+                              std::to_string(kRecordVersion));
+  }
+  if (!in.Read(4, &r.nlist) || !in.Read(4, &r.words) || !in.Read(8, &r.trained_rows) || !in.Read(8, &imbalance) ||
+      !in.Read(8, &count)) {
+    return Status::Corruption(what + " is truncated");
+  }
+  std::memcpy(&r.trained_imbalance, &imbalance, 8);
+  if (count != r.nlist * r.words || count > in.left() / 8) {
+    return Status::Corruption(what + " holds " + std::to_string(count) + " centroid words; nlist " +
+                              std::to_string(r.nlist) + " x words " + std::to_string(r.words) + " expected, in " +
+                              std::to_string(in.left()) + " bytes");
+  }
+  r.centroids.resize(count);
+  for (uint64_t& word : r.centroids) in.Read(8, &word);
+  if (in.left() != 0) return Status::Corruption(what + " has " + std::to_string(in.left()) + " bytes past its end");
+  return r;
+}
+
+Status ValidateIvf(const IndexOptions& options, size_t) {
+  if (options.ivf_nlist == 0 || options.ivf_nlist > kernels::kMaxK) {
+    return Status::InvalidArgument("ivf index: nlist " + std::to_string(options.ivf_nlist) + " must be in [1, " +
+                                   std::to_string(kernels::kMaxK) + "]");
+  }
+  if (options.ivf_nprobe == 0) return Status::InvalidArgument("ivf index: nprobe must be at least 1");
+  if (options.ivf_iterations == 0 || options.ivf_iterations > 1000) {
+    return Status::InvalidArgument("ivf index: iterations " + std::to_string(options.ivf_iterations) +
+                                   " must be in [1, 1000]");
+  }
+  if (!(options.ivf_retrain_imbalance >= 1)) {
+    return Status::InvalidArgument("ivf index: retrain_imbalance must be at least 1");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Index>> IvfIndex::Build(const IndexOptions& options, const RowsView& rows,
+                                               const kernels::ScanOptions& scan, const BuildProgress& progress) {
+  auto index = std::make_unique<IvfIndex>(options, scan);
+  if (LiveRows(rows) >= index->training_rows()) {
+    HVDB_ASSIGN_OR_RETURN(index->trained_,
+                          IvfLists::Train(rows, options.ivf_nlist, options.ivf_iterations, scan, progress));
+  }
+  return std::unique_ptr<Index>(std::move(index));
+}
+
+Result<std::unique_ptr<Index>> IvfIndex::Open(const IndexOptions& options, const SavedState& state, const RowsView& rows,
+                                       const kernels::ScanOptions& scan) {
+  if (!state.record) return Status::NotFound("ivf index: no record");
+  HVDB_ASSIGN_OR_RETURN(IvfRecord r, DecodeRecord(*state.record));
+  if (r.nlist != options.ivf_nlist || r.words != rows.words) {
+    return Status::NotFound("ivf index: the record is for nlist " + std::to_string(r.nlist) + " of " +
+                            std::to_string(r.words) + " words");
+  }
+  auto index = std::make_unique<IvfIndex>(options, scan);
+  HVDB_ASSIGN_OR_RETURN(index->trained_, IvfLists::FromCentroids(std::move(r.centroids), r.nlist, r.trained_rows,
+                                                                 r.trained_imbalance, rows, scan));
+  return std::unique_ptr<Index>(std::move(index));
+}
+
+const IndexType IvfIndex::kType{IndexKind::kIvf, StateHome::kRecord, ValidateIvf, IvfIndex::Build, IvfIndex::Open};
+
+std::string IvfIndex::Declines(const RowsView& rows, const SearchRequest&) const {
+  if (trained_ != nullptr) return {};
+  return "ivf index not trained yet (" + std::to_string(LiveRows(rows)) + " live rows; it trains at " +
+         std::to_string(training_rows()) + ", 4 x nlist)";
+}
+
+Status IvfIndex::Search(const RowsView&, const SearchRequest& request, SearchResult* result) const {
+  const size_t nprobe = request.nprobe ? request.nprobe : options_.ivf_nprobe;
+  if (request.device == nullptr) {
+    return trained_->Search(request.queries, request.nq, request.k, request.max_distance, nprobe, request.scan,
+                            &result->hits, &result->rows_scanned);
+  }
+  std::lock_guard lock(device_mu_);
+  if (device_lists_ == nullptr || device_lists_->device() != request.device) {
+    device_lists_ = std::make_unique<IvfDeviceLists>(request.device);
+  }
+  const Status s = trained_->Search(request.queries, request.nq, request.k, request.max_distance, nprobe, request.scan,
+                                    &result->hits, &result->rows_scanned, device_lists_.get());
+  if (!s.ok()) device_lists_.reset();  // its copies' state is unknown now
+  return s;
+}
+
+void IvfIndex::Appended(const RowsView& rows, size_t first) {
+  if (trained_ == nullptr || first >= rows.n) return;
+  std::vector<uint32_t> lists(rows.n - first);
+  if (!trained_->Assign(rows.row(first), lists.size(), lists.data(), upkeep_).ok()) {
+    trained_.reset();  // the flat scan answers until it is trained again
+    return;
+  }
+  for (size_t r = first; r < rows.n; ++r) {
+    if (!rows.deleted(r)) trained_->Add(static_cast<uint32_t>(r), rows.row(r), lists[r - first]);
+  }
+}
+
+void IvfIndex::Overwritten(const RowsView& rows, uint32_t row) {
+  if (trained_ == nullptr) return;
+  uint32_t list = 0;
+  trained_->Remove(row);
+  if (!trained_->Assign(rows.row(row), 1, &list, upkeep_).ok()) {
+    trained_.reset();
+    return;
+  }
+  trained_->Add(row, rows.row(row), list);
+}
+
+void IvfIndex::Removing(const RowsView&, uint32_t row) {
+  if (trained_ != nullptr) trained_->Remove(row);
+}
+
+void IvfIndex::Compacting(const RowsView& before) {
+  if (trained_ != nullptr) trained_->Compact(before);
+}
+
+bool IvfIndex::RebuildDue(const RowsView& rows) const {
+  const uint64_t live = LiveRows(rows);
+  if (trained_ == nullptr) return live >= training_rows();
+  return live >= 2 * std::max<uint64_t>(trained_->trained_rows(), 1) ||
+         trained_->Imbalance() > options_.ivf_retrain_imbalance * trained_->trained_imbalance();
+}
+
+Status IvfIndex::Save(const ByteSink& sink, const RowsView&) const {
+  if (trained_ == nullptr) return Status::OK();
+  std::string out(kRecordMagic);
+  PutLittleEndian(&out, 1, 1);  // cereal's portable binary: little endian
+  PutLittleEndian(&out, kRecordVersion, 4);
+  PutLittleEndian(&out, trained_->nlist(), 4);
+  PutLittleEndian(&out, trained_->words(), 4);
+  PutLittleEndian(&out, trained_->trained_rows(), 8);
+  uint64_t imbalance = 0;
+  const double trained_imbalance = trained_->trained_imbalance();
+  std::memcpy(&imbalance, &trained_imbalance, 8);
+  PutLittleEndian(&out, imbalance, 8);
+  PutLittleEndian(&out, trained_->centroids().size(), 8);
+  for (uint64_t word : trained_->centroids()) PutLittleEndian(&out, word, 8);
+  return sink(out);
 }
 
 }  // namespace hvdb::index

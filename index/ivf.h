@@ -1,6 +1,8 @@
 // Copyright hvdb authors. The ivf index: rows grouped in lists around binary
 // k-means centroids; a search scans the lists of the nprobe centroids nearest
-// the query.
+// the query. IvfLists is the trained state; IvfIndex the Index over it, which
+// trains once the collection holds 4 x nlist rows (until then it declines
+// and the flat scan answers) and asks to be retrained when its lists drift.
 //
 // Each list holds its rows' numbers (increasing) and a copy of their bits
 // (rows x words, contiguous), so a probe is one sequential scan with the
@@ -14,17 +16,18 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
 #include "hvdb/result.h"
-#include "index/rows_view.h"
+#include "index/index.h"
 #include "kernels/device/search_device.h"
 #include "kernels/hamming.h"
 
 namespace hvdb::index {
 
-// The lists' codes on a search device for IvfIndex::Search, each uploaded
+// The lists' codes on a search device for IvfLists::Search, each uploaded
 // again only when its list changed. Owned by the caller; one search at a time.
 class IvfDeviceLists {
  public:
@@ -34,7 +37,7 @@ class IvfDeviceLists {
   kernels::SearchDevice* device() const { return device_; }
 
  private:
-  friend class IvfIndex;
+  friend class IvfLists;
   struct Entry {
     kernels::DeviceBuffer codes;
     size_t capacity = 0;  // rows
@@ -44,17 +47,17 @@ class IvfDeviceLists {
   std::vector<Entry> lists_;
 };
 
-class IvfIndex {
+class IvfLists {
  public:
   // Trains nlist centroids on a sample of the live rows (64 x nlist of them at
   // most) and assigns every live row. InvalidArgument when fewer live rows
   // than nlist.
   // progress: asked before each k-means iteration; false stops with Unavailable.
-  static Result<std::unique_ptr<IvfIndex>> Train(const RowsView& rows, size_t nlist, size_t iterations,
+  static Result<std::unique_ptr<IvfLists>> Train(const RowsView& rows, size_t nlist, size_t iterations,
                                                  const kernels::ScanOptions& scan, const BuildProgress& progress = nullptr);
   // An index over `centroids` (nlist x rows.words) with every live row assigned
   // (an open); trained_rows and trained_imbalance as recorded at training.
-  static Result<std::unique_ptr<IvfIndex>> FromCentroids(std::vector<uint64_t> centroids, size_t nlist,
+  static Result<std::unique_ptr<IvfLists>> FromCentroids(std::vector<uint64_t> centroids, size_t nlist,
                                                          uint64_t trained_rows, double trained_imbalance,
                                                          const RowsView& rows, const kernels::ScanOptions& scan);
 
@@ -97,7 +100,7 @@ class IvfIndex {
     std::vector<uint64_t> codes;  // rows.size() x words
     uint64_t version = 0;         // a process-wide fresh number at every change of codes
   };
-  IvfIndex(std::vector<uint64_t> centroids, size_t nlist, size_t words);
+  IvfLists(std::vector<uint64_t> centroids, size_t nlist, size_t words);
   Status AssignAll(const RowsView& rows, const kernels::ScanOptions& scan);
 
   size_t nlist_;
@@ -108,6 +111,56 @@ class IvfIndex {
   uint64_t rows_ = 0;
   uint64_t trained_rows_ = 0;
   double trained_imbalance_ = 1.0;
+};
+
+class IvfIndex final : public Index {
+ public:
+  // Untrained; options: the collection's (ivf_* fields); upkeep: the scan
+  // the write hooks assign rows to lists with.
+  IvfIndex(const IndexOptions& options, const kernels::ScanOptions& upkeep) : options_(options), upkeep_(upkeep) {}
+
+  IndexKind kind() const override { return IndexKind::kIvf; }
+  uint64_t memory_bytes() const override { return trained_ ? trained_->memory_bytes() : 0; }
+  const IvfLists* trained() const { return trained_.get(); }
+  // Live rows it needs before it trains.
+  uint64_t training_rows() const { return 4 * uint64_t{options_.ivf_nlist}; }
+
+  // Declines while untrained.
+  std::string Declines(const RowsView& rows, const SearchRequest& request) const override;
+  bool SearchesOnDevice() const override { return true; }
+  // On request.device: the probed lists scanned there, from copies kept
+  // while the lists do not change (one device search at a time).
+  Status Search(const RowsView& rows, const SearchRequest& request, SearchResult* result) const override;
+
+  void Appended(const RowsView& rows, size_t first) override;
+  void Overwritten(const RowsView& rows, uint32_t row) override;
+  void Removing(const RowsView& rows, uint32_t row) override;
+  void Compacting(const RowsView& before) override;
+  // Untrained with enough live rows, or trained and the rows have doubled
+  // or the lists' imbalance passed ivf_retrain_imbalance x its trained value.
+  bool RebuildDue(const RowsView& rows) const override;
+
+  // The record (when trained): "HVDBIVF1", then cereal portable binary as
+  // storage writes every record (a byte 1, version 1, nlist, words,
+  // trained_rows, trained_imbalance, centroid count, centroids), all little
+  // endian (docs/format.md).
+  Status Save(const ByteSink& sink, const RowsView& rows) const override;
+
+  // The table's entries (registry.cc): trained when there are enough live
+  // rows; opened from the record.
+  static Result<std::unique_ptr<Index>> Build(const IndexOptions& options, const RowsView& rows,
+                                              const kernels::ScanOptions& scan, const BuildProgress& progress);
+  static Result<std::unique_ptr<Index>> Open(const IndexOptions& options, const SavedState& state,
+                                             const RowsView& rows, const kernels::ScanOptions& scan);
+  static const IndexType kType;
+
+ private:
+
+  IndexOptions options_;
+  kernels::ScanOptions upkeep_;
+  std::unique_ptr<IvfLists> trained_;  // null until trained, or after an upkeep failure
+  mutable std::mutex device_mu_;
+  mutable std::unique_ptr<IvfDeviceLists> device_lists_;  // guarded by device_mu_
 };
 
 }  // namespace hvdb::index

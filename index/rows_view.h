@@ -1,11 +1,14 @@
 // Copyright hvdb authors. What an index sees of a collection: the host
-// cache's rows as they are now, addressed by row number.
+// cache's rows as they are now, addressed by row number; how a build reports
+// progress; how compaction renumbers rows.
 #ifndef HVDB_INDEX_ROWS_VIEW_H_
 #define HVDB_INDEX_ROWS_VIEW_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+
+#include "kernels/hamming.h"
 
 namespace hvdb::index {
 
@@ -21,16 +24,17 @@ inline bool Stopped(const BuildProgress& progress, uint64_t done, uint64_t total
   return progress && !progress(done, total);
 }
 
-struct RowsView {
-  const uint64_t* rows = nullptr;        // n x words
-  size_t n = 0;
-  size_t words = 0;
-  const uint64_t* tombstones = nullptr;  // ceil(n / 64) words, or null: no row deleted
-  const uint64_t* ids = nullptr;         // n row ids (RocksDB's), increasing
+// The rows an index is built over and searched: the host cache's, as they
+// are now (kernels/hamming.h).
+using kernels::RowsView;
 
-  const uint64_t* row(size_t r) const { return rows + r * words; }
-  bool deleted(size_t r) const { return tombstones != nullptr && ((tombstones[r / 64] >> (r % 64)) & 1); }
-};
+// Rows of the view that are not deleted.
+inline uint64_t LiveRows(const RowsView& rows) {
+  if (rows.tombstones == nullptr) return rows.n;
+  uint64_t deleted = 0;
+  for (size_t w = 0; w < (rows.n + 63) / 64; ++w) deleted += static_cast<uint64_t>(__builtin_popcountll(rows.tombstones[w]));
+  return rows.n - deleted;
+}
 
 // The row numbers rows keep when the cache slides its live rows together:
 // out[r] for every row r < n, kNoRow32 for the deleted ones.

@@ -69,14 +69,25 @@ struct ScanOptions {
   size_t block_bytes = 0;
 };
 
-// nq queries against n rows of `words` 64-bit words each.
-struct ScanInput {
-  const uint64_t* queries = nullptr;     // nq x words
-  size_t nq = 0;
+// Rows as every layer sees them (a collection's host cache, an ivf list, a
+// device shard's host copy): n rows of `words` 64-bit words, the tombstone
+// bitmap, and in a collection the rows' ids.
+struct RowsView {
   const uint64_t* rows = nullptr;        // n x words
   size_t n = 0;
   size_t words = 0;
   const uint64_t* tombstones = nullptr;  // ceil(n / 64) words, or null: no row deleted
+  const uint64_t* ids = nullptr;         // n row ids (RocksDB's), increasing; null outside a collection
+
+  const uint64_t* row(size_t r) const { return rows + r * words; }
+  bool deleted(size_t r) const { return tombstones != nullptr && ((tombstones[r / 64] >> (r % 64)) & 1); }
+};
+
+// nq queries against a view's rows: {queries, nq, rows, n, words, tombstones}.
+struct ScanInput {
+  const uint64_t* queries = nullptr;     // nq x rows.words
+  size_t nq = 0;
+  RowsView rows;
 };
 
 // Distance between two vectors of `words` words with `simd`.

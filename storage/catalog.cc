@@ -1,6 +1,8 @@
 // Copyright hvdb authors.
 #include "storage/catalog.h"
 
+#include <stdexcept>
+
 #include <cereal/types/string.hpp>
 
 #include "storage/cereal_record.h"
@@ -23,7 +25,14 @@ void Size(Archive& archive, size_t& value) {
 template <class Archive>
 void Fields(Archive& archive, CollectionDescriptor& d, uint32_t version) {
   IndexOptions& x = d.index;
-  archive(d.id, d.name, d.dim, d.item_memory_seed, d.compact_threshold, x.kind, d.created_unix_seconds);
+  // The kind by its name (IndexKindName), so the record does not hang on the enum's values.
+  std::string kind = IndexKindName(x.kind);
+  archive(d.id, d.name, d.dim, d.item_memory_seed, d.compact_threshold, kind, d.created_unix_seconds);
+  if constexpr (Archive::is_loading::value) {
+    Result<IndexKind> parsed = ParseIndexKind(kind);
+    if (!parsed.ok()) throw std::runtime_error(parsed.status().message());  // Corruption, by DecodeCerealRecord
+    x.kind = *parsed;
+  }
   if (version >= 2) {
     uint32_t bits = static_cast<uint32_t>(x.prefix_bits), candidates = static_cast<uint32_t>(x.prefix_candidates);
     archive(bits, candidates);

@@ -127,14 +127,14 @@ std::unique_ptr<uint64_t, AlignedWords> AllocateScratch(size_t words) {
 // Runs a top-k (k > 0, topk_out set) or radius (radius_out set) scan.
 Status RunScan(const ScanInput& in, const ScanOptions& options, size_t k, uint32_t radius, Neighbor* topk_out,
                std::vector<Neighbor>* radius_out) {
-  HVDB_RETURN_IF_ERROR(ValidateShape(in.queries, in.nq, in.rows, in.n, in.words));
+  HVDB_RETURN_IF_ERROR(ValidateShape(in.queries, in.nq, in.rows.rows, in.rows.n, in.rows.words));
   HVDB_ASSIGN_OR_RETURN(const KernelTable* kernel, ResolveKernel(options));
   if (in.nq == 0) return Status::OK();
 
   const unsigned threads = ThreadsFor(options);
-  const RowSplit split = SplitRows(in.n, threads);
+  const RowSplit split = SplitRows(in.rows.n, threads);
   const size_t parts = std::max<size_t>(split.parts, 1);
-  const size_t row_bytes = in.words * sizeof(uint64_t);
+  const size_t row_bytes = in.rows.words * sizeof(uint64_t);
   const size_t block_bytes = options.block_bytes != 0 ? options.block_bytes : kernel->block_bytes;
   const size_t block_rows = std::max<size_t>(8, block_bytes / row_bytes / 8 * 8);
 
@@ -152,7 +152,7 @@ Status RunScan(const ScanInput& in, const ScanOptions& options, size_t k, uint32
     s.collectors.resize(chunk);
     if (k > 0) s.heaps.resize(chunk * k);
     else s.hits.resize(chunk);
-    s.scratch = AllocateScratch(block_rows * in.words);
+    s.scratch = AllocateScratch(block_rows * in.rows.words);
     if (!s.scratch) return Status::ResourceExhausted("cannot allocate a scan block of " + std::to_string(block_bytes) + " bytes");
   }
 
@@ -168,13 +168,13 @@ Status RunScan(const ScanInput& in, const ScanOptions& options, size_t k, uint32
     if (split.parts > 0) {
       cpu::ThreadPool::Shared().Run(split.parts, threads, [&](size_t part) {
         cpu::ScanTask task;
-        task.queries = in.queries + q0 * in.words;
+        task.queries = in.queries + q0 * in.rows.words;
         task.nq = qn;
-        task.rows = in.rows;
-        task.words = in.words;
-        task.tombstones = in.tombstones;
+        task.rows = in.rows.rows;
+        task.words = in.rows.words;
+        task.tombstones = in.rows.tombstones;
         task.row_begin = part * split.rows_per_part;
-        task.row_end = std::min(in.n, task.row_begin + split.rows_per_part);
+        task.row_end = std::min(in.rows.n, task.row_begin + split.rows_per_part);
         task.collectors = states[part].collectors.data();
         task.block_rows = block_rows;
         task.scratch = states[part].scratch.get();

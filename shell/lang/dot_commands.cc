@@ -131,7 +131,7 @@ Status Describe(Session& s, const Words& w) {
     s.out() << "{\"name\":" << JsonString(st.name) << ",\"dim\":" << st.dim << ",\"count\":" << st.count
             << ",\"deleted_rows\":" << st.deleted_rows << ",\"memory_bytes\":" << st.memory_bytes
             << ",\"disk_bytes\":" << st.disk_bytes << ",\"item_memory_seed\":" << st.item_memory_seed
-            << ",\"item_memory\":" << (shared ? "\"database\"" : "\"own\"") << ",\"index\":" << JsonString(st.index)
+            << ",\"item_memory\":" << (shared ? "\"database\"" : "\"own\"") << ",\"index\":" << JsonString(IndexKindName(st.index))
             << ",\"accumulators\":" << accumulators.size() << "}\n";
   } else {
     s.out() << "collection " << st.name << ": dim " << st.dim << ", " << st.count << " vectors, " << st.deleted_rows
@@ -139,7 +139,7 @@ Status Describe(Session& s, const Words& w) {
             << " on disk, item memory seed " << st.item_memory_seed
             << (shared ? " (the database's)" : " (its own; the database's is " +
                                                    std::to_string(s.db()->item_memory_seed()) + ")")
-            << ", index " << st.index << ", " << accumulators.size()
+            << ", index " << IndexKindName(st.index) << ", " << accumulators.size()
             << (accumulators.size() == 1 ? " accumulator" : " accumulators") << " (.accumulators " << Printable(st.name)
             << ")\n";
   }

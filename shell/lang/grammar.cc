@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "hvdb/options.h"
+
 namespace hvdb::shell {
 
 namespace {
@@ -33,6 +35,8 @@ const std::vector<StatementForm>& StatementForms() {
        "search NAME EXPR [k N] [radius R] [device " + Joined(DeviceNames(), "|") +
            "] [candidates N] [nprobe N] [ef N] [exact]",
        "the k nearest (default 10; k 0 with radius R: all within R), each option once"},
+      {"explain", "explain search NAME EXPR [search options]",
+       "the plan the search would run (index, device, kernel and why), without running it"},
       {"accumulate", "accumulate NAME ACC EXPR [weight W]", "add EXPR to the accumulator ACC (a persistent bundle)"},
       {"cleanup", "cleanup NAME EXPR [sigma S]",
        "the stored vector nearest to EXPR if it is S sigma (default 4) nearer than chance"},
@@ -52,7 +56,11 @@ const std::vector<std::string>& StatementWords() {
 }
 
 const std::vector<std::string>& IndexKinds() {
-  static const std::vector<std::string> words = {"flat", "prefix", "ivf", "hnsw"};
+  static const std::vector<std::string> words = [] {
+    std::vector<std::string> out;
+    for (IndexKind kind : kAllIndexKinds) out.push_back(IndexKindName(kind));
+    return out;
+  }();
   return words;
 }
 

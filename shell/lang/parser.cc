@@ -88,6 +88,16 @@ class Parser {
     const Token& first = Next();
     if (first.kind != Token::Kind::kWord) return Error(first, "expected a statement, found " + Describe(first));
     const std::string& w = first.text;
+    if (w == "explain") {
+      const Token& at = Peek();
+      if (at.kind != Token::Kind::kWord || at.text != "search") {
+        return Error(at, "explain takes a search statement (explain search NAME EXPR ...), found " + Describe(at));
+      }
+      HVDB_ASSIGN_OR_RETURN(Statement search, One());
+      search.token = s.token;
+      search.explain = true;
+      return search;
+    }
     if (w == "drop" && Peek().kind == Token::Kind::kWord && Peek().text == "accumulator") {
       Next();
       s.kind = Statement::Kind::kDropAccumulator;

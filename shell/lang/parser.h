@@ -42,6 +42,7 @@ struct Statement {
   std::optional<size_t> nprobe;       // search: lists probed (ivf)
   std::optional<size_t> ef;           // search: candidate list (hnsw)
   bool exact = false;                 // search: ignore the index
+  bool explain = false;               // search: print the plan instead of running it
   std::optional<size_t> k;            // search
   std::optional<uint32_t> radius;     // search
   std::optional<std::string> device;  // search: cpu, gpu or auto

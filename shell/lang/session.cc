@@ -28,8 +28,10 @@ std::string Fixed(double v, int digits) {
 }
 
 // The index a create or alter statement asks for: its kind and knobs over `base`.
-IndexOptions IndexFrom(const Statement& s, IndexOptions base) {
-  if (s.index) base.kind = *s.index;
+Result<IndexOptions> IndexFrom(const Statement& s, IndexOptions base) {
+  if (s.index) {
+    HVDB_ASSIGN_OR_RETURN(base.kind, ParseIndexKind(*s.index));
+  }
   for (const auto& [knob, value] : s.index_knobs) {
     const size_t v = static_cast<size_t>(value);
     if (knob == "bits") base.prefix_bits = v;
@@ -539,9 +541,10 @@ void Session::PrintTimer(double seconds, const SearchStats* stats) {
   std::ostream& note = notices();
   note << "time: " << Fixed(seconds * 1e3, 3) << " ms";
   if (stats != nullptr) {
-    note << ", rows scanned: " << stats->rows_scanned << ", device: " << stats->device << ", kernel: " << stats->kernel
-         << ", index: " << stats->index;
+    note << ", rows scanned: " << stats->rows_scanned << ", device: " << DeviceName(stats->plan.device)
+         << ", kernel: " << stats->plan.kernel << ", index: " << IndexKindName(stats->plan.index);
     if (stats->candidates_reranked > 0) note << " (" << stats->candidates_reranked << " candidates reranked)";
+    note << ", plan: " << stats->plan.reason;
   }
   note << "\n";
 }
@@ -551,7 +554,9 @@ Status Session::Execute(const Statement& s) {
   switch (s.kind) {
     case Statement::Kind::kCreate: {
       CollectionOptions options{.dim = s.dim};
-      options.index = IndexFrom(s, options.index);
+      Result<IndexOptions> index = IndexFrom(s, options.index);
+      if (!index.ok()) return At(s.token, index.status());
+      options.index = *index;
       const Status st = db_->CreateCollection(s.name, options);
       if (!st.ok()) return At(s.token, st);
       Ok();
@@ -561,10 +566,12 @@ Status Session::Execute(const Statement& s) {
       HVDB_ASSIGN_OR_RETURN(Collection * c, Get(s.name, s.token));
       // Knobs not given keep their values when the kind stays the same.
       IndexOptions base = c->index();
-      if (base.kind != *s.index) base = IndexOptions{};
+      if (IndexKindName(base.kind) != *s.index) base = IndexOptions{};
+      Result<IndexOptions> index = IndexFrom(s, base);
+      if (!index.ok()) return At(s.token, index.status());
       // A cancel (Ctrl-C, the request's time limit) stops the build between
       // batches; the old index stays.
-      const Status st = c->SetIndex(IndexFrom(s, base), [this](const BulkLoadProgress&) { return !policy.cancelled(); });
+      const Status st = c->SetIndex(*index, [this](const BulkLoadProgress&) { return !policy.cancelled(); });
       if (st.IsUnavailable() && policy.cancelled()) return At(s.token, Cancelled());
       if (!st.ok()) return At(s.token, st);
       Ok();
@@ -703,6 +710,13 @@ Status Session::Execute(const Statement& s) {
       const std::string where = s.device.value_or(device);
       options.device = where == "cpu" ? Device::kCpu : where == "gpu" ? Device::kGpu : Device::kAuto;
       if (Status limited = policy.LimitHits(&options); !limited.ok()) return At(s.token, limited);
+      if (s.explain) {
+        auto plan = c->ExplainSearch(1, options);
+        if (!plan.ok()) return At(s.token, plan.status());
+        PrintRows({{"index", false}, {"device", false}, {"kernel", false}, {"reason", false}},
+                  {{IndexKindName(plan->index), DeviceName(plan->device), plan->kernel, plan->reason}});
+        break;
+      }
       SearchStats stats;
       auto hits = c->Search(q, options, &stats);
       if (!hits.ok()) return At(s.token, hits.status());
@@ -725,6 +739,11 @@ Session::Completion Session::Complete(std::string_view before) const {
     const size_t start = i;
     while (i < before.size() && !std::isspace(static_cast<unsigned char>(before[i]))) ++i;
     if (i > start) t.emplace_back(before.substr(start, i - start));
+  }
+  // explain search ...: completes as the search it explains.
+  if (!t.empty() && t[0] == "explain") {
+    if (t.size() == 1) return Completion{{"search"}};
+    t.erase(t.begin());
   }
   const size_t n = t.size();
   Completion c;

@@ -234,14 +234,15 @@ json::object StatsJson(const CollectionStats& s) {
   return {{"name", s.name},           {"dim", s.dim},
           {"count", s.count},         {"deleted_rows", s.deleted_rows},
           {"memory_bytes", s.memory_bytes}, {"disk_bytes", s.disk_bytes},
-          {"index", s.index},         {"index_bytes", s.index_bytes},
+          {"index", IndexKindName(s.index)}, {"index_bytes", s.index_bytes},
           {"gpu_bytes", s.gpu_bytes}, {"item_memory_seed", s.item_memory_seed}};
 }
 
 json::object SearchStatsJson(const SearchStats& stats) {
-  return {{"device", stats.device},
-          {"kernel", stats.kernel},
-          {"index", stats.index},
+  return {{"device", DeviceName(stats.plan.device)},
+          {"kernel", stats.plan.kernel},
+          {"index", IndexKindName(stats.plan.index)},
+          {"plan", stats.plan.reason},
           {"rows_scanned", stats.rows_scanned},
           {"candidates_reranked", stats.candidates_reranked},
           {"seconds", stats.seconds}};
@@ -469,7 +470,7 @@ class Handler {
       if (!index->is_object()) return ErrorResponse(400, "\"index\" must be an object: {\"kind\": \"ivf\", ...}");
       const json::object& i = index->as_object();
       if (const json::value* kind = i.if_contains("kind"); kind != nullptr && kind->is_string()) {
-        options.index.kind = std::string(kind->as_string());
+        HVDB_ASSIGN_OR_RETURN_RESPONSE(options.index.kind, ParseIndexKind(kind->as_string()));
       }
       IndexOptions& x = options.index;
       for (auto [field, target] : std::initializer_list<std::pair<const char*, size_t*>>{

@@ -18,8 +18,8 @@ namespace {
 
 constexpr size_t kDim = 1024;
 
-IndexOptions Ivf() { return {.kind = "ivf", .ivf_nlist = 16, .ivf_nprobe = 3}; }
-IndexOptions Hnsw() { return {.kind = "hnsw", .hnsw_m = 8, .hnsw_ef_construction = 64, .hnsw_ef_search = 100}; }
+IndexOptions Ivf() { return {.kind = hvdb::IndexKind::kIvf, .ivf_nlist = 16, .ivf_nprobe = 3}; }
+IndexOptions Hnsw() { return {.kind = hvdb::IndexKind::kHnsw, .hnsw_m = 8, .hnsw_ef_construction = 64, .hnsw_ef_search = 100}; }
 
 class AnnIndexTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -56,7 +56,7 @@ class AnnIndexTest : public ::testing::TestWithParam<std::string> {
         auto all = c_->Search(q, Everything(k), &stats);
         ASSERT_TRUE(exact.ok() && all.ok()) << all.status().ToString();
         EXPECT_EQ(*all, *exact) << "k=" << k;
-        EXPECT_EQ(stats.index, GetParam());
+        EXPECT_EQ(IndexKindName(stats.plan.index), GetParam());
       }
       SearchOptions within = Everything(0);
       within.max_distance = kDim / 2 - 20;
@@ -74,7 +74,7 @@ class AnnIndexTest : public ::testing::TestWithParam<std::string> {
       SearchStats stats;
       auto hits = c_->Search(queries_[i], {.k = 10}, &stats);
       ASSERT_TRUE(hits.ok());
-      EXPECT_EQ(stats.index, GetParam());
+      EXPECT_EQ(IndexKindName(stats.plan.index), GetParam());
       // ivf: the probed lists; hnsw: the distances the walk computed (on a
       // few thousand rows with many dead nodes, that can pass the row count).
       if (GetParam() == "ivf") {
@@ -135,7 +135,7 @@ TEST_P(AnnIndexTest, ExactWhenProbingEverythingThroughWritesAndReopen) {
   std::vector<std::vector<SearchHit>> before;
   for (const auto& q : queries_) before.push_back(c_->Search(q, {.k = 10}).value());
   Reopen();
-  EXPECT_EQ(c_->index().kind, GetParam());
+  EXPECT_EQ(IndexKindName(c_->index().kind), GetParam());
   ExpectExactWhenProbingEverything();
   for (size_t i = 0; i < queries_.size(); ++i) EXPECT_EQ(c_->Search(queries_[i], {.k = 10}).value(), before[i]);
   ASSERT_TRUE(static_cast<DB*>(db_.get())->Verify().ok());
@@ -147,26 +147,26 @@ TEST_P(AnnIndexTest, SwitchingKindsAndExactOption) {
   ASSERT_TRUE(c_->Write(batch, {.sync = false}).ok());
   SearchStats stats;
   auto exact = c_->Search(queries_[0], {.k = 10, .exact = true}, &stats).value();
-  EXPECT_EQ(stats.index, "flat");
+  EXPECT_EQ(stats.plan.index, hvdb::IndexKind::kFlat);
   EXPECT_EQ(stats.rows_scanned, 800u);
-  ASSERT_TRUE(c_->SetIndex({.kind = "flat"}).ok());
+  ASSERT_TRUE(c_->SetIndex({.kind = hvdb::IndexKind::kFlat}).ok());
   EXPECT_EQ(c_->Stats().index_bytes, 0u);
   Reopen();
   EXPECT_EQ(c_->Search(queries_[0], {.k = 10}, &stats).value(), exact);
-  EXPECT_EQ(stats.index, "flat");
+  EXPECT_EQ(stats.plan.index, hvdb::IndexKind::kFlat);
   ASSERT_TRUE(c_->SetIndex(GetParam() == "ivf" ? Ivf() : Hnsw()).ok());
   EXPECT_EQ(c_->Search(queries_[0], Everything(10), &stats).value(), exact);
-  EXPECT_EQ(stats.index, GetParam());
+  EXPECT_EQ(IndexKindName(stats.plan.index), GetParam());
   Reopen();
   EXPECT_EQ(c_->Search(queries_[0], Everything(10), &stats).value(), exact);
-  EXPECT_EQ(stats.index, GetParam());
+  EXPECT_EQ(IndexKindName(stats.plan.index), GetParam());
 }
 
 // A build whose progress callback says stop fails with Unavailable and
 // leaves the old index (flat here) in place, in memory and after a reopen;
 // a build let run afterwards succeeds.
 TEST_P(AnnIndexTest, CancelledBuildKeepsTheOldIndex) {
-  ASSERT_TRUE(c_->SetIndex({.kind = "flat"}).ok());
+  ASSERT_TRUE(c_->SetIndex({.kind = hvdb::IndexKind::kFlat}).ok());
   WriteBatch batch;
   // Past one hnsw batch (kBuildBatch rows), so the cancel lands mid-build.
   for (int i = 0; i < 9000; ++i) batch.Put("r" + std::to_string(i), Rand());
@@ -180,16 +180,16 @@ TEST_P(AnnIndexTest, CancelledBuildKeepsTheOldIndex) {
   EXPECT_TRUE(s.IsUnavailable()) << s.ToString();
   EXPECT_NE(s.message().find("cancelled"), std::string::npos) << s.ToString();
   EXPECT_EQ(calls, 2);
-  EXPECT_EQ(c_->index().kind, "flat");
+  EXPECT_EQ(c_->index().kind, IndexKind::kFlat);
   SearchStats stats;
   EXPECT_EQ(c_->Search(queries_[0], {.k = 10}, &stats).value(), exact);
-  EXPECT_EQ(stats.index, "flat");
+  EXPECT_EQ(stats.plan.index, hvdb::IndexKind::kFlat);
   Reopen();
-  EXPECT_EQ(c_->index().kind, "flat");
+  EXPECT_EQ(c_->index().kind, IndexKind::kFlat);
   if (GetParam() == "hnsw") return;  // a whole graph of 9,000 rows takes seconds; SwitchingKinds builds one
   ASSERT_TRUE(c_->SetIndex(Ivf(), [](const BulkLoadProgress&) { return true; }).ok());
   EXPECT_EQ(c_->Search(queries_[0], Everything(10), &stats).value(), exact);
-  EXPECT_EQ(stats.index, GetParam());
+  EXPECT_EQ(IndexKindName(stats.plan.index), GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, AnnIndexTest, ::testing::Values("ivf", "hnsw"));
@@ -203,17 +203,17 @@ class IvfTrainingTest : public ::testing::Test {
 TEST_F(IvfTrainingTest, FlatUntilEnoughRowsThenTrainedAndRetrainedAsItGrows) {
   auto db = OpenOrDie(dir_ / "db");
   CollectionOptions options{.dim = kDim};
-  options.index = {.kind = "ivf", .ivf_nlist = 8, .ivf_nprobe = 8};
+  options.index = {.kind = hvdb::IndexKind::kIvf, .ivf_nlist = 8, .ivf_nprobe = 8};
   ASSERT_TRUE(db->CreateCollection("c", options).ok());
   Collection* c = GetOrDie(db.get(), "c");
   const Hypervector q = Hypervector::Random(kDim, rng_()).value();
   SearchStats stats;
   for (int i = 0; i < 31; ++i) ASSERT_TRUE(c->Put("r" + std::to_string(i), Hypervector::Random(kDim, rng_()).value(), {.sync = false}).ok());
   ASSERT_TRUE(c->Search(q, {.k = 5}, &stats).ok());
-  EXPECT_EQ(stats.index, "flat");  // 31 rows < 4 x nlist: not trained yet
+  EXPECT_EQ(stats.plan.index, hvdb::IndexKind::kFlat);  // 31 rows < 4 x nlist: not trained yet
   ASSERT_TRUE(c->Put("r31", Hypervector::Random(kDim, rng_()).value()).ok());
   ASSERT_TRUE(c->Search(q, {.k = 5}, &stats).ok());
-  EXPECT_EQ(stats.index, "ivf");
+  EXPECT_EQ(stats.plan.index, hvdb::IndexKind::kIvf);
   // Grow 40x, all of it crowded around one centre (the lists drift out of
   // balance): retraining keeps the exact answer with every list probed.
   const Hypervector centre = Hypervector::Random(kDim, rng_()).value();
@@ -237,21 +237,22 @@ TEST_F(IvfTrainingTest, BadParametersAreNamedAndChangeNothing) {
     EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
     EXPECT_NE(s.message().find(words), std::string::npos) << s.ToString();
   };
-  expect_bad({.kind = "ivf", .ivf_nlist = 0}, "nlist 0");
-  expect_bad({.kind = "ivf", .ivf_nprobe = 0}, "nprobe");
-  expect_bad({.kind = "ivf", .ivf_iterations = 0}, "iterations 0");
-  expect_bad({.kind = "ivf", .ivf_retrain_imbalance = 0.5}, "retrain_imbalance");
-  expect_bad({.kind = "hnsw", .hnsw_m = 1}, "m 1");
-  expect_bad({.kind = "hnsw", .hnsw_ef_search = 0}, "ef_search");
-  expect_bad({.kind = "annoy"}, "flat, prefix, ivf or hnsw");
+  expect_bad({.kind = hvdb::IndexKind::kIvf, .ivf_nlist = 0}, "nlist 0");
+  expect_bad({.kind = hvdb::IndexKind::kIvf, .ivf_nprobe = 0}, "nprobe");
+  expect_bad({.kind = hvdb::IndexKind::kIvf, .ivf_iterations = 0}, "iterations 0");
+  expect_bad({.kind = hvdb::IndexKind::kIvf, .ivf_retrain_imbalance = 0.5}, "retrain_imbalance");
+  expect_bad({.kind = hvdb::IndexKind::kHnsw, .hnsw_m = 1}, "m 1");
+  expect_bad({.kind = hvdb::IndexKind::kHnsw, .hnsw_ef_search = 0}, "ef_search");
+  expect_bad({.kind = static_cast<IndexKind>(9)}, "IndexOptions::kind 9 is unknown");
+  EXPECT_EQ(ParseIndexKind("annoy").status().message(), "index 'annoy' is unknown (flat, prefix, ivf, hnsw)");
   EXPECT_TRUE(db->ListCollections().empty());
 
   CollectionOptions options{.dim = kDim};
   options.index = Ivf();
   ASSERT_TRUE(db->CreateCollection("c", options).ok());
   Collection* c = GetOrDie(db.get(), "c");
-  EXPECT_TRUE(c->SetIndex({.kind = "hnsw", .hnsw_m = 0}).IsInvalidArgument());
-  EXPECT_EQ(c->index().kind, "ivf");
+  EXPECT_TRUE(c->SetIndex({.kind = hvdb::IndexKind::kHnsw, .hnsw_m = 0}).IsInvalidArgument());
+  EXPECT_EQ(c->index().kind, IndexKind::kIvf);
   EXPECT_EQ(c->index().ivf_nlist, 16u);
   const Hypervector q = Hypervector::Random(kDim, rng_()).value();
   EXPECT_TRUE(c->Search(q, {.k = 5, .ef = size_t{1} << 31}).status().IsInvalidArgument());
@@ -261,7 +262,7 @@ TEST(AnnConcurrencyTest, IvfSearchesDuringWritesAndRetraining) {
   TempDir dir;
   auto db = OpenOrDie(dir / "db");
   CollectionOptions options{.dim = kDim};
-  options.index = {.kind = "ivf", .ivf_nlist = 8, .ivf_nprobe = 2};
+  options.index = {.kind = hvdb::IndexKind::kIvf, .ivf_nlist = 8, .ivf_nprobe = 2};
   ASSERT_TRUE(db->CreateCollection("c", options).ok());
   Collection* c = GetOrDie(db.get(), "c");
   std::mt19937_64 rng(DbTestSeed() + 80);
@@ -312,7 +313,7 @@ TEST(HnswFileTest, StaleOrDamagedFilesAreReconciled) {
       // distances, and the nearest one found.
       SearchStats stats;
       const auto walked = c->Search(q, {.k = 10, .ef = 64}, &stats).value();
-      EXPECT_EQ(stats.index, "hnsw");
+      EXPECT_EQ(stats.plan.index, hvdb::IndexKind::kHnsw);
       EXPECT_GT(stats.rows_scanned, 0u);
       ASSERT_FALSE(walked.empty());
       EXPECT_EQ(walked[0].distance, exact[0].distance);

@@ -178,8 +178,8 @@ std::string Differences(DB* db, const State& want) {
     if (members != (it == want.accumulated.end() ? 0 : it->second)) {
       return name + ": the accumulator holds " + std::to_string(members) + " members";
     }
-    if (auto kind = want.index.find(name); kind != want.index.end() && c->index().kind != kind->second) {
-      return name + ": index " + c->index().kind + ", expected " + kind->second;
+    if (auto kind = want.index.find(name); kind != want.index.end() && IndexKindName(c->index().kind) != kind->second) {
+      return name + ": index " + IndexKindName(c->index().kind) + ", expected " + kind->second;
     }
   }
   return {};
@@ -199,7 +199,7 @@ std::string IndexDifferences(DB* db, const State& state, std::mt19937_64& rng) {
                             {.k = 1, .candidates = 1024, .nprobe = 1 << 16, .ef = 1 << 20}, &stats);
       if (!hits.ok()) return hits.status().ToString();
       if (hits->empty() || (*hits)[0].distance != 0 || (*hits)[0].key != it->first) {
-        return "the " + stats.index + " index of " + name + " does not find " + it->first;
+        return std::string("the ") + IndexKindName(stats.plan.index) + " index of " + name + " does not find " + it->first;
       }
     }
   }

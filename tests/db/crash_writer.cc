@@ -98,9 +98,8 @@ class Writer {
     return Get(coll)->Accumulate("acc", std::vector<hvdb::Hypervector>{ValueOf("acc", version)}, w);
   }
   hvdb::Status Index(const std::string& coll) {
-    static const char* kKinds[] = {"flat", "prefix", "ivf", "hnsw"};
-    const std::string kind = kKinds[rng_() % 4];
-    Log("begin index " + coll + " " + kind);
+    const hvdb::IndexKind kind = hvdb::kAllIndexKinds[rng_() % std::size(hvdb::kAllIndexKinds)];
+    Log("begin index " + coll + " " + hvdb::IndexKindName(kind));
     hvdb::IndexOptions options{.kind = kind, .prefix_bits = 64, .ivf_nlist = 8, .hnsw_m = 8};
     return Get(coll)->SetIndex(options);
   }

@@ -100,10 +100,10 @@ std::vector<WritePath> WritePaths() {
        [](DB*, Collection* c, const std::string&) { return c->Accumulate("acc", std::vector<Hypervector>{Vec(7)}); },
        [](Contents* x) { x->accumulated += 1; }},
       {"index state (ivf)",
-       [](DB*, Collection* c, const std::string&) { return c->SetIndex({.kind = "ivf", .ivf_nlist = 4}); },
+       [](DB*, Collection* c, const std::string&) { return c->SetIndex({.kind = hvdb::IndexKind::kIvf, .ivf_nlist = 4}); },
        [](Contents*) {}},
       {"index state (hnsw file)",
-       [](DB*, Collection* c, const std::string&) { return c->SetIndex({.kind = "hnsw", .hnsw_m = 8}); },
+       [](DB*, Collection* c, const std::string&) { return c->SetIndex({.kind = hvdb::IndexKind::kHnsw, .hnsw_m = 8}); },
        [](Contents*) {}},
       {"checkpoint", [](DB* db, Collection*, const std::string& dir) { return db->Checkpoint(dir + "/checkpoint"); },
        [](Contents*) {}},
@@ -345,7 +345,7 @@ TEST_F(FaultTest, PowerCutAfterLoadAndIndexKeepsBoth) {
   for (int i = 0; i < 500; ++i) out << "r" << i << "\t" << Vec(i).ToHex() << "\n";
   out.close();
   ASSERT_TRUE(c->BulkLoad(dir_ / "rows.tsv").ok());
-  ASSERT_TRUE(c->SetIndex({.kind = "hnsw", .hnsw_m = 8}).ok());
+  ASSERT_TRUE(c->SetIndex({.kind = hvdb::IndexKind::kHnsw, .hnsw_m = 8}).ok());
   faults_->CutPower();
   db.reset();
   ASSERT_TRUE(faults_->RestorePower().ok());
@@ -356,7 +356,7 @@ TEST_F(FaultTest, PowerCutAfterLoadAndIndexKeepsBoth) {
   ASSERT_TRUE(Open(dir_ / "db", &db).ok());
   c = GetOrDie(db.get(), "c");
   EXPECT_EQ(c->Count(), 500u);
-  EXPECT_EQ(c->index().kind, "hnsw");
+  EXPECT_EQ(c->index().kind, IndexKind::kHnsw);
   auto hits = c->Search(Vec(123), {.k = 1});
   ASSERT_TRUE(hits.ok());
   EXPECT_EQ((*hits)[0].key, "r123");

@@ -54,8 +54,8 @@ class GpuSearchTest : public ::testing::Test {
         SearchStats stats;
         auto gpu = c_->Search(q, {.k = k, .device = Device::kGpu}, &stats);
         ASSERT_TRUE(gpu.ok()) << gpu.status().ToString();
-        EXPECT_EQ(stats.device, "gpu") << where;
-        EXPECT_EQ(stats.kernel, "fake");
+        EXPECT_EQ(stats.plan.device, hvdb::Device::kGpu) << where;
+        EXPECT_EQ(stats.plan.kernel, "fake");
         EXPECT_EQ(*gpu, c_->Search(q, {.k = k, .device = Device::kCpu, .exact = true}).value()) << where << " k=" << k;
       }
       const SearchOptions radius{.k = 0, .max_distance = kDim / 2 - 16};
@@ -105,7 +105,7 @@ TEST_F(GpuSearchTest, FallsBackToTheCpuWithTheSameAnswerWhenTheDeviceFails) {
   db_.reset();
   db_ = OpenOrDie(dir_ / "db2");
   CollectionOptions options{.dim = kDim};
-  options.index = {.kind = "ivf", .ivf_nlist = 4, .ivf_nprobe = 1};
+  options.index = {.kind = hvdb::IndexKind::kIvf, .ivf_nlist = 4, .ivf_nprobe = 1};
   ASSERT_TRUE(db_->CreateCollection("c", options).ok());
   ASSERT_TRUE(db_->CreateCollection("flat", {.dim = kDim}).ok());
   c_ = GetOrDie(db_.get(), "c");
@@ -118,7 +118,7 @@ TEST_F(GpuSearchTest, FallsBackToTheCpuWithTheSameAnswerWhenTheDeviceFails) {
       // ivf: its lists on the device, or on the CPU: the same answer.
       auto gpu = c_->Search(q, {.k = 10, .device = Device::kGpu}, &stats);
       ASSERT_TRUE(gpu.ok()) << gpu.status().ToString();
-      EXPECT_EQ(stats.index, "ivf");
+      EXPECT_EQ(stats.plan.index, hvdb::IndexKind::kIvf);
       EXPECT_EQ(*gpu, c_->Search(q, {.k = 10, .device = Device::kCpu}).value());
       // flat: the exact scan, on the device or the CPU.
       auto exact = flat->Search(q, {.k = 3, .device = Device::kGpu});
@@ -128,9 +128,9 @@ TEST_F(GpuSearchTest, FallsBackToTheCpuWithTheSameAnswerWhenTheDeviceFails) {
   }
   SearchStats stats;
   ASSERT_TRUE(c_->Search(queries_[0], {.k = 10, .device = Device::kGpu}, &stats).ok());
-  EXPECT_EQ(stats.device, "cpu");
+  EXPECT_EQ(stats.plan.device, hvdb::Device::kCpu);
   ASSERT_TRUE(flat->Search(queries_[0], {.k = 3, .device = Device::kGpu}, &stats).ok());
-  EXPECT_EQ(stats.device, "cpu");
+  EXPECT_EQ(stats.plan.device, hvdb::Device::kCpu);
   EXPECT_GT(failing.calls(), 3u);
   db_.reset();  // before `failing` goes: devices outlive the DBs that use them
 }
@@ -142,7 +142,7 @@ TEST_F(GpuSearchTest, IvfListsOnTheDeviceGiveTheCpuIvfAnswers) {
   db_.reset();
   db_ = OpenOrDie(dir_ / "ivf");
   CollectionOptions options{.dim = kDim};
-  options.index = {.kind = "ivf", .ivf_nlist = 8, .ivf_nprobe = 2};
+  options.index = {.kind = hvdb::IndexKind::kIvf, .ivf_nlist = 8, .ivf_nprobe = 2};
   ASSERT_TRUE(db_->CreateCollection("c", options).ok());
   c_ = GetOrDie(db_.get(), "c");
   Fill(1500, "r");
@@ -152,8 +152,8 @@ TEST_F(GpuSearchTest, IvfListsOnTheDeviceGiveTheCpuIvfAnswers) {
         SearchStats stats;
         auto gpu = c_->Search(q, {.k = 10, .device = Device::kGpu, .nprobe = nprobe}, &stats);
         ASSERT_TRUE(gpu.ok()) << gpu.status().ToString();
-        EXPECT_EQ(stats.index, "ivf");
-        EXPECT_EQ(stats.device, "gpu");
+        EXPECT_EQ(stats.plan.index, hvdb::IndexKind::kIvf);
+        EXPECT_EQ(stats.plan.device, hvdb::Device::kGpu);
         EXPECT_EQ(*gpu, c_->Search(q, {.k = 10, .device = Device::kCpu, .nprobe = nprobe}).value()) << where;
         SearchOptions radius{.k = 0, .max_distance = kDim / 2 - 20, .nprobe = nprobe};
         auto cpu_radius = c_->Search(q, radius).value();
@@ -182,7 +182,7 @@ TEST_F(GpuSearchTest, NoDeviceMeansUnavailableWhenAskedAndTheCpuOtherwise) {
   EXPECT_NE(s.message().find("device gpu"), std::string::npos) << s.ToString();
   SearchStats stats;
   ASSERT_TRUE(c_->Search(queries_[0], {.k = 5}, &stats).ok());
-  EXPECT_EQ(stats.device, "cpu");
+  EXPECT_EQ(stats.plan.device, hvdb::Device::kCpu);
 }
 
 TEST_F(GpuSearchTest, AutoSendsLargeBatchesToTheDeviceAndSingleQueriesToTheCpu) {
@@ -202,9 +202,9 @@ TEST_F(GpuSearchTest, AutoSendsLargeBatchesToTheDeviceAndSingleQueriesToTheCpu) 
   for (int i = 0; i < 4096; ++i) many.push_back(Rand());
   SearchStats stats;
   ASSERT_TRUE(c_->Search(queries_[0], {.k = 5}, &stats).ok());
-  EXPECT_EQ(stats.device, "cpu");  // one query: the launch cost dominates
+  EXPECT_EQ(stats.plan.device, hvdb::Device::kCpu);  // one query: the launch cost dominates
   ASSERT_TRUE(c_->SearchBatch(many, {.k = 5}, &stats).ok());
-  EXPECT_EQ(stats.device, "gpu");  // 4096 x 2000 pairs at the fake's 1e11 pairs/s
+  EXPECT_EQ(stats.plan.device, hvdb::Device::kGpu);  // 4096 x 2000 pairs at the fake's 1e11 pairs/s
   db_.reset();  // before `slow_launch` goes
 }
 
@@ -234,7 +234,7 @@ TEST(RealDeviceTest, SameAnswersAsTheCpuWithShardsAndStreaming) {
     SearchStats stats;
     auto gpu = c->SearchBatch(queries, {.k = k, .device = Device::kGpu}, &stats);
     ASSERT_TRUE(gpu.ok()) << gpu.status().ToString();
-    EXPECT_EQ(stats.device, "gpu");
+    EXPECT_EQ(stats.plan.device, hvdb::Device::kGpu);
     auto cpu = c->SearchBatch(queries, {.k = k, .device = Device::kCpu});
     EXPECT_EQ(*gpu, *cpu) << "k=" << k;
   }
@@ -242,12 +242,12 @@ TEST(RealDeviceTest, SameAnswersAsTheCpuWithShardsAndStreaming) {
   ASSERT_TRUE(gpu.ok());
   EXPECT_EQ(*gpu, c->SearchBatch(queries, {.k = 0, .max_distance = 470, .device = Device::kCpu}).value());
   // The ivf index with its lists on the device: the CPU ivf's answers.
-  ASSERT_TRUE(c->SetIndex({.kind = "ivf", .ivf_nlist = 16, .ivf_nprobe = 3}).ok());
+  ASSERT_TRUE(c->SetIndex({.kind = hvdb::IndexKind::kIvf, .ivf_nlist = 16, .ivf_nprobe = 3}).ok());
   SearchStats stats;
   auto ivf_gpu = c->SearchBatch(queries, {.k = 10, .device = Device::kGpu}, &stats);
   ASSERT_TRUE(ivf_gpu.ok()) << ivf_gpu.status().ToString();
-  EXPECT_EQ(stats.device, "gpu");
-  EXPECT_EQ(stats.index, "ivf");
+  EXPECT_EQ(stats.plan.device, hvdb::Device::kGpu);
+  EXPECT_EQ(stats.plan.index, hvdb::IndexKind::kIvf);
   EXPECT_EQ(*ivf_gpu, c->SearchBatch(queries, {.k = 10, .device = Device::kCpu}).value());
 }
 
@@ -263,7 +263,7 @@ TEST(GpuMirrorTest, UploadsOnlyWhatChangedBetweenSearches) {
   std::vector<kernels::Neighbor> out(10), want(10);
   auto search = [&](size_t n) {
     db::GpuSearchInfo info;
-    EXPECT_TRUE(mirror.TopK({rows.data(), n, tombstones.data()}, query.data(), 1, 10, out.data(), &info).ok());
+    EXPECT_TRUE(mirror.TopK({rows.data(), n, kWords, tombstones.data()}, query.data(), 1, 10, out.data(), &info).ok());
     EXPECT_TRUE(kernels::TopK({query.data(), 1, rows.data(), n, kWords, tombstones.data()}, 10, want.data()).ok());
     EXPECT_EQ(out, want);
     return info.uploaded_bytes;

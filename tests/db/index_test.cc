@@ -17,7 +17,7 @@ class PrefixIndexTest : public ::testing::Test {
     rng_.seed(DbTestSeed() + 41);
     db_ = OpenOrDie(dir_ / "db");
     CollectionOptions options{.dim = kDim, .compact_threshold = 0.1};
-    options.index = {.kind = "prefix", .prefix_bits = 128, .prefix_candidates = 8};
+    options.index = {.kind = hvdb::IndexKind::kPrefix, .prefix_bits = 128, .prefix_candidates = 8};
     ASSERT_TRUE(db_->CreateCollection("c", options).ok());
     c_ = GetOrDie(db_.get(), "c");
   }
@@ -35,7 +35,7 @@ class PrefixIndexTest : public ::testing::Test {
       // distances in order, and the planted neighbour (distance <= 30) is found.
       auto fast = c_->Search(q, {.k = 10, .candidates = 20}, &stats);
       ASSERT_TRUE(fast.ok());
-      EXPECT_EQ(stats.index, "prefix");
+      EXPECT_EQ(stats.plan.index, hvdb::IndexKind::kPrefix);
       EXPECT_EQ(stats.candidates_reranked, 200u);
       ASSERT_FALSE(fast->empty());
       for (size_t i = 0; i < fast->size(); ++i) {
@@ -80,7 +80,7 @@ TEST_F(PrefixIndexTest, ExactWhenCoveringAndFindsPlantedNeighbours) {
   db_.reset();
   db_ = OpenOrDie(dir_ / "db");
   c_ = GetOrDie(db_.get(), "c");
-  EXPECT_EQ(c_->index().kind, "prefix");
+  EXPECT_EQ(c_->index().kind, IndexKind::kPrefix);
   EXPECT_EQ(c_->index().prefix_bits, 128u);
   ExpectExactWhenCovering(queries);
 }
@@ -108,20 +108,21 @@ TEST_F(PrefixIndexTest, SwitchingIndexesAndBadParameters) {
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(c_->Put("k" + std::to_string(i), Rand(), {.sync = false}).ok());
   const Hypervector q = Rand();
   const auto exact = c_->Search(q, {.k = 5, .exact = true}).value();
-  ASSERT_TRUE(c_->SetIndex({.kind = "flat"}).ok());
+  ASSERT_TRUE(c_->SetIndex({.kind = hvdb::IndexKind::kFlat}).ok());
   SearchStats stats;
   EXPECT_EQ(c_->Search(q, {.k = 5}, &stats).value(), exact);
-  EXPECT_EQ(stats.index, "flat");
+  EXPECT_EQ(stats.plan.index, hvdb::IndexKind::kFlat);
   EXPECT_EQ(c_->Stats().index_bytes, 0u);
-  ASSERT_TRUE(c_->SetIndex({.kind = "prefix", .prefix_bits = 64, .prefix_candidates = 100}).ok());
+  ASSERT_TRUE(c_->SetIndex({.kind = hvdb::IndexKind::kPrefix, .prefix_bits = 64, .prefix_candidates = 100}).ok());
   EXPECT_EQ(c_->Search(q, {.k = 5, .candidates = 200}).value(), exact);  // c x k >= n: exact
-  EXPECT_TRUE(c_->SetIndex({.kind = "ivy"}).IsInvalidArgument());
-  EXPECT_TRUE(c_->SetIndex({.kind = "prefix", .prefix_bits = 100}).IsInvalidArgument());
-  EXPECT_TRUE(c_->SetIndex({.kind = "prefix", .prefix_bits = kDim}).IsInvalidArgument());
-  EXPECT_TRUE(c_->SetIndex({.kind = "prefix", .prefix_bits = 64, .prefix_candidates = 0}).IsInvalidArgument());
+  EXPECT_TRUE(c_->SetIndex({.kind = static_cast<IndexKind>(7)}).IsInvalidArgument());
+  EXPECT_TRUE(ParseIndexKind("ivy").status().IsInvalidArgument());
+  EXPECT_TRUE(c_->SetIndex({.kind = hvdb::IndexKind::kPrefix, .prefix_bits = 100}).IsInvalidArgument());
+  EXPECT_TRUE(c_->SetIndex({.kind = hvdb::IndexKind::kPrefix, .prefix_bits = kDim}).IsInvalidArgument());
+  EXPECT_TRUE(c_->SetIndex({.kind = hvdb::IndexKind::kPrefix, .prefix_bits = 64, .prefix_candidates = 0}).IsInvalidArgument());
   EXPECT_EQ(c_->index().prefix_bits, 64u);  // a failed change leaves it as it was
   CollectionOptions bad{.dim = 128};
-  bad.index = {.kind = "prefix", .prefix_bits = 128};
+  bad.index = {.kind = hvdb::IndexKind::kPrefix, .prefix_bits = 128};
   const Status s = db_->CreateCollection("bad", bad);
   EXPECT_TRUE(s.IsInvalidArgument());
   EXPECT_NE(s.message().find("below dim 128"), std::string::npos) << s.ToString();

@@ -335,7 +335,7 @@ TEST_F(IntegrityTest, ReadOnlyOpensWriteNothing) {
     EXPECT_EQ((*hits)[0].key, "k3");
     const std::vector<Status> refused = {
         c->Put("x", Rand()), c->Delete("k1"), db->CreateCollection("d", {.dim = 64}), db->DropCollection("c"),
-        c->BulkLoad(dir_ / "rows.npy").status(), c->SetIndex({.kind = "ivf"}),
+        c->BulkLoad(dir_ / "rows.npy").status(), c->SetIndex({.kind = hvdb::IndexKind::kIvf}),
         c->Accumulate("a", std::vector<Hypervector>{Rand()}), db->Checkpoint(dir_ / "cp")};
     for (const Status& s : refused) {
       EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
@@ -363,7 +363,7 @@ TEST_F(IntegrityTest, CheckNamesDamagedFiles) {
   Build(2000, 30);
   {
     std::unique_ptr<DB> db = OpenOrDie(path_);
-    ASSERT_TRUE(GetOrDie(db.get(), "c")->SetIndex({.kind = "hnsw"}).ok());
+    ASSERT_TRUE(GetOrDie(db.get(), "c")->SetIndex({.kind = hvdb::IndexKind::kHnsw}).ok());
   }
   CheckReport report;
   ASSERT_TRUE(CheckDatabase(path_, &report).ok());

@@ -59,7 +59,7 @@ inline DB* ScratchDatabase(int rows, bool with_prefix) {
     std::unique_ptr<DB> opened;
     if (!DB::Open({}, ScratchDir() + "/db", &opened).ok()) std::abort();
     (void)opened->CreateCollection("c", {.dim = 256});
-    if (with_prefix) (void)opened->CreateCollection("p", {.dim = 512, .index = {.kind = "prefix", .prefix_bits = 128}});
+    if (with_prefix) (void)opened->CreateCollection("p", {.dim = 512, .index = {.kind = IndexKind::kPrefix, .prefix_bits = 128}});
     Collection* c = nullptr;
     (void)opened->GetCollection("c", &c);
     for (int i = 0; i < rows; ++i) (void)c->Put("k" + std::to_string(i), Hypervector::Random(256, i).value());

@@ -241,7 +241,7 @@ TEST_F(KernelArgumentsTest, KTooLarge) {
 
 TEST_F(KernelArgumentsTest, ZeroWords) {
   ScanInput in = Valid();
-  in.words = 0;
+  in.rows.words = 0;
   const Status s = TopK(in, 1, out.data());
   EXPECT_TRUE(s.IsInvalidArgument());
   EXPECT_NE(s.message().find("words"), std::string::npos) << s.ToString();
@@ -249,7 +249,7 @@ TEST_F(KernelArgumentsTest, ZeroWords) {
 
 TEST_F(KernelArgumentsTest, NullBuffers) {
   ScanInput in = Valid();
-  in.rows = nullptr;
+  in.rows.rows = nullptr;
   Status s = TopK(in, 1, out.data());
   EXPECT_TRUE(s.IsInvalidArgument());
   EXPECT_NE(s.message().find("rows is null"), std::string::npos) << s.ToString();
@@ -265,7 +265,7 @@ TEST_F(KernelArgumentsTest, NullBuffers) {
 
 TEST_F(KernelArgumentsTest, OverflowingShape) {
   ScanInput in = Valid();
-  in.n = SIZE_MAX / 2;
+  in.rows.n = SIZE_MAX / 2;
   const Status s = TopK(in, 1, out.data());
   EXPECT_TRUE(s.IsInvalidArgument());
   EXPECT_NE(s.message().find("overflows"), std::string::npos) << s.ToString();

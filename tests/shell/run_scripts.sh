@@ -62,7 +62,7 @@ out=$(printf '.describe c\n.timer on\nsearch c random(1) k 1\n.mode json\n.descr
 check "^collection c: dim 64, 1 vectors, 0 deleted rows awaiting compaction, [0-9]+ bytes in memory" "$out"
 check "item memory seed 7527314201035171181 \(the database's\), index flat, 0 accumulators" "$out"
 check '"item_memory_seed":7527314201035171181,"item_memory":"database"' "$out"
-check "^time: [0-9.]+ ms, rows scanned: 1, device: cpu, kernel: (scalar|avx2|avx512|amx), index: flat$" "$out"
+check "^time: [0-9.]+ ms, rows scanned: 1, device: cpu, kernel: (scalar|avx2|avx512|amx), index: flat, plan: flat index; no search device$" "$out"
 check '^\{"name":"c","dim":64,"count":1,' "$out"
 out=$(printf '.help\n.device\n' | "$hvdb" shell "$work/d.db" 2>&1)
 for f in sym random hex bind unbind bundle permute level thermometer circular text ngram sequence record; do

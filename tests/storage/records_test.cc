@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include "storage/catalog.h"
-#include "storage/index_record.h"
 
 namespace hvdb::storage {
 namespace {
@@ -17,7 +16,7 @@ CollectionDescriptor Sample() {
   d.dim = 2048;
   d.item_memory_seed = 99;
   d.compact_threshold = 0.25;
-  d.index = {.kind = "ivf", .prefix_bits = 512, .prefix_candidates = 3, .ivf_nlist = 4096, .ivf_nprobe = 5,
+  d.index = {.kind = hvdb::IndexKind::kIvf, .prefix_bits = 512, .prefix_candidates = 3, .ivf_nlist = 4096, .ivf_nprobe = 5,
              .ivf_iterations = 12, .ivf_retrain_imbalance = 3.5, .hnsw_m = 24, .hnsw_ef_construction = 80,
              .hnsw_ef_search = 128};
   d.created_unix_seconds = 1700000000;
@@ -60,10 +59,10 @@ TEST(DescriptorRecordTest, VersionTwoRecordsReadWithIndexDefaults) {
   bytes.resize(bytes.size() - 7 * 8);
   auto old = DecodeDescriptor(bytes);
   ASSERT_TRUE(old.ok()) << old.status().ToString();
-  EXPECT_EQ(old->index.kind, "ivf");
+  EXPECT_EQ(old->index.kind, hvdb::IndexKind::kIvf);
   EXPECT_EQ(old->index.prefix_bits, 512u);
   IndexOptions defaults;
-  defaults.kind = "ivf";
+  defaults.kind = hvdb::IndexKind::kIvf;
   defaults.prefix_bits = 512;
   defaults.prefix_candidates = 3;
   ExpectSameIndex(old->index, defaults);
@@ -80,32 +79,6 @@ TEST(DescriptorRecordTest, DamagedRecordsAreNamed) {
   auto future = DecodeDescriptor(newer);
   EXPECT_TRUE(future.status().IsCorruption());
   EXPECT_NE(future.status().message().find("format version"), std::string::npos);
-}
-
-TEST(IvfRecordTest, RoundTripsAndRejectsDamage) {
-  IvfRecord r;
-  r.nlist = 3;
-  r.words = 2;
-  r.trained_rows = 12345;
-  r.trained_imbalance = 1.75;
-  r.centroids = {1, 2, 3, 4, 5, ~uint64_t{0}};
-  auto back = DecodeIvfRecord(EncodeIvfRecord(r));
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(back->nlist, 3u);
-  EXPECT_EQ(back->words, 2u);
-  EXPECT_EQ(back->trained_rows, 12345u);
-  EXPECT_EQ(back->trained_imbalance, 1.75);
-  EXPECT_EQ(back->centroids, r.centroids);
-
-  const std::string good = EncodeIvfRecord(r);
-  EXPECT_TRUE(DecodeIvfRecord("nonsense").status().IsCorruption());
-  EXPECT_TRUE(DecodeIvfRecord(good.substr(0, good.size() - 5)).status().IsCorruption());
-  IvfRecord wrong = r;
-  wrong.nlist = 4;  // 4 x 2 words expected, 6 held
-  auto mismatched = DecodeIvfRecord(EncodeIvfRecord(wrong));
-  EXPECT_TRUE(mismatched.status().IsCorruption());
-  EXPECT_NE(mismatched.status().message().find("nlist 4 x words 2"), std::string::npos)
-      << mismatched.status().ToString();
 }
 
 }  // namespace

@@ -49,14 +49,24 @@ struct SearchHit {
   friend bool operator==(const SearchHit&, const SearchHit&) = default;
 };
 
+// How a search runs: what Collection::ExplainSearch says it would do, and
+// SearchStats::plan says it did (a device that failed shows as the CPU that
+// answered instead, the failure in reason).
+struct SearchPlan {
+  // The index that answers: the collection's, or flat when it declines
+  // (exact asked, an ivf not trained yet, ...; reason says which).
+  IndexKind index = IndexKind::kFlat;
+  Device device = Device::kCpu;  // kCpu or kGpu
+  std::string kernel;            // "avx512", "amx", "fake", "cuda-topk", ...
+  std::string reason;            // why, in words, e.g. "cost model: cpu 1.2 ms, gpu 3.4 ms"
+};
+
 // What a search did.
 struct SearchStats {
   size_t queries = 0;
   size_t rows_scanned = 0;   // rows one query was compared with (flat: every row, deleted ones included;
                              // ivf: centroids and probed lists; hnsw: distances the walk computed)
-  std::string device;        // "cpu" or "gpu"
-  std::string kernel;        // e.g. "avx512"
-  std::string index;         // which index answered: "flat", "prefix", "ivf" or "hnsw"
+  SearchPlan plan;
   size_t candidates_reranked = 0;  // prefix: rows compared in full, all queries
   double seconds = 0;        // wall time inside the call
 };
@@ -72,8 +82,8 @@ struct CollectionStats {
   uint64_t disk_bytes = 0;     // approximate bytes in RocksDB files
   bool pinned = false;         // arena in page-locked (CUDA) memory
   uint64_t item_memory_seed = 0;
-  std::string index;           // IndexOptions::kind
-  uint64_t index_bytes = 0;    // memory of the index beyond the rows (prefix array)
+  IndexKind index = IndexKind::kFlat;  // IndexOptions::kind
+  uint64_t index_bytes = 0;    // memory of the index beyond the rows (prefix array, lists, graph)
   uint64_t gpu_bytes = 0;      // device memory of its GPU shards (0 before a GPU search)
 };
 
@@ -156,6 +166,11 @@ class Collection {
   Result<std::vector<std::vector<SearchHit>>> SearchBatch(std::span<const Hypervector> queries,
                                                           const SearchOptions& options = {},
                                                           SearchStats* stats = nullptr) const;
+  // The plan a SearchBatch of nq queries with `options` would run, without
+  // running it (like SQL's EXPLAIN): the same planner, the same reason. The
+  // first call may measure the CPU and the devices for the cost model (a few
+  // milliseconds). InvalidArgument when the options are not usable.
+  virtual Result<SearchPlan> ExplainSearch(size_t nq, const SearchOptions& options = {}) const = 0;
 
   // Replaces the search index (rebuilt in memory now, persisted for the next
   // open). InvalidArgument when the options do not fit the dimension.

@@ -108,8 +108,8 @@ struct ScalarCode {
   // from the seed mixed with the encoder's own tag (level(0) is not
   // circular(0)); the shell passes the item memory seed. Thermometer has none.
   uint64_t seed = 0;
-  // Empty when usable, else what is wrong.
-  std::string Validate() const;
+  // OK when usable, else InvalidArgument saying what is wrong.
+  Status Validate() const;
 };
 // Level (linear) code: level 0 is random, each level flips a fresh share of
 // the bits, level `levels - 1` is at distance D/2 from level 0; distance grows

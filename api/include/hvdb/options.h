@@ -1,7 +1,7 @@
 // Copyright hvdb authors. Options for opening a database, creating a
 // collection, writing, searching and bulk loading. Each struct has inline
-// defaults; Validate() returns an empty string when the options are usable and
-// otherwise a message naming the field that is wrong.
+// defaults; Validate() returns OK when the options are usable and otherwise
+// InvalidArgument naming the field that is wrong.
 #ifndef HVDB_OPTIONS_H_
 #define HVDB_OPTIONS_H_
 
@@ -9,6 +9,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+
+#include "hvdb/result.h"
+#include "hvdb/status.h"
 
 namespace hvdb {
 
@@ -44,21 +48,53 @@ struct Options {
   // Databases created before the seed was stored have kDefaultItemMemorySeed.
   std::optional<uint64_t> item_memory_seed;
 
-  std::string Validate() const;
+  Status Validate() const;
 };
+
+// The kinds of search index. The name (IndexKindName) is what the catalog
+// stores and the shell and server take.
+enum class IndexKind : uint8_t {
+  // "flat": scan every row (exact; the default).
+  kFlat = 0,
+  // "prefix": scan the first prefix_bits of every row, then rerank the best
+  //   prefix_candidates x k rows with their full vectors.
+  kPrefix = 1,
+  // "ivf": rows grouped in ivf_nlist lists around binary k-means centroids
+  //   (majority bundles of their members); a search scans the ivf_nprobe lists
+  //   whose centroids are nearest the query.
+  kIvf = 2,
+  // "hnsw": FAISS's IndexBinaryHNSW graph; rows written after it was built in
+  //   bulk are scanned exactly until the index is rebuilt (SetIndex).
+  kHnsw = 3,
+};
+inline constexpr IndexKind kAllIndexKinds[] = {IndexKind::kFlat, IndexKind::kPrefix, IndexKind::kIvf, IndexKind::kHnsw};
+
+// "flat", "prefix", "ivf", "hnsw"; "unknown" for a value outside the enum.
+inline const char* IndexKindName(IndexKind kind) {
+  switch (kind) {
+    case IndexKind::kFlat: return "flat";
+    case IndexKind::kPrefix: return "prefix";
+    case IndexKind::kIvf: return "ivf";
+    case IndexKind::kHnsw: return "hnsw";
+  }
+  return "unknown";
+}
+
+// The kind named `name`; InvalidArgument naming it and the known names.
+inline Result<IndexKind> ParseIndexKind(std::string_view name) {
+  std::string known;
+  for (IndexKind kind : kAllIndexKinds) {
+    if (name == IndexKindName(kind)) return kind;
+    known += known.empty() ? "" : ", ";
+    known += IndexKindName(kind);
+  }
+  return Status::InvalidArgument("index '" + std::string(name) + "' is unknown (" + known + ")");
+}
 
 // How a collection answers searches. Every index returns exactly the flat
 // scan's answer when asked to look at enough (docs/api.md, docs/indexes.md).
 struct IndexOptions {
-  // "flat": scan every row (exact; the default).
-  // "prefix": scan the first prefix_bits of every row, then rerank the best
-  //   prefix_candidates x k rows with their full vectors.
-  // "ivf": rows grouped in ivf_nlist lists around binary k-means centroids
-  //   (majority bundles of their members); a search scans the ivf_nprobe lists
-  //   whose centroids are nearest the query.
-  // "hnsw": FAISS's IndexBinaryHNSW graph; rows written after it was built in
-  //   bulk are scanned exactly until the index is rebuilt (SetIndex).
-  std::string kind = "flat";
+  IndexKind kind = IndexKind::kFlat;
   // prefix: bits kept per row for the first pass; a multiple of 64, below dim.
   size_t prefix_bits = 256;
   // prefix: rows reranked per hit wanted, when a search does not say.
@@ -81,8 +117,9 @@ struct IndexOptions {
   // hnsw: candidate list while searching, when a search does not say.
   size_t hnsw_ef_search = 64;
 
-  // Empty when usable for vectors of `dim` bits, else what is wrong.
-  std::string Validate(size_t dim) const;
+  // OK when usable for vectors of `dim` bits, else InvalidArgument naming
+  // the field (each kind checks its own fields; the others are ignored).
+  Status Validate(size_t dim) const;
 };
 
 struct CollectionOptions {
@@ -99,7 +136,7 @@ struct CollectionOptions {
   // The search index; it can be changed later with Collection::SetIndex.
   IndexOptions index;
 
-  std::string Validate() const;
+  Status Validate() const;
 };
 
 struct WriteOptions {
@@ -114,9 +151,19 @@ struct WriteOptions {
 enum class Device : uint8_t {
   kAuto = 0,  // HVDB_DEVICE if set, else the planner's cost model
   kCpu = 1,   // the CPU SIMD kernels
-  kGpu = 2,   // the search devices (CUDA), exact scan; Unavailable when there
-              // are none; a device failure answers on the CPU, the same
+  kGpu = 2,   // the search devices (CUDA): the exact scan, or an ivf index's
+              // lists; Unavailable when there are none; a device failure
+              // answers on the CPU, the same
 };
+// "auto", "cpu", "gpu".
+inline const char* DeviceName(Device device) {
+  switch (device) {
+    case Device::kAuto: return "auto";
+    case Device::kCpu: return "cpu";
+    case Device::kGpu: return "gpu";
+  }
+  return "unknown";
+}
 
 struct SearchOptions {
   // Hits per query, nearest first. 0: no limit (then max_distance is required).
@@ -139,7 +186,7 @@ struct SearchOptions {
   // Scan every row exactly, whatever the index.
   bool exact = false;
 
-  std::string Validate() const;
+  Status Validate() const;
 };
 
 // The file formats of a bulk load and an export (docs/format.md).
