@@ -29,10 +29,10 @@ std::string CollectionImpl::IndexFilePath(const std::string& dir, IndexKind kind
 }
 
 void CollectionImpl::RemoveIndexFiles(std::optional<IndexKind> keep) const {
-  for (IndexKind kind : kAllIndexKinds) {
-    if (index::TypeOf(kind).state_home != index::StateHome::kFile || kind == keep) continue;
+  for (IndexKind each : kAllIndexKinds) {
+    if (index::TypeOf(each).state_home != index::StateHome::kFile || keep == each) continue;
     std::error_code ec;
-    std::filesystem::remove(IndexFilePath(store_->path(), kind), ec);
+    std::filesystem::remove(IndexFilePath(store_->path(), each), ec);
   }
 }
 

@@ -1,0 +1,370 @@
+// Copyright hvdb authors. Every index kind through the one index::Index
+// interface, over a synthetic rows view, against a plain scalar scan: with
+// planted neighbours, exact ties and deleted rows; through the write hooks
+// (appends, overwrites, removals, compaction) in the cache's order; and
+// across a save and open of what it keeps.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "index/flat.h"
+#include "index/hnsw.h"
+#include "index/index.h"
+#include "index/ivf.h"
+#include "index/prefix.h"
+#include "tests/test_seed.h"
+
+namespace hvdb::index {
+namespace {
+
+constexpr size_t kWords = 4;  // 256-bit rows
+
+// A host cache in miniature: rows in order, tombstones, increasing ids; the
+// test drives an index's hooks exactly as db/ does.
+class Rows {
+ public:
+  RowsView View() const {
+    return {bits_.data(), ids_.size(), kWords, live_ == ids_.size() ? nullptr : dead_.data(), ids_.data()};
+  }
+  const uint64_t* row(size_t r) const { return &bits_[r * kWords]; }
+  size_t n() const { return ids_.size(); }
+
+  void Append(const std::vector<uint64_t>& bits) {
+    bits_.insert(bits_.end(), bits.begin(), bits.end());
+    ids_.push_back(next_id_++);
+    if (dead_.size() * 64 < ids_.size()) dead_.push_back(0);
+    ++live_;
+  }
+  void Overwrite(size_t r, const std::vector<uint64_t>& bits) { std::copy(bits.begin(), bits.end(), &bits_[r * kWords]); }
+  void Delete(size_t r) {
+    dead_[r / 64] |= uint64_t{1} << (r % 64);
+    --live_;
+  }
+  bool deleted(size_t r) const { return (dead_[r / 64] >> (r % 64)) & 1; }
+  // Slides the live rows together (what HostCache::Compact does).
+  void Compact() {
+    std::vector<uint64_t> bits, ids;
+    for (size_t r = 0; r < n(); ++r) {
+      if (deleted(r)) continue;
+      bits.insert(bits.end(), row(r), row(r) + kWords);
+      ids.push_back(ids_[r]);
+    }
+    bits_.swap(bits);
+    ids_.swap(ids);
+    dead_.assign((ids_.size() + 63) / 64 + 1, 0);
+    live_ = ids_.size();
+  }
+
+ private:
+  std::vector<uint64_t> bits_, ids_, dead_;
+  size_t live_ = 0;
+  uint64_t next_id_ = 100;
+};
+
+uint32_t Distance(const uint64_t* a, const uint64_t* b) {
+  uint32_t d = 0;
+  for (size_t w = 0; w < kWords; ++w) d += static_cast<uint32_t>(std::popcount(a[w] ^ b[w]));
+  return d;
+}
+
+// The plain scalar scan: every live row, nearest first, ties to the smaller
+// row; k = 0: every row within max_distance.
+std::vector<kernels::Neighbor> Reference(const Rows& rows, const uint64_t* query, size_t k,
+                                         std::optional<uint32_t> max_distance) {
+  std::vector<kernels::Neighbor> all;
+  for (size_t r = 0; r < rows.n(); ++r) {
+    if (rows.deleted(r)) continue;
+    const uint32_t d = Distance(query, rows.row(r));
+    if (!max_distance || d <= *max_distance) all.push_back({r, d});
+  }
+  std::sort(all.begin(), all.end(), kernels::NearerFirst);
+  if (k != 0 && all.size() > k) all.resize(k);
+  return all;
+}
+
+// The prefix index's two stages done plainly: the `candidates` live rows
+// nearest by their first prefix_words words (ties to the smaller row), then
+// those reranked by the whole row.
+std::vector<kernels::Neighbor> PrefixReference(const Rows& rows, const uint64_t* query, size_t k, size_t candidates,
+                                               size_t prefix_words) {
+  std::vector<kernels::Neighbor> by_prefix;
+  for (size_t r = 0; r < rows.n(); ++r) {
+    if (rows.deleted(r)) continue;
+    uint32_t d = 0;
+    for (size_t w = 0; w < prefix_words; ++w) d += static_cast<uint32_t>(std::popcount(query[w] ^ rows.row(r)[w]));
+    by_prefix.push_back({r, d});
+  }
+  std::sort(by_prefix.begin(), by_prefix.end(), kernels::NearerFirst);
+  by_prefix.resize(std::min(by_prefix.size(), candidates));
+  for (auto& n : by_prefix) n.distance = Distance(query, rows.row(n.row));
+  std::sort(by_prefix.begin(), by_prefix.end(), kernels::NearerFirst);
+  if (by_prefix.size() > k) by_prefix.resize(k);
+  return by_prefix;
+}
+
+std::vector<uint64_t> RandomRow(std::mt19937_64& rng) {
+  std::vector<uint64_t> v(kWords);
+  for (auto& w : v) w = rng();
+  return v;
+}
+
+// `from` with `flips` bits flipped.
+std::vector<uint64_t> Near(const std::vector<uint64_t>& from, size_t flips, std::mt19937_64& rng) {
+  std::vector<uint64_t> v = from;
+  for (size_t i = 0; i < flips; ++i) {
+    const size_t bit = rng() % (kWords * 64);
+    v[bit / 64] ^= uint64_t{1} << (bit % 64);
+  }
+  return v;
+}
+
+IndexOptions OptionsFor(IndexKind kind) {
+  IndexOptions o;
+  o.kind = kind;
+  o.prefix_bits = 64;
+  o.prefix_candidates = 8;
+  o.ivf_nlist = 8;
+  o.ivf_nprobe = 2;
+  o.hnsw_m = 8;
+  o.hnsw_ef_construction = 40;
+  o.hnsw_ef_search = 32;
+  return o;
+}
+
+// A request that makes each kind look at everything (or decline, for prefix
+// when the candidates cover every row): the exact answer.
+SearchRequest Exhaustive(const uint64_t* query, size_t k, std::optional<uint32_t> max_distance = {}) {
+  SearchRequest request;
+  request.queries = query;
+  request.nq = 1;
+  request.k = k;
+  request.max_distance = max_distance;
+  request.nprobe = 1 << 20;
+  request.ef = 1 << 20;
+  request.candidates = 1 << 12;
+  request.scan.simd = kernels::Simd::kScalar;
+  return request;
+}
+
+// The index's answer, or the flat scan's where it declines (as the planner does).
+std::vector<kernels::Neighbor> Answer(const Index& index, const Rows& rows, const SearchRequest& request) {
+  const Index& answering = index.Declines(rows.View(), request).empty() ? index : FlatScan();
+  SearchResult result;
+  const Status s = answering.Search(rows.View(), request, &result);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return result.hits.empty() ? std::vector<kernels::Neighbor>{} : result.hits[0];
+}
+
+class IndexKindTest : public ::testing::TestWithParam<IndexKind> {
+ protected:
+  void SetUp() override {
+    rng_.seed(testing::ProcessSeed() + static_cast<uint64_t>(GetParam()));
+    // Clusters around a few centres, exact duplicates (ties), far rows.
+    for (size_t c = 0; c < 8; ++c) centres_.push_back(RandomRow(rng_));
+    for (size_t i = 0; i < 600; ++i) AppendRow(Near(centres_[i % 8], rng_() % 40, rng_));
+    for (size_t i = 0; i < 10; ++i) AppendRow(centres_[3]);  // ten rows at distance 0 from centre 3
+  }
+  void AppendRow(const std::vector<uint64_t>& bits) {
+    rows_.Append(bits);
+    if (index_ != nullptr) index_->Appended(rows_.View(), rows_.n() - 1);
+  }
+  void Build() {
+    auto built = TypeOf(GetParam()).build(OptionsFor(GetParam()), rows_.View(), scan_, nullptr);
+    ASSERT_TRUE(built.ok()) << built.status().ToString();
+    index_ = std::move(*built);
+    ASSERT_EQ(index_->kind(), GetParam());
+  }
+  // Every query (the centres, a planted near row, a random one) gives the
+  // scalar scan's answer when the index looks at everything.
+  void ExpectExact(const std::string& where) {
+    std::vector<std::vector<uint64_t>> queries = centres_;
+    queries.push_back(Near(centres_[5], 3, rng_));
+    queries.push_back(RandomRow(rng_));
+    for (size_t q = 0; q < queries.size(); ++q) {
+      for (size_t k : {1, 10, 25}) {
+        EXPECT_EQ(Answer(*index_, rows_, Exhaustive(queries[q].data(), k)), Reference(rows_, queries[q].data(), k, {}))
+            << where << ", query " << q << ", k " << k;
+      }
+      EXPECT_EQ(Answer(*index_, rows_, Exhaustive(queries[q].data(), 5, 30)), Reference(rows_, queries[q].data(), 5, 30))
+          << where << ", query " << q << ", within 30";
+      EXPECT_EQ(Answer(*index_, rows_, Exhaustive(queries[q].data(), 0, 30)), Reference(rows_, queries[q].data(), 0, 30))
+          << where << ", query " << q << ", radius 30";
+      if (GetParam() == IndexKind::kPrefix) {
+        // Fewer candidates than rows: the prefix array itself answers stage 1.
+        SearchRequest two_stage = Exhaustive(queries[q].data(), 10);
+        two_stage.candidates = 4;
+        ASSERT_TRUE(index_->Declines(rows_.View(), two_stage).empty());
+        EXPECT_EQ(Answer(*index_, rows_, two_stage), PrefixReference(rows_, queries[q].data(), 10, 40, 1))
+            << where << ", query " << q << ", 40 candidates";
+      }
+    }
+  }
+
+  std::mt19937_64 rng_;
+  std::vector<std::vector<uint64_t>> centres_;
+  Rows rows_;
+  kernels::ScanOptions scan_{kernels::Simd::kScalar, 1, 0};
+  std::unique_ptr<Index> index_;
+};
+
+TEST_P(IndexKindTest, TheTableKnowsTheKind) {
+  const IndexType& type = TypeOf(GetParam());
+  EXPECT_EQ(type.kind, GetParam());
+  EXPECT_TRUE(type.validate(OptionsFor(GetParam()), kWords * 64).ok());
+  EXPECT_EQ(type.open == nullptr, type.state_home == StateHome::kNone);
+}
+
+TEST_P(IndexKindTest, ExactWhenLookingAtEverythingWithTiesAndDeletes) {
+  Build();
+  ExpectExact("built");
+  // Delete some rows, the tied ones among them: the hooks first, as db/ does.
+  for (size_t r : {3u, 17u, 64u, 65u, 601u, 605u}) {
+    index_->Removing(rows_.View(), static_cast<uint32_t>(r));
+    rows_.Delete(r);
+  }
+  ExpectExact("after deletes");
+}
+
+TEST_P(IndexKindTest, WriteHooksKeepItInStepWithTheRows) {
+  Build();
+  // Appends one by one and a batch (hnsw keeps a large batch as its tail).
+  for (size_t i = 0; i < 40; ++i) AppendRow(Near(centres_[i % 8], 5, rng_));
+  const size_t first = rows_.n();
+  for (size_t i = 0; i < 300; ++i) rows_.Append(Near(centres_[i % 8], 9, rng_));
+  index_->Appended(rows_.View(), first);
+  ExpectExact("after appends");
+  // Overwrites: a row becomes a copy of centre 6, another far from everything.
+  rows_.Overwrite(12, centres_[6]);
+  index_->Overwritten(rows_.View(), 12);
+  rows_.Overwrite(700, RandomRow(rng_));
+  index_->Overwritten(rows_.View(), 700);
+  ExpectExact("after overwrites");
+  // Deletes, then the cache compacts: the index renumbers with it.
+  for (size_t r = 0; r < rows_.n(); r += 7) {
+    index_->Removing(rows_.View(), static_cast<uint32_t>(r));
+    rows_.Delete(r);
+  }
+  ExpectExact("after deletes");
+  index_->Compacting(rows_.View());
+  rows_.Compact();
+  ExpectExact("after compaction");
+  for (size_t i = 0; i < 20; ++i) AppendRow(Near(centres_[2], 2, rng_));
+  ExpectExact("after appends past compaction");
+}
+
+TEST_P(IndexKindTest, ApproximateAnswersAreTrueDistancesInOrder) {
+  Build();
+  const std::vector<uint64_t> query = Near(centres_[1], 4, rng_);
+  SearchRequest request = Exhaustive(query.data(), 10);
+  request.nprobe = 1;
+  request.ef = 12;
+  request.candidates = 2;
+  const std::vector<kernels::Neighbor> hits = Answer(*index_, rows_, request);
+  ASSERT_FALSE(hits.empty());
+  EXPECT_LE(hits.size(), 10u);
+  EXPECT_TRUE(std::is_sorted(hits.begin(), hits.end(), kernels::NearerFirst));
+  for (const auto& hit : hits) {
+    ASSERT_LT(hit.row, rows_.n());
+    EXPECT_FALSE(rows_.deleted(hit.row));
+    EXPECT_EQ(hit.distance, Distance(query.data(), rows_.row(hit.row)));
+  }
+  EXPECT_EQ(hits[0], Reference(rows_, query.data(), 1, {})[0]) << "the planted nearest row";
+}
+
+TEST_P(IndexKindTest, SavedStateOpensToTheSameAnswers) {
+  Build();
+  const IndexType& type = TypeOf(GetParam());
+  if (type.state_home == StateHome::kNone) GTEST_SKIP() << IndexKindName(GetParam()) << " keeps no state";
+  std::string bytes;
+  ASSERT_TRUE(index_->Save([&](std::string_view part) { bytes.append(part); return Status::OK(); }, rows_.View()).ok());
+  ASSERT_FALSE(bytes.empty());
+  SavedState state;
+  const std::string file = ::testing::TempDir() + "/index_test_" + IndexKindName(GetParam());
+  if (type.state_home == StateHome::kRecord) {
+    state.record = bytes;
+  } else {
+    std::ofstream(file, std::ios::binary) << bytes;
+    state.file = file;
+  }
+  auto opened = type.open(OptionsFor(GetParam()), state, rows_.View(), scan_);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  const std::vector<uint64_t> query = Near(centres_[4], 6, rng_);
+  SearchRequest request = Exhaustive(query.data(), 10);
+  request.nprobe = 2;
+  request.ef = 16;
+  EXPECT_EQ(Answer(**opened, rows_, request), Answer(*index_, rows_, request));
+  std::swap(index_, *opened);
+  ExpectExact("opened");
+
+  // No state, and damaged state: NotFound and Corruption (the caller then builds).
+  SavedState none;
+  none.file = ::testing::TempDir() + "/index_test_missing";
+  EXPECT_TRUE(type.open(OptionsFor(GetParam()), none, rows_.View(), scan_).status().IsNotFound());
+  std::string damaged = bytes;
+  damaged[damaged.size() / 2] ^= 0x10;
+  if (type.state_home == StateHome::kRecord) {
+    damaged.resize(damaged.size() - 3);
+    state.record = damaged;
+  } else {
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << damaged;
+  }
+  EXPECT_TRUE(type.open(OptionsFor(GetParam()), state, rows_.View(), scan_).status().IsCorruption());
+  std::filesystem::remove(file);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, IndexKindTest, ::testing::ValuesIn(kAllIndexKinds),
+                         [](const auto& param_info) { return std::string(IndexKindName(param_info.param)); });
+
+TEST(IvfRecordTest, BytesAreTheRecordsEarlierBuildsWrote) {
+  // Written by storage's cereal encoder before the record moved to index/:
+  // nlist 2, words 1, 300 rows at training, imbalance 1.25.
+  const std::string golden(
+      "\x48\x56\x44\x42\x49\x56\x46\x31\x01\x01\x00\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00\x2c\x01\x00\x00\x00\x00"
+      "\x00\x00\x00\x00\x00\x00\x00\x00\xf4\x3f\x02\x00\x00\x00\x00\x00\x00\x00\xef\xcd\xab\x89\x67\x45\x23\x01\x10"
+      "\x32\x54\x76\x98\xba\xdc\xfe",
+      61);
+  const std::vector<uint64_t> rows = {0x0123456789abcdefull, 0xfedcba9876543210ull, 0x0123456789abcdeeull};
+  const RowsView view{rows.data(), 3, 1, nullptr, nullptr};
+  IndexOptions options;
+  options.kind = IndexKind::kIvf;
+  options.ivf_nlist = 2;
+  SavedState state;
+  state.record = golden;
+  auto opened = IvfIndex::Open(options, state, view, {kernels::Simd::kScalar, 1, 0});
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::string saved;
+  ASSERT_TRUE((*opened)->Save([&](std::string_view part) { saved.append(part); return Status::OK(); }, view).ok());
+  EXPECT_EQ(saved, golden);
+  // Another nlist: not this record (NotFound: retrain); bytes past the end,
+  // a wrong magic, a count the bytes do not hold: Corruption.
+  options.ivf_nlist = 3;
+  EXPECT_TRUE(IvfIndex::Open(options, state, view, {}).status().IsNotFound());
+  options.ivf_nlist = 2;
+  for (std::string bad : {golden + "x", "HVDBIVF2" + golden.substr(8), golden.substr(0, 50), std::string("nonsense")}) {
+    state.record = bad;
+    EXPECT_TRUE(IvfIndex::Open(options, state, view, {}).status().IsCorruption()) << bad.size();
+  }
+}
+
+TEST(IndexOptionsTest, EachKindChecksItsOwnKnobs) {
+  IndexOptions o;
+  o.kind = IndexKind::kPrefix;
+  o.prefix_bits = 100;
+  EXPECT_NE(o.Validate(256).message().find("prefix_bits 100"), std::string::npos);
+  o.kind = IndexKind::kFlat;  // the prefix knobs are not flat's
+  EXPECT_TRUE(o.Validate(256).ok());
+  o.kind = static_cast<IndexKind>(42);
+  EXPECT_TRUE(o.Validate(256).IsInvalidArgument());
+  for (IndexKind kind : kAllIndexKinds) EXPECT_EQ(ParseIndexKind(IndexKindName(kind)).value(), kind);
+  EXPECT_TRUE(ParseIndexKind("IVF").status().IsInvalidArgument());
+}
+
+}  // namespace
+}  // namespace hvdb::index
