@@ -5,7 +5,7 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test tsan asan fuzz-build fuzz-smoke fuzz stress shell bench release debug install clean
+.PHONY: all deps configure build test thread-safety tsan asan fuzz-build fuzz-smoke fuzz stress shell bench release debug install clean
 
 all: build
 
@@ -20,10 +20,12 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Everything: the suite, then under ThreadSanitizer, under ASan + UBSan, and
-# each fuzz target for a minute (docs/reliability.md).
+# Everything: the suite, then the lock rules (clang -Wthread-safety), under
+# ThreadSanitizer, under ASan + UBSan, and each fuzz target for a minute
+# (docs/reliability.md).
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory thread-safety
 	@$(MAKE) --no-print-directory tsan
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory fuzz-smoke
@@ -43,6 +45,16 @@ bench: build
 	$(BUILD_DIR)/benchmarks/hvdb-bench load
 	$(BUILD_DIR)/benchmarks/hvdb-bench query
 	$(BUILD_DIR)/benchmarks/hvdb-bench hdc
+
+# Lock rules checked by the compiler: every source of the libraries and the
+# hvdb program through clang's -Wthread-safety, as errors (base/mutex.h says
+# how to annotate). build-tsa/ is configured with clang for its compile
+# commands only; each source is compiled with -fsyntax-only, nothing linked.
+thread-safety: deps
+	@cmake -S . -B build-tsa -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+	  -DCMAKE_CXX_FLAGS="-Wthread-safety -Werror=thread-safety" -DHVDB_ENABLE_CUDA=OFF -DHVDB_BUILD_TESTS=OFF \
+	  -DHVDB_BUILD_BENCHMARKS=OFF -DHVDB_BUILD_EXAMPLES=OFF >/dev/null
+	scripts/thread-safety.py build-tsa $(JOBS)
 
 # The concurrency tests (DB readers and writers, bulk loads, ivf searches
 # during writes and retraining, the kernels' thread pool, hvdb serve's
@@ -97,4 +109,4 @@ install: build
 	cmake --install $(BUILD_DIR) $(if $(PREFIX),--prefix $(PREFIX))
 
 clean:
-	rm -rf build build-debug build-tsan build-asan build-fuzz
+	rm -rf build build-debug build-tsan build-tsa build-asan build-fuzz

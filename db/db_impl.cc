@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
-#include <shared_mutex>
 
+#include "base/mutex.h"
 #include "db/collection_impl.h"
 #include "db/open.h"
 #include "kernels/cuda/devices.h"
@@ -29,7 +29,8 @@ class DBImpl final : public DB {
     }
   }
 
-  Status Load() {
+  Status Load() HVDB_EXCLUDES(mu_) {
+    WriterLock lock(mu_);  // nothing else sees the DB yet: never waits
     HVDB_ASSIGN_OR_RETURN(auto descriptors, store_->ReadCatalog());
     if (!descriptors.empty()) store_->PrefetchRowFiles();
     for (auto& d : descriptors) {
@@ -41,12 +42,12 @@ class DBImpl final : public DB {
     return Status::OK();
   }
 
-  Status CreateCollection(const std::string& name, const CollectionOptions& options) override {
+  Status CreateCollection(const std::string& name, const CollectionOptions& options) override HVDB_EXCLUDES(mu_) {
     HVDB_RETURN_IF_ERROR(ValidateCollectionName(name));
     if (std::string problem = options.Validate(); !problem.empty()) {
       return Status::InvalidArgument("collection '" + name + "': " + problem);
     }
-    std::unique_lock lock(mu_);
+    WriterLock lock(mu_);
     if (auto it = collections_.find(name); it != collections_.end()) {
       return Status::InvalidArgument("collection '" + name + "' already exists (dim " +
                                      std::to_string(it->second->dim()) + ")");
@@ -71,8 +72,8 @@ class DBImpl final : public DB {
     return Status::OK();
   }
 
-  Status DropCollection(const std::string& name) override {
-    std::unique_lock lock(mu_);
+  Status DropCollection(const std::string& name) override HVDB_EXCLUDES(mu_) {
+    WriterLock lock(mu_);
     auto it = collections_.find(name);
     if (it == collections_.end()) return NoSuch(name);
     HVDB_RETURN_IF_ERROR(it->second->Drop());
@@ -81,32 +82,32 @@ class DBImpl final : public DB {
     return Status::OK();
   }
 
-  std::vector<std::string> ListCollections() const override {
-    std::shared_lock lock(mu_);
+  std::vector<std::string> ListCollections() const override HVDB_EXCLUDES(mu_) {
+    ReaderLock lock(mu_);
     std::vector<std::string> names;
     for (const auto& [name, c] : collections_) names.push_back(name);
     return names;
   }
 
-  Status GetCollection(const std::string& name, Collection** collection) const override {
+  Status GetCollection(const std::string& name, Collection** collection) const override HVDB_EXCLUDES(mu_) {
     *collection = nullptr;
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     auto it = collections_.find(name);
     if (it == collections_.end()) return NoSuch(name);
     *collection = it->second.get();
     return Status::OK();
   }
 
-  Status Checkpoint(const std::string& dir) override {
+  Status Checkpoint(const std::string& dir) override HVDB_EXCLUDES(mu_) {
     HVDB_RETURN_IF_ERROR(store_->Checkpoint(dir));
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     for (const auto& [name, c] : collections_) HVDB_RETURN_IF_ERROR(c->SaveIndex(dir));
     return Status::OK();
   }
 
-  Status Resume() override {
+  Status Resume() override HVDB_EXCLUDES(mu_) {
     if (store_->CheckWritable().ok()) return Status::OK();  // nothing stopped: wait for no one
-    std::unique_lock lock(mu_);  // no collection is created or dropped meanwhile
+    WriterLock lock(mu_);  // no collection is created or dropped meanwhile
     std::vector<std::unique_lock<std::mutex>> writers;  // nor written
     for (const auto& [name, c] : collections_) writers.push_back(c->LockWrites());
     bool reopened = false;
@@ -125,8 +126,8 @@ class DBImpl final : public DB {
     return resumed;
   }
 
-  Status Verify() const override {
-    std::shared_lock lock(mu_);
+  Status Verify() const override HVDB_EXCLUDES(mu_) {
+    ReaderLock lock(mu_);
     for (const auto& [name, c] : collections_) HVDB_RETURN_IF_ERROR(c->Verify());
     return Status::OK();
   }
@@ -135,10 +136,10 @@ class DBImpl final : public DB {
   uint64_t item_memory_seed() const override { return item_memory_seed_; }
 
  private:
-  // REQUIRES: mu_ held exclusively and every collection's writes locked.
+  // REQUIRES: every collection's writes locked.
   // Every collection reloaded from the store; those whose descriptor is gone
   // dropped, those the catalog gained added.
-  Status Reconcile() {
+  Status Reconcile() HVDB_REQUIRES(mu_) {
     HVDB_ASSIGN_OR_RETURN(const std::vector<storage::CollectionDescriptor> stored, store_->ReadCatalog());
     std::map<std::string, std::unique_ptr<db::CollectionImpl>> created;
     for (const storage::CollectionDescriptor& d : stored) {
@@ -164,8 +165,7 @@ class DBImpl final : public DB {
     return Status::OK();
   }
 
-  // REQUIRES: mu_ held.
-  Status NoSuch(const std::string& name) const {
+  Status NoSuch(const std::string& name) const HVDB_REQUIRES_SHARED(mu_) {
     std::string known;
     for (const auto& [n, c] : collections_) known += (known.empty() ? "" : ", ") + n;
     return Status::NotFound("no collection '" + name + "' in '" + path_ + "' (" +
@@ -177,9 +177,9 @@ class DBImpl final : public DB {
   const bool pinned_;
   const uint64_t gpu_memory_bytes_;
   const uint64_t item_memory_seed_;
-  mutable std::shared_mutex mu_;
-  std::map<std::string, std::unique_ptr<db::CollectionImpl>> collections_;  // guarded by mu_
-  std::vector<std::unique_ptr<db::CollectionImpl>> dropped_;               // guarded by mu_
+  mutable SharedMutex mu_;
+  std::map<std::string, std::unique_ptr<db::CollectionImpl>> collections_ HVDB_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<db::CollectionImpl>> dropped_ HVDB_GUARDED_BY(mu_);
 };
 
 }  // namespace

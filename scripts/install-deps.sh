@@ -33,7 +33,8 @@ if [ "$what" = all ]; then packages+=(
   dataset-fashion-mnist zlib1g-dev  # image-classification example
   wordnet-base fortunes  # hvdb-bench index: real sentences to encode
   gnuplot-nox  # benchmarks/plot_index.py: the recall / speed curves in docs/
-  clang libclang-rt-dev libomp-dev  # make fuzz: libFuzzer, its sanitizers, OpenMP for FAISS under clang
+  clang libclang-rt-dev libomp-dev  # make fuzz: libFuzzer, its sanitizers, OpenMP for FAISS under clang;
+                                    # make thread-safety: clang's -Wthread-safety
   chromium chromium-driver  # tests/shell/console_test.py: the web console in a headless browser
 ); fi
 

@@ -5,8 +5,9 @@
 
 #include <filesystem>
 #include <map>
-#include <mutex>
 #include <optional>
+
+#include "base/mutex.h"
 
 namespace hvdb::storage {
 namespace {
@@ -31,18 +32,18 @@ struct FileState {
 struct FaultFileSystem::Rep {
   std::shared_ptr<rocksdb::FileSystem> file_system;  // the wrapper below, over the default one
 
-  std::mutex mu;
-  std::optional<Fault> fault;           // guarded by mu
-  uint64_t seen[kOps] = {};             // guarded by mu: matching operations since armed
-  uint64_t failed = 0;                  // guarded by mu: faults of the armed one so far
-  uint64_t injected = 0;                // guarded by mu
-  bool power = true;                    // guarded by mu
-  std::map<std::string, FileState> files;  // guarded by mu
+  Mutex mu;
+  std::optional<Fault> fault HVDB_GUARDED_BY(mu);
+  uint64_t seen[kOps] HVDB_GUARDED_BY(mu) = {};  // matching operations since armed
+  uint64_t failed HVDB_GUARDED_BY(mu) = 0;       // faults of the armed one so far
+  uint64_t injected HVDB_GUARDED_BY(mu) = 0;
+  bool power HVDB_GUARDED_BY(mu) = true;
+  std::map<std::string, FileState> files HVDB_GUARDED_BY(mu);
 
   // OK, or the armed fault's error for this operation on `path`.
   // *partial: half of a write goes through first.
   IOStatus Check(Op op, const std::string& path, bool* partial = nullptr) {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     if (!fault) {
       ++seen[static_cast<int>(op)];
       return IOStatus::OK();
@@ -58,24 +59,24 @@ struct FaultFileSystem::Rep {
                                            : IOStatus::IOError(what + ": Input/output error");
   }
   bool powered() {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     return power;
   }
   void Track(const std::string& path, FileState state) {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     files[path] = state;
   }
   void Appended(const std::string& path, uint64_t n) {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     files[path].size += n;
   }
   void Synced(const std::string& path) {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     FileState& f = files[path];
     f.synced = f.size;
   }
   void DirectorySynced(const std::string& dir) {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     for (auto& [path, state] : files) {
       if (ParentOf(path) == dir) state.fresh = false;
     }
@@ -213,7 +214,7 @@ class FaultFs : public rocksdb::FileSystemWrapper {
     std::error_code ec;
     const uint64_t size = fs::file_size(f, ec);
     {
-      std::lock_guard lock(rep_->mu);
+      MutexLock lock(rep_->mu);
       if (rep_->files.count(f) == 0) rep_->files[f] = {.size = ec ? 0 : size, .synced = ec ? 0 : size};
     }
     result->reset(new FaultWritableFile(std::move(file), rep_, f));
@@ -244,7 +245,7 @@ class FaultFs : public rocksdb::FileSystemWrapper {
     if (!rep_->powered()) return IOStatus::OK();
     IOStatus s = target()->DeleteFile(f, options, dbg);
     if (s.ok()) {
-      std::lock_guard lock(rep_->mu);
+      MutexLock lock(rep_->mu);
       rep_->files.erase(f);
     }
     return s;
@@ -255,7 +256,7 @@ class FaultFs : public rocksdb::FileSystemWrapper {
     if (IOStatus s = rep_->Check(Op::kRename, to); !s.ok()) return s;
     IOStatus s = target()->RenameFile(from, to, options, dbg);
     if (s.ok()) {
-      std::lock_guard lock(rep_->mu);
+      MutexLock lock(rep_->mu);
       auto it = rep_->files.find(from);
       if (it != rep_->files.end()) {
         rep_->files[to] = it->second;
@@ -271,7 +272,7 @@ class FaultFs : public rocksdb::FileSystemWrapper {
     if (!rep_->powered()) return IOStatus::OK();
     IOStatus s = target()->LinkFile(from, to, options, dbg);
     if (s.ok()) {
-      std::lock_guard lock(rep_->mu);
+      MutexLock lock(rep_->mu);
       auto it = rep_->files.find(from);
       FileState state = it != rep_->files.end() ? it->second : FileState{};
       if (it == rep_->files.end()) {
@@ -300,34 +301,34 @@ FaultFileSystem::FaultFileSystem() : rep_(std::make_shared<Rep>()) {
 FaultFileSystem::~FaultFileSystem() = default;
 
 void FaultFileSystem::Inject(const Fault& fault) {
-  std::lock_guard lock(rep_->mu);
+  MutexLock lock(rep_->mu);
   rep_->fault = fault;
   for (uint64_t& n : rep_->seen) n = 0;
   rep_->failed = 0;
 }
 
 void FaultFileSystem::Heal() {
-  std::lock_guard lock(rep_->mu);
+  MutexLock lock(rep_->mu);
   rep_->fault.reset();
 }
 
 uint64_t FaultFileSystem::injected() const {
-  std::lock_guard lock(rep_->mu);
+  MutexLock lock(rep_->mu);
   return rep_->injected;
 }
 
 uint64_t FaultFileSystem::operations(Op op) const {
-  std::lock_guard lock(rep_->mu);
+  MutexLock lock(rep_->mu);
   return rep_->seen[static_cast<int>(op)];
 }
 
 void FaultFileSystem::CutPower() {
-  std::lock_guard lock(rep_->mu);
+  MutexLock lock(rep_->mu);
   rep_->power = false;
 }
 
 Status FaultFileSystem::RestorePower() {
-  std::lock_guard lock(rep_->mu);
+  MutexLock lock(rep_->mu);
   for (auto it = rep_->files.begin(); it != rep_->files.end();) {
     const auto& [path, state] = *it;
     std::error_code ec;

@@ -85,7 +85,7 @@ class SstIngestion : public Ingestion {
     vectors.column_family = vectors_family_;
     vectors.options = io;
     std::vector<rocksdb::IngestExternalFileArg> args = {std::move(keys), std::move(vectors)};
-    std::shared_lock lock(rep_->db_mu);
+    ReaderLock lock(rep_->db_mu);
     const Status s = FromRocks(rep_->db->IngestExternalFiles(args), "ingesting the loaded rows");
     if (s.IsIOError() || s.IsResourceExhausted() || s.IsCorruption()) rep_->StopWriting(s);
     return s;
@@ -137,7 +137,7 @@ Result<std::unique_ptr<Ingestion>> Store::NewIngestion(uint32_t collection, cons
   if (ec) return Status::IOError("creating directory '" + dir.string() + "': " + ec.message());
   const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
   const std::string stem = (dir / ("load-" + std::to_string(now) + "-" + std::to_string(rep_->ingest_serial++))).string();
-  std::shared_lock lock(rep_->db_mu);
+  ReaderLock lock(rep_->db_mu);
   return std::unique_ptr<Ingestion>(new SstIngestion(rep_.get(), collection, stem));
 }
 

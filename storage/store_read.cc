@@ -23,7 +23,7 @@ Status ScanFamily(const Store::Rep& rep, Family family, uint32_t collection,
   // RocksDB counts every step of an iterator in thread-local perf counters
   // unless told not to: 5-10% of a full scan.
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
-  std::shared_lock lock(rep.db_mu);
+  ReaderLock lock(rep.db_mu);
   std::unique_ptr<rocksdb::Iterator> it(rep.db->NewIterator(rep.ScanOptions(&lower, &upper), rep.families[family]));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const rocksdb::Slice k = it->key();
@@ -49,7 +49,7 @@ bool LooksCached(int fd, uint64_t size) {
 }  // namespace
 
 Result<std::vector<CollectionDescriptor>> Store::ReadCatalog() const {
-  std::shared_lock lock(rep_->db_mu);
+  ReaderLock lock(rep_->db_mu);
   std::vector<CollectionDescriptor> out;
   std::unique_ptr<rocksdb::Iterator> it(rep_->db->NewIterator(rocksdb::ReadOptions(), rep_->families[kCatalog]));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -62,7 +62,7 @@ Result<std::vector<CollectionDescriptor>> Store::ReadCatalog() const {
 }
 
 Result<uint32_t> Store::ReadNextCollectionId() const {
-  std::shared_lock lock(rep_->db_mu);
+  ReaderLock lock(rep_->db_mu);
   std::string value;
   HVDB_RETURN_IF_ERROR(FromRocks(
       rep_->db->Get(rocksdb::ReadOptions(), rep_->families[kDefault], kNextCollectionIdKey, &value),
@@ -72,7 +72,7 @@ Result<uint32_t> Store::ReadNextCollectionId() const {
 }
 
 Result<uint64_t> Store::ReadItemMemorySeed() const {
-  std::shared_lock lock(rep_->db_mu);
+  ReaderLock lock(rep_->db_mu);
   std::string value;
   const rocksdb::Status s = rep_->db->Get(rocksdb::ReadOptions(), rep_->families[kDefault], kItemMemorySeedKey, &value);
   if (s.IsNotFound()) return kDefaultItemMemorySeed;
@@ -89,7 +89,7 @@ void Store::PrefetchRowFiles() {
   FinishPrefetch();
   std::vector<rocksdb::LiveFileMetaData> files;
   {
-    std::shared_lock lock(rep_->db_mu);
+    ReaderLock lock(rep_->db_mu);
     rep_->db->GetLiveFilesMetaData(&files);
   }
   std::vector<std::string> cold;
@@ -211,12 +211,12 @@ class SnapshotRowCursor : public RowCursor {
 }  // namespace
 
 std::unique_ptr<RowCursor> Store::NewRowCursor(uint32_t collection, size_t bits_bytes) const {
-  std::shared_lock lock(rep_->db_mu);
+  ReaderLock lock(rep_->db_mu);
   return std::make_unique<SnapshotRowCursor>(rep_.get(), collection, bits_bytes);
 }
 
 Result<std::string> Store::GetIndexState(uint32_t collection) const {
-  std::shared_lock lock(rep_->db_mu);
+  ReaderLock lock(rep_->db_mu);
   std::string value;
   const rocksdb::Status s =
       rep_->db->Get(rocksdb::ReadOptions(), rep_->families[kDefault], IndexStateKey(collection), &value);
@@ -226,7 +226,7 @@ Result<std::string> Store::GetIndexState(uint32_t collection) const {
 }
 
 Result<std::string> Store::GetAccumulator(uint32_t collection, std::string_view name) const {
-  std::shared_lock lock(rep_->db_mu);
+  ReaderLock lock(rep_->db_mu);
   std::string value;
   const rocksdb::Status s =
       rep_->db->Get(rocksdb::ReadOptions(), rep_->families[kAccumulators], AccumulatorKey(collection, name), &value);
@@ -241,7 +241,7 @@ std::vector<std::string> Store::ListAccumulators(uint32_t collection) const {
   rocksdb::ReadOptions ro;
   ro.iterate_lower_bound = &lower;
   ro.iterate_upper_bound = &upper;
-  std::shared_lock lock(rep_->db_mu);
+  ReaderLock lock(rep_->db_mu);
   std::unique_ptr<rocksdb::Iterator> it(rep_->db->NewIterator(ro, rep_->families[kAccumulators]));
   std::vector<std::string> names;
   for (it->SeekToFirst(); it->Valid(); it->Next()) names.emplace_back(it->key().data() + 4, it->key().size() - 4);
@@ -260,7 +260,7 @@ FamilyBytes Store::EstimateBytes(uint32_t collection) const {
   so.include_memtables = true;
   so.include_files = true;
   FamilyBytes bytes;
-  std::shared_lock lock(rep_->db_mu);
+  ReaderLock lock(rep_->db_mu);
   if (!rep_->db->GetApproximateSizes(so, rep_->families[kKeys], &range, 1, &bytes.keys).ok()) bytes.keys = 0;
   if (!rep_->db->GetApproximateSizes(so, rep_->families[kVectors], &range, 1, &bytes.vectors).ok()) bytes.vectors = 0;
   return bytes;

@@ -13,13 +13,12 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "storage/store.h"
 
 namespace hvdb::storage {
@@ -56,13 +55,16 @@ struct Store::Rep {
   rocksdb::Options rocks_options;  // DB options + the row families' options (SST writers)
 
   // Taken shared by every use of `db` and `families`, exclusively by Resume
-  // while it reopens them.
-  mutable std::shared_mutex db_mu;
+  // while it reopens them. (Not yet HVDB_GUARDED_BY: store.cc still takes it
+  // with std::shared_lock / std::unique_lock, which the analysis cannot see.)
+  mutable SharedMutex db_mu;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> families;  // by Family
   std::atomic<int> pins{0};  // live RowCursors and Ingestions, which hold `db`'s handles
 
-  mutable std::mutex error_mu;
+  // (write_error is not yet HVDB_GUARDED_BY: store.cc takes error_mu with
+  // std::lock_guard.)
+  mutable Mutex error_mu;
   Status write_error;  // guarded by error_mu: the first error that stopped writing
 
   std::atomic<uint64_t> ingest_serial{0};

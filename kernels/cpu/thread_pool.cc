@@ -12,10 +12,10 @@ ThreadPool::ThreadPool(unsigned workers) {
 
 ThreadPool::~ThreadPool() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
-  wake_.notify_all();
+  wake_.SignalAll();
   for (std::thread& t : threads_) t.join();
 }
 
@@ -27,35 +27,40 @@ ThreadPool& ThreadPool::Shared() {
   return *pool;
 }
 
-void ThreadPool::Drain() {
-  for (size_t i = next_.fetch_add(1); i < tasks_; i = next_.fetch_add(1)) (*fn_)(i);
+void ThreadPool::Drain(const std::function<void(size_t)>& fn, size_t tasks) {
+  for (size_t i = next_.fetch_add(1); i < tasks; i = next_.fetch_add(1)) fn(i);
 }
 
 void ThreadPool::WorkerLoop(unsigned id) {
   uint64_t seen = 0;
   for (;;) {
+    const std::function<void(size_t)>* fn = nullptr;
+    size_t tasks = 0;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait(lock, [&] { return stop_ || (generation_ != seen && id < active_workers_); });
+      MutexLock lock(mu_);
+      while (!stop_ && (generation_ == seen || id >= active_workers_)) wake_.Wait(mu_);
       if (stop_) return;
       seen = generation_;
+      fn = fn_;
+      tasks = tasks_;
     }
-    Drain();
-    std::lock_guard<std::mutex> lock(mu_);
-    if (--busy_workers_ == 0) done_.notify_one();
+    Drain(*fn, tasks);
+    MutexLock lock(mu_);
+    if (--busy_workers_ == 0) done_.Signal();
   }
 }
 
 void ThreadPool::Run(size_t tasks, unsigned threads, const std::function<void(size_t)>& fn) {
   const unsigned helpers =
       static_cast<unsigned>(std::min<size_t>({threads_.size(), threads > 0 ? threads - 1 : 0, tasks - std::min<size_t>(tasks, 1)}));
-  std::unique_lock<std::mutex> owner(run_mu_, std::try_to_lock);
-  if (helpers == 0 || !owner.owns_lock()) {
+  // Without helpers, or while another caller's loop owns the workers, the
+  // loop runs on this thread alone.
+  if (helpers == 0 || !run_mu_.TryLock()) {
     for (size_t i = 0; i < tasks; ++i) fn(i);
     return;
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     fn_ = &fn;
     tasks_ = tasks;
     next_.store(0);
@@ -63,12 +68,15 @@ void ThreadPool::Run(size_t tasks, unsigned threads, const std::function<void(si
     busy_workers_ = helpers;
     ++generation_;
   }
-  wake_.notify_all();
-  Drain();
-  std::unique_lock<std::mutex> lock(mu_);
-  done_.wait(lock, [&] { return busy_workers_ == 0; });
-  fn_ = nullptr;
-  active_workers_ = 0;
+  wake_.SignalAll();
+  Drain(fn, tasks);
+  {
+    MutexLock lock(mu_);
+    while (busy_workers_ != 0) done_.Wait(mu_);
+    fn_ = nullptr;
+    active_workers_ = 0;
+  }
+  run_mu_.Unlock();
 }
 
 }  // namespace hvdb::kernels::cpu

@@ -3,12 +3,12 @@
 #define HVDB_KERNELS_CPU_THREAD_POOL_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "base/mutex.h"
 
 namespace hvdb::kernels::cpu {
 
@@ -31,26 +31,26 @@ class ThreadPool {
   // Calls fn(i) once for each i in [0, tasks), on at most `threads` threads
   // (the caller included), and returns when every call has returned.
   // fn must not throw.
-  void Run(size_t tasks, unsigned threads, const std::function<void(size_t)>& fn);
+  void Run(size_t tasks, unsigned threads, const std::function<void(size_t)>& fn) HVDB_EXCLUDES(mu_);
 
  private:
-  void WorkerLoop(unsigned id);
-  void Drain();
+  void WorkerLoop(unsigned id) HVDB_EXCLUDES(mu_);
+  // Runs the loop's tasks not yet taken (by any thread).
+  void Drain(const std::function<void(size_t)>& fn, size_t tasks);
 
-  std::mutex run_mu_;  // held by the caller whose loop owns the workers
+  Mutex run_mu_ HVDB_ACQUIRED_BEFORE(mu_);  // held by the caller whose loop owns the workers
 
-  std::mutex mu_;
-  std::condition_variable wake_;
-  std::condition_variable done_;
-  // REQUIRES mu_ held to read or write the four below.
-  const std::function<void(size_t)>* fn_ = nullptr;
-  unsigned active_workers_ = 0;  // workers that take part in the current loop
-  unsigned busy_workers_ = 0;    // of those, the ones not yet finished
-  uint64_t generation_ = 0;
-  bool stop_ = false;
+  Mutex mu_;
+  CondVar wake_;
+  CondVar done_;
+  const std::function<void(size_t)>* fn_ HVDB_GUARDED_BY(mu_) = nullptr;
+  size_t tasks_ HVDB_GUARDED_BY(mu_) = 0;
+  unsigned active_workers_ HVDB_GUARDED_BY(mu_) = 0;  // workers that take part in the current loop
+  unsigned busy_workers_ HVDB_GUARDED_BY(mu_) = 0;    // of those, the ones not yet finished
+  uint64_t generation_ HVDB_GUARDED_BY(mu_) = 0;
+  bool stop_ HVDB_GUARDED_BY(mu_) = false;
 
   std::atomic<size_t> next_{0};
-  size_t tasks_ = 0;
   std::vector<std::thread> threads_;
 };
 

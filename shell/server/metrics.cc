@@ -50,7 +50,7 @@ std::string_view StatementKindName(const Statement& statement) {
 }
 
 void Metrics::Request(std::string_view protocol, std::string_view route, int status, double seconds) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ++requests_[{std::string(protocol), std::string(route), status}];
   Histogram& h = latency_[{std::string(protocol), std::string(route)}];
   size_t bucket = 0;
@@ -61,7 +61,7 @@ void Metrics::Request(std::string_view protocol, std::string_view route, int sta
 }
 
 void Metrics::Statement(const shell::Statement& statement, const SearchStats* search) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ++statements_[std::string(StatementKindName(statement))];
   if (search != nullptr) {
     ++searches_[{search->device, search->index}];
@@ -70,17 +70,17 @@ void Metrics::Statement(const shell::Statement& statement, const SearchStats* se
 }
 
 void Metrics::ConnectionOpened(std::string_view protocol) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ++connections_[std::string(protocol)];
 }
 
 void Metrics::ConnectionClosed(std::string_view protocol) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   --connections_[std::string(protocol)];
 }
 
 void Metrics::Refused(std::string_view reason) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ++refused_[std::string(reason)];
 }
 
@@ -97,7 +97,7 @@ std::string Metrics::Render(DB* db) const {
     ++collections;
   }
   std::ostringstream out;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   out << "# HELP hvdb_requests_total Requests answered, by protocol, route and status.\n"
       << "# TYPE hvdb_requests_total counter\n";
   for (const auto& [key, n] : requests_) {

@@ -6,11 +6,11 @@
 #include <array>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <tuple>
 
+#include "base/mutex.h"
 #include "hvdb/hvdb.h"
 #include "shell/lang/parser.h"
 
@@ -39,14 +39,15 @@ class Metrics {
     double sum = 0;
     uint64_t count = 0;
   };
-  mutable std::mutex mu_;
-  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;  // protocol, route, status
-  std::map<std::pair<std::string, std::string>, Histogram> latency_;        // protocol, route
-  std::map<std::string, uint64_t> statements_;                             // kind
-  std::map<std::pair<std::string, std::string>, uint64_t> searches_;       // device, index
-  uint64_t rows_scanned_ = 0;
-  std::map<std::string, int64_t> connections_;                             // protocol
-  std::map<std::string, uint64_t> refused_;                                // reason
+  mutable Mutex mu_;
+  // protocol, route, status
+  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_ HVDB_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, Histogram> latency_ HVDB_GUARDED_BY(mu_);  // protocol, route
+  std::map<std::string, uint64_t> statements_ HVDB_GUARDED_BY(mu_);                        // kind
+  std::map<std::pair<std::string, std::string>, uint64_t> searches_ HVDB_GUARDED_BY(mu_);  // device, index
+  uint64_t rows_scanned_ HVDB_GUARDED_BY(mu_) = 0;
+  std::map<std::string, int64_t> connections_ HVDB_GUARDED_BY(mu_);   // protocol
+  std::map<std::string, uint64_t> refused_ HVDB_GUARDED_BY(mu_);      // reason
 };
 
 // The name of a statement's kind, as the metrics and the plan call it.

@@ -147,7 +147,7 @@ void Server::Accept(Listener* listener) {
     }
     size_t open = 0;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       open = connections_.size();
     }
     if (open >= options_.max_connections) {
@@ -193,7 +193,7 @@ void Server::Shutdown() {
   }
   std::vector<std::shared_ptr<Connection>> open;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (auto& [raw, weak] : connections_) {
       if (auto c = weak.lock()) open.push_back(std::move(c));
     }
@@ -206,7 +206,7 @@ void Server::Shutdown() {
     if (ec) return;
     std::vector<std::shared_ptr<Connection>> left;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       for (auto& [raw, weak] : connections_) {
         if (auto c = weak.lock()) left.push_back(std::move(c));
       }
@@ -216,20 +216,20 @@ void Server::Shutdown() {
 }
 
 void Server::Add(const std::shared_ptr<Connection>& connection) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   connections_[connection.get()] = connection;
 }
 
 void Server::Remove(Connection* connection) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     connections_.erase(connection);
   }
   if (!stopping_) return;
   // The last one gone: no need to wait out the grace period. On control_,
   // after Shutdown has armed the timer (or found nothing to wait for).
   asio::post(control_, [this] {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (connections_.empty()) grace_.cancel();
   });
 }

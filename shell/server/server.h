@@ -17,12 +17,12 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "hvdb/hvdb.h"
 #include "shell/lang/policy.h"
 #include "shell/server/metrics.h"
@@ -81,8 +81,8 @@ class Server {
   // with "" or, when `work` threw, what it threw (the server goes on).
   void RunRequest(asio::any_io_executor executor, std::shared_ptr<std::atomic<bool>> cancel,
                   std::function<void()> work, std::function<void(const std::string& failure)> done);
-  void Add(const std::shared_ptr<Connection>& connection);
-  void Remove(Connection* connection);
+  void Add(const std::shared_ptr<Connection>& connection) HVDB_EXCLUDES(mu_);
+  void Remove(Connection* connection) HVDB_EXCLUDES(mu_);
 
  private:
   enum class Protocol { kLines, kHttp };
@@ -115,8 +115,8 @@ class Server {
   asio::strand<asio::io_context::executor_type> control_;
   asio::steady_timer grace_;
   std::atomic<bool> stopping_{false};
-  std::mutex mu_;
-  std::map<Connection*, std::weak_ptr<Connection>> connections_;  // guarded by mu_
+  Mutex mu_;
+  std::map<Connection*, std::weak_ptr<Connection>> connections_ HVDB_GUARDED_BY(mu_);
 };
 
 // The answer to one JSON-lines request in json mode: the session's output
