@@ -44,9 +44,7 @@ class DBImpl final : public DB {
 
   Status CreateCollection(const std::string& name, const CollectionOptions& options) override HVDB_EXCLUDES(mu_) {
     HVDB_RETURN_IF_ERROR(ValidateCollectionName(name));
-    if (std::string problem = options.Validate(); !problem.empty()) {
-      return Status::InvalidArgument("collection '" + name + "': " + problem);
-    }
+    HVDB_RETURN_IF_ERROR(options.Validate().WithContext("collection '" + name + "'"));
     WriterLock lock(mu_);
     if (auto it = collections_.find(name); it != collections_.end()) {
       return Status::InvalidArgument("collection '" + name + "' already exists (dim " +

@@ -64,7 +64,7 @@ void Metrics::Statement(const shell::Statement& statement, const SearchStats* se
   MutexLock lock(mu_);
   ++statements_[std::string(StatementKindName(statement))];
   if (search != nullptr) {
-    ++searches_[{search->device, search->index}];
+    ++searches_[{DeviceName(search->plan.device), IndexKindName(search->plan.index)}];
     rows_scanned_ += uint64_t{search->rows_scanned} * search->queries;
   }
 }
