@@ -115,10 +115,10 @@ Result<SearchPlan> PlanSearch(const PlanInput& input, const std::vector<kernels:
       plan.device = Device::kGpu;
       why_device = asked;
     }
-  } else if (plan.index != &index::FlatScan()) {
-    why_device = "an index answers on the CPU unless device gpu is asked";
   } else if (devices.empty()) {
     why_device = "no search device";
+  } else if (plan.index != &index::FlatScan()) {
+    why_device = "an index answers on the CPU unless device gpu is asked";
   } else if (request.k > max_k) {
     why_device = "k " + std::to_string(request.k) + " is above the devices' largest, " + std::to_string(max_k);
   } else if (request.nq == 0 || input.rows.n == 0) {

@@ -64,6 +64,23 @@ check "item memory seed 7527314201035171181 \(the database's\), index flat, 0 ac
 check '"item_memory_seed":7527314201035171181,"item_memory":"database"' "$out"
 check "^time: [0-9.]+ ms, rows scanned: 1, device: cpu, kernel: (scalar|avx2|avx512|amx), index: flat, plan: flat index; no search device$" "$out"
 check '^\{"name":"c","dim":64,"count":1,' "$out"
+# explain search: the plan, without running the search (the kernel is the machine's).
+out=$(printf '%s\n' 'create collection e dim 256 index prefix bits 64 candidates 2' \
+      'put e a sym("a")' 'put e b sym("b")' 'put e c sym("c")' 'put e d sym("d")' \
+      'explain search e sym("a") k 1' 'explain search e sym("a") k 2' 'explain search e sym("a") k 1 exact' \
+      'explain search e sym("a") k 0' 'explain search e sym("a") radius 3' 'explain search e sym("a") device gpu' \
+      'explain put e a sym("a")' 'explain search nope sym("a")' '.mode json' 'explain search e sym("a") k 1' \
+      | "$hvdb" shell "$work/e.db" 2>&1)
+check "^index +device +kernel +reason$" "$out"
+check "^prefix +cpu +(scalar|avx2|avx512|amx) +prefix index; no search device$" "$out"
+check "^flat +cpu +(scalar|avx2|avx512|amx) +prefix index: 4 candidates per query cover every live row; no search device$" "$out"
+check "^flat +cpu +[a-z0-9]+ +exact asked; no search device$" "$out"
+check "^flat +cpu +[a-z0-9]+ +prefix index: a radius search \(k = 0\) scans every row; no search device$" "$out"
+check "Error: line 9, column 29: k 0 asks for every hit within a distance" "$out"
+check "Error: line 11, column 1: device gpu: no search device here" "$out"
+check "Error: line 12, column 9: explain takes a search statement \(explain search NAME EXPR ...\), found 'put'" "$out"
+check "Error: line 13, column 1: no collection 'nope'" "$out"
+check '^\[\{"index":"prefix","device":"cpu","kernel":"[a-z0-9]+","reason":"prefix index; no search device"\}\]$' "$out"
 out=$(printf '.help\n.device\n' | "$hvdb" shell "$work/d.db" 2>&1)
 for f in sym random hex bind unbind bundle permute level thermometer circular text ngram sequence record; do
   check "^  $f\(" "$out"
