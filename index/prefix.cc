@@ -1,6 +1,7 @@
 // Copyright hvdb authors.
 #include "index/prefix.h"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -80,8 +81,11 @@ Status PrefixIndex::Search(const RowsView& rows, const SearchRequest& request, S
 }
 
 Status PrefixIndex::Reserve(size_t rows) {
+  const size_t words = rows * prefix_words_;
+  if (words <= prefixes_.capacity()) return Status::OK();
   try {
-    prefixes_.reserve(rows * prefix_words_);
+    // Geometric growth: writers reserve one row at a time.
+    prefixes_.reserve(std::max(words, prefixes_.capacity() + prefixes_.capacity() / 2));
   } catch (const std::bad_alloc&) {
     return Status::ResourceExhausted("prefix index: cannot hold the prefixes of " + std::to_string(rows) + " rows");
   }
