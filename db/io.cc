@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "storage/durable_file.h"
 #include "storage/npy.h"
 #include "storage/row_sink.h"
 #include "storage/row_source.h"
@@ -52,14 +53,13 @@ Status WriteNpy(const std::string& path, std::span<const Hypervector> vectors) {
                                      ", vector 0 has " + std::to_string(dim));
     }
   }
-  File f(std::fopen(path.c_str(), "wb"));
-  if (!f) return Status::IOError("cannot create '" + path + "': " + std::strerror(errno));
-  HVDB_RETURN_IF_ERROR(storage::WriteNpyHeader(f.get(), vectors.size(), dim / 8, "'" + path + "'"));
+  // Complete or absent, and durable (a failed write keeps the old file).
+  HVDB_ASSIGN_OR_RETURN(std::unique_ptr<storage::DurableFile> file, storage::CreateDurableFile(path));
+  HVDB_RETURN_IF_ERROR(file->Append(storage::NpyHeader(vectors.size(), dim / 8)));
   for (const Hypervector& v : vectors) {
-    if (std::fwrite(v.data(), 8, v.words(), f.get()) != v.words()) return Status::IOError("writing '" + path + "'");
+    HVDB_RETURN_IF_ERROR(file->Append({reinterpret_cast<const char*>(v.data()), v.words() * 8}));
   }
-  if (std::fclose(f.release()) != 0) return Status::IOError("closing '" + path + "'");
-  return Status::OK();
+  return file->Commit();
 }
 
 std::optional<std::string> ExportKeysPath(const std::string& path, const ExportOptions& options) {

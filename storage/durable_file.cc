@@ -84,15 +84,24 @@ class FsDurableFile : public DurableFile {
   Status failed_;
 };
 
-}  // namespace
-
-Result<std::unique_ptr<DurableFile>> Store::CreateDurableFile(const std::string& path) const {
+Result<std::unique_ptr<DurableFile>> CreateDurableFileOn(std::shared_ptr<rocksdb::FileSystem> file_system,
+                                                        const std::string& path) {
   static std::atomic<uint64_t> serial{0};
   const std::string temp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(serial++);
   std::unique_ptr<rocksdb::FSWritableFile> file;
-  HVDB_RETURN_IF_ERROR(FromRocks(rep_->file_system->NewWritableFile(temp, rocksdb::FileOptions(), &file, nullptr),
+  HVDB_RETURN_IF_ERROR(FromRocks(file_system->NewWritableFile(temp, rocksdb::FileOptions(), &file, nullptr),
                                  "creating '" + temp + "'"));
-  return std::unique_ptr<DurableFile>(new FsDurableFile(rep_->file_system, path, temp, std::move(file)));
+  return std::unique_ptr<DurableFile>(new FsDurableFile(std::move(file_system), path, temp, std::move(file)));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DurableFile>> CreateDurableFile(const std::string& path) {
+  return CreateDurableFileOn(rocksdb::FileSystem::Default(), path);
+}
+
+Result<std::unique_ptr<DurableFile>> Store::CreateDurableFile(const std::string& path) const {
+  return CreateDurableFileOn(rep_->file_system, path);
 }
 
 }  // namespace hvdb::storage

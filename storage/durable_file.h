@@ -35,6 +35,11 @@ class DurableFile {
   virtual const std::string& path() const = 0;
 };
 
+// A durable file at `path` outside any database (the public WriteNpy), on
+// the process's own file system; a database's files go through
+// Store::CreateDurableFile, which uses the store's (fault injection).
+Result<std::unique_ptr<DurableFile>> CreateDurableFile(const std::string& path);
+
 }  // namespace hvdb::storage
 
 #endif  // HVDB_STORAGE_DURABLE_FILE_H_

@@ -229,6 +229,23 @@ TEST_F(BulkLoadTest, NpyHeadersAreReadAsNumpyReadsThem) {
   EXPECT_TRUE(ReadNpy(dir_ / "wrap2.npy").status().IsInvalidArgument());
 }
 
+// hvdb::WriteNpy writes through the durable writer: the file reads back, no
+// temporary file stays, and a write that fails leaves the old file whole.
+TEST_F(BulkLoadTest, WriteNpyIsWhollyWrittenOrNotAtAll) {
+  const std::vector<Hypervector> rows = {Hypervector::Random(128, 1).value(), Hypervector::Random(128, 2).value()};
+  ASSERT_TRUE(hvdb::WriteNpy(dir_ / "w.npy", rows).ok());
+  auto back = ReadNpy(dir_ / "w.npy");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, rows);
+  const std::vector<Hypervector> mixed = {Hypervector::Random(128, 3).value(), Hypervector::Random(64, 4).value()};
+  EXPECT_TRUE(hvdb::WriteNpy(dir_ / "w.npy", mixed).IsInvalidArgument());
+  EXPECT_EQ(ReadNpy(dir_ / "w.npy").value(), rows);
+  EXPECT_TRUE(hvdb::WriteNpy(dir_ / "no-such-dir/w.npy", rows).IsIOError());
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
+  }
+}
+
 // Every format Export writes loads back as the same keys and vectors in the
 // same order; keys a line-based format cannot hold are refused, no file written.
 TEST_F(BulkLoadTest, ExportByExtensionRoundTrips) {
