@@ -83,9 +83,12 @@ class Index {
 
   // Write hooks, exclusive. Reserve runs before a write reaches the store,
   // so that the hooks after it cannot fail for want of memory: room for
-  // `rows` rows in all. The others see `rows` after the change (appended
-  // [first, rows.n); `row` got new bits) or just before it (`row` is being
-  // deleted; the cache is about to slide its live rows together).
+  // `rows` rows in all. Appended and Overwritten see `rows` after the change
+  // (appended [first, rows.n); `row` got new bits); Removing sees them just
+  // before `row` is deleted. Compacting comes once the cache has slid its
+  // live rows together (row r becomes the number of live rows before it):
+  // `before` keeps the row count and tombstones as they were, but its rows
+  // and ids have moved, so only n, tombstones and deleted() may be read.
   virtual Status Reserve(size_t /*rows*/) { return Status::OK(); }
   virtual void Appended(const RowsView& rows, size_t first) = 0;
   virtual void Overwritten(const RowsView& rows, uint32_t row) = 0;
