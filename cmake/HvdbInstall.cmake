@@ -4,10 +4,11 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(HVDB_EXPORTED_TARGETS hvdb hvdb_headers hvdb_api hvdb_db hvdb_index hvdb_storage hvdb_hdc hvdb_kernels)
+set(HVDB_EXPORTED_TARGETS hvdb hvdb_headers hvdb_api hvdb_db hvdb_index hvdb_storage hvdb_hdc hvdb_devices)
 if(HVDB_WITH_CUDA)
   list(APPEND HVDB_EXPORTED_TARGETS hvdb_kernels_cuda)
 endif()
+list(APPEND HVDB_EXPORTED_TARGETS hvdb_kernels)  # lowest last
 foreach(target IN LISTS HVDB_EXPORTED_TARGETS)
   if(NOT target STREQUAL "hvdb")
     string(REGEX REPLACE "^hvdb_" "" export_name ${target})

@@ -9,7 +9,7 @@
 #include "base/mutex.h"
 #include "db/collection_impl.h"
 #include "db/open.h"
-#include "kernels/cuda/devices.h"
+#include "kernels/device/search_device.h"
 
 namespace hvdb {
 namespace {
@@ -189,6 +189,7 @@ Status DB::Open(const Options& options, const std::string& path, std::unique_ptr
 Status db::OpenDatabase(const Options& options, const std::string& path,
                         std::shared_ptr<storage::FaultFileSystem> faults, std::unique_ptr<DB>* db) {
   db->reset();
+  HVDB_RETURN_IF_ERROR(options.Validate());  // before the store, which takes valid options
   std::unique_ptr<storage::Store> store;
   HVDB_RETURN_IF_ERROR(storage::Store::Open(options, path, &store, std::move(faults)));
   if (!options.read_only) {
@@ -196,8 +197,7 @@ Status db::OpenDatabase(const Options& options, const std::string& path,
     std::error_code ec;
     std::filesystem::remove_all(std::filesystem::path(path) / "ingest", ec);
   }
-  std::vector<kernels::cuda::DeviceProperties> devices;
-  const bool pinned = kernels::cuda::ListDevices(&devices).ok();
+  const bool pinned = kernels::PinnedMemoryAvailable();
   HVDB_ASSIGN_OR_RETURN(const uint64_t seed, store->ReadItemMemorySeed());
   if (options.item_memory_seed && *options.item_memory_seed != seed) {
     return Status::InvalidArgument("database '" + path + "' has item memory seed " + std::to_string(seed) + ", not " +

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string>
 
-#include "kernels/cuda/devices.h"
+#include "kernels/device/search_device.h"
 
 namespace hvdb::db {
 namespace {
@@ -25,7 +25,7 @@ size_t RoundUp(size_t bytes, size_t unit) { return (bytes + unit - 1) / unit * u
 
 HostBuffer::~HostBuffer() {
   if (data_ == nullptr) return;
-  if (pinned_) kernels::cuda::FreePinned(data_);
+  if (pinned_) kernels::FreePinned(data_);
   else ::munmap(data_, capacity_);
 }
 
@@ -33,10 +33,10 @@ Status HostBuffer::Reserve(size_t bytes) {
   if (bytes <= capacity_) return Status::OK();
   if (want_pinned_ && (data_ == nullptr || pinned_)) {
     const size_t grown = RoundUp(std::max(bytes, capacity_ + capacity_ / 2), PageSize());
-    if (void* p = kernels::cuda::AllocPinned(grown)) {
+    if (void* p = kernels::AllocatePinned(grown)) {
       if (data_ != nullptr) {
         std::memcpy(p, data_, capacity_);
-        kernels::cuda::FreePinned(data_);
+        kernels::FreePinned(data_);
       }
       data_ = static_cast<char*>(p);
       capacity_ = grown;

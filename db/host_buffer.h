@@ -3,8 +3,8 @@
 // Ordinary buffers are anonymous mappings: capacity is reserved as address
 // space and pages become resident only when written, so a buffer costs what it
 // holds, and growing it moves page tables (mremap), never bytes. Pinned buffers
-// (cudaHostAlloc, for fast device copies) are allocated whole and copied when
-// they grow by 1.5x.
+// (kernels::AllocatePinned, for fast device copies) are allocated whole and
+// copied when they grow by 1.5x.
 //
 // Growing may move data(): REQUIRES that no other thread uses the buffer
 // during Reserve or Shrink.

@@ -420,7 +420,6 @@ Status Store::Open(const Options& options, const std::string& path, std::unique_
 Status OpenStore(const Options& options, const std::string& path, const StoreOpenHooks& hooks,
                  std::unique_ptr<Store>* store) {
   store->reset();
-  if (std::string problem = options.Validate(); !problem.empty()) return Status::InvalidArgument(problem);
   if (path.empty()) return Status::InvalidArgument("database path is empty");
   std::error_code ec;
   if (fs::exists(path, ec) && !fs::is_directory(path, ec)) {

@@ -111,7 +111,8 @@ class Store {
   // read; Corruption naming the file when a file is damaged, including a
   // write-ahead log damaged anywhere but in its last, incomplete record
   // (hvdb salvage recovers up to the damage). `faults`: the tests' file
-  // system (null: the real one).
+  // system (null: the real one). REQUIRES: options.Validate() is OK (the
+  // caller checks: Validate lives in db/, above storage).
   static Status Open(const Options& options, const std::string& path, std::unique_ptr<Store>* store,
                      std::shared_ptr<FaultFileSystem> faults = nullptr);
   ~Store();

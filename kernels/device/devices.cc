@@ -1,4 +1,5 @@
-// Copyright hvdb authors. The process's search devices.
+// Copyright hvdb authors. The device registry (library hvdb_devices): the
+// process's search devices, HVDB_DEVICE, pinned host memory.
 #include <atomic>
 #include <cstdlib>
 #include <memory>
@@ -72,5 +73,14 @@ Status NoSearchDevice(std::string_view what) {
 }
 
 void OverrideSearchDevicesForTesting(const std::vector<SearchDevice*>* devices) { g_override.store(devices); }
+
+bool PinnedMemoryAvailable() {
+  std::vector<cuda::DeviceProperties> devices;
+  return cuda::ListDevices(&devices).ok();
+}
+
+void* AllocatePinned(size_t bytes) { return cuda::AllocPinned(bytes); }
+
+void FreePinned(void* p) { cuda::FreePinned(p); }
 
 }  // namespace hvdb::kernels

@@ -137,6 +137,10 @@ class SearchDevice {
   friend class DeviceBuffer;
 };
 
+// ---- The device registry: library hvdb_devices (kernels/device/devices.cc),
+// above hvdb_kernels and hvdb_kernels_cuda, whose devices it opens. The rooms
+// above kernels/ reach the devices, and CUDA, through it only.
+
 // The devices this process searches on, opened once: the CUDA devices when
 // this build has the CUDA search kernels and the driver reports some; fake
 // devices instead when HVDB_FAKE_GPU is set ("devices=N,memory=BYTES,
@@ -157,6 +161,16 @@ Status NoSearchDevice(std::string_view what = {});
 // Tests: makes SearchDevices return `devices` (null: the opened ones again).
 // Call before the DB objects that should see them are opened.
 void OverrideSearchDevicesForTesting(const std::vector<SearchDevice*>* devices);
+
+// Page-locked host memory (cudaHostAlloc, portable across devices), which
+// CUDA devices copy from at full speed: null when this build or machine has
+// no CUDA device or the allocation fails; the caller then uses ordinary
+// memory (fake devices copy from any memory). PinnedMemoryAvailable: whether
+// a CUDA device is present, so that AllocatePinned can pin.
+bool PinnedMemoryAvailable();
+void* AllocatePinned(size_t bytes);
+// REQUIRES: p came from AllocatePinned (or is null).
+void FreePinned(void* p);
 
 }  // namespace hvdb::kernels
 

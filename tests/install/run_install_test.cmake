@@ -13,7 +13,7 @@ endfunction()
 
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
 foreach(required include/hvdb/hvdb.h include/hvdb/hypervector.h lib/cmake/hvdb/hvdbConfig.cmake
-                 lib/pkgconfig/hvdb.pc bin/hvdb)
+                 lib/pkgconfig/hvdb.pc bin/hvdb lib/libhvdb_kernels.a lib/libhvdb_devices.a)
   if(NOT EXISTS ${prefix}/${required})
     message(FATAL_ERROR "install is missing ${required}")
   endif()
