@@ -47,8 +47,8 @@ class DBImpl final : public DB {
     HVDB_RETURN_IF_ERROR(options.Validate().WithContext("collection '" + name + "'"));
     WriterLock lock(mu_);
     if (auto it = collections_.find(name); it != collections_.end()) {
-      return Status::InvalidArgument("collection '" + name + "' already exists (dim " +
-                                     std::to_string(it->second->dim()) + ")");
+      return Status::AlreadyExists("collection '" + name + "' already exists (dim " +
+                                   std::to_string(it->second->dim()) + ")");
     }
     HVDB_ASSIGN_OR_RETURN(const uint32_t id, store_->ReadNextCollectionId());
     storage::CollectionDescriptor d;

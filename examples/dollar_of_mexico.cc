@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<hvdb::DB> db;
   if (hvdb::Status s = hvdb::DB::Open({}, path, &db); !s.ok()) return Fail(s);
   const size_t dim = 10048;
-  if (hvdb::Status s = db->CreateCollection("world", {.dim = dim}); !s.ok() && !s.IsInvalidArgument()) return Fail(s);
+  if (hvdb::Status s = db->CreateCollection("world", {.dim = dim}); !s.ok() && !s.IsAlreadyExists()) return Fail(s);
   hvdb::Collection* world = nullptr;
   if (hvdb::Status s = db->GetCollection("world", &world); !s.ok()) return Fail(s);
 

@@ -6,9 +6,18 @@
 #include "kernels/tie_word.h"
 
 namespace hvdb::hdc {
+namespace {
 
-BundleAccumulator::BundleAccumulator(size_t dim)
-    : dim_(dim), words_(dim / 64), simd_(static_cast<int>(kernels::DefaultSimd().value_or(kernels::Simd::kScalar))) {}
+// The CPU kernel the counters run: HVDB_SIMD's or the best one (scalar when
+// HVDB_SIMD names one this CPU cannot run); read once per process.
+kernels::Simd AccumulatorSimd() {
+  static const kernels::Simd simd = kernels::DefaultSimd().value_or(kernels::Simd::kScalar);
+  return simd;
+}
+
+}  // namespace
+
+BundleAccumulator::BundleAccumulator(size_t dim) : dim_(dim), words_(dim / 64) {}
 
 Status BundleAccumulator::Add(const Hypervector& v) {
   if (v.dim() != dim_) {
@@ -32,7 +41,7 @@ void BundleAccumulator::AddBound(const uint64_t* a, const uint64_t* b) {
 
 void BundleAccumulator::AddCarry() {
   // Plane by plane over all words, with the CPU's widest kernel.
-  const auto simd = static_cast<kernels::Simd>(simd_);
+  const kernels::Simd simd = AccumulatorSimd();
   for (size_t j = 0;; ++j) {
     if (j == planes_.size()) planes_.emplace_back(words_, 0);
     if (kernels::AddToBitPlane(planes_[j].data(), carry_.data(), words_, simd) == 0) break;

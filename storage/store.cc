@@ -433,7 +433,7 @@ Status OpenStore(const Options& options, const std::string& path, const StoreOpe
     return Status::NotFound("no database at '" + path + "' (Options::create_if_missing is false)");
   }
   if (exists && options.error_if_exists) {
-    return Status::InvalidArgument("a database already exists at '" + path + "' (Options::error_if_exists)");
+    return Status::AlreadyExists("a database already exists at '" + path + "' (Options::error_if_exists)");
   }
   if (!exists && HoldsOtherFiles(path)) {
     return Status::InvalidArgument("'" + path +
@@ -601,7 +601,7 @@ void Store::StopWriting(const Status& error) { rep_->StopWriting(error); }
 Status Store::Checkpoint(const std::string& dir) {
   HVDB_RETURN_IF_ERROR(CheckWritable());  // a checkpoint flushes the memtables first
   std::error_code ec;
-  if (fs::exists(dir, ec)) return Status::InvalidArgument("checkpoint directory '" + dir + "' already exists");
+  if (fs::exists(dir, ec)) return Status::AlreadyExists("checkpoint directory '" + dir + "' already exists");
   std::shared_lock lock(rep_->db_mu);
   rocksdb::Checkpoint* raw = nullptr;
   HVDB_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(rep_->db.get(), &raw), "creating a checkpoint"));

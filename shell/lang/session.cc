@@ -113,6 +113,7 @@ Status WithMessage(const Status& status, std::string message) {
     case Status::Code::kIOError: return Status::IOError(std::move(message));
     case Status::Code::kResourceExhausted: return Status::ResourceExhausted(std::move(message));
     case Status::Code::kUnavailable: return Status::Unavailable(std::move(message));
+    case Status::Code::kAlreadyExists: return Status::AlreadyExists(std::move(message));
   }
   return Status::IOError(std::move(message));
 }

@@ -482,10 +482,7 @@ class Handler {
       }
     }
     const std::string collection(name->as_string());
-    if (Status s = server_->db()->CreateCollection(collection, options); !s.ok()) {
-      if (s.message().find("already exists") != std::string::npos) return ErrorResponse(409, s.message());
-      return Error(s);
-    }
+    if (Status s = server_->db()->CreateCollection(collection, options); !s.ok()) return Error(s);  // 409 when it exists
     Collection* c = nullptr;
     (void)server_->db()->GetCollection(collection, &c);
     ApiResponse r = Json(201, StatsJson(c->Stats()));

@@ -304,6 +304,7 @@ int HttpStatus(const Status& status) {
     case Status::Code::kOk: return 200;
     case Status::Code::kInvalidArgument: return 400;
     case Status::Code::kNotFound: return 404;
+    case Status::Code::kAlreadyExists: return 409;  // Conflict
     case Status::Code::kUnavailable: return 503;
     case Status::Code::kResourceExhausted:
       // A full disk is the server's trouble; any other exhausted resource is

@@ -24,6 +24,11 @@ TEST(Status, EachCodeKeepsItsMessage) {
   EXPECT_TRUE(Status::IOError("x").IsIOError());
   EXPECT_TRUE(Status::ResourceExhausted("x").IsResourceExhausted());
   EXPECT_TRUE(Status::Unavailable("x").IsUnavailable());
+  EXPECT_TRUE(Status::AlreadyExists("x").IsAlreadyExists());
+  EXPECT_FALSE(Status::AlreadyExists("x").IsInvalidArgument());
+  EXPECT_EQ(Status::AlreadyExists("collection 'c' already exists").ToString(),
+            "AlreadyExists: collection 'c' already exists");
+  EXPECT_EQ(Status::AlreadyExists("x").WithContext("create").code(), Status::Code::kAlreadyExists);
   const Status s = Status::InvalidArgument("collection 'x' has dim 2048, query has 1024");
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(s.ToString(), "InvalidArgument: collection 'x' has dim 2048, query has 1024");

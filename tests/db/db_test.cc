@@ -184,7 +184,7 @@ TEST(DbTest, BadInputIsRejectedAndNamed) {
   EXPECT_TRUE(db->CreateCollection("c", {.dim = 64, .compact_threshold = 0}).IsInvalidArgument());
   ASSERT_TRUE(db->CreateCollection("c", {.dim = kDim}).ok());
   const Status again = db->CreateCollection("c", {.dim = kDim});
-  EXPECT_TRUE(again.IsInvalidArgument());
+  EXPECT_TRUE(again.IsAlreadyExists()) << again.ToString();
   EXPECT_NE(again.message().find("already exists"), std::string::npos);
   Collection* c = nullptr;
   const Status missing = db->GetCollection("nope", &c);
@@ -289,7 +289,7 @@ TEST(DbTest, OpenOptionsAndNotADatabase) {
   EXPECT_TRUE(DB::Open({}, dir / "file", &db).IsInvalidArgument());
   ASSERT_TRUE(DB::Open({}, dir / "db", &db).ok());
   db.reset();
-  EXPECT_TRUE(DB::Open({.error_if_exists = true}, dir / "db", &db).IsInvalidArgument());
+  EXPECT_TRUE(DB::Open({.error_if_exists = true}, dir / "db", &db).IsAlreadyExists());
   EXPECT_TRUE(DB::Open({.background_jobs = 0}, dir / "db", &db).IsInvalidArgument());
 }
 
@@ -307,7 +307,7 @@ TEST(DbTest, CheckpointWhileWriting) {
   stop = true;
   writer.join();
   ASSERT_TRUE(s.ok()) << s.ToString();
-  EXPECT_TRUE(db->Checkpoint(dir / "copy").IsInvalidArgument());  // exists
+  EXPECT_TRUE(db->Checkpoint(dir / "copy").IsAlreadyExists());  // exists
   auto copy = OpenOrDie(dir / "copy");
   Collection* cc = GetOrDie(copy.get(), "c");
   EXPECT_GE(cc->Count(), 500u);

@@ -80,6 +80,11 @@ def split_responses(data):
 
 # ---- Connections: keep-alive, pipelining, chunked bodies, HTTP/1.0.
 check(request("POST", "/v1/collections", {"name": "c", "dim": 64})[0].status == 201, "create c")
+# A name that exists: 409 and hvdb's code, from the route and from a statement alike.
+r, data = request("POST", "/v1/collections", {"name": "c", "dim": 64})
+check(r.status == 409 and json.loads(data).get("code") == "AlreadyExists", "create c again: %d %r" % (r.status, data))
+r, data = request("POST", "/v1/statements", "create collection c dim 64")
+check(r.status == 409 and "already exists" in data.decode(), "create c again, a statement: %d %r" % (r.status, data))
 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 for i in range(5):
     conn.request("PUT", "/v1/collections/c/vectors/k%d" % i, body=json.dumps({"hex": "%016x" % (i + 1)}),

@@ -245,7 +245,7 @@ class DB {
   DB& operator=(const DB&) = delete;
   virtual ~DB() = default;
 
-  // InvalidArgument on a bad name or options; InvalidArgument when it exists.
+  // InvalidArgument on a bad name or options; AlreadyExists when it exists.
   virtual Status CreateCollection(const std::string& name, const CollectionOptions& options) = 0;
   // Removes the collection and every vector in it. NotFound when absent.
   // Collection pointers to it stay valid until the DB closes, but every call
@@ -257,7 +257,8 @@ class DB {
   // NotFound naming the collection when absent.
   virtual Status GetCollection(const std::string& name, Collection** collection) const = 0;
 
-  // A consistent copy of the whole database in `dir` (which must not exist),
+  // A consistent copy of the whole database in `dir` (which must not exist:
+  // AlreadyExists),
   // openable with DB::Open, taken while writes continue. Uses hard links where
   // dir is on the same file system.
   virtual Status Checkpoint(const std::string& dir) = 0;

@@ -70,7 +70,6 @@ class BundleAccumulator {
  private:
   void AddCarry();  // adds carry_ (one bit per position) into the counts
   size_t dim_, words_;
-  int simd_;  // the CPU kernel (kernels::Simd), HVDB_SIMD's or the best one
   size_t count_ = 0;
   std::vector<std::vector<uint64_t>> planes_;  // planes_[j][w]: bit j of the counts in word w
   std::vector<uint64_t> carry_;

@@ -25,6 +25,7 @@ class [[nodiscard]] Status {
     kIOError = 4,
     kResourceExhausted = 5,
     kUnavailable = 6,
+    kAlreadyExists = 7,  // what was to be created is there already
   };
 
   // An ok status.
@@ -41,6 +42,7 @@ class [[nodiscard]] Status {
     return Status(Code::kResourceExhausted, std::move(message));
   }
   static Status Unavailable(std::string message) { return Status(Code::kUnavailable, std::move(message)); }
+  static Status AlreadyExists(std::string message) { return Status(Code::kAlreadyExists, std::move(message)); }
 
   bool ok() const { return code_ == Code::kOk; }
   bool IsNotFound() const { return code_ == Code::kNotFound; }
@@ -49,6 +51,7 @@ class [[nodiscard]] Status {
   bool IsIOError() const { return code_ == Code::kIOError; }
   bool IsResourceExhausted() const { return code_ == Code::kResourceExhausted; }
   bool IsUnavailable() const { return code_ == Code::kUnavailable; }
+  bool IsAlreadyExists() const { return code_ == Code::kAlreadyExists; }
 
   Code code() const { return code_; }
   // Empty for an ok status.
@@ -76,6 +79,7 @@ class [[nodiscard]] Status {
       case Code::kIOError: return "IOError";
       case Code::kResourceExhausted: return "ResourceExhausted";
       case Code::kUnavailable: return "Unavailable";
+      case Code::kAlreadyExists: return "AlreadyExists";
     }
     return "Unknown";
   }
