@@ -8,10 +8,10 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
 #include <thread>
 
+#include "base/mutex.h"
 #include "db/collection_impl.h"
 #include "storage/row_sink.h"
 #include "storage/row_source.h"
@@ -103,75 +103,78 @@ class RowWriterThread {
  public:
   // `move_mu` is held exclusively by the stager whenever the cache's buffers
   // may move; this thread holds it shared while it reads rows.
-  RowWriterThread(const HostCache* cache, storage::Ingestion* ingestion, size_t base, std::shared_mutex* move_mu)
+  RowWriterThread(const HostCache* cache, storage::Ingestion* ingestion, size_t base, SharedMutex* move_mu)
       : cache_(cache), ingestion_(ingestion), base_(base), move_mu_(move_mu), thread_([this] { Run(); }) {}
   ~RowWriterThread() {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       stop_ = true;
     }
-    cv_.notify_one();
+    cv_.Signal();
     thread_.join();
   }
 
   // Rows [0, rows) past `base` are staged and may be written.
-  void Publish(size_t rows) {
+  void Publish(size_t rows) HVDB_EXCLUDES(mu_) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       staged_ = rows;
     }
-    cv_.notify_one();
+    cv_.Signal();
   }
-  bool failed() {
-    std::lock_guard lock(mu_);
+  bool failed() HVDB_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     return !status_.ok();
   }
   // Waits until every published row is written.
-  Status Finish() {
-    std::unique_lock lock(mu_);
+  Status Finish() HVDB_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     finishing_ = true;
-    cv_.notify_one();
-    done_cv_.wait(lock, [this] { return exited_; });
+    cv_.Signal();
+    while (!exited_) done_cv_.Wait(mu_);
     return status_;
   }
 
  private:
-  void Run() {
+  void Run() HVDB_EXCLUDES(mu_) {
     size_t written = 0;
-    std::unique_lock lock(mu_);
+    mu_.Lock();
     while (true) {
-      cv_.wait(lock, [&] { return stop_ || finishing_ || staged_ > written; });
+      while (!(stop_ || finishing_ || staged_ > written)) cv_.Wait(mu_);
       if (stop_ || (finishing_ && staged_ == written)) break;
       const size_t until = staged_;
-      lock.unlock();
+      mu_.Unlock();
       Status s;
       {
-        std::shared_lock rows(*move_mu_);
+        ReaderLock rows(*move_mu_);
         for (; written < until && s.ok(); ++written) {
           const size_t r = base_ + written;
           s = ingestion_->AddRow(cache_->id(r), cache_->key(r),
                                  {reinterpret_cast<const char*>(cache_->row(r)), cache_->words() * 8});
         }
       }
-      lock.lock();
+      mu_.Lock();
       if (!s.ok()) {
         status_ = s;
         break;
       }
     }
     exited_ = true;
-    done_cv_.notify_all();
+    done_cv_.SignalAll();
+    mu_.Unlock();
   }
 
-  const HostCache* cache_;
+  const HostCache* cache_;  // its rows read under *move_mu_ shared
   storage::Ingestion* ingestion_;
   const size_t base_;
-  std::shared_mutex* move_mu_;
-  std::mutex mu_;
-  std::condition_variable cv_, done_cv_;
-  size_t staged_ = 0;       // guarded by mu_
-  bool stop_ = false, finishing_ = false, exited_ = false;
-  Status status_;           // guarded by mu_
+  SharedMutex* move_mu_;
+  Mutex mu_;
+  CondVar cv_, done_cv_;
+  size_t staged_ HVDB_GUARDED_BY(mu_) = 0;
+  bool stop_ HVDB_GUARDED_BY(mu_) = false;
+  bool finishing_ HVDB_GUARDED_BY(mu_) = false;
+  bool exited_ HVDB_GUARDED_BY(mu_) = false;
+  Status status_ HVDB_GUARDED_BY(mu_);
   std::thread thread_;
 };
 
@@ -182,7 +185,7 @@ Result<BulkLoadResult> CollectionImpl::BulkLoad(const std::string& path, const B
   const auto start = std::chrono::steady_clock::now();
   HVDB_ASSIGN_OR_RETURN(std::unique_ptr<storage::RowSource> source,
                         storage::OpenRowSource(path, options, descriptor_.dim));
-  std::lock_guard write(write_mu_);
+  MutexLock write(write_mu_);
   HVDB_RETURN_IF_ERROR(CheckLive());
   BulkLoadResult result;
   if (source->numbers_rows()) {
@@ -202,7 +205,7 @@ Result<BulkLoadResult> CollectionImpl::BulkLoad(const std::string& path, const B
   }
   Status s = LoadRows(source.get(), path, options, progress, &result);
   if (!s.ok()) {
-    std::unique_lock lock(cache_mu_);
+    WriterLock lock(cache_mu_);
     cache_->DiscardStaged();
     return s;
   }
@@ -214,51 +217,53 @@ Status CollectionImpl::LoadRows(storage::RowSource* source, const std::string& p
                                 const ProgressCallback& progress, BulkLoadResult* result) {
   HVDB_ASSIGN_OR_RETURN(std::unique_ptr<storage::Ingestion> ingestion,
                         store_->NewIngestion(descriptor_.id, options.temp_dir));
-  const size_t base = cache_->rows();
-  std::shared_mutex move_mu;
+  // Staging writes past the published rows, with write_mu_ alone.
+  HostCache& cache = writer_cache();
+  const size_t base = cache.rows();
+  SharedMutex move_mu;
   // Takes the locks under which the cache's buffers may move.
   auto grow = [&](size_t rows, size_t key_bytes) {
-    std::unique_lock moving(move_mu);
-    std::unique_lock lock(cache_mu_);
+    WriterLock moving(move_mu);
+    WriterLock lock(cache_mu_);
     return cache_->Grow(rows, key_bytes);
   };
   {
     // Sources that know their size get all the room up front.
-    std::unique_lock lock(cache_mu_);
+    WriterLock lock(cache_mu_);
     HVDB_RETURN_IF_ERROR(cache_->Grow(std::max<uint64_t>(source->total_rows(), 1024), 1 << 20));
   }
-  cache_->PopulateStaged(source->total_rows());
-  LoadKeySet staged(cache_.get(), source->total_rows());
+  cache.PopulateStaged(source->total_rows());
+  LoadKeySet staged(&cache, source->total_rows());
   auto twice = [&](std::pair<uint32_t, uint32_t> found) {
     return Status::InvalidArgument("'" + path + "', row " + std::to_string(found.second - base) + ": key " +
-                                   QuoteKey(cache_->key(found.second)) + " appears twice in the load (first at row " +
+                                   QuoteKey(cache.key(found.second)) + " appears twice in the load (first at row " +
                                    std::to_string(found.first - base) + ")");
   };
   std::vector<uint64_t> replaced_ids;
   std::vector<uint32_t> replaced_rows;
   std::string key;
   const size_t every = std::max<size_t>(options.progress_every, 1);
-  RowWriterThread writer(cache_.get(), ingestion.get(), base, &move_mu);
+  RowWriterThread writer(&cache, ingestion.get(), base, &move_mu);
   for (uint64_t n = 0;; ++n) {
     if (n % 256 == 0) {
       writer.Publish(n);
       if (writer.failed()) break;
     }
-    if (cache_->NeedsGrowth(0)) HVDB_RETURN_IF_ERROR(grow(std::max<size_t>(n / 4, 4096), 1 << 20));
-    HVDB_ASSIGN_OR_RETURN(const bool more, source->Next(&key, cache_->NextStagedRow()));
+    if (cache.NeedsGrowth(0)) HVDB_RETURN_IF_ERROR(grow(std::max<size_t>(n / 4, 4096), 1 << 20));
+    HVDB_ASSIGN_OR_RETURN(const bool more, source->Next(&key, cache.NextStagedRow()));
     if (!more) break;
     auto where = [&] { return "'" + path + "', row " + std::to_string(n) + ": "; };
     if (Status k = ValidateKey(key); !k.ok()) return Status::InvalidArgument(where() + k.message());
-    if (cache_->NeedsGrowth(key.size())) {
+    if (cache.NeedsGrowth(key.size())) {
       HVDB_RETURN_IF_ERROR(grow(std::max<size_t>(n / 4, 4096), std::max<size_t>(key.size() * 2, 1 << 20)));
     }
     const uint64_t id = next_id_ + n;
-    cache_->StageKey(id, key);
+    cache.StageKey(id, key);
     if (auto found = staged.Add(static_cast<uint32_t>(base + n)); found.first != kNoRow32) return twice(found);
     if (base > 0) {
-      const uint32_t existing = cache_->Find(key);
+      const uint32_t existing = cache.Find(key);
       if (existing != kNoRow32) {
-        replaced_ids.push_back(cache_->id(existing));
+        replaced_ids.push_back(cache.id(existing));
         replaced_rows.push_back(existing);
       }
     }
@@ -269,18 +274,18 @@ Status CollectionImpl::LoadRows(storage::RowSource* source, const std::string& p
     }
   }
   if (auto found = staged.Flush(); found.first != kNoRow32) return twice(found);
-  const size_t rows = cache_->staged();
+  const size_t rows = cache.staged();
   writer.Publish(rows);
   HVDB_RETURN_IF_ERROR(writer.Finish().WithContext("bulk load of '" + path + "'"));
   {
-    std::unique_lock lock(cache_mu_);
+    WriterLock lock(cache_mu_);
     HVDB_RETURN_IF_ERROR(ReserveIndex(rows).WithContext("bulk load of '" + path + "'"));
   }
   std::sort(replaced_ids.begin(), replaced_ids.end());
   HVDB_RETURN_IF_ERROR(ingestion->AddDeletions(replaced_ids));
   HVDB_RETURN_IF_ERROR(ingestion->Ingest().WithContext("bulk load of '" + path + "'"));
   {
-    std::unique_lock lock(cache_mu_);
+    WriterLock lock(cache_mu_);
     for (uint32_t row : replaced_rows) IndexRemoving(row);
     const size_t first = cache_->rows();
     cache_->PublishStaged(replaced_rows);
@@ -302,7 +307,7 @@ Status CollectionImpl::Export(const std::string& path, const ExportOptions& opti
   uint64_t total = 0;
   std::unique_ptr<storage::RowCursor> cursor;
   {
-    std::lock_guard write(write_mu_);
+    MutexLock write(write_mu_);
     total = Count();
     cursor = store_->NewRowCursor(descriptor_.id, words_ * 8);
   }
@@ -330,10 +335,11 @@ Status CollectionImpl::Export(const std::string& path, const ExportOptions& opti
 Result<uint64_t> CollectionImpl::NextRowNumber() const {
   // Decimal keys as a keyless load writes them: digits only, no leading zero
   // (but "0"), at most 2^64 - 1.
+  const HostCache& cache = writer_cache();
   uint64_t next = 0;
-  for (size_t r = 0; r < cache_->rows(); ++r) {
-    const std::string_view key = cache_->key(r);
-    if (key.empty() || key.size() > 20 || (key.size() > 1 && key[0] == '0') || cache_->is_deleted(r)) continue;
+  for (size_t r = 0; r < cache.rows(); ++r) {
+    const std::string_view key = cache.key(r);
+    if (key.empty() || key.size() > 20 || (key.size() > 1 && key[0] == '0') || cache.is_deleted(r)) continue;
     uint64_t value = 0;
     const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), value);
     if (ec != std::errc() || end != key.data() + key.size()) continue;

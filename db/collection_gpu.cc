@@ -19,7 +19,7 @@ Status CollectionImpl::RunOnDevices(const SearchPlan& plan, const index::SearchR
   } else {
     GpuMirror* mirror = nullptr;
     {
-      std::lock_guard lock(gpu_mu_);
+      MutexLock lock(gpu_mu_);
       if (gpu_ == nullptr) gpu_ = std::make_unique<GpuMirror>(plan.devices, words_, gpu_memory_bytes_);
       mirror = gpu_.get();
     }

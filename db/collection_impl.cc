@@ -59,11 +59,15 @@ CollectionImpl::~CollectionImpl() = default;
 Status CollectionImpl::ReloadLocked(const storage::CollectionDescriptor& stored) {
   CollectionImpl fresh(store_, stored, pinned_, gpu_memory_bytes_);
   HVDB_RETURN_IF_ERROR(fresh.Load());
-  std::unique_lock lock(cache_mu_);
+  // No one else sees `fresh`: its locks are taken for the analysis only.
+  MutexLock fresh_write(fresh.write_mu_);
+  WriterLock fresh_cache(fresh.cache_mu_);
+  WriterLock lock(cache_mu_);
   std::swap(cache_, fresh.cache_);
   index_options_ = fresh.index_options_;
   index_ = std::move(fresh.index_);
   next_id_ = fresh.next_id_;
+  MutexLock gpu(gpu_mu_);
   gpu_.reset();  // rebuilt from the new cache at the next GPU search
   return Status::OK();
 }
@@ -72,10 +76,11 @@ void CollectionImpl::MarkDroppedLocked() { ForgetRows(/*remove_files=*/store_->C
 
 void CollectionImpl::ForgetRows(bool remove_files) {
   {
-    std::unique_lock lock(cache_mu_);
+    WriterLock lock(cache_mu_);
     dropped_.store(true, std::memory_order_release);
     cache_ = std::make_unique<HostCache>(words_, false);
     index_ = std::make_unique<index::FlatIndex>();
+    MutexLock gpu(gpu_mu_);
     gpu_.reset();
   }
   if (remove_files) RemoveIndexFiles();
@@ -83,7 +88,7 @@ void CollectionImpl::ForgetRows(bool remove_files) {
 
 Status CollectionImpl::SetIndex(const IndexOptions& options, const ProgressCallback& progress) {
   HVDB_RETURN_IF_ERROR(options.Validate(descriptor_.dim).WithContext("collection '" + descriptor_.name + "'"));
-  std::lock_guard write(write_mu_);
+  MutexLock write(write_mu_);
   HVDB_RETURN_IF_ERROR(CheckLive());
   HVDB_RETURN_IF_ERROR(store_->CheckWritable());
   // Build beside the old index (searches go on), then switch in one step.
@@ -91,7 +96,7 @@ Status CollectionImpl::SetIndex(const IndexOptions& options, const ProgressCallb
   std::string record;
   const bool in_file = index::TypeOf(options.kind).state_home == index::StateHome::kFile;
   {
-    std::shared_lock lock(cache_mu_);
+    ReaderLock lock(cache_mu_);
     index::BuildProgress build_progress;
     if (progress) {
       build_progress = [&progress](uint64_t done, uint64_t total) { return progress({done, total, 0, 0}); };
@@ -110,18 +115,23 @@ Status CollectionImpl::SetIndex(const IndexOptions& options, const ProgressCallb
   }
   HVDB_RETURN_IF_ERROR(store_->Write(&batch, true));
   RemoveIndexFiles(in_file ? std::optional(options.kind) : std::nullopt);
-  std::unique_lock lock(cache_mu_);
+  WriterLock lock(cache_mu_);
   index_options_ = options;
   index_ = std::move(built);
   return Status::OK();
 }
 
 IndexOptions CollectionImpl::index() const {
-  std::shared_lock lock(cache_mu_);
+  ReaderLock lock(cache_mu_);
   return index_options_;
 }
 
 Status CollectionImpl::Load() {
+  // Nothing else sees the collection yet: the locks, never waited for, let
+  // the analysis check what follows.
+  MutexLock write(write_mu_);
+  WriterLock lock(cache_mu_);
+  HostCache* const cache = cache_.get();  // for the scanning thread
   // Keys and bits are separate families scanned in the same row order: one
   // thread each, into buffers sized from RocksDB's estimate.
   const storage::FamilyBytes bytes = store_->EstimateBytes(descriptor_.id);
@@ -133,12 +143,12 @@ Status CollectionImpl::Load() {
   std::thread keys([&] {
     keys_status = store_->ScanKeys(descriptor_.id, [&](uint64_t row, std::string_view key) {
       key_rows.push_back(row);
-      return cache_->AppendKeyForOpen(key);
+      return cache->AppendKeyForOpen(key);
     });
   });
   cache_->PopulateForOpen(estimated_rows);
   Status bits_status = store_->ScanBits(descriptor_.id, words_ * 8, [&](uint64_t row, std::string_view bits) {
-    return cache_->AppendBitsForOpen(row, bits.data());
+    return cache->AppendBitsForOpen(row, bits.data());
   });
   keys.join();
   const std::string context = "loading collection '" + descriptor_.name + "'";
@@ -170,7 +180,7 @@ Status CollectionImpl::CheckVector(const Hypervector& vector, std::string_view w
 }
 
 Status CollectionImpl::ReserveForWrite(size_t rows, size_t key_bytes) {
-  std::unique_lock lock(cache_mu_);
+  WriterLock lock(cache_mu_);
   HVDB_RETURN_IF_ERROR(cache_->Grow(rows + cache_->rows() / 8, key_bytes + 10 * rows));
   return ReserveIndex(rows);
 }
@@ -181,26 +191,29 @@ void CollectionImpl::MaybeCompact() {
   const std::vector<uint64_t> tombstones(before.tombstones, before.tombstones + (before.n + 63) / 64);
   before.tombstones = tombstones.data();
   if (!cache_->Compact().ok()) return;
-  if (gpu_ != nullptr) gpu_->Renumbered();
+  {
+    MutexLock gpu(gpu_mu_);
+    if (gpu_ != nullptr) gpu_->Renumbered();
+  }
   index_->Compacting(before);
 }
 
 Status CollectionImpl::Put(std::string_view key, const Hypervector& vector, const WriteOptions& options) {
   HVDB_RETURN_IF_ERROR(ValidateKey(key));
   HVDB_RETURN_IF_ERROR(CheckVector(vector, "the vector for key " + QuoteKey(key)));
-  std::lock_guard write(write_mu_);
+  MutexLock write(write_mu_);
   HVDB_RETURN_IF_ERROR(CheckLive());
-  const uint32_t row = cache_->Find(key);
+  const uint32_t row = writer_cache().Find(key);
   storage::StoreBatch batch;
   if (row != kNoRow32) {
-    batch.PutBits(descriptor_.id, cache_->id(row), BitsOf(vector));
+    batch.PutBits(descriptor_.id, writer_cache().id(row), BitsOf(vector));
   } else {
     HVDB_RETURN_IF_ERROR(ReserveForWrite(1, key.size()));
     batch.PutRow(descriptor_.id, next_id_, key, BitsOf(vector));
   }
   HVDB_RETURN_IF_ERROR(store_->Write(&batch, options.sync));
   {
-    std::unique_lock lock(cache_mu_);
+    WriterLock lock(cache_mu_);
     if (row != kNoRow32) {
       cache_->Overwrite(row, reinterpret_cast<const char*>(vector.data()));
       IndexOverwritten(row);
@@ -216,7 +229,7 @@ Status CollectionImpl::Put(std::string_view key, const Hypervector& vector, cons
 
 Result<Hypervector> CollectionImpl::Get(std::string_view key) const {
   HVDB_RETURN_IF_ERROR(ValidateKey(key));
-  std::shared_lock lock(cache_mu_);
+  ReaderLock lock(cache_mu_);
   HVDB_RETURN_IF_ERROR(CheckLive());
   const uint32_t row = cache_->Find(key);
   if (row == kNoRow32) {
@@ -227,15 +240,15 @@ Result<Hypervector> CollectionImpl::Get(std::string_view key) const {
 
 Status CollectionImpl::Delete(std::string_view key, const WriteOptions& options) {
   HVDB_RETURN_IF_ERROR(ValidateKey(key));
-  std::lock_guard write(write_mu_);
+  MutexLock write(write_mu_);
   HVDB_RETURN_IF_ERROR(CheckLive());
-  const uint32_t row = cache_->Find(key);
+  const uint32_t row = writer_cache().Find(key);
   if (row == kNoRow32) return Status::OK();
   storage::StoreBatch batch;
-  batch.DeleteRow(descriptor_.id, cache_->id(row));
+  batch.DeleteRow(descriptor_.id, writer_cache().id(row));
   HVDB_RETURN_IF_ERROR(store_->Write(&batch, options.sync));
   {
-    std::unique_lock lock(cache_mu_);
+    WriterLock lock(cache_mu_);
     IndexRemoving(row);
     cache_->Delete(row);
     MaybeCompact();
@@ -246,12 +259,12 @@ Status CollectionImpl::Delete(std::string_view key, const WriteOptions& options)
 
 bool CollectionImpl::Contains(std::string_view key) const {
   if (!ValidateKey(key).ok()) return false;
-  std::shared_lock lock(cache_mu_);
+  ReaderLock lock(cache_mu_);
   return !dropped_.load(std::memory_order_acquire) && cache_->Find(key) != kNoRow32;
 }
 
 uint64_t CollectionImpl::Count() const {
-  std::shared_lock lock(cache_mu_);
+  ReaderLock lock(cache_mu_);
   return dropped_.load(std::memory_order_acquire) ? 0 : cache_->live();
 }
 
@@ -265,8 +278,9 @@ Status CollectionImpl::Write(const WriteBatch& batch, const WriteOptions& option
   }
   if (ops.empty()) return Status::OK();
 
-  std::lock_guard write(write_mu_);
+  MutexLock write(write_mu_);
   HVDB_RETURN_IF_ERROR(CheckLive());
+  const HostCache& cache = writer_cache();
   // Replay the batch on each key's state. A key that becomes present where it
   // was absent (new, or deleted earlier in the batch) is inserted at the
   // position of that put, as if the operations had been applied one by one.
@@ -282,7 +296,7 @@ Status CollectionImpl::Write(const WriteBatch& batch, const WriteOptions& option
     auto [it, fresh] = states.try_emplace(ops[i].key);
     KeyState& st = it->second;
     if (fresh) {
-      st.row = cache_->Find(ops[i].key);
+      st.row = cache.Find(ops[i].key);
       st.present = st.row != kNoRow32;
     }
     if (ops[i].is_delete) {
@@ -305,11 +319,11 @@ Status CollectionImpl::Write(const WriteBatch& batch, const WriteOptions& option
   for (const auto& [key, st] : states) {
     const bool existed = st.row != kNoRow32;
     if (existed && (!st.present || st.reinserted)) {
-      store_batch.DeleteRow(descriptor_.id, cache_->id(st.row));
+      store_batch.DeleteRow(descriptor_.id, cache.id(st.row));
       deletes.push_back(st.row);
     }
     if (existed && st.present && !st.reinserted) {
-      store_batch.PutBits(descriptor_.id, cache_->id(st.row), BitsOf(st.value->vector));
+      store_batch.PutBits(descriptor_.id, cache.id(st.row), BitsOf(st.value->vector));
       overwrites.emplace_back(st.row, st.value);
     }
     if (st.present && (!existed || st.reinserted)) {
@@ -326,7 +340,7 @@ Status CollectionImpl::Write(const WriteBatch& batch, const WriteOptions& option
   HVDB_RETURN_IF_ERROR(store_->Write(&store_batch, options.sync));
 
   {
-    std::unique_lock lock(cache_mu_);
+    WriterLock lock(cache_mu_);
     for (uint32_t row : deletes) {
       IndexRemoving(row);
       cache_->Delete(row);
@@ -363,7 +377,7 @@ Result<SearchPlan> CollectionImpl::Plan(const index::SearchRequest& request, con
   input.requested = options.device;
   input.simd = simd;
   {
-    std::lock_guard lock(gpu_mu_);
+    MutexLock lock(gpu_mu_);
     if (gpu_ != nullptr) input.resident = gpu_->ResidentFraction(cache_->rows());
   }
   return PlanSearch(input, kernels::SearchDevices());
@@ -391,7 +405,7 @@ index::SearchRequest RequestFor(const uint64_t* queries, size_t nq, const Search
 Result<hvdb::SearchPlan> CollectionImpl::ExplainSearch(size_t nq, const SearchOptions& options) const {
   HVDB_RETURN_IF_ERROR(options.Validate());
   HVDB_ASSIGN_OR_RETURN(const kernels::Simd simd, kernels::DefaultSimd());
-  std::shared_lock lock(cache_mu_);
+  ReaderLock lock(cache_mu_);
   HVDB_RETURN_IF_ERROR(CheckLive());
   HVDB_ASSIGN_OR_RETURN(const SearchPlan plan, Plan(RequestFor(nullptr, nq, options, simd), options, simd));
   return plan.Describe();
@@ -406,7 +420,7 @@ Result<std::vector<std::vector<SearchHit>>> CollectionImpl::SearchBatch(const ui
   HVDB_ASSIGN_OR_RETURN(const kernels::Simd simd, kernels::DefaultSimd());
   const index::SearchRequest request = RequestFor(queries, nq, options, simd);
 
-  std::shared_lock lock(cache_mu_);
+  ReaderLock lock(cache_mu_);
   HVDB_RETURN_IF_ERROR(CheckLive());
   HVDB_ASSIGN_OR_RETURN(SearchPlan plan, Plan(request, options, simd));
   const index::RowsView rows = View();
@@ -448,7 +462,7 @@ CollectionStats CollectionImpl::Stats() const {
   s.dim = descriptor_.dim;
   s.item_memory_seed = descriptor_.item_memory_seed;
   {
-    std::shared_lock lock(cache_mu_);
+    ReaderLock lock(cache_mu_);
     if (dropped_.load()) return s;
     s.count = cache_->live();
     s.cache_rows = cache_->rows();
@@ -460,7 +474,7 @@ CollectionStats CollectionImpl::Stats() const {
     s.index_bytes = index_->memory_bytes();
   }
   {
-    std::lock_guard lock(gpu_mu_);
+    MutexLock lock(gpu_mu_);  // a drop or reload resets gpu_ under it too
     if (gpu_ != nullptr) s.gpu_bytes = gpu_->resident_bytes();
   }
   s.disk_bytes = store_->ApproximateBytes(descriptor_.id);
@@ -468,7 +482,7 @@ CollectionStats CollectionImpl::Stats() const {
 }
 
 Status CollectionImpl::Drop() {
-  std::lock_guard write(write_mu_);
+  MutexLock write(write_mu_);
   HVDB_RETURN_IF_ERROR(CheckLive());
   storage::StoreBatch batch;
   batch.DropCollection(descriptor_);
@@ -478,8 +492,8 @@ Status CollectionImpl::Drop() {
 }
 
 Status CollectionImpl::Verify() const {
-  std::lock_guard write(write_mu_);
-  std::shared_lock lock(cache_mu_);
+  MutexLock write(write_mu_);
+  ReaderLock lock(cache_mu_);
   HVDB_RETURN_IF_ERROR(CheckLive());
   const std::string where = "collection '" + descriptor_.name + "': ";
   auto cursor = store_->NewRowCursor(descriptor_.id, words_ * 8);

@@ -98,7 +98,7 @@ Status CollectionImpl::OpenIndex() {
 }
 
 Status CollectionImpl::CheckIndexFiles() const {
-  std::shared_lock lock(cache_mu_);
+  ReaderLock lock(cache_mu_);
   const index::IndexType& type = index::TypeOf(index_options_.kind);
   if (type.state_home != index::StateHome::kFile) return Status::OK();
   index::SavedState state;
@@ -110,7 +110,7 @@ Status CollectionImpl::CheckIndexFiles() const {
 }
 
 Status CollectionImpl::SaveIndex(const std::string& dir) const {
-  std::shared_lock lock(cache_mu_);
+  ReaderLock lock(cache_mu_);
   if (index::TypeOf(index_->kind()).state_home != index::StateHome::kFile) return Status::OK();
   // Not into the database's own directory when it refuses writes
   // (read-only, or stopped after an error and perhaps no longer ours).
@@ -138,16 +138,19 @@ void CollectionImpl::IndexAppended(size_t first) {
   const index::RowsView rows = View();
   if (first >= rows.n) return;
   index_->Appended(rows, first);
+  MutexLock gpu(gpu_mu_);
   if (gpu_ != nullptr) gpu_->RowsChanged(first, rows.n - first);
 }
 
 void CollectionImpl::IndexOverwritten(uint32_t row) {
   index_->Overwritten(View(), row);
+  MutexLock gpu(gpu_mu_);
   if (gpu_ != nullptr) gpu_->RowsChanged(row, 1);
 }
 
 void CollectionImpl::IndexRemoving(uint32_t row) {
   index_->Removing(View(), row);
+  MutexLock gpu(gpu_mu_);
   if (gpu_ != nullptr) gpu_->TombstonesChanged();
 }
 
@@ -155,7 +158,7 @@ void CollectionImpl::RebuildIndexIfDue() {
   std::unique_ptr<index::Index> fresh;
   std::string record;
   {
-    std::shared_lock lock(cache_mu_);
+    ReaderLock lock(cache_mu_);
     if (!index_->RebuildDue(View()) || !BuildIndex(index_options_, &fresh, &record).ok()) return;
   }
   // The record is a hint for the next open (any centroids give right answers
@@ -165,7 +168,7 @@ void CollectionImpl::RebuildIndexIfDue() {
     batch.PutIndexState(descriptor_.id, record);
     (void)store_->Write(&batch, true);
   }
-  std::unique_lock lock(cache_mu_);
+  WriterLock lock(cache_mu_);
   index_ = std::move(fresh);
 }
 

@@ -106,8 +106,10 @@ class DBImpl final : public DB {
   Status Resume() override HVDB_EXCLUDES(mu_) {
     if (store_->CheckWritable().ok()) return Status::OK();  // nothing stopped: wait for no one
     WriterLock lock(mu_);  // no collection is created or dropped meanwhile
-    std::vector<std::unique_lock<std::mutex>> writers;  // nor written
-    for (const auto& [name, c] : collections_) writers.push_back(c->LockWrites());
+    // Nor written. A set of locks as long as the map is beyond the analysis
+    // (std::unique_lock is invisible to it): Reconcile asserts each held.
+    std::vector<std::unique_lock<Mutex>> writers;
+    for (const auto& [name, c] : collections_) writers.emplace_back(c->write_mutex());
     bool reopened = false;
     const Status resumed = store_->Resume(&reopened);
     if (!reopened) return resumed;
@@ -134,7 +136,8 @@ class DBImpl final : public DB {
   uint64_t item_memory_seed() const override { return item_memory_seed_; }
 
  private:
-  // REQUIRES: every collection's writes locked.
+  // REQUIRES: every collection's write_mutex() held (Resume holds them all,
+  // which the analysis cannot follow; each is asserted below).
   // Every collection reloaded from the store; those whose descriptor is gone
   // dropped, those the catalog gained added.
   Status Reconcile() HVDB_REQUIRES(mu_) {
@@ -142,6 +145,7 @@ class DBImpl final : public DB {
     std::map<std::string, std::unique_ptr<db::CollectionImpl>> created;
     for (const storage::CollectionDescriptor& d : stored) {
       if (auto it = collections_.find(d.name); it != collections_.end()) {
+        it->second->write_mutex().AssertHeld();
         HVDB_RETURN_IF_ERROR(it->second->ReloadLocked(d));
         continue;
       }
@@ -155,6 +159,7 @@ class DBImpl final : public DB {
         ++it;
         continue;
       }
+      it->second->write_mutex().AssertHeld();
       it->second->MarkDroppedLocked();
       dropped_.push_back(std::move(it->second));  // pointers handed out stay valid
       it = collections_.erase(it);

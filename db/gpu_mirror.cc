@@ -21,7 +21,7 @@ GpuMirror::GpuMirror(std::vector<kernels::SearchDevice*> devices, size_t words, 
     : devices_(std::move(devices)), words_(words), budget_bytes_(budget_bytes) {}
 
 GpuMirror::~GpuMirror() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   FreeAll();
 }
 
@@ -62,7 +62,7 @@ size_t GpuMirror::BudgetRows(const kernels::SearchDevice* device) const {
 }
 
 uint64_t GpuMirror::resident_bytes() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return uint64_t{shards_.size()} * capacity_ * words_ * 8;
 }
 
@@ -194,12 +194,13 @@ Status GpuMirror::Run(const kernels::RowsView& host, const Searcher& search, Gpu
 
 Status GpuMirror::TopK(const kernels::RowsView& host, const uint64_t* queries, size_t nq, size_t k, kernels::Neighbor* out,
                        GpuSearchInfo* info) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (devices_.empty()) return Status::Unavailable("no search device");
   std::vector<std::vector<kernels::Neighbor>> merged(nq);
   std::vector<kernels::Neighbor> found;
-  // Rows beyond the shards stream through the device's StreamTopK.
-  const Streamer streamer = [&](kernels::SearchDevice* d, size_t first) {
+  // Rows beyond the shards stream through the device's StreamTopK. Run
+  // calls it (through stream_) with mu_ held.
+  const Streamer streamer = [&](kernels::SearchDevice* d, size_t first) HVDB_REQUIRES(mu_) {
     std::vector<std::vector<kernels::Neighbor>> streamed(nq);
     HVDB_RETURN_IF_ERROR(d->StreamTopK(host.rows + first * words_, host.n - first, words_,
                                        host.tombstones ? host.tombstones + first / 64 : nullptr, staging_capacity_,
@@ -233,7 +234,7 @@ Status GpuMirror::TopK(const kernels::RowsView& host, const uint64_t* queries, s
 
 Status GpuMirror::WithinRadius(const kernels::RowsView& host, const uint64_t* queries, size_t nq, uint32_t radius,
                                std::vector<kernels::Neighbor>* out, GpuSearchInfo* info) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (devices_.empty()) return Status::Unavailable("no search device");
   std::vector<std::vector<kernels::Neighbor>> merged(nq), found(nq);
   const Status ran = Run(

@@ -16,11 +16,11 @@
 
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "base/mutex.h"
 #include "kernels/device/search_device.h"
 #include "kernels/hamming.h"
 
@@ -50,15 +50,15 @@ class GpuMirror {
   // Fraction of n rows a search would find resident.
   double ResidentFraction(size_t n) const;
   // Device memory the shards hold, all devices together.
-  uint64_t resident_bytes();
+  uint64_t resident_bytes() HVDB_EXCLUDES(mu_);
 
   // As kernels::TopK over `host` (out: nq x k), after uploading what changed.
   // REQUIRES: 1 <= k <= kMaxK.
   Status TopK(const kernels::RowsView& host, const uint64_t* queries, size_t nq, size_t k, kernels::Neighbor* out,
-              GpuSearchInfo* info);
+              GpuSearchInfo* info) HVDB_EXCLUDES(mu_);
   // As kernels::WithinRadius (out: nq vectors, replaced).
   Status WithinRadius(const kernels::RowsView& host, const uint64_t* queries, size_t nq, uint32_t radius,
-                      std::vector<kernels::Neighbor>* out, GpuSearchInfo* info);
+                      std::vector<kernels::Neighbor>* out, GpuSearchInfo* info) HVDB_EXCLUDES(mu_);
 
  private:
   struct Shard {
@@ -72,12 +72,12 @@ class GpuMirror {
                                         kernels::SearchDevice::Handle tombstones, size_t first_row)>;
   // Streams rows [first, n) through a device (top-k searches).
   using Streamer = std::function<Status(kernels::SearchDevice* device, size_t first)>;
-  // REQUIRES: mu_ held. Brings the shards in step with host, then calls
-  // search on every shard, and on every streamed chunk unless a Streamer is
-  // set (stream_), which then takes the rows beyond the shards.
-  Status Run(const kernels::RowsView& host, const Searcher& search, GpuSearchInfo* info);
-  Status Layout(size_t n);  // REQUIRES: mu_ held
-  void FreeAll();           // REQUIRES: mu_ held
+  // Brings the shards in step with host, then calls search on every shard,
+  // and on every streamed chunk unless a Streamer is set (stream_), which
+  // then takes the rows beyond the shards.
+  Status Run(const kernels::RowsView& host, const Searcher& search, GpuSearchInfo* info) HVDB_REQUIRES(mu_);
+  Status Layout(size_t n) HVDB_REQUIRES(mu_);
+  void FreeAll() HVDB_REQUIRES(mu_);
   size_t BudgetRows(const kernels::SearchDevice* device) const;
   // Rows per shard the budget allows on every device.
   size_t MaxCapacity() const;
@@ -85,16 +85,21 @@ class GpuMirror {
   std::vector<kernels::SearchDevice*> devices_;
   const size_t words_;
   const uint64_t budget_bytes_;
-  std::mutex mu_;
-  size_t capacity_ = 0;                // rows per shard; 0: no layout yet
-  std::vector<Shard> shards_;
-  kernels::DeviceBuffer staging_rows_, staging_tombstones_;
-  size_t staging_capacity_ = 0;        // rows
+  Mutex mu_;
+  size_t capacity_ HVDB_GUARDED_BY(mu_) = 0;  // rows per shard; 0: no layout yet
+  std::vector<Shard> shards_ HVDB_GUARDED_BY(mu_);
+  kernels::DeviceBuffer staging_rows_ HVDB_GUARDED_BY(mu_);
+  kernels::DeviceBuffer staging_tombstones_ HVDB_GUARDED_BY(mu_);
+  size_t staging_capacity_ HVDB_GUARDED_BY(mu_) = 0;  // rows
   // Dirty rows (half-open ranges), and whether the tombstones changed.
+  // Written by the writers without mu_ (the owner's cache lock held
+  // exclusively: no search runs) and by searches under mu_ (the cache lock
+  // held shared): "mu_ or the owner's lock exclusively" names a lock of
+  // another class, which the analysis cannot, so these are not annotated.
   std::vector<std::pair<size_t, size_t>> dirty_;
   bool tombstones_dirty_ = true;
   bool relayout_ = false;
-  const Streamer* stream_ = nullptr;  // REQUIRES: mu_ held; set for one Run
+  const Streamer* stream_ HVDB_GUARDED_BY(mu_) = nullptr;  // set for one Run
 };
 
 }  // namespace hvdb::db

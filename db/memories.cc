@@ -24,7 +24,7 @@ Status CollectionImpl::Accumulate(std::string_view name, std::span<const Hyperve
   for (size_t i = 0; i < members.size(); ++i) {
     HVDB_RETURN_IF_ERROR(CheckVector(members[i], "member " + std::to_string(i)));
   }
-  std::lock_guard write(write_mu_);  // read-modify-write of one record
+  MutexLock write(write_mu_);  // read-modify-write of one record
   HVDB_RETURN_IF_ERROR(CheckLive());
   Counters counters;
   auto stored = store_->GetAccumulator(descriptor_.id, name);
@@ -57,7 +57,7 @@ Result<int64_t> CollectionImpl::AccumulatorMembers(std::string_view name) const 
 
 Status CollectionImpl::DropAccumulator(std::string_view name, const WriteOptions& options) {
   HVDB_RETURN_IF_ERROR(CheckAccumulatorName(name));
-  std::lock_guard write(write_mu_);
+  MutexLock write(write_mu_);
   storage::StoreBatch batch;
   batch.DeleteAccumulator(descriptor_.id, name);
   return store_->Write(&batch, options.sync);

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <random>
 
+#include "base/mutex.h"
+
 namespace hvdb::db {
 namespace {
 
@@ -139,9 +141,9 @@ Result<SearchPlan> PlanSearch(const PlanInput& input, const std::vector<kernels:
 }
 
 Result<SearchCosts> ProcessSearchCosts(const std::vector<kernels::SearchDevice*>& devices, bool measure_again) {
-  static std::mutex mu;
-  static std::optional<SearchCosts> cached;
-  std::lock_guard lock(mu);
+  static Mutex mu;  // one measurement at a time
+  static std::optional<SearchCosts> cached HVDB_GUARDED_BY(mu);
+  MutexLock lock(mu);
   if (cached && cached->gpu_devices == devices.size() && !measure_again) return *cached;
   SearchCosts costs;
   HVDB_ASSIGN_OR_RETURN(costs.cpu_pairs_per_s, MeasureCpu());

@@ -17,6 +17,7 @@
 #include <faiss/index_io.h>
 #include <sys/stat.h>
 
+#include "base/mutex.h"
 #include "kernels/crc32c.h"
 
 namespace hvdb::index {
@@ -269,8 +270,10 @@ Status HnswIndex::Search(const RowsView& rows, const SearchRequest& request, Sea
     {
       // One graph search at a time in the process: efSearch is a field of the
       // index and the distance count a FAISS global.
-      static std::mutex search_mu;
-      std::lock_guard lock(search_mu);
+      // Neither can carry HVDB_GUARDED_BY (a FAISS struct's field, a FAISS
+      // global), so the analysis checks only that the lock is released.
+      static Mutex search_mu;
+      MutexLock lock(search_mu);
       const size_t before = faiss::hnsw_stats.ndis;
       HVDB_RETURN_IF_ERROR(Guard("searching", [&] {
         graph_->hnsw.efSearch = static_cast<int>(depth);

@@ -394,7 +394,7 @@ Status IvfIndex::Search(const RowsView&, const SearchRequest& request, SearchRes
     return trained_->Search(request.queries, request.nq, request.k, request.max_distance, nprobe, request.scan,
                             &result->hits, &result->rows_scanned);
   }
-  std::lock_guard lock(device_mu_);
+  MutexLock lock(device_mu_);
   if (device_lists_ == nullptr || device_lists_->device() != request.device) {
     device_lists_ = std::make_unique<IvfDeviceLists>(request.device);
   }

@@ -16,10 +16,10 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <vector>
 
+#include "base/mutex.h"
 #include "hvdb/result.h"
 #include "index/index.h"
 #include "kernels/device/search_device.h"
@@ -130,7 +130,8 @@ class IvfIndex final : public Index {
   bool SearchesOnDevice() const override { return true; }
   // On request.device: the probed lists scanned there, from copies kept
   // while the lists do not change (one device search at a time).
-  Status Search(const RowsView& rows, const SearchRequest& request, SearchResult* result) const override;
+  Status Search(const RowsView& rows, const SearchRequest& request, SearchResult* result) const override
+      HVDB_EXCLUDES(device_mu_);
 
   void Appended(const RowsView& rows, size_t first) override;
   void Overwritten(const RowsView& rows, uint32_t row) override;
@@ -159,8 +160,8 @@ class IvfIndex final : public Index {
   IndexOptions options_;
   kernels::ScanOptions upkeep_;
   std::unique_ptr<IvfLists> trained_;  // null until trained, or after an upkeep failure
-  mutable std::mutex device_mu_;
-  mutable std::unique_ptr<IvfDeviceLists> device_lists_;  // guarded by device_mu_
+  mutable Mutex device_mu_;
+  mutable std::unique_ptr<IvfDeviceLists> device_lists_ HVDB_GUARDED_BY(device_mu_);
 };
 
 }  // namespace hvdb::index
