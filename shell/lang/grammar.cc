@@ -35,8 +35,8 @@ const std::vector<StatementForm>& StatementForms() {
        "search NAME EXPR [k N] [radius R] [device " + Joined(DeviceNames(), "|") +
            "] [candidates N] [nprobe N] [ef N] [exact]",
        "the k nearest (default 10; k 0 with radius R: all within R), each option once"},
-      {"explain", "explain search NAME EXPR [search options]",
-       "the plan the search would run (index, device, kernel and why), without running it"},
+      {"explain", "explain search NAME EXPR [k N] [device " + Joined(DeviceNames(), "|") + "] [exact]",
+       "the plan the search would run (index, device, kernel and why), without running it; any search option"},
       {"accumulate", "accumulate NAME ACC EXPR [weight W]", "add EXPR to the accumulator ACC (a persistent bundle)"},
       {"cleanup", "cleanup NAME EXPR [sigma S]",
        "the stored vector nearest to EXPR if it is S sigma (default 4) nearer than chance"},

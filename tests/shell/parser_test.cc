@@ -53,7 +53,7 @@ SKind KindOfForm(const StatementForm& form) {
       {"drop accumulator", SKind::kDropAccumulator}, {"collections", SKind::kCollections},
       {"put", SKind::kPut},               {"get", SKind::kGet},             {"delete", SKind::kDelete},
       {"count", SKind::kCount},           {"let", SKind::kLet},             {"search", SKind::kSearch},
-      {"accumulate", SKind::kAccumulate}, {"cleanup", SKind::kCleanup},
+      {"accumulate", SKind::kAccumulate}, {"cleanup", SKind::kCleanup},     {"explain", SKind::kSearch},
   };
   std::istringstream words(form.usage);
   std::string first, second;
@@ -129,6 +129,7 @@ TEST(ParserTest, EveryFormOfTheGrammarTableParses) {
       EXPECT_EQ(s.token.text, form.word);
       EXPECT_EQ(s.token.line, 1);
       EXPECT_EQ(s.token.column, 1);
+      EXPECT_EQ(s.explain, form.word == "explain");
       // What each form names, read back.
       if (form.usage.find("NAME") != std::string::npos) {
         EXPECT_EQ(s.name, "things");
