@@ -392,13 +392,13 @@ void Store::Rep::CloseRocks() {
 }
 
 void Store::Rep::StopWriting(const Status& error) {
-  std::lock_guard lock(error_mu);
+  MutexLock lock(error_mu);
   if (write_error.ok()) write_error = error;
 }
 
 Status Store::Rep::CheckWritable() const {
   if (read_only) return Status::InvalidArgument("database '" + path + "' is open read-only");
-  std::lock_guard lock(error_mu);
+  MutexLock lock(error_mu);
   if (write_error.ok()) return Status::OK();
   return write_error.WithContext("database '" + path + "' stopped writing after an error (DB::Resume, or .resume in "
                                  "the shell, writes again once its cause is fixed)");
@@ -526,7 +526,7 @@ Status OpenStore(const Options& options, const std::string& path, const StoreOpe
 
 Status Store::Write(StoreBatch* batch, bool sync) {
   HVDB_RETURN_IF_ERROR(CheckWritable());
-  std::shared_lock lock(rep_->db_mu);
+  ReaderLock lock(rep_->db_mu);
   rocksdb::WriteBatch wb;
   for (const StoreBatch::Rep::Op& op : batch->rep_->ops) {
     rocksdb::ColumnFamilyHandle* h = rep_->families[op.family];
@@ -548,11 +548,11 @@ Status Store::Write(StoreBatch* batch, bool sync) {
 
 Status Store::Resume(bool* reopened) {
   *reopened = false;
-  std::unique_lock lock(rep_->db_mu);
+  WriterLock lock(rep_->db_mu);
   if (rep_->read_only) return Status::OK();
   Status stopped_by;
   {
-    std::lock_guard error(rep_->error_mu);
+    MutexLock error(rep_->error_mu);
     if (rep_->write_error.ok()) return Status::OK();
     stopped_by = rep_->write_error;
   }
@@ -579,7 +579,7 @@ Status Store::Resume(bool* reopened) {
   *reopened = true;
   {
     // Cleared before the reopen: an error the new instance meets is kept.
-    std::lock_guard error(rep_->error_mu);
+    MutexLock error(rep_->error_mu);
     rep_->write_error = Status::OK();
   }
   const Status reopened_status = rep_->OpenRocks(/*as_read_only=*/false);
@@ -602,7 +602,7 @@ Status Store::Checkpoint(const std::string& dir) {
   HVDB_RETURN_IF_ERROR(CheckWritable());  // a checkpoint flushes the memtables first
   std::error_code ec;
   if (fs::exists(dir, ec)) return Status::AlreadyExists("checkpoint directory '" + dir + "' already exists");
-  std::shared_lock lock(rep_->db_mu);
+  ReaderLock lock(rep_->db_mu);
   rocksdb::Checkpoint* raw = nullptr;
   HVDB_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(rep_->db.get(), &raw), "creating a checkpoint"));
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
@@ -610,7 +610,7 @@ Status Store::Checkpoint(const std::string& dir) {
 }
 
 Status Store::VerifyFiles(std::vector<std::string>* problems, FileCheckStats* stats) const {
-  std::shared_lock lock(rep_->db_mu);
+  ReaderLock lock(rep_->db_mu);
   std::vector<rocksdb::LiveFileMetaData> files;
   rep_->db->GetLiveFilesMetaData(&files);
   rocksdb::Options reading = rep_->rocks_options;

@@ -55,17 +55,17 @@ struct Store::Rep {
   rocksdb::Options rocks_options;  // DB options + the row families' options (SST writers)
 
   // Taken shared by every use of `db` and `families`, exclusively by Resume
-  // while it reopens them. (Not yet HVDB_GUARDED_BY: store.cc still takes it
-  // with std::shared_lock / std::unique_lock, which the analysis cannot see.)
+  // while it reopens them. They are not HVDB_GUARDED_BY(db_mu): Open, the
+  // destructor and salvage use them while no other thread can (before the
+  // store is handed out, after the last user), which the analysis cannot
+  // tell from a race; every use after Open takes db_mu.
   mutable SharedMutex db_mu;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> families;  // by Family
   std::atomic<int> pins{0};  // live RowCursors and Ingestions, which hold `db`'s handles
 
-  // (write_error is not yet HVDB_GUARDED_BY: store.cc takes error_mu with
-  // std::lock_guard.)
   mutable Mutex error_mu;
-  Status write_error;  // guarded by error_mu: the first error that stopped writing
+  Status write_error HVDB_GUARDED_BY(error_mu);  // the first error that stopped writing
 
   std::atomic<uint64_t> ingest_serial{0};
   std::thread prefetcher;  // reads cold row files ahead of an open's scans

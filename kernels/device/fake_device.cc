@@ -62,12 +62,13 @@ size_t FakeDevice::live_buffers() const {
 
 Result<SearchDevice::Handle> FakeDevice::AllocateHandle(size_t bytes) {
   std::lock_guard lock(mu_);
-  if (allocated_ + bytes > options_.memory_bytes) {
+  const uint64_t held = (uint64_t{bytes} + 7) / 8 * 8;  // what FreeHandle gives back
+  if (allocated_ + held > options_.memory_bytes) {
     return Status::ResourceExhausted(name() + ": out of memory allocating " + std::to_string(bytes) + " bytes (" +
                                      std::to_string(options_.memory_bytes - allocated_) + " free)");
   }
-  allocated_ += bytes;
-  buffers_[next_].assign((bytes + 7) / 8, 0);
+  allocated_ += held;
+  buffers_[next_].assign(held / 8, 0);
   return next_++;
 }
 
