@@ -281,9 +281,13 @@ TEST_P(IndexKindTest, ApproximateAnswersAreTrueDistancesInOrder) {
 TEST_P(IndexKindTest, SavedStateOpensToTheSameAnswers) {
   Build();
   const IndexType& type = TypeOf(GetParam());
-  if (type.state_home == StateHome::kNone) GTEST_SKIP() << IndexKindName(GetParam()) << " keeps no state";
   std::string bytes;
   ASSERT_TRUE(index_->Save([&](std::string_view part) { bytes.append(part); return Status::OK(); }, rows_.View()).ok());
+  if (type.state_home == StateHome::kNone) {  // rebuilt from the rows at every open: nothing to save or open
+    EXPECT_TRUE(bytes.empty());
+    EXPECT_EQ(type.open, nullptr);
+    return;
+  }
   ASSERT_FALSE(bytes.empty());
   SavedState state;
   const std::string file = ::testing::TempDir() + "/index_test_" + IndexKindName(GetParam());
