@@ -350,10 +350,13 @@ Status CollectionImpl::Write(const WriteBatch& batch, const WriteOptions& option
       IndexOverwritten(row);
     }
     const size_t first = cache_->rows();
-    for (const auto& [at, op] : inserts) {
-      HVDB_RETURN_IF_ERROR(cache_->Insert(next_id_++, op->key, reinterpret_cast<const char*>(op->vector.data())));
+    Status inserted;
+    for (size_t i = 0; i < inserts.size() && inserted.ok(); ++i) {
+      inserted = cache_->Insert(next_id_++, inserts[i].second->key,
+                                reinterpret_cast<const char*>(inserts[i].second->vector.data()));
     }
-    IndexAppended(first);
+    IndexAppended(first);  // the rows that did go in, even after a failure: the index stays in step
+    HVDB_RETURN_IF_ERROR(inserted);
     MaybeCompact();
   }
   RebuildIndexIfDue();
@@ -380,7 +383,7 @@ Result<SearchPlan> CollectionImpl::Plan(const index::SearchRequest& request, con
     MutexLock lock(gpu_mu_);
     if (gpu_ != nullptr) input.resident = gpu_->ResidentFraction(cache_->rows());
   }
-  return PlanSearch(input, kernels::SearchDevices());
+  return PlanSearch(input);
 }
 
 namespace {

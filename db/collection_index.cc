@@ -21,7 +21,7 @@ kernels::ScanOptions UpkeepScan() {
 }  // namespace
 
 index::RowsView CollectionImpl::View() const {
-  return {cache_->arena(), cache_->rows(), words_, cache_->tombstones(), cache_->ids()};
+  return {cache_->arena(), cache_->rows(), words_, cache_->tombstones(), cache_->ids(), cache_->live()};
 }
 
 std::string CollectionImpl::IndexFilePath(const std::string& dir, IndexKind kind) const {

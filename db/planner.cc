@@ -2,6 +2,7 @@
 #include "db/planner.h"
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <random>
 
@@ -63,7 +64,9 @@ Device ChooseDevice(Device requested, Device env, const SearchCosts& costs, size
   }
   const double cpu = CpuSeconds(costs, nq, rows, words);
   const double gpu = GpuSeconds(costs, nq, rows, words, resident);
-  *reason = "cost model: cpu " + std::to_string(cpu * 1e3) + " ms, gpu " + std::to_string(gpu * 1e3) + " ms";
+  char text[96];
+  std::snprintf(text, sizeof text, "cost model: cpu %.3g ms, gpu %.3g ms", cpu * 1e3, gpu * 1e3);
+  *reason = text;
   return gpu < cpu ? Device::kGpu : Device::kCpu;
 }
 
@@ -78,7 +81,7 @@ size_t DevicesMaxK(const std::vector<kernels::SearchDevice*>& devices) {
 
 }  // namespace
 
-Result<SearchPlan> PlanSearch(const PlanInput& input, const std::vector<kernels::SearchDevice*>& devices) {
+Result<SearchPlan> PlanSearch(const PlanInput& input) {
   const index::SearchRequest& request = *input.request;
   SearchPlan plan;
   // The index.
@@ -94,45 +97,52 @@ Result<SearchPlan> PlanSearch(const PlanInput& input, const std::vector<kernels:
     plan.index = input.index;
     why_index = std::string(input.index->name()) + " index";
   }
-  // The device.
+  // The device. The devices are opened (a CUDA context on each) only when a
+  // plan may use them: not for device cpu, nor when there is nothing to scan,
+  // nor when an index answers on the CPU anyway.
   HVDB_ASSIGN_OR_RETURN(const Device env, kernels::DeviceFromEnvironment());
   const Device requested = input.requested != Device::kAuto ? input.requested : env;
   const std::string asked = input.requested != Device::kAuto ? "device " + std::string(DeviceName(requested)) + " asked"
                                                              : "HVDB_DEVICE=" + std::string(DeviceName(requested));
   std::string why_device;
-  if (requested == Device::kGpu && devices.empty()) return kernels::NoSearchDevice();
-  if (requested == Device::kGpu && plan.index != &index::FlatScan() && !plan.index->SearchesOnDevice()) {
-    why_index += " (it has no device search: the exact scan instead)";
-    plan.index = &index::FlatScan();
-  }
-  const size_t max_k = devices.empty() ? 0 : plan.index->SearchesOnDevice() ? devices.front()->max_k()
-                                                                               : DevicesMaxK(devices);
+  const std::vector<kernels::SearchDevice*>* devices = nullptr;
   if (requested == Device::kCpu) {
     why_device = asked;
-  } else if (requested == Device::kGpu) {
-    if (request.k > max_k) {
-      why_device = asked + ", but k " + std::to_string(request.k) + " is above the devices' largest, " +
-                   std::to_string(max_k) + ": the CPU";
-    } else {
-      plan.device = Device::kGpu;
-      why_device = asked;
-    }
-  } else if (devices.empty()) {
-    why_device = "no search device";
-  } else if (plan.index != &index::FlatScan()) {
-    why_device = "an index answers on the CPU unless device gpu is asked";
-  } else if (request.k > max_k) {
-    why_device = "k " + std::to_string(request.k) + " is above the devices' largest, " + std::to_string(max_k);
   } else if (request.nq == 0 || input.rows.n == 0) {
     why_device = "nothing to scan";
+  } else if (requested == Device::kAuto && plan.index != &index::FlatScan()) {
+    why_device = "an index answers on the CPU unless device gpu is asked";
   } else {
-    HVDB_ASSIGN_OR_RETURN(const SearchCosts costs, ProcessSearchCosts(devices));
-    plan.device = ChooseDevice(Device::kAuto, Device::kAuto, costs, request.nq, input.rows.n, input.rows.words,
-                               input.resident, &why_device);
+    devices = &input.devices();
+    if (requested == Device::kGpu && devices->empty()) return kernels::NoSearchDevice();
+    if (requested == Device::kGpu && plan.index != &index::FlatScan() && !plan.index->SearchesOnDevice()) {
+      why_index += " (it has no device search: the exact scan instead)";
+      plan.index = &index::FlatScan();
+    }
+    const size_t max_k = devices->empty()                  ? 0
+                         : plan.index->SearchesOnDevice() ? devices->front()->max_k()
+                                                          : DevicesMaxK(*devices);
+    if (requested == Device::kGpu) {
+      if (request.k > max_k) {
+        why_device = asked + ", but k " + std::to_string(request.k) + " is above the devices' largest, " +
+                     std::to_string(max_k) + ": the CPU";
+      } else {
+        plan.device = Device::kGpu;
+        why_device = asked;
+      }
+    } else if (devices->empty()) {
+      why_device = "no search device";
+    } else if (request.k > max_k) {
+      why_device = "k " + std::to_string(request.k) + " is above the devices' largest, " + std::to_string(max_k);
+    } else {
+      HVDB_ASSIGN_OR_RETURN(const SearchCosts costs, ProcessSearchCosts(*devices));
+      plan.device = ChooseDevice(Device::kAuto, Device::kAuto, costs, request.nq, input.rows.n, input.rows.words,
+                                 input.resident, &why_device);
+    }
   }
   if (plan.device == Device::kGpu) {
-    plan.devices = devices;
-    plan.kernel = devices.front()->kernel();
+    plan.devices = *devices;
+    plan.kernel = devices->front()->kernel();
   } else {
     plan.kernel = kernels::SimdName(input.simd);
   }

@@ -8,6 +8,7 @@
 #ifndef HVDB_DB_PLANNER_H_
 #define HVDB_DB_PLANNER_H_
 
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -67,12 +68,17 @@ struct PlanInput {
   kernels::Simd simd = kernels::Simd::kScalar;  // the CPU kernel
   // Fraction of the rows already on the devices (the cost model's upload).
   double resident = 0;
+  // The search devices, asked for only when the plan may use them (opening
+  // them makes a CUDA context on each): kernels::SearchDevices, or the
+  // tests' own.
+  using Devices = std::vector<kernels::SearchDevice*>;
+  std::function<const Devices&()> devices = []() -> const Devices& { return kernels::SearchDevices(); };
 };
 
-// The plan for `input` on `devices` (kernels::SearchDevices()).
-// Unavailable when the device gpu is asked for and there is none;
-// InvalidArgument when HVDB_DEVICE is unusable.
-Result<SearchPlan> PlanSearch(const PlanInput& input, const std::vector<kernels::SearchDevice*>& devices);
+// The plan for `input`. Unavailable when the device gpu is asked for, there
+// is something to scan and there is no device; InvalidArgument when
+// HVDB_DEVICE is unusable.
+Result<SearchPlan> PlanSearch(const PlanInput& input);
 
 }  // namespace hvdb::db
 

@@ -23,7 +23,7 @@ class PrefixIndex final : public Index {
   PrefixIndex(size_t prefix_words, size_t candidates);
 
   IndexKind kind() const override { return IndexKind::kPrefix; }
-  uint64_t memory_bytes() const override { return prefixes_.capacity() * 8; }
+  uint64_t memory_bytes() const override { return prefixes_.size() * 8; }
   size_t prefix_words() const { return prefix_words_; }
   std::string Declines(const RowsView& rows, const SearchRequest& request) const override;
   Status Search(const RowsView& rows, const SearchRequest& request, SearchResult* result) const override;

@@ -78,6 +78,10 @@ struct RowsView {
   size_t words = 0;
   const uint64_t* tombstones = nullptr;  // ceil(n / 64) words, or null: no row deleted
   const uint64_t* ids = nullptr;         // n row ids (RocksDB's), increasing; null outside a collection
+  // Rows not deleted, when the owner counts them (the host cache does);
+  // kUnknownLive: count the tombstones.
+  static constexpr uint64_t kUnknownLive = ~uint64_t{0};
+  uint64_t live = kUnknownLive;
 
   const uint64_t* row(size_t r) const { return rows + r * words; }
   bool deleted(size_t r) const { return tombstones != nullptr && ((tombstones[r / 64] >> (r % 64)) & 1); }

@@ -4,6 +4,7 @@
 // plan its search then runs.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <random>
 
 #include "db/planner.h"
@@ -19,6 +20,7 @@ constexpr size_t kWords = 4;
 class PlanSearchTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    ::unsetenv("HVDB_DEVICE");  // read once, at the first plan: the reasons below are for an unset one
     std::mt19937_64 rng(DbTestSeed() + 31);
     rows_.resize(kRows * kWords);
     for (auto& w : rows_) w = rng();
@@ -49,7 +51,11 @@ class PlanSearchTest : public ::testing::Test {
     input.requested = device;
     input.simd = kernels::Simd::kScalar;
     input.resident = 1.0;
-    return db::PlanSearch(input, devices_);
+    input.devices = [this]() -> const db::PlanInput::Devices& {
+      ++devices_asked_;
+      return devices_;
+    };
+    return db::PlanSearch(input);
   }
 
   static constexpr size_t kRows = 200;
@@ -57,6 +63,7 @@ class PlanSearchTest : public ::testing::Test {
   index::SearchRequest request_;
   kernels::FakeDevice device_{0, {}};
   std::vector<kernels::SearchDevice*> devices_;
+  int devices_asked_ = 0;
 };
 
 bool Says(const db::SearchPlan& plan, const std::string& words) {
@@ -70,7 +77,7 @@ TEST_F(PlanSearchTest, TheIndexAnswersUnlessExactOrItDeclines) {
   EXPECT_EQ(plan->index, ivf.get());
   EXPECT_EQ(plan->device, Device::kCpu);
   EXPECT_EQ(plan->kernel, "scalar");
-  EXPECT_EQ(plan->reason, "ivf index; no search device");
+  EXPECT_EQ(plan->reason, "ivf index; an index answers on the CPU unless device gpu is asked");
   EXPECT_EQ(plan->Describe().index, IndexKind::kIvf);
 
   plan = Plan(*ivf, Device::kAuto, 10, /*exact=*/true);
@@ -127,6 +134,26 @@ TEST_F(PlanSearchTest, TheDeviceAskedForWinsAndAnIndexWithoutOneScansFlatThere) 
   EXPECT_TRUE(Says(*plan, "no device search")) << plan->reason;
 }
 
+// The devices are opened (a CUDA context each) only by a plan that may use
+// them: not for device cpu, an index answering on the CPU, or nothing to scan.
+TEST_F(PlanSearchTest, DevicesAreAskedForOnlyWhenTheyMayAnswer) {
+  devices_ = {&device_};
+  const auto flat = Build(IndexKind::kFlat);
+  const auto ivf = Build(IndexKind::kIvf);
+  ASSERT_TRUE(Plan(*flat, Device::kCpu).ok());
+  ASSERT_TRUE(Plan(*ivf, Device::kAuto).ok());
+  ASSERT_TRUE(Plan(*flat, Device::kGpu, 10, false, /*nq=*/0).ok());
+  EXPECT_EQ(devices_asked_, 0);
+  ASSERT_TRUE(Plan(*flat, Device::kAuto).ok());
+  EXPECT_EQ(devices_asked_, 1);
+  // Nothing to scan: no device needed, none opened, the CPU answers (empty).
+  devices_.clear();
+  auto plan = Plan(*flat, Device::kGpu, 10, false, /*nq=*/0);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->device, Device::kCpu);
+  EXPECT_TRUE(Says(*plan, "nothing to scan")) << plan->reason;
+}
+
 TEST_F(PlanSearchTest, AutoWeighsTheCostModel) {
   devices_ = {&device_};
   const auto flat = Build(IndexKind::kFlat);
@@ -141,7 +168,10 @@ TEST_F(PlanSearchTest, AutoWeighsTheCostModel) {
 // Through a collection: ExplainSearch says what SearchBatch then runs.
 class ExplainSearchTest : public ::testing::Test {
  protected:
-  void SetUp() override { kernels::OverrideSearchDevicesForTesting(&devices_); }
+  void SetUp() override {
+    ::unsetenv("HVDB_DEVICE");
+    kernels::OverrideSearchDevicesForTesting(&devices_);
+  }
   void TearDown() override { kernels::OverrideSearchDevicesForTesting(nullptr); }
   TempDir dir_;
   kernels::FakeDevice device_{0, {}};

@@ -72,7 +72,7 @@ out=$(printf '%s\n' 'create collection e dim 256 index prefix bits 64 candidates
       'explain put e a sym("a")' 'explain search nope sym("a")' '.mode json' 'explain search e sym("a") k 1' \
       | "$hvdb" shell "$work/e.db" 2>&1)
 check "^index +device +kernel +reason$" "$out"
-check "^prefix +cpu +(scalar|avx2|avx512|amx) +prefix index; no search device$" "$out"
+check "^prefix +cpu +(scalar|avx2|avx512|amx) +prefix index; an index answers on the CPU unless device gpu is asked$" "$out"
 check "^flat +cpu +(scalar|avx2|avx512|amx) +prefix index: 4 candidates per query cover every live row; no search device$" "$out"
 check "^flat +cpu +[a-z0-9]+ +exact asked; no search device$" "$out"
 check "^flat +cpu +[a-z0-9]+ +prefix index: a radius search \(k = 0\) scans every row; no search device$" "$out"
@@ -80,7 +80,7 @@ check "Error: line 9, column 29: k 0 asks for every hit within a distance" "$out
 check "Error: line 11, column 1: device gpu: no search device here" "$out"
 check "Error: line 12, column 9: explain takes a search statement \(explain search NAME EXPR ...\), found 'put'" "$out"
 check "Error: line 13, column 1: no collection 'nope'" "$out"
-check '^\[\{"index":"prefix","device":"cpu","kernel":"[a-z0-9]+","reason":"prefix index; no search device"\}\]$' "$out"
+check '^\[\{"index":"prefix","device":"cpu","kernel":"[a-z0-9]+","reason":"prefix index; an index answers on the CPU unless device gpu is asked"\}\]$' "$out"
 out=$(printf '.help\n.device\n' | "$hvdb" shell "$work/d.db" 2>&1)
 for f in sym random hex bind unbind bundle permute level thermometer circular text ngram sequence record; do
   check "^  $f\(" "$out"

@@ -169,7 +169,9 @@ class Collection {
   // The plan a SearchBatch of nq queries with `options` would run, without
   // running it (like SQL's EXPLAIN): the same planner, the same reason. The
   // first call may measure the CPU and the devices for the cost model (a few
-  // milliseconds). InvalidArgument when the options are not usable.
+  // milliseconds). InvalidArgument when the options are not usable;
+  // Unavailable when device gpu is asked and there is none (as the search
+  // would be); NotFound when the collection was dropped.
   virtual Result<SearchPlan> ExplainSearch(size_t nq, const SearchOptions& options = {}) const = 0;
 
   // Replaces the search index (rebuilt in memory now, persisted for the next
