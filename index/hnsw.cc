@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "base/mutex.h"
+#include "index/little_endian.h"
 #include "kernels/crc32c.h"
 
 namespace hvdb::index {
@@ -29,18 +30,6 @@ constexpr uint32_t kVersion = 2;        // 2 added the checksum trailer
 constexpr size_t kTrailerBytes = 20;    // magic, u64 bytes before it, u32 CRC-32C
 constexpr size_t kHeaderBytes = 24;     // magic, u32 version, u32 words, u64 nodes
 constexpr uint64_t kDeadId = ~uint64_t{0};
-
-std::string LittleEndian(uint64_t value, size_t bytes) {
-  std::string b(bytes, '\0');
-  for (size_t i = 0; i < bytes; ++i) b[i] = static_cast<char>(value >> (8 * i));
-  return b;
-}
-
-uint64_t FromLittleEndian(const unsigned char* b, size_t bytes) {
-  uint64_t value = 0;
-  for (size_t i = 0; i < bytes; ++i) value |= uint64_t{b[i]} << (8 * i);
-  return value;
-}
 
 // FAISS's writer, into a ByteSink (the first error is kept and stops FAISS).
 struct SinkWriter : faiss::IOWriter {

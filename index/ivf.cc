@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "index/kmeans.h"
+#include "index/little_endian.h"
 #include "kernels/cpu/thread_pool.h"
 
 namespace hvdb::index {
@@ -280,18 +281,13 @@ namespace {
 constexpr std::string_view kRecordMagic = "HVDBIVF1";
 constexpr uint32_t kRecordVersion = 1;
 
-void PutLittleEndian(std::string* out, uint64_t value, size_t bytes) {
-  for (size_t i = 0; i < bytes; ++i) out->push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-}
-
 // Reads the record's fields in order; false when the bytes end first.
 class RecordReader {
  public:
   explicit RecordReader(std::string_view bytes) : bytes_(bytes) {}
   bool Read(size_t width, uint64_t* value) {
     if (bytes_.size() - at_ < width) return false;
-    *value = 0;
-    for (size_t i = 0; i < width; ++i) *value |= uint64_t{static_cast<unsigned char>(bytes_[at_ + i])} << (8 * i);
+    *value = FromLittleEndian(reinterpret_cast<const unsigned char*>(bytes_.data() + at_), width);
     at_ += width;
     return true;
   }
@@ -445,17 +441,17 @@ bool IvfIndex::RebuildDue(const RowsView& rows) const {
 Status IvfIndex::Save(const ByteSink& sink, const RowsView&) const {
   if (trained_ == nullptr) return Status::OK();
   std::string out(kRecordMagic);
-  PutLittleEndian(&out, 1, 1);  // cereal's portable binary: little endian
-  PutLittleEndian(&out, kRecordVersion, 4);
-  PutLittleEndian(&out, trained_->nlist(), 4);
-  PutLittleEndian(&out, trained_->words(), 4);
-  PutLittleEndian(&out, trained_->trained_rows(), 8);
+  out += LittleEndian(1, 1);  // cereal's portable binary: little endian
+  out += LittleEndian(kRecordVersion, 4);
+  out += LittleEndian(trained_->nlist(), 4);
+  out += LittleEndian(trained_->words(), 4);
+  out += LittleEndian(trained_->trained_rows(), 8);
   uint64_t imbalance = 0;
   const double trained_imbalance = trained_->trained_imbalance();
   std::memcpy(&imbalance, &trained_imbalance, 8);
-  PutLittleEndian(&out, imbalance, 8);
-  PutLittleEndian(&out, trained_->centroids().size(), 8);
-  for (uint64_t word : trained_->centroids()) PutLittleEndian(&out, word, 8);
+  out += LittleEndian(imbalance, 8);
+  out += LittleEndian(trained_->centroids().size(), 8);
+  for (uint64_t word : trained_->centroids()) out += LittleEndian(word, 8);
   return sink(out);
 }
 
