@@ -5,7 +5,7 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test thread-safety tsan asan fuzz-build fuzz-smoke fuzz stress shell bench release debug install clean
+.PHONY: all deps configure build test thread-safety cuda-emulation tsan asan fuzz-build fuzz-smoke fuzz stress shell bench release debug install clean
 
 all: build
 
@@ -20,12 +20,14 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Everything: the suite, then the lock rules (clang -Wthread-safety), under
-# ThreadSanitizer, under ASan + UBSan, and each fuzz target for a minute
-# (docs/reliability.md).
+# Everything: the suite, then the lock rules (clang -Wthread-safety), the
+# CUDA code under the CUDA emulation, ThreadSanitizer (the emulated CUDA
+# code too), ASan + UBSan, and each fuzz target for a minute
+# (docs/reliability.md, docs/gpu.md).
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory thread-safety
+	@$(MAKE) --no-print-directory cuda-emulation
 	@$(MAKE) --no-print-directory tsan
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory fuzz-smoke
@@ -60,13 +62,30 @@ thread-safety: deps
 # during writes and retraining, the kernels' thread pool, hvdb serve's
 # threads under many clients, timeouts and SIGTERM) under
 # ThreadSanitizer, in build-tsan/.
-TSAN_TESTS = db_test db_bulk_load_test db_ann_index_test kernels_thread_pool_test
+# build-tsan/ has the CUDA emulation (below), so the CUDA code's tests run
+# under ThreadSanitizer too: a block's threads are real threads, and a
+# missing __syncthreads is a race it reports.
+TSAN_TESTS = db_test db_bulk_load_test db_ann_index_test kernels_thread_pool_test $(CUDA_EMULATION_TESTS)
 tsan: deps
 	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHVDB_SANITIZE=thread \
-	  -DHVDB_ENABLE_CUDA=OFF -DHVDB_BUILD_BENCHMARKS=OFF -DHVDB_BUILD_EXAMPLES=OFF >/dev/null
+	  -DHVDB_ENABLE_CUDA=OFF -DHVDB_CUDA_EMULATION=ON -DHVDB_BUILD_BENCHMARKS=OFF -DHVDB_BUILD_EXAMPLES=OFF >/dev/null
 	@cmake --build build-tsan -j $(JOBS) --target $(TSAN_TESTS) hvdb_cli
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" ctest --test-dir build-tsan --output-on-failure -j $(JOBS) \
-	  -R '^(DbTest|BulkLoadTest|AnnConcurrencyTest|ThreadPool|shell_server|shell_http$$)'
+	  -R '^(DbTest|BulkLoadTest|AnnConcurrencyTest|ThreadPool|shell_server|shell_http$$)|$(CUDA_EMULATION_CTEST)'
+
+# The CUDA code of kernels/cuda/, kernels and host code alike, run on CPU
+# threads by the CUDA emulation (test machinery, docs/gpu.md), in
+# build-cuda-emu/: the CUDA search tests against the scalar scan, the
+# emulation's own checks, the real-device DB and HDC tests, and `hvdb info`
+# naming the emulated device. No nvcc needed; `make tsan` runs them again.
+CUDA_EMULATION_TESTS = kernels_cuda_emulation_test kernels_cuda_search_test db_gpu_search_test hdc_batch_device_test
+CUDA_EMULATION_CTEST = ^(CudaEmulationTest|CudaEmulationDeathTest|CudaSearchTest|RealDeviceTest|BatchDeviceTest)\.
+cuda-emulation: deps
+	@cmake -S . -B build-cuda-emu -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHVDB_WERROR=ON -DHVDB_CUDA_EMULATION=ON \
+	  -DHVDB_ENABLE_CUDA=OFF -DHVDB_BUILD_BENCHMARKS=OFF -DHVDB_BUILD_EXAMPLES=OFF >/dev/null
+	@cmake --build build-cuda-emu -j $(JOBS) --target $(CUDA_EMULATION_TESTS) hvdb_cli
+	ctest --test-dir build-cuda-emu --output-on-failure -j $(JOBS) -R '$(CUDA_EMULATION_CTEST)'
+	build-cuda-emu/shell/hvdb info | grep 'cuda-emulated'
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer
 # (float-cast-overflow included, no recovery: the first report fails), in

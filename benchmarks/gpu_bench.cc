@@ -93,7 +93,8 @@ int RunGpuBench(const GpuBenchConfig& cfg) {
       const double pairs = static_cast<double>(nq) * static_cast<double>(cfg.n);
       if (crossover == 0 && gpu_s > 0 && gpu_s < cpu_s) crossover = nq;
       JsonLine().Add("bench", "gpu").Add("what", "batch").Add("n", cfg.n).Add("bits", cfg.bits).Add("nq", nq)
-          .Add("device_used", used).Add("qps", static_cast<double>(nq) / gpu_s).Add("pairs_per_s", pairs / gpu_s)
+          .Add("device_used", used).Add("kernel", stats.plan.kernel).Add("qps", static_cast<double>(nq) / gpu_s)
+          .Add("pairs_per_s", pairs / gpu_s)
           .Add("fraction_of_popc_roof", pairs / gpu_s / (dev.popc_pairs_per_s * calibration->devices.size()) *
                                             (static_cast<double>(cfg.bits) / 2048))
           .Add("cpu_qps", static_cast<double>(nq) / cpu_s).Add("cpu_queries_timed", sample.size()).Print();

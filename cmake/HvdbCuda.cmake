@@ -1,6 +1,16 @@
 # Decides HVDB_WITH_CUDA from HVDB_ENABLE_CUDA and whether nvcc is found (in
 # PATH, CUDACXX, or /usr/local/cuda/bin). Targets sm_90 (SASS) plus PTX.
 set(HVDB_WITH_CUDA OFF)
+if(HVDB_CUDA_EMULATION)
+  # kernels/cuda/ compiled by the C++ compiler against kernels/cuda/emulation;
+  # nvcc is neither needed nor used.
+  if(HVDB_ENABLE_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "HVDB_CUDA_EMULATION=ON builds kernels/cuda/ without nvcc: leave HVDB_ENABLE_CUDA AUTO or OFF")
+  endif()
+  set(HVDB_WITH_CUDA ON)
+  message(STATUS "hvdb: CUDA kernels EMULATED on CPU threads (HVDB_CUDA_EMULATION=ON; test machinery)")
+  return()
+endif()
 if(NOT HVDB_ENABLE_CUDA MATCHES "^(AUTO|ON|OFF)$")
   message(FATAL_ERROR "HVDB_ENABLE_CUDA must be AUTO, ON or OFF, not '${HVDB_ENABLE_CUDA}'")
 endif()

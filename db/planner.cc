@@ -106,6 +106,7 @@ Result<SearchPlan> PlanSearch(const PlanInput& input) {
                                                              : "HVDB_DEVICE=" + std::string(DeviceName(requested));
   std::string why_device;
   const std::vector<kernels::SearchDevice*>* devices = nullptr;
+  std::vector<kernels::SearchDevice*> eligible;  // auto's choice: the devices that allow it (not the CUDA emulation)
   if (requested == Device::kCpu) {
     why_device = asked;
   } else if (request.nq == 0 || input.rows.n == 0) {
@@ -113,7 +114,12 @@ Result<SearchPlan> PlanSearch(const PlanInput& input) {
   } else if (requested == Device::kAuto && plan.index != &index::FlatScan()) {
     why_device = "an index answers on the CPU unless device gpu is asked";
   } else {
-    devices = &input.devices();
+    if (requested == Device::kAuto) {
+      for (kernels::SearchDevice* d : input.devices()) {
+        if (d->chosen_by_auto()) eligible.push_back(d);
+      }
+    }
+    devices = requested == Device::kGpu ? &input.devices() : &eligible;
     if (requested == Device::kGpu && devices->empty()) return kernels::NoSearchDevice();
     if (requested == Device::kGpu && plan.index != &index::FlatScan() && !plan.index->SearchesOnDevice()) {
       why_index += " (it has no device search: the exact scan instead)";
@@ -131,7 +137,9 @@ Result<SearchPlan> PlanSearch(const PlanInput& input) {
         why_device = asked;
       }
     } else if (devices->empty()) {
-      why_device = "no search device";
+      why_device = input.devices().empty() ? "no search device"
+                                           : "no device auto may choose (" + input.devices().front()->name() +
+                                                 " is test machinery: device gpu only)";
     } else if (request.k > max_k) {
       why_device = "k " + std::to_string(request.k) + " is above the devices' largest, " + std::to_string(max_k);
     } else {
@@ -142,7 +150,7 @@ Result<SearchPlan> PlanSearch(const PlanInput& input) {
   }
   if (plan.device == Device::kGpu) {
     plan.devices = *devices;
-    plan.kernel = devices->front()->kernel();
+    plan.kernel = request.k > 0 ? devices->front()->kernel_for(request.nq) : devices->front()->kernel();
   } else {
     plan.kernel = kernels::SimdName(input.simd);
   }

@@ -38,8 +38,12 @@ Result<kernels::SearchDevice*> BatchDevice(Device requested, bool device_when_au
   if (device == Device::kCpu) return nullptr;
   const auto& devices = kernels::SearchDevices();
   if (device == Device::kGpu && devices.empty()) return kernels::NoSearchDevice(what);
-  if (devices.empty() || (device == Device::kAuto && !device_when_auto)) return nullptr;
-  return devices.front();
+  if (device == Device::kGpu) return devices.front();
+  if (!device_when_auto) return nullptr;
+  for (kernels::SearchDevice* d : devices) {
+    if (d->chosen_by_auto()) return d;  // not the CUDA emulation
+  }
+  return nullptr;
 }
 
 // A device failure leaves the work to the CPU: said once per process.

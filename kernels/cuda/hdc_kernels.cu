@@ -1,6 +1,8 @@
 // Copyright hvdb authors. The HDC batch kernels: one thread per output word.
 #include "kernels/cuda/hdc_kernels.h"
 
+#include "kernels/cuda/launch.h"
+
 #include <algorithm>
 
 #include "kernels/tie_word.h"
@@ -72,19 +74,19 @@ __global__ void MajorityRows(const uint64_t* __restrict__ in, size_t groups, siz
 }  // namespace
 
 cudaError_t LaunchXorRows(const uint64_t* a, const uint64_t* b, size_t n, size_t words, bool broadcast_b, uint64_t* out) {
-  XorRows<<<Blocks(n * words), kThreads>>>(a, b, n, words, broadcast_b, out);
+  HVDB_LAUNCH(XorRows, Blocks(n * words), kThreads, 0, nullptr)(a, b, n, words, broadcast_b, out);
   return cudaGetLastError();
 }
 
 cudaError_t LaunchRotateRows(const uint64_t* in, size_t n, size_t words, size_t word_shift, unsigned bit_shift,
                              uint64_t* out) {
-  RotateRows<<<Blocks(n * words), kThreads>>>(in, n, words, word_shift, bit_shift, out);
+  HVDB_LAUNCH(RotateRows, Blocks(n * words), kThreads, 0, nullptr)(in, n, words, word_shift, bit_shift, out);
   return cudaGetLastError();
 }
 
 cudaError_t LaunchMajorityRows(const uint64_t* in, size_t groups, size_t members, size_t words, uint64_t tie_seed,
                                uint64_t* out) {
-  MajorityRows<<<Blocks(groups * words), kThreads>>>(in, groups, members, words, tie_seed, out);
+  HVDB_LAUNCH(MajorityRows, Blocks(groups * words), kThreads, 0, nullptr)(in, groups, members, words, tie_seed, out);
   return cudaGetLastError();
 }
 

@@ -24,9 +24,37 @@
 namespace hvdb::kernels::cuda {
 namespace {
 
+// Built against the CUDA emulation (kernels/cuda/emulation: test machinery):
+// the device says so in its name and kernel, and auto never chooses it.
+#if defined(HVDB_CUDA_EMULATED)
+constexpr bool kEmulated = true;
+#else
+constexpr bool kEmulated = false;
+#endif
+constexpr const char* kDeviceKind = kEmulated ? "cuda-emulated" : "cuda";
+
 // A kernel's key (distance << 32 | row) as a hit, its row offset by `first`.
 Neighbor FromKey(unsigned long long key, size_t first = 0) {
   return {(key & 0xffffffffull) + first, static_cast<uint32_t>(key >> 32)};
+}
+
+// A batch of nq queries runs BatchTopK (rows read once per group of
+// queries) from kBatchMinQueries on, TileTopK below.
+bool BatchKernel(size_t nq) { return nq >= kBatchMinQueries; }
+
+// Row tiles of a top-k launch over n rows: enough blocks for `blocks` (a few
+// per SM), counting one block per query (TileTopK) or per group of queries
+// (BatchTopK), and at least kk rows a tile.
+size_t TopKTiles(size_t n, size_t nq, size_t kk, size_t blocks) {
+  const size_t per_tile = BatchKernel(nq) ? (nq + kGroupQueries - 1) / kGroupQueries : 1;
+  return std::max<size_t>(1, std::min((n + kk - 1) / kk, (blocks + per_tile - 1) / per_tile));
+}
+
+cudaError_t LaunchTopK(const uint64_t* rows, size_t n, int words, const uint64_t* tombstones, const uint64_t* queries,
+                       size_t nq, int kk, size_t tiles, size_t tile_rows, unsigned long long* lists,
+                       cudaStream_t stream) {
+  return (BatchKernel(nq) ? LaunchBatchTopK : LaunchTileTopK)(rows, n, words, tombstones, queries, nq, kk, tiles,
+                                                               tile_rows, lists, stream);
 }
 
 Status Check(cudaError_t err, const std::string& what) {
@@ -50,8 +78,12 @@ class CudaDevice final : public SearchDevice {
   CudaDevice(int ordinal, std::string name, uint64_t memory, int multiprocessors)
       : ordinal_(ordinal), name_(std::move(name)), memory_(memory), multiprocessors_(multiprocessors) {}
 
-  std::string name() const override { return "cuda:" + std::to_string(ordinal_) + " " + name_; }
-  std::string kernel() const override { return "cuda-tile-topk"; }
+  std::string name() const override { return std::string(kDeviceKind) + ":" + std::to_string(ordinal_) + " " + name_; }
+  std::string kernel() const override { return std::string(kDeviceKind) + "-tile-topk"; }
+  bool chosen_by_auto() const override { return !kEmulated; }
+  std::string kernel_for(size_t nq) const override {
+    return std::string(kDeviceKind) + (BatchKernel(nq) ? "-batch-topk" : "-tile-topk");
+  }
   uint64_t memory_bytes() const override { return memory_; }
   size_t max_k() const override { return kCudaMaxK; }
 
@@ -76,11 +108,12 @@ class CudaDevice final : public SearchDevice {
     const size_t kk = std::min(k, n);
     for (size_t i = 0; i < nq * k; ++i) out[i] = Neighbor{};
     if (n == 0 || nq == 0) return Status::OK();
-    // Tiles: enough blocks to fill every SM several times, at least kk rows each.
-    const size_t tiles = std::max<size_t>(1, std::min((n + kk - 1) / kk, static_cast<size_t>(multiprocessors_) * 8));
+    const size_t tiles = TopKTiles(n, nq, kk, static_cast<size_t>(multiprocessors_) * 8);
     const size_t tile_rows = (n + tiles - 1) / tiles;
-    // Queries in groups whose tile lists fit 256 MB.
-    const size_t group = std::max<size_t>(1, std::min(nq, (size_t{256} << 20) / (tiles * kk * 8)));
+    // Queries in launches whose tile lists fit 256 MB (whole groups of
+    // BatchTopK's queries).
+    size_t group = std::max<size_t>(1, std::min(nq, (size_t{256} << 20) / (tiles * kk * 8)));
+    if (BatchKernel(nq) && group > kGroupQueries) group = group / kGroupQueries * kGroupQueries;
     Scratch d_queries, d_lists, d_top;
     HVDB_RETURN_IF_ERROR(d_queries.Allocate(group * words * 8));
     HVDB_RETURN_IF_ERROR(d_lists.Allocate(group * tiles * kk * 8));
@@ -90,11 +123,11 @@ class CudaDevice final : public SearchDevice {
       const size_t g = std::min(group, nq - first);
       HVDB_RETURN_IF_ERROR(
           Check(cudaMemcpy(d_queries.p, queries + first * words, g * words * 8, cudaMemcpyHostToDevice), "query upload"));
-      HVDB_RETURN_IF_ERROR(Check(LaunchTileTopK(reinterpret_cast<const uint64_t*>(rows), n, static_cast<int>(words),
-                                                reinterpret_cast<const uint64_t*>(tombstones),
-                                                static_cast<const uint64_t*>(d_queries.p), g, static_cast<int>(kk),
-                                                tiles, tile_rows, static_cast<unsigned long long*>(d_lists.p)),
-                                 "TileTopK launch"));
+      HVDB_RETURN_IF_ERROR(Check(LaunchTopK(reinterpret_cast<const uint64_t*>(rows), n, static_cast<int>(words),
+                                            reinterpret_cast<const uint64_t*>(tombstones),
+                                            static_cast<const uint64_t*>(d_queries.p), g, static_cast<int>(kk), tiles,
+                                            tile_rows, static_cast<unsigned long long*>(d_lists.p), nullptr),
+                                 "top-k launch"));
       HVDB_RETURN_IF_ERROR(Check(LaunchMergeTopK(static_cast<const unsigned long long*>(d_lists.p), g, tiles * kk,
                                                  static_cast<int>(kk), static_cast<unsigned long long*>(d_top.p)),
                                  "MergeTopK launch"));
@@ -161,8 +194,8 @@ class CudaDevice final : public SearchDevice {
     const size_t kk = std::min(k, chunk);
     // Tiles per chunk: enough blocks for every SM, their lists (nq x tiles x
     // kk keys a lane) within 64 MB.
-    const size_t tiles = std::max<size_t>(
-        1, std::min({(chunk + kk - 1) / kk, static_cast<size_t>(multiprocessors_) * 4, (size_t{64} << 20) / (nq * kk * 8)}));
+    const size_t tiles = std::max<size_t>(1, std::min(TopKTiles(chunk, nq, kk, static_cast<size_t>(multiprocessors_) * 4),
+                                                      (size_t{64} << 20) / (nq * kk * 8)));
     struct Lane {
       cudaStream_t stream = nullptr;
       Scratch rows, tombstones, lists, top;
@@ -215,12 +248,12 @@ class CudaDevice final : public SearchDevice {
                   "tombstone upload");
       }
       if (s.ok()) {
-        s = Check(LaunchTileTopK(static_cast<const uint64_t*>(lane.rows.p), lane.count, static_cast<int>(words),
-                                 host_tombstones ? static_cast<const uint64_t*>(lane.tombstones.p) : nullptr,
-                                 static_cast<const uint64_t*>(d_queries.p), nq, static_cast<int>(lane_kk), lane_tiles,
-                                 (lane.count + lane_tiles - 1) / lane_tiles, static_cast<unsigned long long*>(lane.lists.p),
-                                 lane.stream),
-                  "TileTopK launch");
+        s = Check(LaunchTopK(static_cast<const uint64_t*>(lane.rows.p), lane.count, static_cast<int>(words),
+                             host_tombstones ? static_cast<const uint64_t*>(lane.tombstones.p) : nullptr,
+                             static_cast<const uint64_t*>(d_queries.p), nq, static_cast<int>(lane_kk), lane_tiles,
+                             (lane.count + lane_tiles - 1) / lane_tiles, static_cast<unsigned long long*>(lane.lists.p),
+                             lane.stream),
+                  "top-k launch");
       }
       if (s.ok()) {
         s = Check(LaunchMergeTopK(static_cast<const unsigned long long*>(lane.lists.p), nq, lane_tiles * lane_kk,
@@ -309,9 +342,10 @@ class CudaDevice final : public SearchDevice {
   }
 
   Result<DeviceSpeed> Calibrate() override {
-    // 1M random 2048-bit rows (made on the device), a batch of 256 queries,
-    // one query over 64 rows (the fixed cost), and a 64 MB upload.
-    constexpr size_t kRows = size_t{1} << 20, kWords = 32, kQueries = 256;
+    // 1M random 2048-bit rows, a batch of 256 queries, one query over 64
+    // rows (the fixed cost). The emulation measures on 4096 rows and 16
+    // queries: the same calls, at a size its CPU threads finish.
+    constexpr size_t kRows = kEmulated ? 4096 : size_t{1} << 20, kWords = 32, kQueries = kEmulated ? 16 : 256;
     std::vector<uint64_t> host(kRows * kWords);
     uint64_t x = 0x9e3779b97f4a7c15ull;
     for (auto& w : host) w = (x = x * 6364136223846793005ull + 1442695040888963407ull);
@@ -347,7 +381,7 @@ class CudaDevice final : public SearchDevice {
     cudaEventElapsedTime(&ms, start, stop);
     speed.copy_bytes_per_s = 2.0 * static_cast<double>(host.size() * 8) / (std::max(ms, 1e-3f) * 1e-3);
     const unsigned blocks = static_cast<unsigned>(multiprocessors_) * 8;
-    constexpr int kIterations = 4096;
+    constexpr int kIterations = kEmulated ? 64 : 4096;
     for (int i = 0; i < 2; ++i) {
       cudaEventRecord(start);
       HVDB_RETURN_IF_ERROR(Check(LaunchPopcRoof(blocks, kIterations, reinterpret_cast<unsigned long long*>(copy)), "popc roof"));

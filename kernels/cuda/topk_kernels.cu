@@ -2,6 +2,8 @@
 // header: see topk_kernels.h). Design: kernels/cuda/search_device.cc.
 #include "kernels/cuda/topk_kernels.h"
 
+#include "kernels/cuda/launch.h"
+
 #include <algorithm>
 
 namespace hvdb::kernels::cuda {
@@ -95,6 +97,107 @@ __global__ void TileTopK(const uint64_t* __restrict__ rows, size_t n, int words,
   for (int i = threadIdx.x; i < kk; i += blockDim.x) dst[i] = keys[i];
 }
 
+// Merges the sorted candidates[0, count) into the sorted list[0, kk), which
+// keeps the kk smallest of both. One thread; candidates are sorted in place.
+__device__ void MergeIntoList(unsigned long long* list, int kk, unsigned long long* candidates, int count) {
+  for (int i = 1; i < count; ++i) {  // insertion sort: count <= kSlabRows
+    const unsigned long long key = candidates[i];
+    int j = i;
+    for (; j > 0 && candidates[j - 1] > key; --j) candidates[j] = candidates[j - 1];
+    candidates[j] = key;
+  }
+  // The kk smallest are list[0, kept) and candidates[0, taken)...
+  int kept = 0, taken = 0;
+  for (int t = 0; t < kk; ++t) {
+    if (taken < count && candidates[taken] < list[kept]) {
+      ++taken;
+    } else {
+      ++kept;
+    }
+  }
+  // ...merged from the back, where nothing unread is overwritten.
+  for (int out = kk - 1, a = kept - 1, b = taken - 1; b >= 0; --out) {
+    list[out] = a >= 0 && list[a] > candidates[b] ? list[a--] : candidates[b--];
+  }
+}
+
+// grid (tiles, query groups): block (t, g) keeps, for each of the up to
+// kGroupQueries queries of group g, the kk nearest rows of tile t, sorted,
+// in lists (nq x tiles x kk, as TileTopK). A block reads each row of its tile
+// once for the whole group: slabs of kSlabRows rows, kSlabWords words at a
+// time, go to shared memory (consecutive threads read consecutive words:
+// coalesced), and thread (lane, row lane) scores query `lane` against
+// kRowsPerThread rows of the slab, the query's words from shared memory
+// (transposed: a warp reads 32 consecutive words) and the row's broadcast
+// to the warp. Rows that beat their query's k-th key join its candidates;
+// after each slab one thread per query merges them into the query's list,
+// kept in its slice of lists (global memory: k up to kCudaMaxK).
+__global__ void BatchTopK(const uint64_t* __restrict__ rows, size_t n, int words,
+                          const uint64_t* __restrict__ tombstones, const uint64_t* __restrict__ queries, size_t nq,
+                          int kk, size_t tile_rows, unsigned long long* __restrict__ lists) {
+  constexpr int kRowLanes = kThreads / kGroupQueries;
+  constexpr int kRowsPerThread = kSlabRows / kRowLanes;
+  __shared__ uint64_t slab[kSlabRows][kSlabWords];
+  __shared__ uint64_t group[kSlabWords][kGroupQueries];
+  __shared__ unsigned long long candidates[kGroupQueries][kSlabRows];
+  __shared__ unsigned long long worst[kGroupQueries];
+  __shared__ int added[kGroupQueries];
+  const size_t tile = blockIdx.x, first_query = static_cast<size_t>(blockIdx.y) * kGroupQueries;
+  const int group_size = static_cast<int>(min(static_cast<size_t>(kGroupQueries), nq - first_query));
+  const size_t begin = tile * tile_rows, end = min(n, begin + tile_rows);
+  const int lane = static_cast<int>(threadIdx.x) % kGroupQueries, row_lane = static_cast<int>(threadIdx.x) / kGroupQueries;
+  auto list_of = [&](int q) { return lists + ((first_query + q) * gridDim.x + tile) * kk; };
+  for (int q = threadIdx.x; q < kGroupQueries; q += blockDim.x) {
+    worst[q] = kEmpty;
+    added[q] = 0;
+  }
+  for (int q = 0; q < group_size; ++q) {
+    for (int i = threadIdx.x; i < kk; i += blockDim.x) list_of(q)[i] = kEmpty;
+  }
+  __syncthreads();
+  for (size_t slab_first = begin; slab_first < end; slab_first += kSlabRows) {
+    const int slab_rows = static_cast<int>(min(static_cast<size_t>(kSlabRows), end - slab_first));
+    uint32_t distance[kRowsPerThread] = {};
+    for (int w0 = 0; w0 < words; w0 += kSlabWords) {
+      const int ww = min(kSlabWords, words - w0);
+      // Words past ww are zero in both, and add nothing.
+      for (int i = threadIdx.x; i < kSlabRows * kSlabWords; i += blockDim.x) {
+        const int r = i / kSlabWords, w = i % kSlabWords;
+        slab[r][w] = r < slab_rows && w < ww ? __ldg(rows + (slab_first + r) * words + w0 + w) : 0;
+      }
+      for (int i = threadIdx.x; i < kGroupQueries * kSlabWords; i += blockDim.x) {
+        const int q = i / kSlabWords, w = i % kSlabWords;
+        group[w][q] = q < group_size && w < ww ? __ldg(queries + (first_query + q) * words + w0 + w) : 0;
+      }
+      __syncthreads();
+      for (int w = 0; w < ww; ++w) {
+        const uint64_t query_word = group[w][lane];
+#pragma unroll
+        for (int j = 0; j < kRowsPerThread; ++j) distance[j] += __popcll(query_word ^ slab[row_lane + j * kRowLanes][w]);
+      }
+      __syncthreads();
+    }
+    if (lane < group_size) {
+      const unsigned long long bar = worst[lane];
+#pragma unroll
+      for (int j = 0; j < kRowsPerThread; ++j) {
+        const int r = row_lane + j * kRowLanes;
+        if (r >= slab_rows || Dead(tombstones, slab_first + r)) continue;
+        const unsigned long long key = (static_cast<unsigned long long>(distance[j]) << 32) | (slab_first + r);
+        if (key < bar) candidates[lane][atomicAdd(&added[lane], 1)] = key;
+      }
+    }
+    __syncthreads();
+    if (static_cast<int>(threadIdx.x) < group_size && added[threadIdx.x] > 0) {
+      unsigned long long* list = list_of(threadIdx.x);
+      MergeIntoList(list, kk, candidates[threadIdx.x], added[threadIdx.x]);
+      worst[threadIdx.x] = list[kk - 1];
+      added[threadIdx.x] = 0;
+    }
+    __syncthreads();
+  }
+}
+
 // grid (nq): merges each query's `lists` sorted lists of kk keys into its top kk.
 __global__ void MergeTopK(const unsigned long long* __restrict__ in, size_t per_query, int kk,
                           unsigned long long* __restrict__ out) {
@@ -152,21 +255,30 @@ __global__ void PopcRoof(int iterations, unsigned long long* sink) {
 }  // namespace
 
 cudaError_t LaunchPopcRoof(unsigned blocks, int iterations, unsigned long long* sink) {
-  PopcRoof<<<blocks, kThreads>>>(iterations, sink);
+  HVDB_LAUNCH(PopcRoof, blocks, kThreads, 0, nullptr)(iterations, sink);
   return cudaGetLastError();
 }
 
 cudaError_t LaunchTileTopK(const uint64_t* rows, size_t n, int words, const uint64_t* tombstones,
                            const uint64_t* queries, size_t nq, int kk, size_t tiles, size_t tile_rows,
                            unsigned long long* lists, cudaStream_t stream) {
-  TileTopK<<<dim3(static_cast<unsigned>(tiles), static_cast<unsigned>(nq)), kThreads, 0, stream>>>(
+  HVDB_LAUNCH(TileTopK, dim3(static_cast<unsigned>(tiles), static_cast<unsigned>(nq)), kThreads, 0, stream)(
       rows, n, words, tombstones, queries, kk, tile_rows, lists);
+  return cudaGetLastError();
+}
+
+cudaError_t LaunchBatchTopK(const uint64_t* rows, size_t n, int words, const uint64_t* tombstones,
+                            const uint64_t* queries, size_t nq, int kk, size_t tiles, size_t tile_rows,
+                            unsigned long long* lists, cudaStream_t stream) {
+  const auto groups = static_cast<unsigned>((nq + kGroupQueries - 1) / kGroupQueries);
+  HVDB_LAUNCH(BatchTopK, dim3(static_cast<unsigned>(tiles), groups), kThreads, 0, stream)(
+      rows, n, words, tombstones, queries, nq, kk, tile_rows, lists);
   return cudaGetLastError();
 }
 
 cudaError_t LaunchMergeTopK(const unsigned long long* lists, size_t nq, size_t per_query, int kk,
                             unsigned long long* top, cudaStream_t stream) {
-  MergeTopK<<<static_cast<unsigned>(nq), kThreads, 0, stream>>>(lists, per_query, kk, top);
+  HVDB_LAUNCH(MergeTopK, static_cast<unsigned>(nq), kThreads, 0, stream)(lists, per_query, kk, top);
   return cudaGetLastError();
 }
 
@@ -174,8 +286,8 @@ cudaError_t LaunchWithin(const uint64_t* rows, size_t n, int words, const uint64
                          const uint64_t* queries, size_t nq, uint32_t radius, unsigned int* counts,
                          unsigned long long* hits, size_t capacity) {
   const unsigned blocks = static_cast<unsigned>(std::min<size_t>((n + kThreads - 1) / kThreads, 4096));
-  Within<<<dim3(blocks, static_cast<unsigned>(nq)), kThreads>>>(rows, n, words, tombstones, queries, radius, counts,
-                                                                 hits, capacity);
+  HVDB_LAUNCH(Within, dim3(blocks, static_cast<unsigned>(nq)), kThreads, 0, nullptr)(
+      rows, n, words, tombstones, queries, radius, counts, hits, capacity);
   return cudaGetLastError();
 }
 

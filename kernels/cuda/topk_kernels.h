@@ -19,12 +19,25 @@ constexpr size_t kCudaMaxK = 1024;         // largest k of the top-k kernels
 constexpr int kSortKeys = 4096;            // >= kCudaMaxK + kChunk, a power of two: 32 KB of shared memory
 constexpr unsigned long long kEmpty = ~0ull;
 constexpr int kSharedQueryWords = 1024;    // queries up to 65536 bits are read from shared memory
+// BatchTopK: the queries a block scores each row against, the rows and the
+// words of each it holds at once (8 KB of shared memory each).
+constexpr int kGroupQueries = 32;
+constexpr int kSlabRows = 32;
+constexpr int kSlabWords = 32;
+// From this many queries a batch runs BatchTopK (rows read once per group of
+// kGroupQueries); below, TileTopK (one block per tile and query).
+constexpr size_t kBatchMinQueries = 8;
 
 // Each of `tiles` tiles of tile_rows rows x each of nq queries: its kk
 // nearest keys, sorted, into lists (nq x tiles x kk).
 cudaError_t LaunchTileTopK(const uint64_t* rows, size_t n, int words, const uint64_t* tombstones,
                            const uint64_t* queries, size_t nq, int kk, size_t tiles, size_t tile_rows,
                            unsigned long long* lists, cudaStream_t stream = nullptr);
+// The same lists (nq x tiles x kk) by BatchTopK: each tile's rows are read
+// once per group of kGroupQueries queries.
+cudaError_t LaunchBatchTopK(const uint64_t* rows, size_t n, int words, const uint64_t* tombstones,
+                            const uint64_t* queries, size_t nq, int kk, size_t tiles, size_t tile_rows,
+                            unsigned long long* lists, cudaStream_t stream = nullptr);
 // Per query, the kk smallest of its per_query keys in lists, sorted, into top (nq x kk).
 cudaError_t LaunchMergeTopK(const unsigned long long* lists, size_t nq, size_t per_query, int kk,
                             unsigned long long* top, cudaStream_t stream = nullptr);

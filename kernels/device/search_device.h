@@ -78,12 +78,18 @@ class SearchDevice {
 
   // "cuda:0 NVIDIA H100 80GB HBM3", "fake:1".
   virtual std::string name() const = 0;
-  // The kernel name SearchStats reports ("cuda-topk", "fake").
+  // The kernel name SearchStats reports ("cuda-tile-topk", "fake").
   virtual std::string kernel() const = 0;
+  // The kernel TopK runs for a batch of nq queries ("cuda-batch-topk" from
+  // a few queries on): what the plan reports.
+  virtual std::string kernel_for(size_t /*nq*/) const { return kernel(); }
   // Bytes of device memory hvdb may use on it.
   virtual uint64_t memory_bytes() const = 0;
   // The largest k its TopK takes (at most kMaxK); larger ones run on the CPU.
   virtual size_t max_k() const { return kMaxK; }
+  // Whether device auto may choose it. False for test machinery that only
+  // runs what is asked of it by name (device gpu): the CUDA emulation.
+  virtual bool chosen_by_auto() const { return true; }
 
   // ResourceExhausted when the memory is not there.
   Result<DeviceBuffer> Allocate(size_t bytes);

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "kernels/cuda/devices.h"
+#include "kernels/device/search_device.h"
 #include "kernels/hamming.h"
 #include "tests/db/db_test_util.h"
 
@@ -206,7 +207,10 @@ TEST(DbTest, BadInputIsRejectedAndNamed) {
   EXPECT_TRUE(c->Search(Rand(1, 2048)).status().IsInvalidArgument());
   EXPECT_TRUE(c->Search(Rand(1), {.k = 0}).status().IsInvalidArgument());
   EXPECT_TRUE(c->Search(Rand(1), {.k = kernels::kMaxK + 1}).status().IsInvalidArgument());
+  std::vector<kernels::SearchDevice*> none;  // a machine without a search device (the CUDA emulation's build has one)
+  kernels::OverrideSearchDevicesForTesting(&none);
   EXPECT_TRUE(c->Search(Rand(1), {.device = Device::kGpu}).status().IsUnavailable());
+  kernels::OverrideSearchDevicesForTesting(nullptr);
   EXPECT_EQ(c->Count(), 1u);
   EXPECT_TRUE(db->Verify().ok());
 }

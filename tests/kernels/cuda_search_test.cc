@@ -1,7 +1,8 @@
 // Copyright hvdb authors. The CUDA search device against the plain scalar
 // scan: planted neighbours, exact ties, tombstones, uneven row counts, k
 // above the rows, k = 1024, radius. Runs where a CUDA device is present
-// (scripts/gpu-check.sh) and skips, saying why, elsewhere.
+// (scripts/gpu-check.sh), on the CUDA emulation in its build (make
+// cuda-emulation, make tsan), and skips, saying why, elsewhere.
 #include <gtest/gtest.h>
 
 #include "kernels/cuda/devices.h"
@@ -12,27 +13,51 @@
 namespace hvdb::testing {
 namespace {
 
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kThreadSanitizer = true;
+#else
+constexpr bool kThreadSanitizer = false;
+#endif
+
+void ExpectStreamingEqualsTheScalarScan(kernels::SearchDevice* device, size_t kN, size_t kQueries, std::mt19937_64& rng);
+
 class CudaSearchTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string why;
     devices_ = kernels::cuda::OpenSearchDevices(&why);
     if (devices_.empty()) GTEST_SKIP() << "no CUDA search device: " << why;
+    // The CUDA emulation (test machinery) runs the same code on CPU threads:
+    // smaller sizes, the same cases.
+    emulated_ = !devices_.front()->chosen_by_auto();
+    std::printf("[ device   ] %s\n", devices_.front()->name().c_str());
   }
+  bool emulated_ = false;
   std::vector<std::unique_ptr<kernels::SearchDevice>> devices_;
 };
 
+// Both top-k kernels: a few queries run TileTopK, a batch BatchTopK (two
+// groups of queries, the second partial).
 TEST_F(CudaSearchTest, TopKAndRadiusEqualTheScalarScan) {
   std::mt19937_64 rng(ProcessSeed() + 5);
-  for (auto* device : {devices_.front().get(), devices_.back().get()}) {
+  constexpr size_t kQueries = 40;
+  std::vector<kernels::SearchDevice*> devices{devices_.front().get()};
+  if (devices_.size() > 1) devices.push_back(devices_.back().get());
+  for (auto* device : devices) {
+    EXPECT_EQ(device->kernel_for(3).find("tile-topk") != std::string::npos, true) << device->kernel_for(3);
+    EXPECT_EQ(device->kernel_for(kQueries).find("batch-topk") != std::string::npos, true) << device->kernel_for(kQueries);
     for (size_t words : {1, 16, 32, 157}) {
-      for (size_t n : {1, 63, 1000, 40000}) {
-        std::vector<uint64_t> rows(n * words), queries(8 * words), tombstones((n + 63) / 64, 0);
+      for (size_t n : {size_t{1}, size_t{63}, size_t{1000}, emulated_ ? size_t{17000} : size_t{40000}}) {
+        // Emulated, the tiles of several chunks (TileTopK) and many slabs
+        // (BatchTopK) at one word and at 2048 bits only (at one word only
+        // under ThreadSanitizer): every barrier costs.
+        if (emulated_ && n > 1000 && words != 1 && (words != 32 || kThreadSanitizer)) continue;
+        std::vector<uint64_t> rows(n * words), queries(kQueries * words), tombstones((n + 63) / 64, 0);
         for (auto& w : rows) w = rng();
         for (auto& w : queries) w = rng();
         for (size_t r = 0; r < n; ++r) {
-          if (r % 11 == 3) std::copy_n(&queries[(r % 8) * words], words, &rows[r * words]);  // distance 0, ties
-          if (r % 13 == 5) std::copy_n(&rows[(r / 2) * words], words, &rows[r * words]);     // duplicates
+          if (r % 11 == 3) std::copy_n(&queries[(r % kQueries) * words], words, &rows[r * words]);  // distance 0, ties
+          if (r % 13 == 5) std::copy_n(&rows[(r / 2) * words], words, &rows[r * words]);            // duplicates
           if (r % 17 == 9) tombstones[r / 64] |= uint64_t{1} << (r % 64);
         }
         auto d_rows = device->Allocate(rows.size() * 8);
@@ -40,16 +65,18 @@ TEST_F(CudaSearchTest, TopKAndRadiusEqualTheScalarScan) {
         ASSERT_TRUE(d_rows.ok() && d_tomb.ok());
         ASSERT_TRUE(device->Upload(d_rows->handle(), 0, rows.data(), rows.size() * 8).ok());
         ASSERT_TRUE(device->Upload(d_tomb->handle(), 0, tombstones.data(), tombstones.size() * 8).ok());
-        for (size_t k : {1, 10, 1024}) {
-          std::vector<kernels::Neighbor> got(8 * k);
-          const Status s = device->TopK(d_rows->handle(), n, words, d_tomb->handle(), queries.data(), 8, k, got.data());
-          ASSERT_TRUE(s.ok()) << s.ToString();
-          for (size_t q = 0; q < 8; ++q) {
-            auto want = ReferenceAll(&queries[q * words], rows, words, tombstones);
-            want.resize(std::min(k, want.size()));
-            want.resize(k);  // the tail: {kNoRow, kNoDistance}
-            EXPECT_EQ(std::vector<kernels::Neighbor>(got.begin() + q * k, got.begin() + (q + 1) * k), want)
-                << device->name() << " words=" << words << " n=" << n << " k=" << k << " q=" << q;
+        for (size_t nq : {size_t{3}, kQueries}) {
+          for (size_t k : {1, 10, 1024}) {
+            std::vector<kernels::Neighbor> got(nq * k);
+            const Status s = device->TopK(d_rows->handle(), n, words, d_tomb->handle(), queries.data(), nq, k, got.data());
+            ASSERT_TRUE(s.ok()) << s.ToString();
+            for (size_t q = 0; q < nq; ++q) {
+              auto want = ReferenceAll(&queries[q * words], rows, words, tombstones);
+              want.resize(std::min(k, want.size()));
+              want.resize(k);  // the tail: {kNoRow, kNoDistance}
+              ASSERT_EQ(std::vector<kernels::Neighbor>(got.begin() + q * k, got.begin() + (q + 1) * k), want)
+                  << device->kernel_for(nq) << " words=" << words << " n=" << n << " k=" << k << " q=" << q;
+            }
           }
         }
         const uint32_t radius = static_cast<uint32_t>(words * 32 - words * 2);
@@ -68,7 +95,13 @@ TEST_F(CudaSearchTest, TopKAndRadiusEqualTheScalarScan) {
 TEST_F(CudaSearchTest, StreamingOverlapsCopiesAndEqualsTheScalarScan) {
   std::mt19937_64 rng(ProcessSeed() + 6);
   auto* device = devices_.front().get();
-  constexpr size_t kWords = 32, kN = 50000, kQueries = 5, kK = 25;
+  for (size_t queries_count : {size_t{5}, size_t{33}}) {  // TileTopK, BatchTopK
+    ExpectStreamingEqualsTheScalarScan(device, emulated_ ? 20000 : 50000, queries_count, rng);
+  }
+}
+
+void ExpectStreamingEqualsTheScalarScan(kernels::SearchDevice* device, size_t kN, size_t kQueries, std::mt19937_64& rng) {
+  constexpr size_t kWords = 32, kK = 25;
   std::vector<uint64_t> rows(kN * kWords), queries(kQueries * kWords), tombstones((kN + 63) / 64, 0);
   for (auto& w : rows) w = rng();
   for (auto& w : queries) w = rng();
@@ -86,7 +119,7 @@ TEST_F(CudaSearchTest, StreamingOverlapsCopiesAndEqualsTheScalarScan) {
     got.resize(std::min(got.size(), kK));
     auto want = ReferenceAll(&queries[q * kWords], rows, kWords, tombstones);
     want.resize(kK);
-    EXPECT_EQ(got, want) << "query " << q;
+    EXPECT_EQ(got, want) << device->kernel_for(kQueries) << " query " << q;
   }
 }
 
