@@ -25,7 +25,8 @@ namespace hvdb::kernels::cuda {
 namespace {
 
 // Built against the CUDA emulation (kernels/cuda/emulation: test machinery):
-// the device says so in its name and kernel, and auto never chooses it.
+// the device says so in its name (the emulation's) and kernels, and auto
+// never chooses it.
 #if defined(HVDB_CUDA_EMULATED)
 constexpr bool kEmulated = true;
 #else
@@ -78,7 +79,7 @@ class CudaDevice final : public SearchDevice {
   CudaDevice(int ordinal, std::string name, uint64_t memory, int multiprocessors)
       : ordinal_(ordinal), name_(std::move(name)), memory_(memory), multiprocessors_(multiprocessors) {}
 
-  std::string name() const override { return std::string(kDeviceKind) + ":" + std::to_string(ordinal_) + " " + name_; }
+  std::string name() const override { return "cuda:" + std::to_string(ordinal_) + " " + name_; }
   std::string kernel() const override { return std::string(kDeviceKind) + "-tile-topk"; }
   bool chosen_by_auto() const override { return !kEmulated; }
   std::string kernel_for(size_t nq) const override {

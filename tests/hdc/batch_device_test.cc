@@ -1,7 +1,8 @@
 // Copyright hvdb authors. The batch forms on a device give the CPU's bits:
 // bind (with broadcast), permute (shifts within and across words, negative),
 // bundle (odd and even groups, ties). On fake devices always; on the CUDA
-// devices where there are some (scripts/gpu-check.sh), skipping elsewhere.
+// devices where there are some (scripts/gpu-check.sh) or emulated (make
+// cuda-emulation, make tsan), skipping elsewhere.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -65,6 +66,7 @@ TEST(BatchDeviceTest, NoDeviceMeansUnavailableWhenAsked) {
 TEST(BatchDeviceTest, CudaDeviceFormsEqualTheCpu) {
   std::string why;
   if (kernels::SearchDevices(&why).empty()) GTEST_SKIP() << "no search device: " << why;
+  std::printf("[ device   ] %s\n", kernels::SearchDevices().front()->name().c_str());
   ExpectDeviceFormsEqualCpu(ProcessSeed() + 2);
 }
 

@@ -219,7 +219,7 @@ cudaError_t cudaGetDeviceCount(int* count) {
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
   if (device < 0 || device >= hvdb::cuda_emulation::DeviceCount()) return Fail(cudaErrorInvalidDevice);
   *prop = {};
-  std::snprintf(prop->name, sizeof prop->name, "CPU threads (test machinery)");
+  std::snprintf(prop->name, sizeof prop->name, "cuda-emulated (CPU threads, test machinery)");
   prop->totalGlobalMem = hvdb::cuda_emulation::kDeviceMemory;
   prop->major = 9;
   prop->minor = 0;
