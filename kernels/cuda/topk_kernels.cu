@@ -10,19 +10,25 @@ namespace hvdb::kernels::cuda {
 namespace {
 
 
-__device__ __forceinline__ uint32_t Distance(const uint64_t* __restrict__ row, const uint64_t* __restrict__ query,
-                                             int words) {
+// The distance of row to query counted over the row's words (16-byte pairs
+// when both are 16-byte aligned and words is even) lane, lane + lanes, ...:
+// `lanes` consecutive threads that each take a lane read a row's words
+// side by side (coalesced), and their shares add up to the distance. The
+// row is global memory (read through the read-only cache, __ldg); the query
+// may be in shared memory (plain loads).
+__device__ __forceinline__ uint32_t DistanceShare(const uint64_t* __restrict__ row, const uint64_t* __restrict__ query,
+                                                  int words, int lane, int lanes) {
   uint32_t d = 0;
   if ((words & 1) == 0 && (reinterpret_cast<uintptr_t>(row) & 15) == 0 &&
       (reinterpret_cast<uintptr_t>(query) & 15) == 0) {
     const ulonglong2* r = reinterpret_cast<const ulonglong2*>(row);
     const ulonglong2* q = reinterpret_cast<const ulonglong2*>(query);
-    for (int i = 0; i < words / 2; ++i) {
-      const ulonglong2 a = __ldg(r + i), b = __ldg(q + i);
+    for (int i = lane; i < words / 2; i += lanes) {
+      const ulonglong2 a = __ldg(r + i), b = q[i];
       d += __popcll(a.x ^ b.x) + __popcll(a.y ^ b.y);
     }
   } else {
-    for (int w = 0; w < words; ++w) d += __popcll(__ldg(row + w) ^ __ldg(query + w));
+    for (int w = lane; w < words; w += lanes) d += __popcll(__ldg(row + w) ^ query[w]);
   }
   return d;
 }
@@ -61,12 +67,20 @@ __device__ void MergeCandidates(unsigned long long* keys, int kk, int added) {
   BlockSort(keys, kk + added);
 }
 
-// grid (tiles, nq): block (t, q) keeps the kk nearest rows of tile t for query q.
+// grid (tiles, nq): block (t, q) keeps the kk nearest rows of tile t for
+// query q. Rows are read kLanesPerRow threads a row (a warp reads 4 rows'
+// consecutive words at once), kStepRows rows a step; the lanes' shares of
+// each row's distance meet in shared memory, where one thread a row adds
+// them up.
 __global__ void TileTopK(const uint64_t* __restrict__ rows, size_t n, int words, const uint64_t* __restrict__ tombstones,
                          const uint64_t* __restrict__ queries, int kk, size_t tile_rows,
                          unsigned long long* __restrict__ out) {
+  constexpr int kRowLanes = kThreads / kLanesPerRow;
   __shared__ unsigned long long keys[kSortKeys];
   __shared__ uint64_t shared_query[kSharedQueryWords];
+  // shares[lane][row of the step]. A warp writes 8 lanes x 4 consecutive
+  // rows; 4 words of padding a lane put those 32 writes on 32 banks.
+  __shared__ uint32_t shares[kLanesPerRow][kStepRows + 4];
   __shared__ int added;
   const size_t tile = blockIdx.x, q = blockIdx.y;
   // The query is read by every row: from shared memory when it fits.
@@ -83,13 +97,23 @@ __global__ void TileTopK(const uint64_t* __restrict__ rows, size_t n, int words,
     __syncthreads();
     const unsigned long long worst = keys[kk - 1];
     const size_t chunk_end = min(end, chunk + kChunk);
-    for (size_t r = chunk + threadIdx.x; r < chunk_end; r += blockDim.x) {
-      if (Dead(tombstones, r)) continue;
-      const unsigned long long key =
-          (static_cast<unsigned long long>(Distance(rows + r * words, query, words)) << 32) | r;
-      if (key < worst) keys[kk + atomicAdd(&added, 1)] = key;
+    const int lane = static_cast<int>(threadIdx.x) % kLanesPerRow;
+    const int row_lane = static_cast<int>(threadIdx.x) / kLanesPerRow;
+    for (size_t step = chunk; step < chunk_end; step += kStepRows) {
+      for (int i = row_lane; i < kStepRows; i += kRowLanes) {
+        shares[lane][i] =
+            step + i < chunk_end ? DistanceShare(rows + (step + i) * words, query, words, lane, kLanesPerRow) : 0;
+      }
+      __syncthreads();
+      const size_t r = step + threadIdx.x;
+      if (static_cast<int>(threadIdx.x) < kStepRows && r < chunk_end && !Dead(tombstones, r)) {
+        uint32_t distance = 0;
+        for (int l = 0; l < kLanesPerRow; ++l) distance += shares[l][threadIdx.x];
+        const unsigned long long key = (static_cast<unsigned long long>(distance) << 32) | r;
+        if (key < worst) keys[kk + atomicAdd(&added, 1)] = key;
+      }
+      __syncthreads();
     }
-    __syncthreads();
     MergeCandidates(keys, kk, added);
     __syncthreads();
   }
@@ -232,7 +256,7 @@ __global__ void Within(const uint64_t* __restrict__ rows, size_t n, int words, c
   for (size_t r = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; r < n;
        r += static_cast<size_t>(gridDim.x) * blockDim.x) {
     if (Dead(tombstones, r)) continue;
-    const uint32_t d = Distance(rows + r * words, query, words);
+    const uint32_t d = DistanceShare(rows + r * words, query, words, 0, 1);
     if (d > radius) continue;
     const unsigned int slot = atomicAdd(counts + q, 1u);
     if (out != nullptr && slot < capacity) out[q * capacity + slot] = (static_cast<unsigned long long>(d) << 32) | r;

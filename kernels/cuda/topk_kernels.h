@@ -19,6 +19,10 @@ constexpr size_t kCudaMaxK = 1024;         // largest k of the top-k kernels
 constexpr int kSortKeys = 4096;            // >= kCudaMaxK + kChunk, a power of two: 32 KB of shared memory
 constexpr unsigned long long kEmpty = ~0ull;
 constexpr int kSharedQueryWords = 1024;    // queries up to 65536 bits are read from shared memory
+// TileTopK: the threads that read one row side by side, and the rows a
+// block reads at once (kStepRows <= kThreads).
+constexpr int kLanesPerRow = 8;
+constexpr int kStepRows = 128;
 // BatchTopK: the queries a block scores each row against, the rows and the
 // words of each it holds at once (8 KB of shared memory each).
 constexpr int kGroupQueries = 32;

@@ -155,8 +155,15 @@ class Launcher {
 
 inline void __syncthreads() { ::hvdb::cuda_emulation::SyncThreads(); }
 
+namespace hvdb::cuda_emulation {
+// Dies, saying so, unless [p, p + bytes) is device memory: __ldg reads
+// global memory only (on a GPU, a shared or host address faults).
+void CheckGlobalLoad(const void* p, size_t bytes);
+}  // namespace hvdb::cuda_emulation
+
 template <typename T>
 inline T __ldg(const T* p) {
+  ::hvdb::cuda_emulation::CheckGlobalLoad(p, sizeof(T));
   return *p;
 }
 inline int __popcll(unsigned long long x) { return __builtin_popcountll(x); }

@@ -25,6 +25,10 @@ void Wait(cudaStream_t stream);
 // Waits for every stream of device (cudaFree does, as CUDA's does).
 void WaitForDevice(int device);
 
+// A block thread calls it at each kernel's start: CheckGlobalLoad's cache
+// of the allocation it last found goes.
+void ForgetGlobalLoads();
+
 // While one is alive device memory can be read and written; otherwise any
 // access to it faults. Copies and kernels hold one.
 class DeviceAccess {

@@ -185,6 +185,7 @@ class BlockThreads {
     blockDim = g.block;
     gridDim = g.grid;
     t_barrier = g.barrier.get();
+    ForgetGlobalLoads();
     for (unsigned z = 0; z < g.grid.z; ++z) {
       for (unsigned y = 0; y < g.grid.y; ++y) {
         for (unsigned x = 0; x < g.grid.x; ++x) {

@@ -185,6 +185,33 @@ thread_local cudaError_t t_last_error = cudaSuccess;
 
 int CurrentDevice() { return t_device; }
 
+namespace {
+// The device allocation a block thread's last __ldg was checked against
+// (cleared at each kernel: ForgetGlobalLoads).
+thread_local uintptr_t t_checked_begin = 0, t_checked_end = 0;
+}  // namespace
+
+void CheckGlobalLoad(const void* p, size_t bytes) {
+  const auto addr = reinterpret_cast<uintptr_t>(p);
+  if (addr >= t_checked_begin && addr + bytes <= t_checked_end) return;
+  Memory& m = Mem();
+  std::lock_guard lock(m.mu);
+  if (const Allocation* a = FindDevice(m, p, bytes)) {
+    t_checked_begin = reinterpret_cast<uintptr_t>(a->data);
+    t_checked_end = t_checked_begin + a->bytes;
+    return;
+  }
+  char text[200];
+  std::snprintf(text, sizeof text,
+                "hvdb cuda emulation: __ldg of %p, which is not device memory (__ldg reads global memory only: "
+                "shared or host memory faults on a GPU)\n",
+                p);
+  Say(text);
+  std::abort();
+}
+
+void ForgetGlobalLoads() { t_checked_begin = t_checked_end = 0; }
+
 cudaError_t Fail(cudaError_t err) {
   if (err != cudaSuccess) t_last_error = err;
   return err;
