@@ -171,6 +171,9 @@ __global__ void BatchTopK(const uint64_t* __restrict__ rows, size_t n, int words
   const size_t begin = tile * tile_rows, end = min(n, begin + tile_rows);
   const int lane = static_cast<int>(threadIdx.x) % kGroupQueries, row_lane = static_cast<int>(threadIdx.x) / kGroupQueries;
   auto list_of = [&](int q) { return lists + ((first_query + q) * gridDim.x + tile) * kk; };
+  // Even words (ww is then even too) and an aligned first row: every row and
+  // word chunk is 16-byte aligned.
+  const bool wide_loads = (words & 1) == 0 && (reinterpret_cast<uintptr_t>(rows) & 15) == 0;
   for (int q = threadIdx.x; q < kGroupQueries; q += blockDim.x) {
     worst[q] = kEmpty;
     added[q] = 0;
@@ -184,10 +187,22 @@ __global__ void BatchTopK(const uint64_t* __restrict__ rows, size_t n, int words
     uint32_t distance[kRowsPerThread] = {};
     for (int w0 = 0; w0 < words; w0 += kSlabWords) {
       const int ww = min(kSlabWords, words - w0);
-      // Words past ww are zero in both, and add nothing.
-      for (int i = threadIdx.x; i < kSlabRows * kSlabWords; i += blockDim.x) {
-        const int r = i / kSlabWords, w = i % kSlabWords;
-        slab[r][w] = r < slab_rows && w < ww ? __ldg(rows + (slab_first + r) * words + w0 + w) : 0;
+      // Words past ww are zero in both, and add nothing. 16-byte loads when
+      // every row starts 16-byte aligned: a warp reads 512 consecutive bytes.
+      if (wide_loads) {
+        for (int i = threadIdx.x; i < kSlabRows * kSlabWords / 2; i += blockDim.x) {
+          const int r = i / (kSlabWords / 2), w = 2 * (i % (kSlabWords / 2));
+          const ulonglong2 pair = r < slab_rows && w < ww
+                                      ? __ldg(reinterpret_cast<const ulonglong2*>(rows + (slab_first + r) * words + w0 + w))
+                                      : ulonglong2{0, 0};
+          slab[r][w] = pair.x;
+          slab[r][w + 1] = pair.y;
+        }
+      } else {
+        for (int i = threadIdx.x; i < kSlabRows * kSlabWords; i += blockDim.x) {
+          const int r = i / kSlabWords, w = i % kSlabWords;
+          slab[r][w] = r < slab_rows && w < ww ? __ldg(rows + (slab_first + r) * words + w0 + w) : 0;
+        }
       }
       for (int i = threadIdx.x; i < kGroupQueries * kSlabWords; i += blockDim.x) {
         const int q = i / kSlabWords, w = i % kSlabWords;
