@@ -219,7 +219,7 @@ Status GpuMirror::TopK(const kernels::RowsView& host, const uint64_t* queries, s
         found.assign(nq * kk, {});
         HVDB_RETURN_IF_ERROR(d->TopK(rows, n, words_, tomb, queries, nq, kk, found.data()));
         for (size_t q = 0; q < nq; ++q) kernels::AppendTopK(&found[q * kk], kk, std::nullopt, first, &merged[q]);
-        if (info->kernel.empty()) info->kernel = d->kernel();
+        if (info->kernel.empty()) info->kernel = d->kernel_for(nq);
         return Status::OK();
       },
       info);

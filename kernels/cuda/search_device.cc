@@ -51,11 +51,25 @@ size_t TopKTiles(size_t n, size_t nq, size_t kk, size_t blocks) {
   return std::max<size_t>(1, std::min((n + kk - 1) / kk, (blocks + per_tile - 1) / per_tile));
 }
 
-cudaError_t LaunchTopK(const uint64_t* rows, size_t n, int words, const uint64_t* tombstones, const uint64_t* queries,
-                       size_t nq, int kk, size_t tiles, size_t tile_rows, unsigned long long* lists,
-                       cudaStream_t stream) {
-  return (BatchKernel(nq) ? LaunchBatchTopK : LaunchTileTopK)(rows, n, words, tombstones, queries, nq, kk, tiles,
-                                                               tile_rows, lists, stream);
+// batch: whether the whole batch (not this launch's share of it) runs
+// BatchTopK, as kernel_for says.
+cudaError_t LaunchTopK(bool batch, const uint64_t* rows, size_t n, int words, const uint64_t* tombstones,
+                       const uint64_t* queries, size_t nq, int kk, size_t tiles, size_t tile_rows,
+                       unsigned long long* lists, cudaStream_t stream) {
+  return (batch ? LaunchBatchTopK : LaunchTileTopK)(rows, n, words, tombstones, queries, nq, kk, tiles, tile_rows,
+                                                     lists, stream);
+}
+
+// A launch's queries go on the grid's y dimension (at most 65535 blocks):
+// one a block (TileTopK, Within) or kGroupQueries a block (BatchTopK).
+constexpr size_t kMaxGridY = 65535;
+size_t MaxLaunchQueries(bool batch) { return batch ? kMaxGridY * kGroupQueries : kMaxGridY; }
+
+// Keys hold a row in 32 bits: a call searches fewer than 2^32 rows.
+Status CheckRows(size_t n, const char* what) {
+  if (n < (size_t{1} << 32)) return Status::OK();
+  return Status::InvalidArgument(std::string("cuda ") + what + ": " + std::to_string(n) +
+                                 " rows in one call; at most 2^32 - 1");
 }
 
 Status Check(cudaError_t err, const std::string& what) {
@@ -105,6 +119,7 @@ class CudaDevice final : public SearchDevice {
   Status TopK(Handle rows, size_t n, size_t words, Handle tombstones, const uint64_t* queries, size_t nq, size_t k,
               Neighbor* out) override {
     if (k == 0 || k > kCudaMaxK) return Status::InvalidArgument("cuda top-k: k " + std::to_string(k) + " not in [1, 1024]");
+    HVDB_RETURN_IF_ERROR(CheckRows(n, "top-k"));
     HVDB_RETURN_IF_ERROR(Use());
     const size_t kk = std::min(k, n);
     for (size_t i = 0; i < nq * k; ++i) out[i] = Neighbor{};
@@ -113,8 +128,9 @@ class CudaDevice final : public SearchDevice {
     const size_t tile_rows = (n + tiles - 1) / tiles;
     // Queries in launches whose tile lists fit 256 MB (whole groups of
     // BatchTopK's queries).
-    size_t group = std::max<size_t>(1, std::min(nq, (size_t{256} << 20) / (tiles * kk * 8)));
-    if (BatchKernel(nq) && group > kGroupQueries) group = group / kGroupQueries * kGroupQueries;
+    const bool batch = BatchKernel(nq);
+    size_t group = std::max<size_t>(1, std::min({nq, (size_t{256} << 20) / (tiles * kk * 8), MaxLaunchQueries(batch)}));
+    if (batch && group > kGroupQueries) group = group / kGroupQueries * kGroupQueries;
     Scratch d_queries, d_lists, d_top;
     HVDB_RETURN_IF_ERROR(d_queries.Allocate(group * words * 8));
     HVDB_RETURN_IF_ERROR(d_lists.Allocate(group * tiles * kk * 8));
@@ -124,7 +140,7 @@ class CudaDevice final : public SearchDevice {
       const size_t g = std::min(group, nq - first);
       HVDB_RETURN_IF_ERROR(
           Check(cudaMemcpy(d_queries.p, queries + first * words, g * words * 8, cudaMemcpyHostToDevice), "query upload"));
-      HVDB_RETURN_IF_ERROR(Check(LaunchTopK(reinterpret_cast<const uint64_t*>(rows), n, static_cast<int>(words),
+      HVDB_RETURN_IF_ERROR(Check(LaunchTopK(batch, reinterpret_cast<const uint64_t*>(rows), n, static_cast<int>(words),
                                             reinterpret_cast<const uint64_t*>(tombstones),
                                             static_cast<const uint64_t*>(d_queries.p), g, static_cast<int>(kk), tiles,
                                             tile_rows, static_cast<unsigned long long*>(d_lists.p), nullptr),
@@ -145,6 +161,14 @@ class CudaDevice final : public SearchDevice {
 
   Status WithinRadius(Handle rows, size_t n, size_t words, Handle tombstones, const uint64_t* queries, size_t nq,
                       uint32_t radius, std::vector<Neighbor>* out) override {
+    HVDB_RETURN_IF_ERROR(CheckRows(n, "radius"));
+    if (nq > MaxLaunchQueries(false)) {  // a launch's worth of queries at a time
+      for (size_t first = 0; first < nq; first += MaxLaunchQueries(false)) {
+        HVDB_RETURN_IF_ERROR(WithinRadius(rows, n, words, tombstones, queries + first * words,
+                                          std::min(MaxLaunchQueries(false), nq - first), radius, out + first));
+      }
+      return Status::OK();
+    }
     HVDB_RETURN_IF_ERROR(Use());
     for (size_t q = 0; q < nq; ++q) out[q].clear();
     if (n == 0 || nq == 0) return Status::OK();
@@ -188,6 +212,18 @@ class CudaDevice final : public SearchDevice {
                     std::vector<std::vector<Neighbor>>* out, uint64_t* uploaded_bytes) override {
     if (k == 0 || k > kCudaMaxK) return Status::InvalidArgument("cuda top-k: k " + std::to_string(k) + " not in [1, 1024]");
     if (chunk_rows == 0 || chunk_rows % 64 != 0) return Status::InvalidArgument("StreamTopK: chunk_rows not a multiple of 64");
+    HVDB_RETURN_IF_ERROR(CheckRows(chunk_rows, "streaming top-k chunk"));
+    const bool batch = BatchKernel(nq);
+    if (nq > MaxLaunchQueries(batch)) {  // a launch's worth of queries at a time, the rows streamed for each
+      for (size_t first = 0; first < nq; first += MaxLaunchQueries(batch)) {
+        const size_t count = std::min(MaxLaunchQueries(batch), nq - first);
+        std::vector<std::vector<Neighbor>> part(count);
+        HVDB_RETURN_IF_ERROR(StreamTopK(host_rows, n, words, host_tombstones, chunk_rows, queries + first * words, count,
+                                        k, &part, uploaded_bytes));
+        for (size_t q = 0; q < count; ++q) (*out)[first + q] = std::move(part[q]);
+      }
+      return Status::OK();
+    }
     HVDB_RETURN_IF_ERROR(Use());
     if (n == 0 || nq == 0) return Status::OK();
     // Two buffers of half the staging each.
@@ -249,7 +285,7 @@ class CudaDevice final : public SearchDevice {
                   "tombstone upload");
       }
       if (s.ok()) {
-        s = Check(LaunchTopK(static_cast<const uint64_t*>(lane.rows.p), lane.count, static_cast<int>(words),
+        s = Check(LaunchTopK(batch, static_cast<const uint64_t*>(lane.rows.p), lane.count, static_cast<int>(words),
                              host_tombstones ? static_cast<const uint64_t*>(lane.tombstones.p) : nullptr,
                              static_cast<const uint64_t*>(d_queries.p), nq, static_cast<int>(lane_kk), lane_tiles,
                              (lane.count + lane_tiles - 1) / lane_tiles, static_cast<unsigned long long*>(lane.lists.p),

@@ -77,7 +77,7 @@ __global__ void TileTopK(const uint64_t* __restrict__ rows, size_t n, int words,
                          unsigned long long* __restrict__ out) {
   constexpr int kRowLanes = kThreads / kLanesPerRow;
   __shared__ unsigned long long keys[kSortKeys];
-  __shared__ uint64_t shared_query[kSharedQueryWords];
+  __shared__ __align__(16) uint64_t shared_query[kSharedQueryWords];  // 16-byte loads read it
   // shares[lane][row of the step]. A warp writes 8 lanes x 4 consecutive
   // rows; 4 words of padding a lane put those 32 writes on 32 banks.
   __shared__ uint32_t shares[kLanesPerRow][kStepRows + 4];
@@ -130,15 +130,27 @@ __device__ void MergeIntoList(unsigned long long* list, int kk, unsigned long lo
     for (; j > 0 && candidates[j - 1] > key; --j) candidates[j] = candidates[j - 1];
     candidates[j] = key;
   }
-  // The kk smallest are list[0, kept) and candidates[0, taken)...
+  // The kk smallest are list[0, kept) and candidates[0, taken). The list's
+  // keys below the smallest candidate all stay (found by bisection); past
+  // them, count until every candidate is placed or the list is full.
   int kept = 0, taken = 0;
-  for (int t = 0; t < kk; ++t) {
-    if (taken < count && candidates[taken] < list[kept]) {
+  for (int hi = kk; kept < hi;) {
+    const int mid = (kept + hi) / 2;
+    if (list[mid] < candidates[0]) {
+      kept = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  int t = kept;
+  for (; t < kk && taken < count; ++t) {
+    if (candidates[taken] < list[kept]) {
       ++taken;
     } else {
       ++kept;
     }
   }
+  kept += kk - t;
   // ...merged from the back, where nothing unread is overwritten.
   for (int out = kk - 1, a = kept - 1, b = taken - 1; b >= 0; --out) {
     list[out] = a >= 0 && list[a] > candidates[b] ? list[a--] : candidates[b--];
@@ -162,7 +174,9 @@ __global__ void BatchTopK(const uint64_t* __restrict__ rows, size_t n, int words
   constexpr int kRowLanes = kThreads / kGroupQueries;
   constexpr int kRowsPerThread = kSlabRows / kRowLanes;
   __shared__ uint64_t slab[kSlabRows][kSlabWords];
-  __shared__ uint64_t group[kSlabWords][kGroupQueries];
+  // The group's words transposed; one word of padding a row puts a
+  // half-warp's transposing writes on 16 different bank pairs.
+  __shared__ uint64_t group[kSlabWords][kGroupQueries + 1];
   __shared__ unsigned long long candidates[kGroupQueries][kSlabRows];
   __shared__ unsigned long long worst[kGroupQueries];
   __shared__ int added[kGroupQueries];
@@ -204,9 +218,12 @@ __global__ void BatchTopK(const uint64_t* __restrict__ rows, size_t n, int words
           slab[r][w] = r < slab_rows && w < ww ? __ldg(rows + (slab_first + r) * words + w0 + w) : 0;
         }
       }
-      for (int i = threadIdx.x; i < kGroupQueries * kSlabWords; i += blockDim.x) {
-        const int q = i / kSlabWords, w = i % kSlabWords;
-        group[w][q] = q < group_size && w < ww ? __ldg(queries + (first_query + q) * words + w0 + w) : 0;
+      // The queries' words: once for the tile when one chunk holds them all.
+      if (words > kSlabWords || slab_first == begin) {
+        for (int i = threadIdx.x; i < kGroupQueries * kSlabWords; i += blockDim.x) {
+          const int q = i / kSlabWords, w = i % kSlabWords;
+          group[w][q] = q < group_size && w < ww ? __ldg(queries + (first_query + q) * words + w0 + w) : 0;
+        }
       }
       __syncthreads();
       for (int w = 0; w < ww; ++w) {

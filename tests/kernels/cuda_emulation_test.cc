@@ -2,8 +2,9 @@
 // -DHVDB_CUDA_EMULATION=ON): it catches what a GPU would not forgive (a copy
 // whose pointers are not of the kinds its direction names, a range past an
 // allocation, host code touching device memory, a kernel reading past an
-// allocation, a bad launch), it orders what CUDA orders (barriers, streams,
-// events), and device auto never chooses it.
+// allocation or given host memory, __ldg of shared memory, a __syncthreads
+// not every thread reaches, a bad launch), it orders what CUDA orders
+// (barriers, streams, events), and device auto never chooses it.
 #include <gtest/gtest.h>
 
 #include <cuda_runtime.h>
@@ -37,6 +38,20 @@ __global__ void AddOne(int* values, int n) {
   for (int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x); i < n; i += static_cast<int>(gridDim.x * blockDim.x)) {
     values[i] += 1;
   }
+}
+
+// Half the threads wait at a barrier the other half never reach.
+__global__ void DivergentBarrier(int* out) {
+  if (threadIdx.x < 16) __syncthreads();
+  out[threadIdx.x] = 1;
+}
+
+// Reads shared memory through __ldg, which reads global memory only.
+__global__ void LdgOfShared(uint64_t* out) {
+  __shared__ uint64_t staged[32];
+  staged[threadIdx.x] = threadIdx.x;
+  __syncthreads();
+  if (threadIdx.x == 0) out[0] = __ldg(&staged[1]);
 }
 
 template <typename T>
@@ -158,6 +173,39 @@ TEST_F(CudaEmulationDeathTest, AKernelReadingPastAnAllocationFaults) {
         cudaDeviceSynchronize();
       },
       "an access outside every device allocation");
+}
+
+TEST_F(CudaEmulationDeathTest, ABarrierNotEveryThreadReachesDies) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        int* d = DeviceArray<int>(64);
+        HVDB_LAUNCH(DivergentBarrier, 1, 64, 0, nullptr)(d);
+        cudaDeviceSynchronize();
+      },
+      "a __syncthreads not every thread reaches");
+}
+
+TEST_F(CudaEmulationDeathTest, AKernelGivenHostMemoryDies) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        std::vector<int> host(64);
+        HVDB_LAUNCH(AddOne, 1, 32, 0, nullptr)(host.data(), 64);
+        cudaDeviceSynchronize();
+      },
+      "AddOne launched with 0x[0-9a-f]+, which is not device memory");
+}
+
+TEST_F(CudaEmulationDeathTest, LdgOfSharedMemoryDies) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        uint64_t* out = DeviceArray<uint64_t>(1);
+        HVDB_LAUNCH(LdgOfShared, 1, 32, 0, nullptr)(out);
+        cudaDeviceSynchronize();
+      },
+      "__ldg of 0x[0-9a-f]+, which is not device memory");
 }
 
 TEST(CudaEmulationTest, AutoNeverChoosesTheEmulatedDevice) {

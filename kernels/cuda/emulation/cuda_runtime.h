@@ -106,6 +106,7 @@ const char* cudaGetErrorString(cudaError_t err);
 #define __device__
 #define __host__
 #define __forceinline__ inline
+#define __align__(n) __attribute__((aligned(n)))
 // Blocks run one at a time (kernels too), so a block's shared memory is
 // storage every thread of the running block sees.
 #define __shared__ static
@@ -119,6 +120,12 @@ extern thread_local dim3 gridDim;
 namespace hvdb::cuda_emulation {
 // Every thread of the running block waits here until all have arrived.
 void SyncThreads();
+// Dies, saying so, unless [p, p + bytes) is device memory, aligned:
+// __ldg reads global memory only (on a GPU, a shared or host address faults).
+void CheckGlobalLoad(const void* p, size_t bytes, size_t alignment);
+// Dies, saying so, unless p is null or points into (or just past) a device
+// allocation: what a kernel is given must be device memory.
+void CheckKernelPointer(const char* kernel, const void* p);
 // What each thread of every block runs; a launch's configuration.
 using KernelBody = std::function<void()>;
 // Checks the configuration (cudaGetLastError reports a bad one, as CUDA
@@ -130,15 +137,24 @@ class Launcher {
  public:
   Launcher(const char* name, void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared_bytes, cudaStream_t stream)
       : name_(name), kernel_(kernel), grid_(grid), block_(block), shared_bytes_(shared_bytes), stream_(stream) {}
-  // The arguments are taken by value, as a launch does.
+  // The arguments are taken by value, as a launch does; each pointer must be
+  // device memory (or null).
   template <typename... Args>
   void operator()(Args&&... args) const {
     static_assert(sizeof...(Args) == sizeof...(Params), "a kernel launch with the wrong number of arguments");
+    std::tuple<std::decay_t<Params>...> values(std::forward<Args>(args)...);
+    std::apply([&](const auto&... value) { (CheckArgument(value), ...); }, values);
     Launch(name_, grid_, block_, shared_bytes_, stream_,
-           [kernel = kernel_, values = std::tuple<std::decay_t<Params>...>(std::forward<Args>(args)...)] {
-             std::apply(kernel, values);
-           });
+           [kernel = kernel_, values = std::move(values)] { std::apply(kernel, values); });
   }
+
+ private:
+  template <typename T>
+  void CheckArgument(const T& value) const {
+    if constexpr (std::is_pointer_v<T>) CheckKernelPointer(name_, value);
+  }
+
+ public:
 
  private:
   const char* name_;
@@ -155,15 +171,9 @@ class Launcher {
 
 inline void __syncthreads() { ::hvdb::cuda_emulation::SyncThreads(); }
 
-namespace hvdb::cuda_emulation {
-// Dies, saying so, unless [p, p + bytes) is device memory: __ldg reads
-// global memory only (on a GPU, a shared or host address faults).
-void CheckGlobalLoad(const void* p, size_t bytes);
-}  // namespace hvdb::cuda_emulation
-
 template <typename T>
 inline T __ldg(const T* p) {
-  ::hvdb::cuda_emulation::CheckGlobalLoad(p, sizeof(T));
+  ::hvdb::cuda_emulation::CheckGlobalLoad(p, sizeof(T), alignof(T));
   return *p;
 }
 inline int __popcll(unsigned long long x) { return __builtin_popcountll(x); }

@@ -117,9 +117,23 @@ cudaStream_t Resolve(cudaStream_t stream) {
 class BlockBarrier {
  public:
   explicit BlockBarrier(int threads) : threads_(threads), waiting_(threads) {}
-  void ArriveAndWait() {
+  // other: the block's other barrier. A thread arriving here while some
+  // thread of the block waits there means a barrier not every thread
+  // reaches (a __syncthreads in divergent code): a GPU hangs or goes wrong,
+  // and this says so and dies. (Arrivals are sequentially consistent, so of
+  // two threads arriving at the two barriers at least one sees the other.)
+  void ArriveAndWait(const BlockBarrier& other, const char* what) {
     const uint32_t generation = generation_.load(std::memory_order_acquire);
-    if (waiting_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    const int before = waiting_.fetch_sub(1, std::memory_order_seq_cst);
+    if (other.waiting_.load(std::memory_order_seq_cst) != other.threads_) {
+      std::fprintf(stderr,
+                   "hvdb cuda emulation: block (%u, %u, %u): thread %u reached %s while another thread of the block "
+                   "waits at %s (a __syncthreads not every thread reaches)\n",
+                   blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x, what,
+                   what[0] == '_' ? "the block's end" : "a __syncthreads");
+      std::abort();
+    }
+    if (before == 1) {
       waiting_.store(threads_, std::memory_order_relaxed);
       generation_.store(generation + 1, std::memory_order_release);
       generation_.notify_all();
@@ -139,10 +153,11 @@ struct Grid {
   dim3 grid, block;
   const KernelBody* body = nullptr;
   int threads = 0;
-  std::unique_ptr<BlockBarrier> barrier;
+  std::unique_ptr<BlockBarrier> barrier;    // __syncthreads
+  std::unique_ptr<BlockBarrier> block_end;  // every thread done with the block
 };
 
-thread_local BlockBarrier* t_barrier = nullptr;
+thread_local const Grid* t_grid = nullptr;
 
 // The block threads: thread i is threadIdx i of every block, of every kernel.
 class BlockThreads {
@@ -184,7 +199,7 @@ class BlockThreads {
     threadIdx = {i % bx, (i / bx) % by, i / (bx * by)};
     blockDim = g.block;
     gridDim = g.grid;
-    t_barrier = g.barrier.get();
+    t_grid = &g;
     ForgetGlobalLoads();
     for (unsigned z = 0; z < g.grid.z; ++z) {
       for (unsigned y = 0; y < g.grid.y; ++y) {
@@ -193,11 +208,11 @@ class BlockThreads {
           (*g.body)();
           // The next block's threads start once this one's are all done:
           // they share the block's storage (__shared__).
-          t_barrier->ArriveAndWait();
+          g.block_end->ArriveAndWait(*g.barrier, "the block's end");
         }
       }
     }
-    t_barrier = nullptr;
+    t_grid = nullptr;
   }
 
   std::mutex mu_;
@@ -221,11 +236,11 @@ BlockThreads& Threads() {
 }  // namespace
 
 void SyncThreads() {
-  if (t_barrier == nullptr) {
+  if (t_grid == nullptr) {
     std::fprintf(stderr, "hvdb cuda emulation: __syncthreads outside a kernel\n");
     std::abort();
   }
-  t_barrier->ArriveAndWait();
+  t_grid->barrier->ArriveAndWait(*t_grid->block_end, "__syncthreads");
 }
 
 void Launch(const char* name, dim3 grid, dim3 block, size_t shared_bytes, cudaStream_t stream, KernelBody body) {
@@ -242,7 +257,8 @@ void Launch(const char* name, dim3 grid, dim3 block, size_t shared_bytes, cudaSt
   Enqueue(stream, [grid, block, threads, body = std::move(body)] {
     std::lock_guard lock(KernelMutex());
     DeviceAccess access;
-    Grid g{grid, block, &body, static_cast<int>(threads), std::make_unique<BlockBarrier>(static_cast<int>(threads))};
+    Grid g{grid, block, &body, static_cast<int>(threads), std::make_unique<BlockBarrier>(static_cast<int>(threads)),
+           std::make_unique<BlockBarrier>(static_cast<int>(threads))};
     Threads().Run(&g);
   });
 }
@@ -252,16 +268,14 @@ void Enqueue(cudaStream_t stream, std::function<void()> op) { Resolve(stream)->E
 void Wait(cudaStream_t stream) { Resolve(stream)->Wait(); }
 
 void WaitForDevice(int device) {
-  std::vector<cudaStream_t> streams;
-  {
-    Streams& s = AllStreams();
-    std::lock_guard lock(s.mu);
-    for (cudaStream_t c : s.created) {
-      if (c->device == device) streams.push_back(c);
-    }
-    if (cudaStream_t d = s.defaults.at(static_cast<size_t>(device))) streams.push_back(d);
+  // Under the lock, so that no stream is destroyed while waited for. (No
+  // stream's work takes it.)
+  Streams& s = AllStreams();
+  std::lock_guard lock(s.mu);
+  for (cudaStream_t c : s.created) {
+    if (c->device == device) c->Wait();
   }
-  for (cudaStream_t stream : streams) stream->Wait();
+  if (cudaStream_t d = s.defaults.at(static_cast<size_t>(device))) d->Wait();
 }
 
 }  // namespace hvdb::cuda_emulation

@@ -125,6 +125,8 @@ constexpr size_t kMaxMappings = 4096;
 std::atomic<uintptr_t> g_mapping_start[kMaxMappings];
 std::atomic<uintptr_t> g_mapping_end[kMaxMappings];
 
+struct sigaction g_previous_action;
+
 void Say(const char* text) {
   const ssize_t ignored = ::write(2, text, std::strlen(text));
   (void)ignored;
@@ -146,7 +148,9 @@ void OnFault(int signal, siginfo_t* info, void*) {
     }
     break;
   }
-  ::signal(signal, SIG_DFL);  // the access faults again, and the process dies of it
+  // The handler that was there before takes the fault when the access
+  // repeats (a sanitizer's report, or the default: the process dies).
+  ::sigaction(signal, &g_previous_action, nullptr);
 }
 
 void WatchFaults() {
@@ -155,7 +159,7 @@ void WatchFaults() {
     action.sa_sigaction = OnFault;
     action.sa_flags = SA_SIGINFO;
     sigemptyset(&action.sa_mask);
-    ::sigaction(SIGSEGV, &action, nullptr);
+    ::sigaction(SIGSEGV, &action, &g_previous_action);
     return true;
   }();
   (void)installed;
@@ -191,8 +195,15 @@ namespace {
 thread_local uintptr_t t_checked_begin = 0, t_checked_end = 0;
 }  // namespace
 
-void CheckGlobalLoad(const void* p, size_t bytes) {
+void CheckGlobalLoad(const void* p, size_t bytes, size_t alignment) {
   const auto addr = reinterpret_cast<uintptr_t>(p);
+  if (addr % alignment != 0) {
+    char text[160];
+    std::snprintf(text, sizeof text, "hvdb cuda emulation: __ldg of %p, not %zu-byte aligned (a GPU faults)\n", p,
+                  alignment);
+    Say(text);
+    std::abort();
+  }
   if (addr >= t_checked_begin && addr + bytes <= t_checked_end) return;
   Memory& m = Mem();
   std::lock_guard lock(m.mu);
@@ -211,6 +222,20 @@ void CheckGlobalLoad(const void* p, size_t bytes) {
 }
 
 void ForgetGlobalLoads() { t_checked_begin = t_checked_end = 0; }
+
+void CheckKernelPointer(const char* kernel, const void* p) {
+  if (p == nullptr) return;
+  Memory& m = Mem();
+  std::lock_guard lock(m.mu);
+  if (FindDevice(m, p, 0) != nullptr) return;
+  char text[200];
+  std::snprintf(text, sizeof text,
+                "hvdb cuda emulation: %s launched with %p, which is not device memory (a kernel reads and writes "
+                "device memory only)\n",
+                kernel, p);
+  Say(text);
+  std::abort();
+}
 
 cudaError_t Fail(cudaError_t err) {
   if (err != cudaSuccess) t_last_error = err;
