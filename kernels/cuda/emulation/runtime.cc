@@ -213,10 +213,17 @@ void CheckGlobalLoad(const void* p, size_t bytes, size_t alignment) {
     return;
   }
   char text[200];
-  std::snprintf(text, sizeof text,
-                "hvdb cuda emulation: __ldg of %p, which is not device memory (__ldg reads global memory only: "
-                "shared or host memory faults on a GPU)\n",
-                p);
+  if (InDeviceMapping(m, p)) {
+    std::snprintf(text, sizeof text,
+                  "hvdb cuda emulation: __ldg of %p, outside every device allocation (past an allocation's end or "
+                  "before its start)\n",
+                  p);
+  } else {
+    std::snprintf(text, sizeof text,
+                  "hvdb cuda emulation: __ldg of %p, which is not device memory (__ldg reads global memory only: "
+                  "shared or host memory faults on a GPU)\n",
+                  p);
+  }
   Say(text);
   std::abort();
 }
