@@ -118,18 +118,21 @@ class BlockBarrier {
  public:
   explicit BlockBarrier(int threads) : threads_(threads), waiting_(threads) {}
   // other: the block's other barrier. A thread arriving here while some
-  // thread of the block waits there means a barrier not every thread
-  // reaches (a __syncthreads in divergent code): a GPU hangs or goes wrong,
-  // and this says so and dies. (Arrivals are sequentially consistent, so of
-  // two threads arriving at the two barriers at least one sees the other.)
-  void ArriveAndWait(const BlockBarrier& other, const char* what) {
+  // thread of the block waits there, this barrier still closed, means a
+  // barrier not every thread reaches (a __syncthreads in divergent code): a
+  // GPU hangs or goes wrong, and this says so and dies. Arrivals are
+  // sequentially consistent, so of two threads arriving at the two barriers
+  // at least one sees the other. (Once this barrier has opened, the others
+  // may already wait at the next one: that is no divergence.)
+  void ArriveAndWait(const BlockBarrier& other, const char* kernel, const char* what) {
     const uint32_t generation = generation_.load(std::memory_order_acquire);
     const int before = waiting_.fetch_sub(1, std::memory_order_seq_cst);
-    if (other.waiting_.load(std::memory_order_seq_cst) != other.threads_) {
+    if (other.waiting_.load(std::memory_order_seq_cst) != other.threads_ &&
+        generation_.load(std::memory_order_seq_cst) == generation) {
       std::fprintf(stderr,
-                   "hvdb cuda emulation: block (%u, %u, %u): thread %u reached %s while another thread of the block "
-                   "waits at %s (a __syncthreads not every thread reaches)\n",
-                   blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x, what,
+                   "hvdb cuda emulation: %s block (%u, %u, %u): thread %u reached %s while another thread of the "
+                   "block waits at %s (a __syncthreads not every thread reaches)\n",
+                   kernel, blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x, what,
                    what[0] == '_' ? "the block's end" : "a __syncthreads");
       std::abort();
     }
@@ -150,6 +153,7 @@ class BlockBarrier {
 
 // The running kernel, as its block threads see it.
 struct Grid {
+  const char* name;
   dim3 grid, block;
   const KernelBody* body = nullptr;
   int threads = 0;
@@ -208,7 +212,7 @@ class BlockThreads {
           (*g.body)();
           // The next block's threads start once this one's are all done:
           // they share the block's storage (__shared__).
-          g.block_end->ArriveAndWait(*g.barrier, "the block's end");
+          g.block_end->ArriveAndWait(*g.barrier, g.name, "the block's end");
         }
       }
     }
@@ -240,7 +244,7 @@ void SyncThreads() {
     std::fprintf(stderr, "hvdb cuda emulation: __syncthreads outside a kernel\n");
     std::abort();
   }
-  t_grid->barrier->ArriveAndWait(*t_grid->block_end, "__syncthreads");
+  t_grid->barrier->ArriveAndWait(*t_grid->block_end, t_grid->name, "__syncthreads");
 }
 
 void Launch(const char* name, dim3 grid, dim3 block, size_t shared_bytes, cudaStream_t stream, KernelBody body) {
@@ -254,10 +258,10 @@ void Launch(const char* name, dim3 grid, dim3 block, size_t shared_bytes, cudaSt
     Fail(cudaErrorInvalidConfiguration);
     return;
   }
-  Enqueue(stream, [grid, block, threads, body = std::move(body)] {
+  Enqueue(stream, [name, grid, block, threads, body = std::move(body)] {
     std::lock_guard lock(KernelMutex());
     DeviceAccess access;
-    Grid g{grid, block, &body, static_cast<int>(threads), std::make_unique<BlockBarrier>(static_cast<int>(threads)),
+    Grid g{name, grid, block, &body, static_cast<int>(threads), std::make_unique<BlockBarrier>(static_cast<int>(threads)),
            std::make_unique<BlockBarrier>(static_cast<int>(threads))};
     Threads().Run(&g);
   });
