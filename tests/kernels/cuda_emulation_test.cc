@@ -234,8 +234,12 @@ TEST(CudaEmulationTest, AutoNeverChoosesTheEmulatedDevice) {
   auto gpu = c->SearchBatch(queries, {.k = 5, .device = Device::kGpu}, &stats);
   ASSERT_TRUE(gpu.ok()) << gpu.status().ToString();
   EXPECT_EQ(stats.plan.device, Device::kGpu);
-  EXPECT_NE(stats.plan.kernel.find("cuda-emulated"), std::string::npos) << stats.plan.kernel;
+  EXPECT_EQ(stats.plan.kernel, "cuda-emulated-batch-topk");  // 16 queries: rows read once per group
   EXPECT_EQ(*gpu, *cpu);
+  auto one = c->Search(queries[0], {.k = 5, .device = Device::kGpu}, &stats);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(stats.plan.kernel, "cuda-emulated-tile-topk");  // one query: a block per tile
+  EXPECT_EQ(*one, (*cpu)[0]);
 }
 
 }  // namespace
