@@ -220,7 +220,9 @@ class CudaDevice final : public SearchDevice {
         std::vector<std::vector<Neighbor>> part(count);
         HVDB_RETURN_IF_ERROR(StreamTopK(host_rows, n, words, host_tombstones, chunk_rows, queries + first * words, count,
                                         k, &part, uploaded_bytes));
-        for (size_t q = 0; q < count; ++q) (*out)[first + q] = std::move(part[q]);
+        for (size_t q = 0; q < count; ++q) {
+          (*out)[first + q].insert((*out)[first + q].end(), part[q].begin(), part[q].end());
+        }
       }
       return Status::OK();
     }

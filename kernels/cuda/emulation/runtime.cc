@@ -132,8 +132,8 @@ void Say(const char* text) {
   (void)ignored;
 }
 
-// A fault in a device mapping: what it means, said before the process dies
-// of it (the default action, once this handler is gone).
+// A fault in a device mapping: what it means, said before the handler that
+// was there before takes the fault.
 void OnFault(int signal, siginfo_t* info, void*) {
   const auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
   for (size_t i = 0; i < kMaxMappings; ++i) {
