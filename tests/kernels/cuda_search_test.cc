@@ -123,6 +123,46 @@ void ExpectStreamingEqualsTheScalarScan(kernels::SearchDevice* device, size_t kN
   }
 }
 
+// More queries than one launch takes (the emulation's grids hold 16 x 32
+// queries for BatchTopK, 16 for radius; a GPU's 65535 times that) go in
+// slices: resident, streamed and radius.
+TEST_F(CudaSearchTest, ManyQueriesGoInSlices) {
+  std::mt19937_64 rng(ProcessSeed() + 7);
+  auto* device = devices_.front().get();
+  constexpr size_t kWords = 2, kN = 63, kQueries = 600;
+  std::vector<uint64_t> rows(kN * kWords), queries(kQueries * kWords), tombstones(1, 0b1001);
+  for (auto& w : rows) w = rng();
+  for (auto& w : queries) w = rng();
+  auto d_rows = device->Allocate(rows.size() * 8);
+  auto d_tomb = device->Allocate(8);
+  ASSERT_TRUE(d_rows.ok() && d_tomb.ok());
+  ASSERT_TRUE(device->Upload(d_rows->handle(), 0, rows.data(), rows.size() * 8).ok());
+  ASSERT_TRUE(device->Upload(d_tomb->handle(), 0, tombstones.data(), 8).ok());
+  constexpr size_t kK = 2;
+  std::vector<kernels::Neighbor> got(kQueries * kK);
+  ASSERT_TRUE(device->TopK(d_rows->handle(), kN, kWords, d_tomb->handle(), queries.data(), kQueries, kK, got.data()).ok());
+  std::vector<std::vector<kernels::Neighbor>> streamed(kQueries), within(kQueries);
+  uint64_t uploaded = 0;
+  ASSERT_TRUE(device->StreamTopK(rows.data(), kN, kWords, tombstones.data(), 64, queries.data(), kQueries, kK,
+                                 &streamed, &uploaded)
+                  .ok());
+  ASSERT_TRUE(device->WithinRadius(d_rows->handle(), kN, kWords, d_tomb->handle(), queries.data(), kQueries, 60,
+                                   within.data())
+                  .ok());
+  for (size_t q = 0; q < kQueries; ++q) {
+    const auto all = ReferenceAll(&queries[q * kWords], rows, kWords, tombstones);
+    const std::vector<kernels::Neighbor> want(all.begin(), all.begin() + kK);
+    ASSERT_EQ(std::vector<kernels::Neighbor>(got.begin() + q * kK, got.begin() + (q + 1) * kK), want) << "query " << q;
+    std::sort(streamed[q].begin(), streamed[q].end(), kernels::NearerFirst);
+    ASSERT_EQ(streamed[q], want) << "streamed, query " << q;
+    std::vector<kernels::Neighbor> near;
+    for (const auto& hit : all) {
+      if (hit.distance <= 60) near.push_back(hit);
+    }
+    ASSERT_EQ(within[q], near) << "radius, query " << q;
+  }
+}
+
 TEST_F(CudaSearchTest, BadArgumentsAndCalibration) {
   auto* device = devices_.front().get();
   std::vector<kernels::Neighbor> out(2000);
