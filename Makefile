@@ -72,20 +72,21 @@ tsan: deps
 	@cmake --build build-tsan -j $(JOBS) --target $(TSAN_TESTS) hvdb_cli
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" ctest --test-dir build-tsan --output-on-failure -j $(JOBS) \
 	  -R '^(DbTest|BulkLoadTest|AnnConcurrencyTest|ThreadPool|shell_server|shell_http$$)|$(CUDA_EMULATION_CTEST)'
+	build-tsan/shell/hvdb info | grep 'cuda-emulated'
 
 # The CUDA code of kernels/cuda/, kernels and host code alike, run on CPU
 # threads by the CUDA emulation (test machinery, docs/gpu.md), in
 # build-cuda-emu/: the CUDA search tests against the scalar scan, the
-# emulation's own checks, the real-device DB and HDC tests, and `hvdb info`
-# naming the emulated device. No nvcc needed; `make tsan` runs them again.
+# emulation's own checks (`hvdb info`'s devices among them), the real-device
+# DB and HDC tests. No nvcc needed; `make tsan` runs them again, and `hvdb
+# info` from its build names the emulated device.
 CUDA_EMULATION_TESTS = kernels_cuda_emulation_test kernels_cuda_search_test db_gpu_search_test hdc_batch_device_test
 CUDA_EMULATION_CTEST = ^(CudaEmulationTest|CudaEmulationDeathTest|CudaSearchTest|RealDeviceTest|BatchDeviceTest)\.
 cuda-emulation: deps
 	@cmake -S . -B build-cuda-emu -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHVDB_WERROR=ON -DHVDB_CUDA_EMULATION=ON \
 	  -DHVDB_ENABLE_CUDA=OFF -DHVDB_BUILD_BENCHMARKS=OFF -DHVDB_BUILD_EXAMPLES=OFF >/dev/null
-	@cmake --build build-cuda-emu -j $(JOBS) --target $(CUDA_EMULATION_TESTS) hvdb_cli
+	@cmake --build build-cuda-emu -j $(JOBS) --target $(CUDA_EMULATION_TESTS)
 	ctest --test-dir build-cuda-emu --output-on-failure -j $(JOBS) -R '$(CUDA_EMULATION_CTEST)'
-	build-cuda-emu/shell/hvdb info | grep 'cuda-emulated'
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer
 # (float-cast-overflow included, no recovery: the first report fails), in

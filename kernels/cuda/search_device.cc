@@ -62,8 +62,9 @@ cudaError_t LaunchTopK(bool batch, const uint64_t* rows, size_t n, int words, co
 
 // A launch's queries go on the grid's y dimension (at most 65535 blocks):
 // one a block (TileTopK, Within) or kGroupQueries a block (BatchTopK).
-// Emulated, 16, so that tests reach the slicing with a few hundred queries.
-constexpr size_t kMaxGridY = kEmulated ? 16 : 65535;
+// Emulated, 8, so that tests reach the slicing with 300 queries (and a few
+// queries for TileTopK are never sliced).
+constexpr size_t kMaxGridY = kEmulated ? 8 : 65535;
 size_t MaxLaunchQueries(bool batch) { return batch ? kMaxGridY * kGroupQueries : kMaxGridY; }
 
 // Keys hold a row in 32 bits: a call searches fewer than 2^32 rows.

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "hvdb/db.h"
+#include "hvdb/system.h"
 #include "kernels/cuda/launch.h"
 #include "kernels/device/search_device.h"
 #include "tests/db/db_test_util.h"
@@ -214,6 +215,13 @@ TEST(CudaEmulationTest, AutoNeverChoosesTheEmulatedDevice) {
   ASSERT_FALSE(devices.empty()) << why;
   EXPECT_FALSE(devices.front()->chosen_by_auto());
   EXPECT_NE(devices.front()->name().find("cuda-emulated"), std::string::npos) << devices.front()->name();
+  // What `hvdb info` prints.
+  const SystemInfo info = GetSystemInfo();
+  EXPECT_TRUE(info.cuda_built);
+  ASSERT_EQ(info.cuda_devices.size(), 1u) << info.cuda_status;
+  EXPECT_EQ(info.cuda_devices[0].name, "cuda-emulated (CPU threads, test machinery)");
+  ASSERT_EQ(info.search_devices.size(), 1u) << info.search_devices_status;
+  EXPECT_NE(info.search_devices[0].find("cuda-emulated"), std::string::npos) << info.search_devices[0];
   TempDir dir;
   auto db = OpenOrDie(dir / "db");
   ASSERT_TRUE(db->CreateCollection("c", {.dim = 256}).ok());
