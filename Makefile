@@ -12,15 +12,18 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
-# Everything: the library, the shell, tests, benchmarks and examples.
+# Everything: the library, the shell, tests, benchmarks and examples, and the
+# Python package's module against .venv's Python (its tests run in ctest as
+# python_tests; docs/python.md).
 configure: deps
 	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DHVDB_WERROR=ON \
-	  -DHVDB_BUILD_TESTS=ON -DHVDB_BUILD_BENCHMARKS=ON -DHVDB_BUILD_EXAMPLES=ON $(CMAKE_FLAGS) >/dev/null
+	  -DHVDB_BUILD_TESTS=ON -DHVDB_BUILD_BENCHMARKS=ON -DHVDB_BUILD_EXAMPLES=ON \
+	  -DHVDB_BUILD_PYTHON=ON -DPython_EXECUTABLE=$(CURDIR)/.venv/bin/python $(CMAKE_FLAGS) >/dev/null
 
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Everything: the suite, then the lock rules (clang -Wthread-safety), the
+# Everything: the suite (the Python package's pytest suite among it), then the lock rules (clang -Wthread-safety), the
 # CUDA code under the CUDA emulation, ThreadSanitizer (the emulated CUDA
 # code too), ASan + UBSan, and each fuzz target for a minute
 # (docs/reliability.md, docs/gpu.md).
@@ -48,14 +51,15 @@ bench: build
 	$(BUILD_DIR)/benchmarks/hvdb-bench query
 	$(BUILD_DIR)/benchmarks/hvdb-bench hdc
 
-# Lock rules checked by the compiler: every source of the libraries and the
-# hvdb program through clang's -Wthread-safety, as errors (base/mutex.h says
+# Lock rules checked by the compiler: every source of the libraries, the
+# hvdb program and the Python module through clang's -Wthread-safety, as errors (base/mutex.h says
 # how to annotate). build-tsa/ is configured with clang for its compile
 # commands only; each source is compiled with -fsyntax-only, nothing linked.
 thread-safety: deps
 	@cmake -S . -B build-tsa -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
 	  -DCMAKE_CXX_FLAGS="-Wthread-safety -Werror=thread-safety" -DHVDB_ENABLE_CUDA=OFF -DHVDB_BUILD_TESTS=OFF \
-	  -DHVDB_BUILD_BENCHMARKS=OFF -DHVDB_BUILD_EXAMPLES=OFF >/dev/null
+	  -DHVDB_BUILD_BENCHMARKS=OFF -DHVDB_BUILD_EXAMPLES=OFF \
+	  -DHVDB_BUILD_PYTHON=ON -DPython_EXECUTABLE=$(CURDIR)/.venv/bin/python >/dev/null
 	scripts/thread-safety.py build-tsa $(JOBS)
 
 # The concurrency tests (DB readers and writers, bulk loads, ivf searches

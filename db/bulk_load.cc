@@ -182,9 +182,29 @@ class RowWriterThread {
 
 Result<BulkLoadResult> CollectionImpl::BulkLoad(const std::string& path, const BulkLoadOptions& options,
                                                 const ProgressCallback& progress) {
-  const auto start = std::chrono::steady_clock::now();
   HVDB_ASSIGN_OR_RETURN(std::unique_ptr<storage::RowSource> source,
                         storage::OpenRowSource(path, options, descriptor_.dim));
+  return Load(std::move(source), "'" + path + "'", options, progress);
+}
+
+Result<BulkLoadResult> CollectionImpl::BulkLoadRows(const uint8_t* bits, size_t rows,
+                                                    std::span<const std::string_view> keys,
+                                                    const BulkLoadOptions& options, const ProgressCallback& progress) {
+  if (options.format != FileFormat::kAuto || !options.keys_path.empty() || options.npy.unpacked || options.npy.pad) {
+    return Status::InvalidArgument("a bulk load from memory takes packed rows and keys; format, keys_path, unpacked "
+                                   "and pad apply to files");
+  }
+  if (options.first_row_number && !keys.empty()) {
+    return Status::InvalidArgument("a first row number numbers rows loaded without keys; these rows have keys");
+  }
+  HVDB_ASSIGN_OR_RETURN(std::unique_ptr<storage::RowSource> source,
+                        storage::MemoryRowSource(bits, rows, descriptor_.dim, keys));
+  return Load(std::move(source), "rows in memory", options, progress);
+}
+
+Result<BulkLoadResult> CollectionImpl::Load(std::unique_ptr<storage::RowSource> source, const std::string& name,
+                                            const BulkLoadOptions& options, const ProgressCallback& progress) {
+  const auto start = std::chrono::steady_clock::now();
   MutexLock write(write_mu_);
   HVDB_RETURN_IF_ERROR(CheckLive());
   BulkLoadResult result;
@@ -196,14 +216,14 @@ Result<BulkLoadResult> CollectionImpl::BulkLoad(const std::string& path, const B
       HVDB_ASSIGN_OR_RETURN(first, NextRowNumber());
     }
     if (source->total_rows() > 0 && first > UINT64_MAX - (source->total_rows() - 1)) {
-      return Status::InvalidArgument("'" + path + "': numbering its " + std::to_string(source->total_rows()) +
+      return Status::InvalidArgument(name + ": numbering its " + std::to_string(source->total_rows()) +
                                      " rows from " + std::to_string(first) +
                                      " passes 2^64 - 1; give the first number (--first-row N) or the keys (--keys FILE)");
     }
     source->NumberRowsFrom(first);
     result.first_row_number = first;
   }
-  Status s = LoadRows(source.get(), path, options, progress, &result);
+  Status s = LoadRows(source.get(), name, options, progress, &result);
   if (!s.ok()) {
     WriterLock lock(cache_mu_);
     cache_->DiscardStaged();
@@ -213,7 +233,7 @@ Result<BulkLoadResult> CollectionImpl::BulkLoad(const std::string& path, const B
   return result;
 }
 
-Status CollectionImpl::LoadRows(storage::RowSource* source, const std::string& path, const BulkLoadOptions& options,
+Status CollectionImpl::LoadRows(storage::RowSource* source, const std::string& name, const BulkLoadOptions& options,
                                 const ProgressCallback& progress, BulkLoadResult* result) {
   HVDB_ASSIGN_OR_RETURN(std::unique_ptr<storage::Ingestion> ingestion,
                         store_->NewIngestion(descriptor_.id, options.temp_dir));
@@ -235,7 +255,7 @@ Status CollectionImpl::LoadRows(storage::RowSource* source, const std::string& p
   cache.PopulateStaged(source->total_rows());
   LoadKeySet staged(&cache, source->total_rows());
   auto twice = [&](std::pair<uint32_t, uint32_t> found) {
-    return Status::InvalidArgument("'" + path + "', row " + std::to_string(found.second - base) + ": key " +
+    return Status::InvalidArgument(name + ", row " + std::to_string(found.second - base) + ": key " +
                                    QuoteKey(cache.key(found.second)) + " appears twice in the load (first at row " +
                                    std::to_string(found.first - base) + ")");
   };
@@ -252,7 +272,7 @@ Status CollectionImpl::LoadRows(storage::RowSource* source, const std::string& p
     if (cache.NeedsGrowth(0)) HVDB_RETURN_IF_ERROR(grow(std::max<size_t>(n / 4, 4096), 1 << 20));
     HVDB_ASSIGN_OR_RETURN(const bool more, source->Next(&key, cache.NextStagedRow()));
     if (!more) break;
-    auto where = [&] { return "'" + path + "', row " + std::to_string(n) + ": "; };
+    auto where = [&] { return name + ", row " + std::to_string(n) + ": "; };
     if (Status k = ValidateKey(key); !k.ok()) return Status::InvalidArgument(where() + k.message());
     if (cache.NeedsGrowth(key.size())) {
       HVDB_RETURN_IF_ERROR(grow(std::max<size_t>(n / 4, 4096), std::max<size_t>(key.size() * 2, 1 << 20)));
@@ -269,21 +289,21 @@ Status CollectionImpl::LoadRows(storage::RowSource* source, const std::string& p
     }
     if (progress && (n + 1) % every == 0) {
       if (!progress({n + 1, source->total_rows(), source->bytes_read(), source->total_bytes()})) {
-        return Status::Unavailable("bulk load of '" + path + "' cancelled at row " + std::to_string(n + 1));
+        return Status::Unavailable("bulk load of " + name + " cancelled at row " + std::to_string(n + 1));
       }
     }
   }
   if (auto found = staged.Flush(); found.first != kNoRow32) return twice(found);
   const size_t rows = cache.staged();
   writer.Publish(rows);
-  HVDB_RETURN_IF_ERROR(writer.Finish().WithContext("bulk load of '" + path + "'"));
+  HVDB_RETURN_IF_ERROR(writer.Finish().WithContext("bulk load of " + name));
   {
     WriterLock lock(cache_mu_);
-    HVDB_RETURN_IF_ERROR(ReserveIndex(rows).WithContext("bulk load of '" + path + "'"));
+    HVDB_RETURN_IF_ERROR(ReserveIndex(rows).WithContext("bulk load of " + name));
   }
   std::sort(replaced_ids.begin(), replaced_ids.end());
   HVDB_RETURN_IF_ERROR(ingestion->AddDeletions(replaced_ids));
-  HVDB_RETURN_IF_ERROR(ingestion->Ingest().WithContext("bulk load of '" + path + "'"));
+  HVDB_RETURN_IF_ERROR(ingestion->Ingest().WithContext("bulk load of " + name));
   {
     WriterLock lock(cache_mu_);
     for (uint32_t row : replaced_rows) IndexRemoving(row);

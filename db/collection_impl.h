@@ -77,6 +77,9 @@ class CollectionImpl final : public Collection {
 
   Result<BulkLoadResult> BulkLoad(const std::string& path, const BulkLoadOptions& options,
                                   const ProgressCallback& progress) override HVDB_EXCLUDES(write_mu_, cache_mu_);
+  Result<BulkLoadResult> BulkLoadRows(const uint8_t* bits, size_t rows, std::span<const std::string_view> keys,
+                                      const BulkLoadOptions& options, const ProgressCallback& progress) override
+      HVDB_EXCLUDES(write_mu_, cache_mu_);
   Status Export(const std::string& path, const ExportOptions& options,
                 const ProgressCallback& progress) const override HVDB_EXCLUDES(write_mu_, cache_mu_);
   Status Accumulate(std::string_view name, std::span<const Hypervector> members, int32_t weight,
@@ -171,7 +174,12 @@ class CollectionImpl final : public Collection {
   // the CPU).
   Status RunOnDevices(const SearchPlan& plan, const index::SearchRequest& request, index::SearchResult* result) const
       HVDB_REQUIRES_SHARED(cache_mu_) HVDB_EXCLUDES(gpu_mu_);
-  Status LoadRows(storage::RowSource* source, const std::string& path, const BulkLoadOptions& options,
+  // BulkLoad and BulkLoadRows from the opened source; `name` says what it is
+  // in errors ("'rows.npy'", "the rows in memory").
+  Result<BulkLoadResult> Load(std::unique_ptr<storage::RowSource> source, const std::string& name,
+                              const BulkLoadOptions& options, const ProgressCallback& progress)
+      HVDB_EXCLUDES(write_mu_, cache_mu_);
+  Status LoadRows(storage::RowSource* source, const std::string& name, const BulkLoadOptions& options,
                   const ProgressCallback& progress, BulkLoadResult* result)
       HVDB_REQUIRES(write_mu_) HVDB_EXCLUDES(cache_mu_);
   // One past the largest live decimal key ("0", "17"; not "017"), 0 when

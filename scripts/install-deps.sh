@@ -2,7 +2,9 @@
 # Installs, with apt-get and only when missing, the Debian packages hvdb
 # needs: `install-deps.sh shell` what the library and the hvdb program need
 # (make shell), `install-deps.sh` (all) also what the tests, benchmarks and
-# examples need (make test). Safe to run again: it does nothing when
+# examples need (make test), and the Python virtual environment .venv with
+# the packages of python/requirements.txt from PyPI (the Python package's
+# build, tests and benchmarks). Safe to run again: it does nothing when
 # everything is present. CUDA is not installed here: the build uses nvcc
 # from /usr/local/cuda when it exists (HVDB_ENABLE_CUDA=AUTO).
 set -euo pipefail
@@ -27,6 +29,7 @@ packages=(
 )
 if [ "$what" = all ]; then packages+=(
   curl                # tests speak HTTP with curl
+  python3-venv python3-dev  # .venv and the headers the Python package builds against
   python3-numpy       # tests/shell/numpy_test.py: .npy round trips checked by numpy itself
   libgtest-dev libgmock-dev libbenchmark-dev
   wngerman wfrench witalian wspanish wportuguese wdutch  # language-identification example
@@ -38,13 +41,32 @@ if [ "$what" = all ]; then packages+=(
   chromium chromium-driver  # tests/shell/console_test.py: the web console in a headless browser
 ); fi
 
+# .venv: created with the python3 on PATH, filled from PyPI; skipped when
+# every requirement imports.
+python_env() {
+  local root venv
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  venv="$root/.venv"
+  if [ -x "$venv/bin/python" ] &&
+     "$venv/bin/python" -c "import numpy, pytest, nanobind, scikit_build_core, faiss, usearch" 2>/dev/null; then
+    return 0
+  fi
+  echo "install-deps: creating $venv (python/requirements.txt from PyPI)"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip
+  "$venv/bin/python" -m pip install -q -r "$root/python/requirements.txt"
+}
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  [ "$what" = all ] && python_env
+  exit 0
+fi
 
 echo "install-deps: installing ${missing[*]}"
 sudo=""
@@ -55,3 +77,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+[ "$what" = all ] && python_env
+exit 0

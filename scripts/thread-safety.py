@@ -4,7 +4,7 @@
 Usage: scripts/thread-safety.py BUILD_DIR [JOBS]
 
 Reads BUILD_DIR/compile_commands.json (a clang build; the Makefile configures
-build-tsa/ with the libraries and the hvdb program only) and compiles each of
+build-tsa/ with the libraries, the hvdb program and the Python module) and compiles each of
 the project's own sources again with -fsyntax-only (no objects, no link) and
 only -Wthread-safety on, as an error; the other warnings are the normal
 build's business. Prints each failing file's diagnostics and exits 1 if any
@@ -32,8 +32,11 @@ def main():
     units = []
     for e in entries:
         path = os.path.normpath(os.path.join(e["directory"], e["file"]))
-        # The project's sources only: not files generated into the build.
+        # The project's sources only: not files generated into the build, nor
+        # nanobind's own sources (compiled from .venv for the Python module).
         if not path.startswith(source + os.sep) or path.startswith(build + os.sep):
+            continue
+        if path.startswith(os.path.join(source, ".venv") + os.sep):
             continue
         if not path.endswith((".cc", ".cpp")):
             continue

@@ -351,6 +351,50 @@ Result<uint64_t> ProbeSourceDim(const std::string& path, const BulkLoadOptions& 
   }
 }
 
+namespace {
+
+class MemorySource : public RowSource {
+ public:
+  MemorySource(const uint8_t* bits, uint64_t rows, uint64_t dim, std::span<const std::string_view> keys)
+      : bits_(bits), rows_(rows), row_bytes_(dim / 8), keys_(keys) {}
+  bool numbers_rows() const override { return keys_.empty(); }
+  void NumberRowsFrom(uint64_t first) override { first_number_ = first; }
+  uint64_t total_rows() const override { return rows_; }
+  uint64_t total_bytes() const override { return rows_ * row_bytes_; }
+  uint64_t bytes_read() const override { return next_ * row_bytes_; }
+
+  Result<bool> Next(std::string* key, char* bits) override {
+    if (next_ == rows_) return false;
+    std::memcpy(bits, bits_ + next_ * row_bytes_, row_bytes_);
+    if (keys_.empty()) {
+      *key = std::to_string(first_number_ + next_);  // BulkLoad bounds first_number_
+    } else {
+      key->assign(keys_[next_]);
+    }
+    ++next_;
+    return true;
+  }
+
+ private:
+  const uint8_t* bits_;
+  uint64_t rows_, row_bytes_;
+  std::span<const std::string_view> keys_;
+  uint64_t next_ = 0, first_number_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<RowSource>> MemoryRowSource(const uint8_t* bits, uint64_t rows, uint64_t dim,
+                                                   std::span<const std::string_view> keys) {
+  if (!keys.empty() && keys.size() != rows) {
+    return Status::InvalidArgument(std::to_string(keys.size()) + " keys for " + std::to_string(rows) +
+                                   " rows; give one key per row, or none to number the rows");
+  }
+  if (bits == nullptr && rows > 0) return Status::InvalidArgument("no row data for " + std::to_string(rows) + " rows");
+  if (dim == 0 || dim % 64 != 0) return Status::InvalidArgument("dim " + std::to_string(dim) + " is not a multiple of 64");
+  return std::unique_ptr<RowSource>(std::make_unique<MemorySource>(bits, rows, dim, keys));
+}
+
 Result<std::unique_ptr<RowSource>> OpenRowSource(const std::string& path, const BulkLoadOptions& options,
                                                  uint64_t dim) {
   using Format = BulkLoadOptions::Format;

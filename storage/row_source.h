@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "hvdb/options.h"
 #include "hvdb/result.h"
@@ -35,6 +37,14 @@ class RowSource {
 // A dimension mismatch is reported here when the header shows it.
 Result<std::unique_ptr<RowSource>> OpenRowSource(const std::string& path, const BulkLoadOptions& options,
                                                  uint64_t dim);
+
+// Rows held in memory (Collection::BulkLoadRows): `bits` is rows x (dim / 8)
+// bytes, read in place (it must outlive the source); keys[i] names row i, or
+// with no keys the rows are numbered as a keyless .npy's. The views are
+// borrowed, not copied. InvalidArgument when keys is neither empty nor
+// rows long, or bits is null with rows > 0.
+Result<std::unique_ptr<RowSource>> MemoryRowSource(const uint8_t* bits, uint64_t rows, uint64_t dim,
+                                                   std::span<const std::string_view> keys);
 
 // The dimension of the rows in `path`: from the header (.npy, .hvdb) or the
 // first non-blank line (text).

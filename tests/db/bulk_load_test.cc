@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -480,6 +481,55 @@ TEST_F(BulkLoadTest, SearchesAndWritesDuringALoad) {
   EXPECT_EQ(bad.load(), 0);
   EXPECT_EQ(c_->Count(), 20011u);
   EXPECT_TRUE(db_->Verify().ok());
+}
+
+// Rows in memory (BulkLoadRows, what the Python package's bulk_load of an
+// array calls) load as the same rows from a file would: keyed, numbered after
+// the largest decimal key, and all or nothing with errors naming the row.
+TEST_F(BulkLoadTest, RowsInMemoryLoadAsAFileWould) {
+  const size_t row_bytes = kDim / 8;
+  auto rows = Rows(5);
+  std::vector<uint8_t> bits(rows.size() * row_bytes);
+  for (size_t i = 0; i < rows.size(); ++i) std::memcpy(bits.data() + i * row_bytes, rows[i].data(), row_bytes);
+  std::vector<std::string> names = {"a", "b", "old3", "d", "e"};
+  std::vector<std::string_view> keys(names.begin(), names.end());
+  auto keyed = c_->BulkLoadRows(bits.data(), rows.size(), keys);
+  ASSERT_TRUE(keyed.ok()) << keyed.status().ToString();
+  EXPECT_EQ(keyed->rows, 5u);
+  EXPECT_EQ(keyed->replaced, 1u);  // old3
+  for (size_t i = 0; i < rows.size(); ++i) model_.Load(names[i], rows[i]);
+  ExpectUnchanged();
+  ExpectSearchesMatch();
+
+  Put("41", Rand());  // keyless rows are numbered after the largest decimal key
+  auto numbered = c_->BulkLoadRows(bits.data(), 2, {});
+  ASSERT_TRUE(numbered.ok()) << numbered.status().ToString();
+  EXPECT_EQ(numbered->first_row_number, 42u);
+  model_.Load("42", rows[0]);
+  model_.Load("43", rows[1]);
+  ExpectUnchanged();
+
+  // Refusals, each leaving the collection as it was.
+  names[3] = "a";
+  std::vector<std::string_view> twice(names.begin(), names.end());
+  auto dup = c_->BulkLoadRows(bits.data(), rows.size(), twice);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.status().message(), "rows in memory, row 3: key 'a' appears twice in the load (first at row 0)");
+  auto short_keys = c_->BulkLoadRows(bits.data(), rows.size(), std::span(keys).first(2));
+  EXPECT_EQ(short_keys.status().message(), "2 keys for 5 rows; give one key per row, or none to number the rows");
+  std::vector<std::string_view> empty_key = {"x", ""};
+  auto empty = c_->BulkLoadRows(bits.data(), 2, empty_key);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("rows in memory, row 1: "), std::string::npos) << empty.status().ToString();
+  EXPECT_TRUE(c_->BulkLoadRows(nullptr, 2, {}).status().IsInvalidArgument());
+  EXPECT_TRUE(c_->BulkLoadRows(bits.data(), 2, {}, {.npy = {.pad = true}}).status().IsInvalidArgument());
+  EXPECT_TRUE(c_->BulkLoadRows(bits.data(), 2, std::span(keys).first(2), {.first_row_number = 7}).status().IsInvalidArgument());
+  ExpectUnchanged();
+  // Nothing to load is a load of nothing.
+  auto none = c_->BulkLoadRows(nullptr, 0, {});
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(none->rows, 0u);
+  ExpectUnchanged();
 }
 
 }  // namespace

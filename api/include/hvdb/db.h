@@ -192,6 +192,18 @@ class Collection {
   // writers to this collection wait while a load runs; searches do not.
   virtual Result<BulkLoadResult> BulkLoad(const std::string& path, const BulkLoadOptions& options = {},
                                           const ProgressCallback& progress = nullptr) = 0;
+  // Loads `rows` vectors held in memory, as BulkLoad loads a file, without
+  // writing one: `bits` is rows x (dim() / 8) bytes, row after row, bit i of
+  // a row in bit i % 8 of byte i / 8 (the .npy layout, numpy's
+  // packbits(bitorder="little")). keys[i] names row i; with no keys the rows
+  // are numbered in decimal as a keyless .npy's (options.first_row_number).
+  // Borrowed, not copied: both must stay unchanged until the call returns.
+  // options.format, keys_path and npy do not apply (InvalidArgument when
+  // set). All or nothing, errors naming the row, as BulkLoad; InvalidArgument
+  // when keys is neither empty nor `rows` long.
+  virtual Result<BulkLoadResult> BulkLoadRows(const uint8_t* bits, size_t rows, std::span<const std::string_view> keys,
+                                              const BulkLoadOptions& options = {},
+                                              const ProgressCallback& progress = nullptr) = 0;
   // Writes every live (key, vector), in insertion order, from a consistent
   // snapshot, to `path` (replaced if present, atomically and durably) in the
   // format its name or options.format says: .npy (packed uint8 rows, numpy's
