@@ -18,15 +18,6 @@ namespace {
 
 using namespace nb::literals;
 
-std::vector<Hypervector> Vectors(const Rows& rows) {
-  std::vector<Hypervector> out;
-  out.reserve(rows.n());
-  for (size_t i = 0; i < rows.n(); ++i) {
-    out.push_back(Take(Hypervector::FromWords(rows.dim(), {rows.row(i), rows.row_words()})));
-  }
-  return out;
-}
-
 NdArray One(const Hypervector& v) {
   RowsOut out(1, v.dim());
   std::memcpy(out.words(), v.data(), v.dim() / 8);
@@ -41,11 +32,9 @@ NdArray Many(const std::vector<Hypervector>& vs, size_t dim) {
 
 // A number, or a sequence of them (as float64).
 std::vector<double> Numbers(nb::handle x, bool* single) {
-  *single = PyFloat_Check(x.ptr()) || PyLong_Check(x.ptr()) || PyObject_HasAttrString(x.ptr(), "__float__");
-  if (*single && !PyObject_HasAttrString(x.ptr(), "__len__")) return {nb::cast<double>(x)};
-  *single = false;
-  nb::object a = nb::module_::import_("numpy").attr("asarray")(x, "dtype"_a = "float64").attr("ravel")();
-  return nb::cast<std::vector<double>>(a.attr("tolist")());
+  nb::object a = nb::module_::import_("numpy").attr("asarray")(x, "dtype"_a = "float64");
+  *single = nb::cast<size_t>(a.attr("ndim")) == 0;
+  return nb::cast<std::vector<double>>(a.attr("ravel")().attr("tolist")());
 }
 
 using Encoder = Result<Hypervector> (*)(double, const hdc::ScalarCode&, size_t);
@@ -61,17 +50,18 @@ NdArray Encode(Encoder encode, nb::handle x, size_t dim, double lo, double hi, s
 }
 
 // Rows of a 3-D array (groups, members, D/8) flattened to (groups x
-// members) rows.
-Rows GroupedRows(nb::handle members, size_t* groups, size_t* per_group) {
+// members) rows, *grouped set; else the rows of a 2-D array.
+Rows GroupedRows(nb::handle members, bool* grouped, size_t* groups, size_t* per_group) {
   nb::object shape = nb::getattr(members, "shape", nb::none());
-  if (!shape.is_none() && nb::len(shape) == 3) {
+  *grouped = !shape.is_none() && nb::len(shape) == 3;
+  if (*grouped) {
     *groups = nb::cast<size_t>(shape[0]);
     *per_group = nb::cast<size_t>(shape[1]);
     nb::object flat = members.attr("reshape")(*groups * *per_group, nb::cast(shape[2]));
     return Rows::From(flat, 0, "members");
   }
   Rows rows = Rows::From(members, 0, "members");
-  *groups = 0;
+  *groups = 1;
   *per_group = rows.n();
   return rows;
 }
@@ -79,8 +69,9 @@ Rows GroupedRows(nb::handle members, size_t* groups, size_t* per_group) {
 NdArray Bind(ArrayLike a_object, ArrayLike b_object, unsigned threads, const std::string& device) {
   Rows a = Rows::From(a_object, 0, "a");
   Rows b = Rows::From(b_object, a.dim(), "b");
-  if (a.single() && !b.single()) std::swap(a, b);  // XOR commutes: broadcast the single one
-  const bool broadcast = b.single() || (b.n() == 1 && a.n() != 1);
+  const bool single = a.single() && b.single();
+  if (b.n() != 1 && a.n() == 1) std::swap(a, b);  // XOR commutes: broadcast the one vector
+  const bool broadcast = b.n() == 1;
   if (!broadcast && b.n() != a.n()) {
     Fail("a has " + std::to_string(a.n()) + " rows and b " + std::to_string(b.n()) + "; give equal rows or one vector");
   }
@@ -90,15 +81,16 @@ NdArray Bind(ArrayLike a_object, ArrayLike b_object, unsigned threads, const std
     nb::gil_scoped_release release;
     Check(hdc::BindBatch(a.words(), b.words(), a.n(), a.dim(), out.words(), broadcast, threads, d));
   }
-  return out.Release(a.single() && b.single(), false);
+  return out.Release(single, false);
 }
 
 NdArray Bundle(ArrayLike members, nb::handle weights, uint64_t tie_seed, unsigned threads,
-                  const std::string& device) {
+               const std::string& device) {
+  bool grouped = false;
   size_t groups = 0, per_group = 0;
-  const Rows rows = GroupedRows(members, &groups, &per_group);
+  const Rows rows = GroupedRows(members, &grouped, &groups, &per_group);
   if (!weights.is_none()) {
-    if (groups != 0) Fail("weights apply to one bundle (members of shape (m, D/8)), not to groups");
+    if (grouped) Fail("weights apply to one bundle (members of shape (m, D/8)), not to groups");
     bool single = false;
     const std::vector<double> w = Numbers(weights, &single);
     const std::vector<Hypervector> v = Vectors(rows);
@@ -106,14 +98,13 @@ NdArray Bundle(ArrayLike members, nb::handle weights, uint64_t tie_seed, unsigne
   }
   if (rows.single()) Fail("members: one vector; a bundle takes rows (m, D/8), or groups of them (g, m, D/8)");
   if (per_group == 0) Fail("members: no vectors to bundle");
-  const size_t out_rows = groups == 0 ? 1 : groups;
-  RowsOut out(out_rows, rows.dim());
+  RowsOut out(groups, rows.dim());
   const Device d = DeviceFrom(device);
-  {
+  if (groups > 0) {
     nb::gil_scoped_release release;
-    Check(hdc::BundleBatch(rows.words(), out_rows, per_group, rows.dim(), out.words(), tie_seed, threads, d));
+    Check(hdc::BundleBatch(rows.words(), groups, per_group, rows.dim(), out.words(), tie_seed, threads, d));
   }
-  return out.Release(groups == 0, false);
+  return out.Release(!grouped, false);
 }
 
 NdArray Permute(ArrayLike v, int64_t shift, unsigned threads, const std::string& device) {
@@ -137,10 +128,19 @@ NdArray Symbol(nb::handle names, size_t dim, uint64_t seed) {
   return Many(out, dim);
 }
 
+// The UTF-8 bytes of a str (a lone surrogate is encoded as is, so that
+// hdc::Text reads it as the invalid bytes it is: U+FFFD).
+std::string TextIn(nb::handle text) {
+  if (!PyUnicode_Check(text.ptr())) Fail("a text of type " + std::string(nb::type_name(text.type()).c_str()) + "; texts are str");
+  nb::object b = nb::steal(PyUnicode_AsEncodedString(text.ptr(), "utf-8", "surrogatepass"));
+  if (!b.is_valid()) throw nb::python_error();
+  return std::string(PyBytes_AS_STRING(b.ptr()), PyBytes_GET_SIZE(b.ptr()));
+}
+
 NdArray Text(nb::handle texts, size_t dim, size_t n, uint64_t seed, unsigned threads) {
-  if (PyUnicode_Check(texts.ptr())) return One(Take(hdc::Text(nb::cast<std::string>(texts), n, seed, dim)));
+  if (PyUnicode_Check(texts.ptr())) return One(Take(hdc::Text(TextIn(texts), n, seed, dim)));
   std::vector<std::string> owned;
-  for (nb::handle t : texts) owned.push_back(nb::cast<std::string>(t));
+  for (nb::handle t : texts) owned.push_back(TextIn(t));
   std::vector<std::string_view> views(owned.begin(), owned.end());
   Result<std::vector<Hypervector>> out = Status::InvalidArgument("unset");
   {
@@ -158,13 +158,13 @@ nb::object Compare(nb::handle a_object, nb::handle b_object, F per_pair) {
   Rows a = Rows::From(a_object, 0, "a");
   Rows b = Rows::From(b_object, a.dim(), "b");
   if (a.single() && b.single()) return nb::cast(per_pair(a.row(0), b.row(0), a.row_words()));
-  if (a.single()) std::swap(a, b);
-  if (!b.single() && b.n() != a.n()) {
+  if (b.n() != 1 && a.n() == 1) std::swap(a, b);  // one vector against rows
+  if (b.n() != 1 && b.n() != a.n()) {
     Fail("a has " + std::to_string(a.n()) + " rows and b " + std::to_string(b.n()) + "; give equal rows or one vector");
   }
   auto* out = new T[std::max<size_t>(a.n(), 1)];
   nb::capsule owner(out, [](void* p) noexcept { delete[] static_cast<T*>(p); });
-  for (size_t i = 0; i < a.n(); ++i) out[i] = per_pair(a.row(i), b.row(b.single() ? 0 : i), a.row_words());
+  for (size_t i = 0; i < a.n(); ++i) out[i] = per_pair(a.row(i), b.row(b.n() == 1 ? 0 : i), a.row_words());
   return nb::cast(nb::ndarray<nb::numpy, T>(out, {a.n()}, owner));
 }
 

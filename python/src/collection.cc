@@ -19,15 +19,6 @@
 namespace hvdb::python {
 namespace {
 
-std::vector<Hypervector> Vectors(const Rows& rows) {
-  std::vector<Hypervector> out;
-  out.reserve(rows.n());
-  for (size_t i = 0; i < rows.n(); ++i) {
-    out.push_back(Take(Hypervector::FromWords(rows.dim(), {rows.row(i), rows.row_words()})));
-  }
-  return out;
-}
-
 // What a search returns. keys: a list of key lists (one per query), or for
 // integer keys an int64 array (nq, width) padded with -1; distances: uint32
 // (nq, width) padded with 2**32 - 1; counts: hits per query. width is k (or,
@@ -144,8 +135,9 @@ class PyCollection {
   BulkLoadResult BulkLoad(nb::handle source, nb::handle keys, std::optional<uint64_t> first_row_number,
                           std::optional<std::string> keys_path, bool unpacked, bool pad) {
     BulkLoadOptions options{.first_row_number = first_row_number, .npy = {.unpacked = unpacked, .pad = pad}};
-    if (PyUnicode_Check(source.ptr()) || PyObject_HasAttrString(source.ptr(), "__fspath__")) {
-      const std::string path = nb::cast<std::string>(nb::module_::import_("os").attr("fspath")(source));
+    if (PyUnicode_Check(source.ptr()) || PyBytes_Check(source.ptr()) || PyObject_HasAttrString(source.ptr(), "__fspath__")) {
+      // str, bytes and path-like objects name a file, as in os functions.
+      const std::string path = nb::cast<std::string>(nb::module_::import_("os").attr("fsdecode")(source));
       if (!keys.is_none()) Fail("keys name the rows of an array; a file's keys come from keys_path or the file");
       if (keys_path) options.keys_path = *keys_path;
       return Take(Run([&](Collection& c) { return c.BulkLoad(path, options); }));
@@ -155,7 +147,13 @@ class PyCollection {
     }
     const Rows rows = Rows::From(source, dim_, "rows");
     std::vector<std::string> k;
-    if (!keys.is_none()) k = KeysIn(keys);
+    if (!keys.is_none()) {
+      k = KeysIn(keys);
+      if (k.size() != rows.n()) {
+        Fail(std::to_string(k.size()) + " keys for " + std::to_string(rows.n()) +
+             " rows; give one key per row, or none (keys=None) to number the rows");
+      }
+    }
     std::vector<std::string_view> views(k.begin(), k.end());
     return Take(Run([&](Collection& c) { return c.BulkLoadRows(rows.bytes(), rows.n(), views, options); }));
   }
@@ -284,7 +282,9 @@ class PyCollection {
   CollectionStats Stats() {
     return Run([](Collection& c) { return c.Stats(); });
   }
-  ItemIterator* Iterate(bool with_vectors) const { return new ItemIterator(state_, c_, keys_, with_vectors); }
+  ItemIterator* Iterate(bool with_vectors) const {
+    return new ItemIterator(state_, c_, dim_, keys_, with_vectors);
+  }
 
   const std::string& name() const { return name_; }
   size_t dim() const { return dim_; }
@@ -306,8 +306,21 @@ void PyWriteBatch::Put(Key key, ArrayLike vector) {
 }
 
 void PyWriteBatch::Write() {
-  Check(collection_->Run([&](Collection& c) { return c.Write(batch_, collection_->write()); }));
+  // Taken under the GIL, so that puts from other threads during the write go
+  // into the next batch instead of racing with this one.
+  WriteBatch taken = std::move(batch_);
   batch_.Clear();
+  try {
+    Check(collection_->Run([&](Collection& c) { return c.Write(taken, collection_->write()); }));
+  } catch (...) {
+    // Not applied: the operations stay, before any added meanwhile.
+    for (const WriteBatch::Op& op : batch_.ops()) {
+      if (op.is_delete) taken.Delete(op.key);
+      else taken.Put(op.key, op.vector);
+    }
+    batch_ = std::move(taken);
+    throw;
+  }
 }
 
 std::string StatsRepr(const SearchStats& s) {
@@ -321,12 +334,14 @@ std::string StatsRepr(const SearchStats& s) {
 }  // namespace
 
 nb::object MakeCollection(std::shared_ptr<State> state, const std::string& name, KeyType keys) {
-  Collection* c = RunOn(*state, [&](DB& db) {
+  // The collection is read while the database is held open: a close() on
+  // another thread cannot free it under us.
+  PyCollection handle = RunOn(*state, [&](DB& db) {
     Collection* found = nullptr;
     Check(db.GetCollection(name, &found));
-    return found;
+    return PyCollection(state, found, keys);
   });
-  return nb::cast(PyCollection(std::move(state), c, keys));
+  return nb::cast(std::move(handle));
 }
 
 void DefineCollection(nb::module_& m) {

@@ -60,7 +60,8 @@ Rows Rows::From(nb::handle obj, size_t dim, const char* what) {
     nb::object converted;
     try {
       converted = nb::module_::import_("numpy").attr("asarray")(obj);
-    } catch (const nb::python_error&) {
+    } catch (nb::python_error& e) {
+      if (!e.matches(PyExc_Exception)) throw;  // KeyboardInterrupt and the like go on
       converted = nb::none();
     }
     if (converted.is_none() || !nb::try_cast(converted, a)) {
@@ -123,6 +124,15 @@ Rows Rows::From(nb::handle obj, size_t dim, const char* what) {
   }
   rows.words_ = out;
   return rows;
+}
+
+std::vector<Hypervector> Vectors(const Rows& rows) {
+  std::vector<Hypervector> out;
+  out.reserve(rows.n());
+  for (size_t i = 0; i < rows.n(); ++i) {
+    out.push_back(Take(Hypervector::FromWords(rows.dim(), {rows.row(i), rows.row_words()})));
+  }
+  return out;
 }
 
 RowsOut::RowsOut(size_t n, size_t dim) : n_(n), dim_(dim) {
@@ -189,7 +199,8 @@ std::string KeyIn(nb::handle key) {
 }
 
 std::vector<std::string> KeysIn(nb::handle keys) {
-  if (PyUnicode_Check(keys.ptr()) || PyBytes_Check(keys.ptr())) {
+  if (PyUnicode_Check(keys.ptr()) || PyBytes_Check(keys.ptr()) || PyByteArray_Check(keys.ptr()) ||
+      PyMemoryView_Check(keys.ptr())) {
     Fail("keys: one " + std::string(nb::type_name(keys.type()).c_str()) + " where a list of keys belongs");
   }
   std::vector<std::string> out;

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hvdb/hypervector.h"
 #include "hvdb/options.h"
 #include "hvdb/result.h"
 #include "hvdb/status.h"
@@ -121,6 +122,9 @@ using ArrayLike = nb::typed<nb::handle, ArrayLikeTag>;
 using Key = nb::typed<nb::handle, KeyTag>;
 using Keys = nb::typed<nb::handle, KeysTag>;
 using NumbersLike = nb::typed<nb::handle, NumbersTag>;
+
+// Each row as a Hypervector (copied).
+std::vector<Hypervector> Vectors(const Rows& rows);
 
 // Owned words of n rows of `dim` bits, handed to Python as a numpy array
 // without a copy.

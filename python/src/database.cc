@@ -11,6 +11,17 @@
 
 namespace hvdb::python {
 
+State::~State() {
+  // The last handle went away: close without holding up other Python threads
+  // (closing flushes and joins RocksDB's background work).
+  if (PyGILState_Check()) {
+    nb::gil_scoped_release release;
+    Close();
+  } else {
+    Close();
+  }
+}
+
 void State::Close() {
   WriterLock lock(mu);
   {
@@ -28,7 +39,10 @@ IndexOptions IndexFrom(const std::string& kind, const nb::kwargs& knobs, IndexOp
     const nb::handle value = item.second;
     auto count = [&](size_t* field) {
       int64_t v = 0;
-      if (PyBool_Check(value.ptr()) || !nb::try_cast(value, v, /*convert=*/false)) {
+      // Python and numpy integers; not bools, floats or strings.
+      if (PyBool_Check(value.ptr()) || !PyIndex_Check(value.ptr()) ||
+          !nb::try_cast(nb::steal(PyNumber_Index(value.ptr())), v)) {
+        PyErr_Clear();
         Fail(name + " = " + nb::repr(value).c_str() + " is not an integer");
       }
       if (v < 0) Fail(name + " = " + std::to_string(v) + " is negative");
@@ -166,7 +180,8 @@ void DefineDatabase(nb::module_& m) {
       .def("__len__", [](Database& d) { return d.Collections().size(); })
       .def("collections", &Database::Collections, "Collection names, sorted.")
       .def("drop_collection", &Database::Drop, nb::arg("name"),
-           "Removes the collection and every vector in it. Raises NotFound when absent; its handles then raise NotFound.")
+           "Removes the collection and every vector in it. Raises NotFound when absent. Its handles' calls that "
+           "can fail then raise NotFound; len, stats and iteration see it empty.")
       .def("checkpoint", [](Database& d, nb::handle dir) { d.Checkpoint(PathArg(dir)); }, nb::arg("dir"),
            nb::sig("def checkpoint(self, dir: str | os.PathLike[str]) -> None"),
            "A consistent copy of the whole database in `dir` (which must not exist), taken while writes go on.")

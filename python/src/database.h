@@ -22,7 +22,7 @@ namespace hvdb::python {
 class ItemIterator;
 
 struct State {
-  ~State() { Close(); }
+  ~State();
   // Closes the database once; later calls are no-ops. Iterators still open
   // are ended first (their next() then raises Unavailable).
   void Close() HVDB_EXCLUDES(mu, iterators_mu);

@@ -6,14 +6,17 @@
 
 namespace hvdb::python {
 
-ItemIterator::ItemIterator(std::shared_ptr<State> state, const Collection* collection, KeyType keys,
+ItemIterator::ItemIterator(std::shared_ptr<State> state, const Collection* collection, size_t dim, KeyType keys,
                            bool with_vectors)
-    : state_(std::move(state)), keys_(keys), with_vectors_(with_vectors), dim_(collection->dim()) {
+    : state_(std::move(state)), keys_(keys), with_vectors_(with_vectors), dim_(dim) {
   nb::gil_scoped_release release;
   ReaderLock lock(state_->mu);
   if (!state_->db) throw StatusError(Status::Unavailable("database '" + state_->path + "' is closed"));
-  it_ = collection->NewIterator();
-  it_->SeekToFirst();
+  {
+    MutexLock next_lock(next_mu_);
+    it_ = collection->NewIterator();
+    it_->SeekToFirst();
+  }
   MutexLock iterators_lock(state_->iterators_mu);
   state_->iterators.insert(this);
 }
@@ -27,6 +30,14 @@ ItemIterator::~ItemIterator() {
     MutexLock iterators_lock(state_->iterators_mu);
     state_->iterators.erase(this);
   }
+  MutexLock next_lock(next_mu_);
+  it_.reset();
+}
+
+void ItemIterator::Close() {
+  nb::gil_scoped_release release;
+  ReaderLock lock(state_->mu);
+  MutexLock next_lock(next_mu_);
   it_.reset();
 }
 
@@ -37,7 +48,11 @@ nb::object ItemIterator::Next() {
   {
     nb::gil_scoped_release release;
     ReaderLock lock(state_->mu);
-    if (!it_) throw StatusError(Status::Unavailable("database '" + state_->path + "' was closed while iterating"));
+    MutexLock next_lock(next_mu_);
+    if (!it_) {
+      throw StatusError(Status::Unavailable(state_->db ? "the iterator was closed"
+                                                       : "database '" + state_->path + "' was closed while iterating"));
+    }
     if (it_->Valid()) {
       more = true;
       key.assign(it_->key());
@@ -60,7 +75,9 @@ void DefineIterator(nb::module_& m) {
       .def("__iter__", [](nb::handle self) { return nb::borrow(self); },
            nb::sig("def __iter__(self) -> CollectionIterator"))
       .def("__next__", &ItemIterator::Next,
-           nb::sig("def __next__(self) -> tuple[str | bytes | int, numpy.ndarray] | str | bytes | int"));
+           nb::sig("def __next__(self) -> tuple[str | bytes | int, numpy.ndarray] | str | bytes | int"))
+      .def("close", &ItemIterator::Close,
+           "Releases the snapshot now rather than when the iterator is collected; next() then raises Unavailable.");
 }
 
 }  // namespace hvdb::python

@@ -12,23 +12,32 @@
 namespace hvdb::python {
 
 // A snapshot of the collection as of its creation (hvdb::Iterator). It ends
-// when the database closes: next() then raises Unavailable.
+// when the database closes, or by close(): next() then raises Unavailable.
+// Threads may share one: next() calls take turns (next_mu_).
 class ItemIterator {
  public:
-  ItemIterator(std::shared_ptr<State> state, const Collection* collection, KeyType keys, bool with_vectors);
+  // Raises Unavailable when the database is closed. `collection` is only
+  // touched once the database is known to be open.
+  ItemIterator(std::shared_ptr<State> state, const Collection* collection, size_t dim, KeyType keys,
+               bool with_vectors);
   ~ItemIterator();
   ItemIterator(const ItemIterator&) = delete;
   ItemIterator& operator=(const ItemIterator&) = delete;
 
   // (key, vector), or the key alone; raises StopIteration at the end.
   nb::object Next();
-  // Called by State::Close with state_->mu held exclusively (the analysis
-  // cannot see that Close's `mu` is this iterator's state_->mu).
-  void End() HVDB_NO_THREAD_SAFETY_ANALYSIS { it_.reset(); }
+  // Releases the snapshot now (close()); next() then raises Unavailable.
+  void Close();
+  // Called by State::Close, which holds the database's lock exclusively.
+  void End() HVDB_EXCLUDES(next_mu_) {
+    MutexLock lock(next_mu_);
+    it_.reset();
+  }
 
  private:
   std::shared_ptr<State> state_;
-  std::unique_ptr<Iterator> it_ HVDB_GUARDED_BY(state_->mu);
+  Mutex next_mu_;  // after state_->mu and state_->iterators_mu
+  std::unique_ptr<Iterator> it_ HVDB_GUARDED_BY(next_mu_);
   KeyType keys_;
   bool with_vectors_;
   size_t dim_;
