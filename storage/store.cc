@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <regex>
 #include <system_error>
+#include <thread>
 
 #include "kernels/crc32c.h"
 
@@ -283,10 +284,20 @@ Store::Rep::~Rep() {
 
 Status Store::Rep::OpenRocks(bool as_read_only) {
   rocksdb::DB* raw = nullptr;
-  families.clear();
-  const rocksdb::Status s = as_read_only
-                                ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &families, &raw)
-                                : rocksdb::DB::Open(db_options, path, descriptors, &families, &raw);
+  rocksdb::Status s;
+  // A read-only open beside a live writer reads the MANIFEST, then the table
+  // files it lists; a compaction or flush of the writer may delete one in
+  // between. Such a file is gone because a newer MANIFEST no longer lists
+  // it, so the open is tried again (a file missing for good, damage, still
+  // fails the last try and is reported below).
+  for (int attempt = 0;; ++attempt) {
+    families.clear();
+    s = as_read_only ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &families, &raw)
+                     : rocksdb::DB::Open(db_options, path, descriptors, &families, &raw);
+    const bool vanished = !s.ok() && s.ToString().find("No such file or directory") != std::string::npos;
+    if (!as_read_only || !vanished || attempt == 4) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 << attempt));
+  }
   if (s.ok()) {
     db.reset(raw);
     return Status::OK();

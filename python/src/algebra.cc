@@ -122,6 +122,9 @@ NdArray Symbol(nb::handle names, size_t dim, uint64_t seed) {
   if (PyUnicode_Check(names.ptr()) || PyBytes_Check(names.ptr())) {
     return One(Take(hdc::Symbol(seed, KeyIn(names), dim)));
   }
+  if (!PyObject_HasAttrString(names.ptr(), "__iter__")) {
+    Fail("symbol: a name of type " + std::string(nb::type_name(names.type()).c_str()) + "; names are str or bytes");
+  }
   std::vector<Hypervector> out;
   for (nb::handle name : names) out.push_back(Take(hdc::Symbol(seed, KeyIn(name), dim)));
   Check(ValidateDim(dim));
@@ -139,6 +142,7 @@ std::string TextIn(nb::handle text) {
 
 NdArray Text(nb::handle texts, size_t dim, size_t n, uint64_t seed, unsigned threads) {
   if (PyUnicode_Check(texts.ptr())) return One(Take(hdc::Text(TextIn(texts), n, seed, dim)));
+  if (PyBytes_Check(texts.ptr())) Fail("text: bytes; texts are str (decode the bytes first)");
   std::vector<std::string> owned;
   for (nb::handle t : texts) owned.push_back(TextIn(t));
   std::vector<std::string_view> views(owned.begin(), owned.end());
@@ -188,7 +192,7 @@ void DefineAlgebra(nb::module_& hvdb_module) {
 
   m.def("random", [](size_t dim, uint64_t seed) { return One(Take(Hypervector::Random(dim, seed))); },
         "dim"_a, "seed"_a, "A random vector: SplitMix64 from `seed` (the same on every machine).");
-  m.def("symbol", &Symbol, "name"_a, "dim"_a, "seed"_a = item_seed,
+  m.def("symbol", &Symbol, "name"_a, "dim"_a, "seed"_a.sig("DEFAULT_ITEM_MEMORY_SEED") = item_seed,
         nb::sig("def symbol(name: str | bytes | collections.abc.Sequence[str | bytes], dim: int, seed: int = DEFAULT_ITEM_MEMORY_SEED) -> numpy.ndarray"),
         "The symbol of `name` in the item memory of `seed` (a database's item_memory_seed; the default is that of "
         "a database created without one). A list of names gives rows.");
@@ -196,7 +200,7 @@ void DefineAlgebra(nb::module_& hvdb_module) {
         "XOR: a and b one vector each, rows of equal count, or rows and one vector (broadcast).");
   m.def("unbind", &Bind, "bound"_a, "key"_a, "threads"_a = 0, "device"_a = "auto",
         "The inverse of bind (the same XOR): unbind(bind(a, b), b) == a.");
-  m.def("bundle", &Bundle, "members"_a, "weights"_a = nb::none(), "tie_seed"_a = hdc::kDefaultTieSeed,
+  m.def("bundle", &Bundle, "members"_a, "weights"_a = nb::none(), "tie_seed"_a.sig("DEFAULT_TIE_SEED") = hdc::kDefaultTieSeed,
         "threads"_a = 0, "device"_a = "auto",
         nb::sig("def bundle(members: numpy.typing.ArrayLike, weights: collections.abc.Sequence[float] | None = None, "
                 "tie_seed: int = DEFAULT_TIE_SEED, threads: int = 0, device: str = 'auto') -> numpy.ndarray"),
@@ -206,23 +210,23 @@ void DefineAlgebra(nb::module_& hvdb_module) {
         "Rotates the bits: bit i moves to (i + shift) mod D. Rows are each rotated.");
   m.def("level", [](NumbersLike x, size_t dim, double lo, double hi, size_t levels, uint64_t seed) {
     return Encode(&hdc::Level, x, dim, lo, hi, levels, seed);
-  }, "x"_a, "dim"_a, "lo"_a = 0.0, "hi"_a = 1.0, "levels"_a = 100, "seed"_a = item_seed,
+  }, "x"_a, "dim"_a, "lo"_a = 0.0, "hi"_a = 1.0, "levels"_a = 100, "seed"_a.sig("DEFAULT_ITEM_MEMORY_SEED") = item_seed,
         "Level code of x in [lo, hi] (clamped, rounded to one of `levels`): distance grows linearly, D/2 end to "
         "end. x may be a sequence: rows.");
   m.def("thermometer", [](NumbersLike x, size_t dim, double lo, double hi, size_t levels, uint64_t seed) {
     return Encode(&hdc::Thermometer, x, dim, lo, hi, levels, seed);
-  }, "x"_a, "dim"_a, "lo"_a = 0.0, "hi"_a = 1.0, "levels"_a = 100, "seed"_a = item_seed,
+  }, "x"_a, "dim"_a, "lo"_a = 0.0, "hi"_a = 1.0, "levels"_a = 100, "seed"_a.sig("DEFAULT_ITEM_MEMORY_SEED") = item_seed,
         "Thermometer code: level k sets the first round(k D / (levels - 1)) bits.");
   m.def("circular", [](NumbersLike x, size_t dim, double lo, double hi, size_t levels, uint64_t seed) {
     return Encode(&hdc::Circular, x, dim, lo, hi, levels, seed);
-  }, "x"_a, "dim"_a, "lo"_a = 0.0, "hi"_a = 1.0, "levels"_a = 100, "seed"_a = item_seed,
+  }, "x"_a, "dim"_a, "lo"_a = 0.0, "hi"_a = 1.0, "levels"_a = 100, "seed"_a.sig("DEFAULT_ITEM_MEMORY_SEED") = item_seed,
         "Circular code of x in [lo, hi) (angles, hours): D/2 apart at half a turn.");
   m.def("ngram", [](ArrayLike items) { return One(Take(hdc::Ngram(Vectors(Rows::From(items, 0, "items"))))); },
         "items"_a, "Bind of the rows, row i permuted by n - 1 - i: order-sensitive.");
   m.def("sequence", [](ArrayLike items, uint64_t tie_seed) {
     return One(Take(hdc::Sequence(Vectors(Rows::From(items, 0, "items")), tie_seed)));
-  }, "items"_a, "tie_seed"_a = hdc::kDefaultTieSeed, "Bundle of the rows, row i permuted by i.");
-  m.def("text", &Text, "text"_a, "dim"_a, "n"_a = 3, "seed"_a = item_seed, "threads"_a = 0,
+  }, "items"_a, "tie_seed"_a.sig("DEFAULT_TIE_SEED") = hdc::kDefaultTieSeed, "Bundle of the rows, row i permuted by i.");
+  m.def("text", &Text, "text"_a, "dim"_a, "n"_a = 3, "seed"_a.sig("DEFAULT_ITEM_MEMORY_SEED") = item_seed, "threads"_a = 0,
         nb::sig("def text(text: str | collections.abc.Sequence[str], dim: int, n: int = 3, seed: int = DEFAULT_ITEM_MEMORY_SEED, "
                 "threads: int = 0) -> numpy.ndarray"),
         "Letter n-gram code of the text (bundle of the n-grams of its code points' symbols). A list of texts "
@@ -230,7 +234,7 @@ void DefineAlgebra(nb::module_& hvdb_module) {
   m.def("record", [](ArrayLike roles, ArrayLike fillers, uint64_t tie_seed) {
     const Rows r = Rows::From(roles, 0, "roles");
     return One(Take(hdc::Record(Vectors(r), Vectors(Rows::From(fillers, r.dim(), "fillers")), tie_seed)));
-  }, "roles"_a, "fillers"_a, "tie_seed"_a = hdc::kDefaultTieSeed,
+  }, "roles"_a, "fillers"_a, "tie_seed"_a.sig("DEFAULT_TIE_SEED") = hdc::kDefaultTieSeed,
         "Bundle of bind(role i, filler i): a record; unbind(record, role) then a search gives the filler back.");
   m.def("distance", [](nb::handle a, nb::handle b) {
     return Compare<uint32_t>(a, b, [](const uint64_t* x, const uint64_t* y, size_t w) { return Distance(x, y, w); });

@@ -102,7 +102,7 @@ class PyCollection {
     const std::vector<std::string> k = KeysIn(keys);
     const Rows rows = Rows::From(vectors, dim_, "vectors");
     if (k.size() != rows.n()) {
-      Fail(std::to_string(k.size()) + " keys for " + std::to_string(rows.n()) + " vectors");
+      Fail(std::to_string(k.size()) + " keys for " + std::to_string(rows.n()) + (rows.n() == 1 ? " vector" : " vectors"));
     }
     Check(Run([&](Collection& c) {
       WriteBatch batch;
@@ -133,16 +133,16 @@ class PyCollection {
   }
 
   BulkLoadResult BulkLoad(nb::handle source, nb::handle keys, std::optional<uint64_t> first_row_number,
-                          std::optional<std::string> keys_path, bool unpacked, bool pad) {
+                          nb::handle keys_path, bool unpacked, bool pad) {
     BulkLoadOptions options{.first_row_number = first_row_number, .npy = {.unpacked = unpacked, .pad = pad}};
     if (PyUnicode_Check(source.ptr()) || PyBytes_Check(source.ptr()) || PyObject_HasAttrString(source.ptr(), "__fspath__")) {
       // str, bytes and path-like objects name a file, as in os functions.
-      const std::string path = nb::cast<std::string>(nb::module_::import_("os").attr("fsdecode")(source));
+      const std::string path = PathIn(source, "source");
       if (!keys.is_none()) Fail("keys name the rows of an array; a file's keys come from keys_path or the file");
-      if (keys_path) options.keys_path = *keys_path;
+      if (!keys_path.is_none()) options.keys_path = PathIn(keys_path, "keys_path");
       return Take(Run([&](Collection& c) { return c.BulkLoad(path, options); }));
     }
-    if (keys_path || unpacked || pad) {
+    if (!keys_path.is_none() || unpacked || pad) {
       Fail("keys_path, unpacked and pad apply to files; an array's keys are `keys`, and bool rows are packed as given");
     }
     const Rows rows = Rows::From(source, dim_, "rows");
@@ -157,10 +157,10 @@ class PyCollection {
     std::vector<std::string_view> views(k.begin(), k.end());
     return Take(Run([&](Collection& c) { return c.BulkLoadRows(rows.bytes(), rows.n(), views, options); }));
   }
-  void Export(nb::handle path_object, std::optional<std::string> keys_path, const std::string& format) {
-    const std::string path = nb::cast<std::string>(nb::module_::import_("os").attr("fspath")(path_object));
+  void Export(nb::handle path_object, nb::handle keys_path, const std::string& format) {
+    const std::string path = PathIn(path_object, "path");
     ExportOptions options;
-    if (keys_path) options.keys_path = *keys_path;
+    if (!keys_path.is_none()) options.keys_path = PathIn(keys_path, "keys_path");
     if (format == "npy") options.format = FileFormat::kNpy;
     else if (format == "hvdb") options.format = FileFormat::kHvdb;
     else if (format == "text") options.format = FileFormat::kText;
@@ -168,10 +168,17 @@ class PyCollection {
     Check(Run([&](Collection& c) { return c.Export(path, options); }));
   }
 
-  static SearchOptions Options(std::optional<size_t> k, std::optional<int64_t> radius, const std::string& device,
-                               bool exact, size_t nprobe, size_t ef, size_t candidates, unsigned threads) {
-    SearchOptions o{.k = k.value_or(0), .device = DeviceFrom(device), .threads = threads,
-                    .candidates = candidates, .nprobe = nprobe, .ef = ef, .exact = exact};
+  static SearchOptions Options(std::optional<int64_t> k, std::optional<int64_t> radius, const std::string& device,
+                               bool exact, int64_t nprobe, int64_t ef, int64_t candidates, int64_t threads) {
+    for (const auto& [name, value] : {std::pair<const char*, int64_t>{"k", k.value_or(0)}, {"nprobe", nprobe},
+                                      {"ef", ef}, {"candidates", candidates}, {"threads", threads}}) {
+      if (value < 0) Fail(std::string(name) + " = " + std::to_string(value) + " is negative");
+    }
+    if (k.value_or(0) == 0 && !radius) Fail("k = " + std::string(k ? "0" : "None") + " (no limit) needs a radius");
+    if (threads > 4096) Fail("threads = " + std::to_string(threads) + " is more than 4096");
+    SearchOptions o{.k = static_cast<size_t>(k.value_or(0)), .device = DeviceFrom(device),
+                    .threads = static_cast<unsigned>(threads), .candidates = static_cast<size_t>(candidates),
+                    .nprobe = static_cast<size_t>(nprobe), .ef = static_cast<size_t>(ef), .exact = exact};
     if (radius) {
       if (*radius < 0 || *radius > std::numeric_limits<uint32_t>::max()) {
         Fail("radius " + std::to_string(*radius) + " is not a distance (0 to 2^32 - 1)");
@@ -181,9 +188,9 @@ class PyCollection {
     return o;
   }
 
-  SearchResult Search(ArrayLike queries, std::optional<size_t> k, std::optional<int64_t> radius,
-                      const std::string& device, bool exact, size_t nprobe, size_t ef, size_t candidates,
-                      unsigned threads) {
+  SearchResult Search(ArrayLike queries, std::optional<int64_t> k, std::optional<int64_t> radius,
+                      const std::string& device, bool exact, int64_t nprobe, int64_t ef, int64_t candidates,
+                      int64_t threads) {
     const SearchOptions options = Options(k, radius, device, exact, nprobe, ef, candidates, threads);
     const Rows q = Rows::From(queries, dim_, "queries");
     SearchResult result;
@@ -226,10 +233,11 @@ class PyCollection {
     }
     return result;
   }
-  SearchPlan Explain(size_t nq, std::optional<size_t> k, std::optional<int64_t> radius, const std::string& device,
-                     bool exact, size_t nprobe, size_t ef, size_t candidates, unsigned threads) {
+  SearchPlan Explain(int64_t nq, std::optional<int64_t> k, std::optional<int64_t> radius, const std::string& device,
+                     bool exact, int64_t nprobe, int64_t ef, int64_t candidates, int64_t threads) {
+    if (nq < 0) Fail("nq = " + std::to_string(nq) + " is negative");
     const SearchOptions options = Options(k, radius, device, exact, nprobe, ef, candidates, threads);
-    return Take(Run([&](Collection& c) { return c.ExplainSearch(nq, options); }));
+    return Take(Run([&](Collection& c) { return c.ExplainSearch(static_cast<size_t>(nq), options); }));
   }
 
   void SetIndex(const std::string& kind, const nb::kwargs& knobs) {
@@ -358,7 +366,9 @@ void DefineCollection(nb::module_& m) {
       });
   nb::class_<SearchStats>(m, "SearchStats", "What a search did.")
       .def_ro("queries", &SearchStats::queries)
-      .def_ro("rows_scanned", &SearchStats::rows_scanned, "Rows one query was compared with.")
+      .def_ro("rows_scanned", &SearchStats::rows_scanned,
+              "Comparisons one query made: flat, every row (deleted ones included); ivf, centroids and probed "
+              "lists; hnsw, the distances its walk computed.")
       .def_ro("candidates_reranked", &SearchStats::candidates_reranked)
       .def_ro("seconds", &SearchStats::seconds, "Wall time inside the call.")
       .def_ro("plan", &SearchStats::plan)
@@ -373,7 +383,7 @@ void DefineCollection(nb::module_& m) {
       .def_ro("keys", &SearchResult::keys, nb::sig("def keys(self) -> list[list[str | bytes]] | list[str | bytes] | numpy.ndarray"))
       .def_ro("distances", &SearchResult::distances, nb::sig("def distances(self) -> numpy.ndarray"))
       .def_ro("counts", &SearchResult::counts, nb::sig("def counts(self) -> numpy.ndarray | int"))
-      .def_ro("stats", &SearchResult::stats)
+      .def_ro("stats", &SearchResult::stats, "What the search did: SearchStats.")
       .def("__repr__", [](const SearchResult& r) {
         return "SearchResult(keys=" + std::string(nb::repr(r.keys).c_str()) +
                ", distances=" + nb::repr(r.distances).c_str() + ", stats=" + StatsRepr(r.stats) + ")";
@@ -459,16 +469,18 @@ void DefineCollection(nb::module_& m) {
            nb::arg("first_row_number") = nb::none(), nb::arg("keys_path") = nb::none(), nb::arg("unpacked") = false,
            nb::arg("pad") = false,
            nb::sig("def bulk_load(self, source: str | os.PathLike[str] | numpy.typing.ArrayLike, *, keys: collections.abc.Iterable[str | bytes | int] | numpy.ndarray | None = None, "
-                   "first_row_number: int | None = None, keys_path: str | None = None, unpacked: bool = False, "
+                   "first_row_number: int | None = None, keys_path: str | bytes | os.PathLike[str] | None = None, unpacked: bool = False, "
                    "pad: bool = False) -> BulkLoadResult"),
            "Loads many rows at once, all or none: a file (.npy, .hvdb, text; keys_path, unpacked and pad as hvdb "
            "load) or an array in memory, read in place without writing a file. keys: one per row; none numbers "
            "the rows after the largest decimal key (first_row_number to choose). Existing keys are replaced.")
       .def("export", &C::Export, nb::arg("path"), nb::kw_only(), nb::arg("keys_path") = nb::none(),
            nb::arg("format") = "auto",
-           nb::sig("def export(self, path: str | os.PathLike[str], *, keys_path: str | None = None, format: str = 'auto') -> None"),
-           "Writes every live vector in insertion order: .npy (packed rows, keys beside it in PATH.keys), .hvdb "
-           "or text, by the name or `format`. numpy.load reads the .npy.")
+           nb::sig("def export(self, path: str | bytes | os.PathLike[str], *, keys_path: str | bytes | os.PathLike[str] | None = None, "
+                   "format: str = 'auto') -> None"),
+           "Writes every live vector in insertion order: .npy (packed rows; keys one per line in keys_path, by "
+           "default the path with .keys for .npy: rows.keys), .hvdb (keys and vectors, checksummed) or, for any other "
+           "name, text lines key<TAB>hex; `format` overrides the name. numpy.load reads the .npy.")
       .def("__iter__", [](const C& c) { return c.Iterate(true); }, nb::rv_policy::take_ownership,
            "(key, vector) pairs of a snapshot, in insertion order.")
       .def("keys", [](const C& c) { return c.Iterate(false); }, nb::rv_policy::take_ownership,

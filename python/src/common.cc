@@ -71,12 +71,12 @@ Rows Rows::From(nb::handle obj, size_t dim, const char* what) {
   }
   const bool packed = IsDtype(a, nb::dtype<uint8_t>());
   if (!packed && !IsDtype(a, nb::dtype<bool>())) {
-    std::string type = "code " + std::to_string(a.dtype().code) + ", " + std::to_string(a.dtype().bits) + " bits";
-    if (a.dtype() == nb::dtype<int64_t>()) type = "int64";
-    if (a.dtype() == nb::dtype<float>()) type = "float32";
-    if (a.dtype() == nb::dtype<double>()) type = "float64";
-    if (a.dtype() == nb::dtype<int8_t>()) type = "int8";
+    const char* kinds[] = {"int", "uint", "float", "opaque", "bfloat", "complex", "bool"};
+    const uint8_t code = a.dtype().code;
+    const std::string type = (code < 7 ? kinds[code] : "code " + std::to_string(code)) + std::to_string(a.dtype().bits);
+    const bool from_list = !nb::try_cast(obj, a) && code == static_cast<uint8_t>(nb::dlpack::dtype_code::Int);
     Fail(std::string(what) + ": elements of type " + type +
+         (from_list ? " (a list of Python ints reads as int64)" : "") +
          "; give packed uint8 rows (n, D/8, numpy.packbits(bitorder=\"little\")) or bool rows (n, D)");
   }
   if (a.ndim() != 1 && a.ndim() != 2) {
@@ -88,13 +88,20 @@ Rows Rows::From(nb::handle obj, size_t dim, const char* what) {
   const size_t width = a.shape(a.ndim() - 1);
   if (width > kMaxDim) Fail(std::string(what) + ": rows of " + std::to_string(width) + " elements are too long");
   rows.dim_ = packed ? width * 8 : width;
+  const std::string expected =
+      dim == 0 ? "" : "; expected " + std::to_string(dim) + (packed ? " (" + std::to_string(dim / 8) + " bytes a row)" : "");
+  // uint8 rows of 0s and 1s, one per bit: numpy.unpackbits' output given as it is.
+  const std::string unpacked_hint = packed && dim != 0 && width == dim
+                                        ? "; rows of one bit per byte are bool rows (.astype(bool)) or "
+                                          "numpy.packbits(rows, axis=-1, bitorder=\"little\")"
+                                        : "";
   if (Status s = ValidateDim(rows.dim_); !s.ok()) {
     Fail(std::string(what) + ": shape " + Shape(a) + " holds vectors of " + std::to_string(rows.dim_) + " bits (" +
-         (packed ? "8 a byte" : "one a bool") + "); " + s.message());
+         (packed ? "8 a byte" : "one a bool") + "); " + s.message() + expected + unpacked_hint);
   }
   if (dim != 0 && rows.dim_ != dim) {
-    Fail(std::string(what) + ": shape " + Shape(a) + " holds vectors of " + std::to_string(rows.dim_) +
-         " bits; expected " + std::to_string(dim) + (packed ? " (" + std::to_string(dim / 8) + " bytes a row)" : ""));
+    Fail(std::string(what) + ": shape " + Shape(a) + " holds vectors of " + std::to_string(rows.dim_) + " bits" +
+         expected + unpacked_hint);
   }
   const int64_t col_stride = a.stride(a.ndim() - 1);
   const int64_t row_stride = rows.single_ ? 0 : a.stride(0);
@@ -163,7 +170,7 @@ KeyType KeyTypeFrom(nb::handle type) {
   if (type.is(reinterpret_cast<PyObject*>(&PyUnicode_Type))) return KeyType::kStr;
   if (type.is(reinterpret_cast<PyObject*>(&PyBytes_Type))) return KeyType::kBytes;
   if (type.is(reinterpret_cast<PyObject*>(&PyLong_Type))) return KeyType::kInt;
-  Fail("keys=" + std::string(nb::str(type).c_str()) + ": keys are str, bytes or int");
+  Fail("keys=" + std::string(nb::repr(type).c_str()) + ": give the type str, bytes or int (keys=int, not keys='int')");
 }
 
 const char* KeyTypeName(KeyType type) {
@@ -237,7 +244,7 @@ std::vector<std::string> KeysIn(nb::handle keys) {
   nb::object iterator = nb::steal(PyObject_GetIter(keys.ptr()));
   if (!iterator.is_valid()) {
     PyErr_Clear();
-    Fail("keys: a " + std::string(nb::type_name(keys.type()).c_str()) + " is not a list of keys");
+    Fail("keys: an object of type " + std::string(nb::type_name(keys.type()).c_str()) + " is not a list of keys");
   }
   if (PyObject_HasAttrString(keys.ptr(), "__len__")) out.reserve(nb::len(keys));
   for (nb::handle key : nb::handle(iterator)) out.push_back(KeyIn(key));
@@ -265,6 +272,20 @@ nb::object KeyOut(std::string_view key, KeyType type) {
   PyObject* s = PyUnicode_DecodeUTF8(key.data(), static_cast<Py_ssize_t>(key.size()), "surrogateescape");
   if (s == nullptr) throw nb::python_error();
   return nb::steal(s);
+}
+
+std::string PathIn(nb::handle path, const char* what) {
+  nb::module_ os = nb::module_::import_("os");
+  nb::object encoded;
+  try {
+    encoded = os.attr("fsencode")(path);
+  } catch (nb::python_error& e) {
+    if (!e.matches(PyExc_TypeError)) throw;
+    Fail(std::string(what) + ": a " + nb::type_name(path.type()).c_str() + " is not a path (str, bytes or os.PathLike)");
+  }
+  std::string bytes(PyBytes_AS_STRING(encoded.ptr()), PyBytes_GET_SIZE(encoded.ptr()));
+  if (bytes.find('\0') != std::string::npos) Fail(std::string(what) + ": the path holds a NUL byte");
+  return bytes;
 }
 
 Device DeviceFrom(std::string_view name) {

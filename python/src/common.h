@@ -159,6 +159,11 @@ int64_t IntKey(std::string_view key);
 
 Device DeviceFrom(std::string_view name);
 
+// A file system path from a str, bytes or os.PathLike, as os functions take
+// one (str encoded with os.fsencode, so surrogate-escaped names round-trip).
+// InvalidArgument naming `what` for a NUL byte or another type.
+std::string PathIn(nb::handle path, const char* what);
+
 }  // namespace hvdb::python
 
 #endif  // HVDB_PYTHON_COMMON_H_

@@ -128,15 +128,11 @@ class Database {
   std::shared_ptr<State> state_;
 };
 
-std::string PathArg(nb::handle path) {
-  return nb::cast<std::string>(nb::module_::import_("os").attr("fspath")(path));
-}
-
 Database Open(nb::handle path_object, bool create_if_missing, bool error_if_exists, bool read_only,
               size_t write_buffer_bytes, int background_jobs, uint64_t gpu_memory_bytes,
               std::optional<uint64_t> item_memory_seed, bool sync) {
   auto state = std::make_shared<State>();
-  state->path = PathArg(path_object);
+  state->path = PathIn(path_object, "path");
   state->write.sync = sync;
   const Options options{.create_if_missing = create_if_missing,
                         .error_if_exists = error_if_exists,
@@ -178,11 +174,13 @@ void DefineDatabase(nb::module_& m) {
       }, nb::sig("def __getitem__(self, name: str) -> Collection"), "db[name]: db.collection(name).")
       .def("__contains__", &Database::Contains, nb::arg("name"))
       .def("__len__", [](Database& d) { return d.Collections().size(); })
+      .def("__iter__", [](Database& d) { return nb::iter(nb::cast(d.Collections())); },
+           nb::sig("def __iter__(self) -> collections.abc.Iterator[str]"), "The collection names, sorted.")
       .def("collections", &Database::Collections, "Collection names, sorted.")
       .def("drop_collection", &Database::Drop, nb::arg("name"),
            "Removes the collection and every vector in it. Raises NotFound when absent. Its handles' calls that "
            "can fail then raise NotFound; len, stats and iteration see it empty.")
-      .def("checkpoint", [](Database& d, nb::handle dir) { d.Checkpoint(PathArg(dir)); }, nb::arg("dir"),
+      .def("checkpoint", [](Database& d, nb::handle dir) { d.Checkpoint(PathIn(dir, "dir")); }, nb::arg("dir"),
            nb::sig("def checkpoint(self, dir: str | os.PathLike[str]) -> None"),
            "A consistent copy of the whole database in `dir` (which must not exist), taken while writes go on.")
       .def("verify", &Database::Verify,
@@ -212,8 +210,9 @@ void DefineDatabase(nb::module_& m) {
         "sync=True: every write is fsync'ed before it returns (survives a power cut); False: survives a "
         "crash of the process, several times faster for small writes. read_only: no writes, no lock, "
         "may run beside the process that writes.\n"
-        "Raises Unavailable when another process has it open, InvalidArgument for a directory that is not "
-        "a database, Corruption for damaged files.");
+        "Raises Unavailable when it is open already (in another process, or another Database of this one: "
+        "share that one, or open with read_only=True), InvalidArgument for a directory that is not a database, "
+        "Corruption for damaged files.");
 }
 
 }  // namespace hvdb::python

@@ -35,7 +35,7 @@ NB_MODULE(_core, m) {
     return d;
   }, "What this build and machine offer: the CPU kernel in use (as hvdb info), the CUDA devices.");
   m.def("check", [](nb::handle path) {
-    const std::string p = nb::cast<std::string>(nb::module_::import_("os").attr("fspath")(path));
+    const std::string p = PathIn(path, "path");
     CheckReport report;
     {
       nb::gil_scoped_release release;

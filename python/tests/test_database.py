@@ -266,3 +266,17 @@ def test_reopen_round_trip(tmp_path, rng):
         after = c.search(rows[:20], k=5, exact=True)
         assert after.keys == before.keys and np.array_equal(after.distances, before.distances)
         assert np.array_equal(c.get("s5"), rows[205])
+
+
+def test_check_and_read_only_opens_beside_a_writer(tmp_path, rng):
+    # Regression: a check beside the open writer reported table files that
+    # a compaction had just deleted as Corruption.
+    for trial in range(5):
+        path = tmp_path / f"db{trial}"
+        with hvdb.open(path, sync=False) as db:
+            c = db.create_collection("c", dim=64)
+            c.put("a", random_rows(rng, 1, 64)[0])
+            with hvdb.open(path, read_only=True) as reader:
+                assert len(reader["c"]) == 1
+            db.checkpoint(tmp_path / f"copy{trial}")
+            assert hvdb.check(path) == []

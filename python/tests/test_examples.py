@@ -30,6 +30,17 @@ def test_the_readme_python_example_runs(tmp_path):
         assert "(256,) uint8" in out.stdout
 
 
+def test_the_first_session_of_docs_python_md_prints_what_it_says(tmp_path):
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "python.md").read_text()
+    block = re.search(r"## A first session\n\n```python\n(.*?)```", doc, re.S).group(1)
+    printed = re.search(r"# (\[.*?\]) \[ *(\d+) +(\d+)\]", block).groups()  # the comment saying the output
+    script = tmp_path / "first.py"
+    script.write_text(block.replace("/tmp/fruit", str(tmp_path / "fruit")))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(f"{printed[0]} [  {printed[1]} {printed[2]}]"), out.stdout
+
+
 def test_binary_embeddings_rescoring_recovers_the_float_neighbours():
     out = run("binary_embeddings.py", "--rows", "5000", "--queries", "50")
     hamming = float(re.search(r"Hamming only: ([0-9.]+)", out).group(1))
