@@ -175,7 +175,7 @@ class CollectionImpl final : public Collection {
   Status RunOnDevices(const SearchPlan& plan, const index::SearchRequest& request, index::SearchResult* result) const
       HVDB_REQUIRES_SHARED(cache_mu_) HVDB_EXCLUDES(gpu_mu_);
   // BulkLoad and BulkLoadRows from the opened source; `name` says what it is
-  // in errors ("'rows.npy'", "the rows in memory").
+  // in errors ("'rows.npy'", "rows in memory").
   Result<BulkLoadResult> Load(std::unique_ptr<storage::RowSource> source, const std::string& name,
                               const BulkLoadOptions& options, const ProgressCallback& progress)
       HVDB_EXCLUDES(write_mu_, cache_mu_);
