@@ -47,6 +47,9 @@ TEST_F(CudaSearchTest, TopKAndRadiusEqualTheScalarScan) {
     EXPECT_EQ(device->kernel_for(3).find("tile-topk") != std::string::npos, true) << device->kernel_for(3);
     EXPECT_EQ(device->kernel_for(kQueries).find("batch-topk") != std::string::npos, true) << device->kernel_for(kQueries);
     for (size_t words : {1, 16, 32, 157}) {
+      // Under ThreadSanitizer the races are the same at every width: one word
+      // and 2048 bits (the odd widths run in make cuda-emulation).
+      if (kThreadSanitizer && words != 1 && words != 32) continue;
       for (size_t n : {size_t{1}, size_t{63}, size_t{1000}, emulated_ ? size_t{17000} : size_t{40000}}) {
         // Emulated, the tiles of several chunks (TileTopK) and many slabs
         // (BatchTopK) at one word and at 2048 bits only (at one word and
