@@ -18,11 +18,7 @@ namespace {
 
 using namespace nb::literals;
 
-NdArray One(const Hypervector& v) {
-  RowsOut out(1, v.dim());
-  std::memcpy(out.words(), v.data(), v.dim() / 8);
-  return out.Release(/*single=*/true, /*unpack=*/false);
-}
+NdArray One(const Hypervector& v) { return VectorOut(v, /*unpack=*/false); }
 
 NdArray Many(const std::vector<Hypervector>& vs, size_t dim) {
   RowsOut out(vs.size(), dim);

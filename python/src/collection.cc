@@ -78,13 +78,7 @@ class PyCollection {
   }
   NdArray Get(Key key, bool unpack) {
     const std::string k = KeyIn(key);
-    RowsOut out(1, dim_);
-    Check(Run([&](Collection& c) {
-      HVDB_ASSIGN_OR_RETURN(const Hypervector v, c.Get(k));
-      std::memcpy(out.words(), v.data(), dim_ / 8);
-      return Status::OK();
-    }));
-    return out.Release(/*single=*/true, unpack);
+    return VectorOut(Take(Run([&](Collection& c) { return c.Get(k); })), unpack);
   }
   void Delete(Key key) {
     const std::string k = KeyIn(key);
@@ -265,13 +259,7 @@ class PyCollection {
     Check(Run([&](Collection& c) { return c.Accumulate(name, v, weight, write()); }));
   }
   NdArray Accumulator(const std::string& name, bool unpack) {
-    RowsOut out(1, dim_);
-    Check(Run([&](Collection& c) {
-      HVDB_ASSIGN_OR_RETURN(const Hypervector v, c.ReadAccumulator(name));
-      std::memcpy(out.words(), v.data(), dim_ / 8);
-      return Status::OK();
-    }));
-    return out.Release(/*single=*/true, unpack);
+    return VectorOut(Take(Run([&](Collection& c) { return c.ReadAccumulator(name); })), unpack);
   }
   int64_t AccumulatorMembers(const std::string& name) {
     return Take(Run([&](Collection& c) { return c.AccumulatorMembers(name); }));

@@ -166,6 +166,12 @@ NdArray RowsOut::Release(bool single, bool unpack) {
   return nb::cast(nb::ndarray<nb::numpy, bool>(bits, {n_, dim_}, owner));
 }
 
+NdArray VectorOut(const Hypervector& v, bool unpack) {
+  RowsOut out(1, v.dim());
+  std::memcpy(out.words(), v.data(), v.dim() / 8);
+  return out.Release(/*single=*/true, unpack);
+}
+
 KeyType KeyTypeFrom(nb::handle type) {
   if (type.is(reinterpret_cast<PyObject*>(&PyUnicode_Type))) return KeyType::kStr;
   if (type.is(reinterpret_cast<PyObject*>(&PyBytes_Type))) return KeyType::kBytes;

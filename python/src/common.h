@@ -126,6 +126,10 @@ using NumbersLike = nb::typed<nb::handle, NumbersTag>;
 // Each row as a Hypervector (copied).
 std::vector<Hypervector> Vectors(const Rows& rows);
 
+// One vector as a numpy array: packed uint8 (dim/8,), or bool (dim,) when
+// `unpack`.
+NdArray VectorOut(const Hypervector& v, bool unpack);
+
 // Owned words of n rows of `dim` bits, handed to Python as a numpy array
 // without a copy.
 class RowsOut {
