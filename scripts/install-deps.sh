@@ -48,7 +48,7 @@ python_env() {
   root="$(cd "$(dirname "$0")/.." && pwd)"
   venv="$root/.venv"
   if [ -x "$venv/bin/python" ] &&
-     "$venv/bin/python" -c "import numpy, pytest, nanobind, scikit_build_core, faiss, usearch" 2>/dev/null; then
+     "$venv/bin/python" -c "import numpy, pytest, nanobind, scikit_build_core, faiss, usearch, ray" 2>/dev/null; then
     return 0
   fi
   echo "install-deps: creating $venv (python/requirements.txt from PyPI)"
