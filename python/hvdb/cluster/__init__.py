@@ -131,13 +131,29 @@ class Cluster:
 
     @classmethod
     def _start(cls, root, calls, create_if_missing, error_if_exists, item_memory_seed):
-        identities = calls.call_all("describe")
+        try:
+            identities = calls.call_all("describe")
+        except _errors.Unavailable as e:
+            raise _errors.Unavailable(
+                f"{e} (a shard that Ray cannot place waits for its CPUs, GPUs or node: "
+                "see ray.available_resources() and placement=)") from None
         missing = [s for s in range(len(calls)) if identities[s] is None]
         if len(missing) == len(calls):
             if not create_if_missing:
                 raise _errors.NotFound(f"no hvdb cluster at {root} (create_if_missing=False)")
             seed = DEFAULT_ITEM_MEMORY_SEED if item_memory_seed is None else item_memory_seed
-            identities = calls.call_all("create", uuid.uuid4().hex, seed)
+            cluster_id = uuid.uuid4().hex
+            identities, errors = calls.call_many(
+                {s: ("create", (cluster_id, seed)) for s in range(len(calls))}, allow_partial=True)
+            if errors:
+                # Remove the shards this call made, so that the next try starts clean
+                # rather than finding some shards and not others.
+                for s in identities:
+                    try:
+                        calls.call(s, "remove_new")
+                    except _errors.Error:
+                        pass  # the creation error below is the one to report
+                raise errors[min(errors)]
         elif missing:
             raise _errors.Corruption(
                 f"cluster at {root}: shards {missing} have no data ({calls.paths[missing[0]]} "
@@ -155,9 +171,7 @@ class Cluster:
             raise _errors.InvalidArgument(
                 f"cluster at {root} has item_memory_seed {first['item_memory_seed']}, "
                 f"not {item_memory_seed}")
-        cluster = cls(root, calls, first)
-        cluster._pids = [identities[s]["pid"] for s in range(len(calls))]
-        return cluster
+        return cls(root, calls, first)
 
     def __repr__(self):
         state = "closed" if self._closed else f"{len(self._calls)} shards"

@@ -215,7 +215,8 @@ class ShardedCollection:
         if first_row_number is not None and not 0 <= int(first_row_number) < 2**63:
             raise InvalidArgument(f"first_row_number {first_row_number} is outside 0..2**63-1")
         if files:
-            paths = [os.fsdecode(p) for p in source]
+            # Absolute on the driver: a shard's working directory is not the driver's.
+            paths = [os.path.abspath(os.fsdecode(p)) for p in source]
             per_shard = self._write("bulk_load", {
                 s: ("bulk_load_files", (self.name, paths, int(first_row_number)))
                 for s in range(self.shards)}, {s: 0 for s in range(self.shards)})

@@ -61,13 +61,19 @@ def _copy_collection(source, target, name, existing, progress, chunk_rows):
     for shard in range(source.shards):
         scan = uuid.uuid4().hex
         source._calls.call(shard, "scan_open", name, scan)
-        while True:
-            keys, rows = source._calls.call(shard, "scan_next", scan, chunk_rows)
-            if not keys:
-                break
-            to_collection.put_many(keys, rows)
-            copied += len(keys)
-            if progress is not None:
-                progress(name, copied, total)
+        try:
+            while True:
+                keys, rows = source._calls.call(shard, "scan_next", scan, chunk_rows)
+                if not keys:
+                    break
+                to_collection.put_many(keys, rows)
+                copied += len(keys)
+                if progress is not None:
+                    progress(name, copied, total)
+        finally:
+            try:
+                source._calls.call(shard, "scan_close", scan)
+            except _errors.Error:
+                pass  # a shard that restarted has no scan to close
     if kind != "flat":
         to_collection.set_index(kind, **index)

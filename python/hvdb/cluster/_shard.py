@@ -12,6 +12,7 @@ and releases the GIL, so searches overlap each other and writes.
 """
 import json
 import os
+import shutil
 import threading
 import time
 
@@ -130,9 +131,13 @@ class Shard:
         return dict(self._identity, pid=os.getpid(), path=self._path)
 
     def create(self, cluster_id, item_memory_seed):
-        """Makes this shard's directory and database (the driver's create only)."""
+        """Makes this shard's directory and database (the driver's create only).
+        A database there without cluster.json is what a create interrupted
+        before its last step leaves (cluster.json is written last): it was
+        never a shard and is made again."""
         if self._identity is not None or read_identity(self._path) is not None:
             raise hvdb.AlreadyExists(f"{self._path} already holds a cluster shard")
+        shutil.rmtree(os.path.join(self._path, "db"), ignore_errors=True)
         os.makedirs(self._path, exist_ok=True)
         identity = {"format": FORMAT, "version": FORMAT_VERSION, "cluster_id": cluster_id,
                     "shard": self._shard, "shards": self._shards,
@@ -143,6 +148,15 @@ class Shard:
                        json.dumps(identity, indent=1).encode())
         self._open(identity)
         return self.describe()
+
+    def remove_new(self):
+        """Removes a shard that create() just made and that holds no
+        collection (the rollback of a cluster creation that failed elsewhere)."""
+        if self._db is None or self._db.collections():
+            raise hvdb.InvalidArgument(f"{self._path} is not a new, empty shard")
+        self._db.close()
+        self._db = self._identity = None
+        shutil.rmtree(self._path)
 
     def node(self):
         """The Ray node id this shard runs on."""
@@ -270,6 +284,12 @@ class Shard:
         iterator = iter(self._collection(name, bytes))
         with self._lock:
             self._scans[scan_id] = (iterator, name)
+
+    def scan_close(self, scan_id):
+        with self._lock:
+            entry = self._scans.pop(scan_id, None)
+        if entry is not None:
+            entry[0].close()
 
     def scan_next(self, scan_id, rows):
         """Up to rows (key bytes list, packed rows) of an open scan; an empty list at the end."""

@@ -128,6 +128,21 @@ def test_a_missing_or_foreign_shard_is_reported_never_recreated(open_cluster, tm
     assert open_cluster().shards == 3
 
 
+def test_a_failed_creation_leaves_nothing_behind(open_cluster, tmp_path):
+    root = tmp_path / "cluster"
+    (root / "shard-0001").mkdir(parents=True)
+    (root / "shard-0001" / "db").write_text("not a database")  # shard 1 cannot be made
+    with pytest.raises(hvdb.Error, match="shard 1 "):
+        open_cluster(shards=3)
+    assert not (root / "shard-0000").exists() and not (root / "shard-0002").exists()
+    (root / "shard-0001" / "db").unlink()
+    # What a create interrupted before its last step leaves (a database, no
+    # cluster.json) was never a shard: the next creation makes it again.
+    hvdb.open(root / "shard-0002" / "db").close()
+    cluster = open_cluster(shards=3)
+    assert cluster.collections() == [] and (root / "shard-0002" / "cluster.json").exists()
+
+
 def test_reads_and_writes_go_to_the_keys_shards(open_cluster, rng):
     cluster = open_cluster(shards=3)
     for key_type, keys in ((str, [f"k{i}" for i in range(300)]),
@@ -177,16 +192,17 @@ def test_reads_and_writes_go_to_the_keys_shards(open_cluster, rng):
 
 def planted_set(rng, n, nq, dim):
     """n rows and nq queries: each query has a planted neighbour at distance
-    1..4, one in three rows is a duplicate of another (ties), and queries 0
-    and 1 are rows themselves (distance 0, ties across shards)."""
+    1..4 outside the middle third; the middle third then copies rows of the
+    first third (ties, planted neighbours among them); queries 0 and 1 are
+    rows of the middle third (distance 0 to two rows, ties across shards)."""
     rows = rng.integers(0, 256, (n, dim // 8), dtype=np.uint8)
-    rows[n // 3:2 * n // 3] = rows[rng.integers(0, n // 3, n // 3)]
     queries = rng.integers(0, 256, (nq, dim // 8), dtype=np.uint8)
     for q in range(nq):
-        target = int(rng.integers(0, n))
+        target = int(rng.choice(np.r_[0:n // 3, 2 * n // 3:n]))
         rows[target] = queries[q]
         for bit in rng.choice(dim, size=int(rng.integers(1, 5)), replace=False):
             rows[target, bit // 8] ^= np.uint8(1 << (bit % 8))
+    rows[n // 3:2 * n // 3] = rows[rng.integers(0, n // 3, n // 3)]
     queries[0], queries[1] = rows[n // 3], rows[n // 3 + 1]
     return rows, queries
 
