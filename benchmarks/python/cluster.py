@@ -13,8 +13,10 @@ so they share its cores: each shard's searches use cores/shards threads, and
 the figures show what the fan-out costs, not what more machines would add
 (docs/scale-out.md models that). overhead_seconds is the driver's wall time
 less the slowest shard's time inside hvdb: Ray's calls, moving the queries
-and answers, and the merge (merge_seconds alone). Every cluster answer is
-checked equal to the embedded one (distances and keys, ties included).
+and answers, and the merge (merge_seconds alone). Every batch answer's
+distances are checked equal to the embedded hvdb's (the keys of tied rows
+may differ: the embedded hvdb holds the rows in load order, a cluster in
+shard order).
 """
 import argparse
 import os

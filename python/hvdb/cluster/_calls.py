@@ -8,13 +8,20 @@ import ray.exceptions
 from .. import _errors
 
 
+class ShardTimeout(_errors.Unavailable):
+    """A shard did not answer within the timeout. Its call may still run
+    later (Ray keeps it queued), so what it writes is unknown, not nothing."""
+
+
 class ShardSet:
     """The actor handles of a cluster, in shard order, and their paths."""
 
-    def __init__(self, actors, paths, timeout):
+    def __init__(self, actors, paths, timeout, root):
         self.actors = actors
         self.paths = paths
         self.timeout = timeout
+        self.root = root
+        self.closed = False
 
     def __len__(self):
         return len(self.actors)
@@ -47,6 +54,8 @@ class ShardSet:
         {shard: error}); the errors are empty unless allow_partial, else the
         first failure (by shard) is raised. A shard being restarted by Ray is
         waited for within the timeout (its calls are retried)."""
+        if self.closed:
+            raise _errors.Unavailable(f"cluster at {self.root} is closed")
         timeout = self.timeout if timeout is None else timeout
         refs = {getattr(self.actors[s], method).remote(*args): s for s, (method, args) in calls.items()}
         deadline = time.monotonic() + timeout
@@ -65,7 +74,7 @@ class ShardSet:
                 break
         for ref in pending:
             shard = refs[ref]
-            errors[shard] = _errors.Unavailable(
+            errors[shard] = ShardTimeout(
                 f"shard {shard} ({self.paths[shard]}) did not answer within {timeout:g} s")
         if errors and not allow_partial:
             raise errors[min(errors)]

@@ -5,13 +5,18 @@ import time
 from typing import Iterable, Optional, Sequence, Union
 
 import numpy as np
+import ray
 from numpy.typing import ArrayLike
 
 from .._errors import Error, InvalidArgument
 from ._routing import key_bytes, normalize_keys, shard_of, shards_of
+from ._calls import ShardTimeout
 from ._rows import packed_rows
 
 _NO_DISTANCE = np.iinfo(np.uint32).max
+_MAX_INT_KEY = (1 << 63) - 1
+# Collection.search's options that a cluster search passes to every shard.
+_SEARCH_OPTIONS = ("device", "exact", "nprobe", "ef", "candidates", "threads")
 Key = Union[str, bytes, int]
 Keys = Union[Iterable[Key], np.ndarray]
 
@@ -50,12 +55,14 @@ class ClusterLoadResult:
     number of the first (rows are numbered on from it, in order); rows_per_shard
     the rows each shard loaded; seconds the driver's wall time; shard_seconds
     the time each shard spent loading (inside hvdb, or for files from opening
-    the first to the end of the last load)."""
+    the first to the end of the last load); replaced the rows whose key was
+    already there (as hvdb.BulkLoadResult.replaced)."""
     rows: int
     first_row_number: object
     rows_per_shard: list
     seconds: float
     shard_seconds: list
+    replaced: int
 
 
 def _group(keys, owners, shards):
@@ -106,9 +113,9 @@ class ShardedCollection:
 
     # --- one key ----------------------------------------------------------
     def _one(self, vector):
-        rows, one = packed_rows(vector, self.dim, what="vector")
-        if not one:
-            raise InvalidArgument(f"vector has shape {np.shape(vector)}; give one vector, or use put_many")
+        rows, _ = packed_rows(vector, self.dim, what="vector")
+        if len(rows) != 1:
+            raise InvalidArgument(f"vector has {len(rows)} rows; give one vector, or use put_many")
         return rows[0]
 
     def put(self, key: Key, vector: ArrayLike) -> None:
@@ -123,7 +130,7 @@ class ShardedCollection:
         return np.unpackbits(vector, bitorder="little").astype(bool) if unpack else vector
 
     def delete(self, key: Key) -> None:
-        """Deletes key; NotFound if absent."""
+        """Deletes key (nothing happens when it is absent, as in hvdb)."""
         data = key_bytes(key)
         self._calls.call(shard_of(data, self.shards), "delete", self.name, data)
 
@@ -146,18 +153,27 @@ class ShardedCollection:
             raise InvalidArgument(f"{len(keys)} keys for {len(rows)} rows")
         return keys, _group(keys, shards_of(keys, self.shards), self.shards)
 
-    def _write(self, method, calls, rows_of):
-        """Runs per-shard writes; on a failure, says what the other shards wrote."""
+    def _write(self, method, calls, rows_of, again="running the same call again completes it"):
+        """Runs per-shard writes; on a failure, says what the other shards
+        wrote. rows_of is {shard: rows it writes}, or None for a load of files
+        (all or nothing per file and shard, so a failing shard may have loaded
+        the files before the one named)."""
         results, errors = self._calls.call_many(calls, allow_partial=True)
-        if errors:
-            first = min(errors)
-            done = sorted(results)
-            written = sum(rows_of[s] for s in done)
-            raise type(errors[first])(
-                f"{errors[first]} ({method} is all or nothing per shard: "
-                f"shards {done} wrote their {written} rows, shards {sorted(errors)} wrote nothing; "
-                f"running the same call again completes it)")
-        return results
+        if not errors:
+            return results
+        first = errors[min(errors)]
+        done = sorted(results)
+        late = sorted(s for s, e in errors.items() if isinstance(e, ShardTimeout))
+        failed = sorted(s for s in errors if s not in late)
+        parts = [f"shards {done} wrote their {sum(rows_of[s] for s in done)} rows" if rows_of is not None
+                 else f"shards {done} loaded every file"]
+        if failed:
+            parts.append(f"shards {failed} wrote nothing" if rows_of is not None
+                         else f"shards {failed} stopped at the file named")
+        if late:
+            parts.append(f"shards {late} did not answer and may still write their part")
+        unit = "per shard" if rows_of is not None else "per file and shard"
+        raise type(first)(f"{first} ({method} is all or nothing {unit}: {', '.join(parts)}; {again})")
 
     def put_many(self, keys: Keys, vectors: ArrayLike) -> None:
         """Stores rows (n, D/8) under n keys: one call per shard, all at once."""
@@ -177,7 +193,7 @@ class ShardedCollection:
         return np.unpackbits(out, axis=1, bitorder="little").astype(bool) if unpack else out
 
     def delete_many(self, keys: Keys) -> None:
-        """Deletes keys: one call per shard; NotFound if one is absent (that shard deletes none)."""
+        """Deletes keys (absent ones are skipped, as in hvdb): one call per shard."""
         _, groups = self._split(keys)
         calls = {s: ("delete_many", (self.name, part)) for s, (_, part) in groups.items()}
         self._write("delete_many", calls, {s: len(g[0]) for s, g in groups.items()})
@@ -200,38 +216,60 @@ class ShardedCollection:
         memory are split on the driver and sent to their shards (through
         Ray's object store). Without keys, rows are numbered from
         first_row_number (default: next_row_number()), in order across the
-        files, and the numbers are their keys."""
+        files, and the numbers are their keys. Keyless loads from this
+        process run one at a time (each numbers from where the last ended);
+        from several processes at once, give each its first_row_number."""
         started = time.monotonic()
         if isinstance(source, (str, bytes, os.PathLike)):
             source = [source]
-        files = isinstance(source, (list, tuple)) and all(
-            isinstance(p, (str, bytes, os.PathLike)) for p in source) and len(source) > 0
+        files = isinstance(source, (list, tuple)) and len(source) > 0 and all(
+            isinstance(p, (str, bytes, os.PathLike)) for p in source)
         if files and keys is not None:
             raise InvalidArgument("keys= is for rows in memory; rows loaded from files are numbered")
         if keys is not None and first_row_number is not None:
             raise InvalidArgument("give keys= or first_row_number=, not both")
-        if first_row_number is None and keys is None:
-            first_row_number = self.next_row_number()
-        if first_row_number is not None and not 0 <= int(first_row_number) < 2**63:
-            raise InvalidArgument(f"first_row_number {first_row_number} is outside 0..2**63-1")
-        if files:
-            # Absolute on the driver: a shard's working directory is not the driver's.
-            paths = [os.path.abspath(os.fsdecode(p)) for p in source]
-            per_shard = self._write("bulk_load", {
-                s: ("bulk_load_files", (self.name, paths, int(first_row_number)))
-                for s in range(self.shards)}, {s: 0 for s in range(self.shards)})
-        else:
-            rows, _ = packed_rows(source, self.dim, what="rows")
-            if keys is None:
-                keys = np.arange(first_row_number, first_row_number + len(rows), dtype=np.int64)
-            _, groups = self._split(keys, rows)
-            per_shard = self._write("bulk_load", {
-                s: ("bulk_load", (self.name, rows[index], part))
-                for s, (index, part) in groups.items()}, {s: len(g[0]) for s, g in groups.items()})
+        if first_row_number is not None and (
+                isinstance(first_row_number, (bool, np.bool_)) or
+                not isinstance(first_row_number, (int, np.integer)) or
+                not 0 <= first_row_number <= _MAX_INT_KEY):
+            raise InvalidArgument(f"first_row_number must be an int in 0..2**63-1, not {first_row_number!r}")
+        if isinstance(source, (list, tuple)) and len(source) == 0:
+            raise InvalidArgument("nothing to load: source is an empty list (give rows or .npy file names)")
+        rows = None if files else packed_rows(source, self.dim, what="rows")[0]
+        if keys is not None:
+            return self._load(rows, normalize_keys(keys), None, started)
+        with self._cluster._keyless_load_lock:
+            first = self.next_row_number() if first_row_number is None else int(first_row_number)
+            if files:
+                paths = [os.path.abspath(os.fsdecode(p)) for p in source]  # a shard's cwd is not ours
+                per_shard = self._write("bulk_load", {
+                    s: ("bulk_load_files", (self.name, paths, first)) for s in range(self.shards)},
+                    None, self._again(first))
+                return self._result(per_shard, first, started)
+            if len(rows) and first + len(rows) - 1 > _MAX_INT_KEY:
+                raise InvalidArgument(f"numbering {len(rows)} rows from {first} passes 2**63-1")
+            return self._load(rows, np.arange(first, first + len(rows), dtype=np.int64), first, started)
+
+    @staticmethod
+    def _again(first):
+        if first is None:
+            return "running the same call again completes it"
+        return (f"the rows were numbered from {first}: running it again with "
+                f"first_row_number={first} completes it")
+
+    def _load(self, rows, keys, first, started):
+        keys, groups = self._split(keys, rows)
+        per_shard = self._write("bulk_load", {
+            s: ("bulk_load", (self.name, rows[index], part)) for s, (index, part) in groups.items()},
+            {s: len(g[0]) for s, g in groups.items()}, self._again(first))
+        return self._result(per_shard, first, started)
+
+    def _result(self, per_shard, first, started):
         counts = [per_shard[s][0] if s in per_shard else 0 for s in range(self.shards)]
         seconds = [per_shard[s][1] if s in per_shard else 0.0 for s in range(self.shards)]
-        return ClusterLoadResult(sum(counts), first_row_number, counts, time.monotonic() - started,
-                                 seconds)
+        replaced = sum(per_shard[s][2] for s in per_shard)
+        return ClusterLoadResult(sum(counts), first, counts, time.monotonic() - started, seconds,
+                                 replaced)
 
     # --- search -------------------------------------------------------------
     def search(self, queries: ArrayLike, k: Optional[int] = 10, radius: Optional[int] = None, *,
@@ -250,9 +288,20 @@ class ShardedCollection:
         errors)."""
         started = time.monotonic()
         rows, one = packed_rows(queries, self.dim, what="queries")
-        if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0):
-            raise InvalidArgument(f"k must be an int >= 0, not {k!r}")
-        calls = {s: ("search", (self.name, self.key_type, rows, k, radius, options))
+        for name, value in (("k", k), ("radius", radius)):
+            if value is not None and (isinstance(value, (bool, np.bool_)) or
+                                      not isinstance(value, (int, np.integer)) or value < 0):
+                raise InvalidArgument(f"{name} must be an int >= 0 or None, not {value!r}")
+        unknown = sorted(set(options) - set(_SEARCH_OPTIONS))
+        if unknown:
+            raise TypeError(f"search() got an unexpected keyword argument {unknown[0]!r}; its options "
+                            f"are k, radius, {', '.join(_SEARCH_OPTIONS)}, allow_partial and timeout")
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                    or not timeout > 0):
+            raise InvalidArgument(f"timeout must be > 0 seconds or None, not {timeout!r}")
+        # One copy of the queries in Ray's object store, read by every shard.
+        shared = ray.put(rows) if self.shards > 1 else rows
+        calls = {s: ("search", (self.name, self.key_type, shared, k, radius, options))
                  for s in range(self.shards)}
         answers, errors = self._calls.call_many(calls, timeout=timeout, allow_partial=allow_partial)
         if not answers:
@@ -290,21 +339,22 @@ def _merge(answers, key_type, nq, k):
     """(keys, distances, counts) of the shards' answers (in shard order), each
     (keys, distances (nq, w), counts (nq,), stats), merged by (distance,
     shard, rank). k = 0 keeps every hit (a radius search)."""
-    distances = np.concatenate([a[1].reshape(nq, -1) for a in answers], axis=1)
-    total = np.sum([a[2] for a in answers], axis=0).astype(np.int64).reshape(nq)
+    # Every shard was sent 2-D queries, so answers are (nq, width) and (nq,).
+    distances = np.concatenate([a[1] for a in answers], axis=1)
+    total = np.sum([a[2] for a in answers], axis=0).astype(np.int64)
     width = k if k else (int(total.max()) if nq else 0)
     counts = np.minimum(total, width)
     order = np.argsort(distances, axis=1, kind="stable")[:, :width]
     merged_distances = np.take_along_axis(distances, order, axis=1)
     if key_type is int:
-        keys = np.concatenate([np.asarray(a[0]).reshape(nq, -1) for a in answers], axis=1)
+        keys = np.concatenate([a[0] for a in answers], axis=1)
         merged_keys = np.take_along_axis(keys, order, axis=1)
         merged_keys[merged_distances == _NO_DISTANCE] = -1
         return merged_keys, merged_distances, counts
     table = np.empty(distances.shape, dtype=object)
     offset = 0
     for keys, shard_distances, _, _ in answers:
-        w = shard_distances.reshape(nq, -1).shape[1]
+        w = shard_distances.shape[1]
         for q in range(nq):
             row = keys[q]
             table[q, offset:offset + len(row)] = row

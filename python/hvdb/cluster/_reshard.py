@@ -19,7 +19,7 @@ def reshard(source: "Cluster", root: "str | os.PathLike[str]", shards: int, *,
     memory seed and index; its rows are read from each source shard in
     chunks of chunk_rows, in insertion order, and written to the new shards
     with put_many. progress(collection, rows_copied, rows_total) is called
-    after every chunk. The source stays as it was and may keep serving
+    when a collection starts (rows_copied 0) and after every chunk. The source stays as it was and may keep serving
     searches; writes made to it during the copy may be missed, so stop
     writing first. The copy is idempotent: if it fails (a shard down), run
     it again with the same arguments. open_options go to hvdb.cluster.open
@@ -27,6 +27,9 @@ def reshard(source: "Cluster", root: "str | os.PathLike[str]", shards: int, *,
     from . import open as open_cluster
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
         raise _errors.InvalidArgument(f"chunk_rows must be an int >= 1, not {chunk_rows!r}")
+    if "item_memory_seed" in open_options:
+        raise _errors.InvalidArgument("reshard keeps the source's item_memory_seed; leave it out")
+    source._check_open()
     target = open_cluster(root, shards=shards, item_memory_seed=source.item_memory_seed,
                           **open_options)
     try:

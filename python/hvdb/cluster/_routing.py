@@ -90,8 +90,8 @@ def normalize_keys(keys):
     """Many keys as the binding takes them: an int64 numpy array for integer keys
     (a numpy integer array, a range, or a list of ints), else a list of bytes.
     Raises InvalidArgument naming the first bad key."""
-    if isinstance(keys, (str, bytes)):
-        raise InvalidArgument("keys is one key; give a list of keys")
+    if isinstance(keys, (str, bytes, bytearray, memoryview, int, np.integer)):
+        raise InvalidArgument(f"keys is one key ({type(keys).__name__}); give a list of keys")
     if isinstance(keys, range):
         keys = np.arange(keys.start, keys.stop, keys.step, dtype=np.int64)
     if isinstance(keys, np.ndarray):
@@ -102,7 +102,11 @@ def normalize_keys(keys):
                 raise InvalidArgument("integer keys must be in 0..2**63-1")
             return keys.astype(np.int64)
         keys = keys.tolist()
-    keys = list(keys)
+    try:
+        keys = list(keys)
+    except TypeError:
+        raise InvalidArgument(f"keys must be a list, range or numpy array of keys, not "
+                              f"{type(keys).__name__}") from None
     if keys and all(isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)) for k in keys):
         for k in keys:
             if not 0 <= int(k) <= _MAX_INT_KEY:

@@ -10,6 +10,8 @@ from .._errors import InvalidArgument, IOError as HvdbIOError
 def packed_rows(vectors, dim, what="vectors"):
     """(rows (n, dim/8) uint8 C-contiguous, one) from packed uint8 rows or bool
     rows, one vector or many. one is True for a single vector (a 1-D input)."""
+    if isinstance(vectors, (bytes, bytearray, memoryview)):
+        vectors = np.frombuffer(vectors, dtype=np.uint8)  # the buffer protocol, as hvdb takes it
     array = np.asarray(vectors)
     width = dim // 8
     one = array.ndim == 1

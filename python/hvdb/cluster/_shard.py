@@ -8,7 +8,11 @@ call rather than serving an empty shard. Only create(), called once by the
 driver that creates the cluster, makes a new one.
 
 The actor runs several calls at once (max_concurrency): hvdb is thread safe
-and releases the GIL, so searches overlap each other and writes.
+and releases the GIL, so searches overlap each other and writes. Ray retries
+a call whose shard died (the actor's max_task_retries=-1), which is safe for
+every call that can run twice; those that cannot (creating the shard, a
+collection or a checkpoint) are marked max_task_retries=0, so a death during
+one is reported instead.
 """
 import json
 import os
@@ -17,9 +21,12 @@ import threading
 import time
 
 import numpy as np
+import ray
 
 import hvdb
 
+_NOT_RETRIED = ray.method(max_task_retries=0)
+_MAX_INT_KEY = (1 << 63) - 1
 FORMAT = "hvdb-cluster"
 FORMAT_VERSION = 1
 _IDENTITY_MAX_BYTES = 64 * 1024
@@ -109,7 +116,8 @@ class Shard:
         if self._error is not None:
             raise type(self._error)(str(self._error))
         if self._db is None:
-            raise hvdb.NotFound(f"{self._path} has no hvdb cluster shard")
+            raise hvdb.Unavailable(f"{self._path} has no hvdb cluster shard on this node "
+                                   "(restore it, then reopen the cluster)")
         return self._db
 
     def _collection(self, name, key_type):
@@ -130,14 +138,25 @@ class Shard:
             return None
         return dict(self._identity, pid=os.getpid(), path=self._path)
 
+    @_NOT_RETRIED
     def create(self, cluster_id, item_memory_seed):
         """Makes this shard's directory and database (the driver's create only).
-        A database there without cluster.json is what a create interrupted
-        before its last step leaves (cluster.json is written last): it was
-        never a shard and is made again."""
+        An empty database there without cluster.json is what a create
+        interrupted before its last step leaves (cluster.json is written
+        last): it was never a shard and is made again. One holding
+        collections is refused: it is data whose cluster.json was lost."""
         if self._identity is not None or read_identity(self._path) is not None:
             raise hvdb.AlreadyExists(f"{self._path} already holds a cluster shard")
-        shutil.rmtree(os.path.join(self._path, "db"), ignore_errors=True)
+        db_path = os.path.join(self._path, "db")
+        if os.path.exists(db_path):
+            with hvdb.open(db_path, create_if_missing=False) as leftover:
+                names = leftover.collections()
+            if names:
+                raise hvdb.Corruption(
+                    f"{db_path} holds collections {names} but {self._path} has no cluster.json; "
+                    "restore cluster.json (from a checkpoint or another shard's, with this "
+                    "shard's number) rather than create a new cluster over it")
+            shutil.rmtree(db_path)
         os.makedirs(self._path, exist_ok=True)
         identity = {"format": FORMAT, "version": FORMAT_VERSION, "cluster_id": cluster_id,
                     "shard": self._shard, "shards": self._shards,
@@ -149,6 +168,7 @@ class Shard:
         self._open(identity)
         return self.describe()
 
+    @_NOT_RETRIED
     def remove_new(self):
         """Removes a shard that create() just made and that holds no
         collection (the rollback of a cluster creation that failed elsewhere)."""
@@ -158,10 +178,11 @@ class Shard:
         self._db = self._identity = None
         shutil.rmtree(self._path)
 
-    def node(self):
-        """The Ray node id this shard runs on."""
-        import ray
-        return ray.get_runtime_context().get_node_id()
+    def whereabouts(self):
+        """Where this shard runs and whether it serves (has its database open)."""
+        return {"path": self._path, "pid": os.getpid(),
+                "node": ray.get_runtime_context().get_node_id(),
+                "serving": self._db is not None and self._error is None}
 
     def close(self):
         with self._lock:
@@ -172,6 +193,13 @@ class Shard:
         if self._db is not None:
             self._db.close()
 
+    def checkpoint_target_free(self, root):
+        """AlreadyExists when checkpoint(root) would be refused here."""
+        target = shard_path(root, self._shard)
+        if os.path.exists(target):
+            raise hvdb.AlreadyExists(f"{target} exists; a checkpoint goes into a new directory")
+
+    @_NOT_RETRIED
     def checkpoint(self, root):
         """Copies this shard (its identity and a RocksDB checkpoint of its
         database) to root/shard-NNNN on this node, which must not exist."""
@@ -187,6 +215,7 @@ class Shard:
         self._database().verify()
 
     # --- collections --------------------------------------------------------
+    @_NOT_RETRIED
     def create_collection(self, name, dim, options):
         self._database().create_collection(name, dim, **options)
 
@@ -197,9 +226,15 @@ class Shard:
                 del self._handles[handle_key]
 
     def collections(self):
-        """{name: dim} of every collection."""
+        """{name: dim} of every collection (one dropped meanwhile is left out)."""
         db = self._database()
-        return {name: db.collection(name).dim for name in db.collections()}
+        dims = {}
+        for name in db.collections():
+            try:
+                dims[name] = db.collection(name).dim
+            except hvdb.NotFound:
+                pass
+        return dims
 
     def describe_collection(self, name):
         c = self._collection(name, bytes)
@@ -245,32 +280,39 @@ class Shard:
         return c.bulk_load(np.zeros((0, c.dim // 8), dtype=np.uint8)).first_row_number
 
     def bulk_load(self, name, rows, keys):
-        """(rows loaded, seconds inside hvdb)."""
+        """(rows loaded, seconds inside hvdb, rows replaced)."""
         result = self._collection(name, bytes).bulk_load(rows, keys=keys)
-        return result.rows, result.seconds
+        return result.rows, result.seconds, result.replaced
 
     def bulk_load_files(self, name, paths, first_row_number):
         """Loads this shard's rows of the .npy files: the rows numbered
         first_row_number on, in file order, whose number routes here. Each
-        file is one all-or-nothing load. Returns (rows loaded, seconds), the
-        seconds from the first file's opening to the last load's end."""
+        file is one all-or-nothing load. Returns (rows loaded, seconds, rows
+        replaced), the seconds from the first file's opening to the last
+        load's end."""
         from ._rows import load_npy_rows
         from ._routing import shards_of
         c = self._collection(name, bytes)
         started = time.monotonic()
-        loaded = 0
+        loaded = replaced = 0
         number = first_row_number
         for path in paths:
-            rows = load_npy_rows(path, c.dim)
-            numbers = np.arange(number, number + len(rows), dtype=np.int64)
-            mine = shards_of(numbers, self._shards) == self._shard
-            if mine.any():
-                try:
-                    loaded += c.bulk_load(np.ascontiguousarray(rows[mine]), keys=numbers[mine]).rows
-                except hvdb.Error as e:
-                    raise type(e)(f"{path}: {e}") from None
+            try:
+                rows = load_npy_rows(path, c.dim)
+                if len(rows) and number + len(rows) - 1 > _MAX_INT_KEY:
+                    raise hvdb.InvalidArgument(
+                        f"{path}: numbering its {len(rows)} rows from {number} passes 2**63-1")
+                numbers = np.arange(number, number + len(rows), dtype=np.int64)
+                mine = shards_of(numbers, self._shards) == self._shard
+                if mine.any():
+                    result = c.bulk_load(np.ascontiguousarray(rows[mine]), keys=numbers[mine])
+                    loaded += result.rows
+                    replaced += result.replaced
+            except hvdb.Error as e:
+                done = f"; this shard loaded {loaded} rows of the files before it" if loaded else ""
+                raise type(e)(f"{e}{done}" if str(e).startswith(str(path)) else f"{path}: {e}{done}") from None
             number += len(rows)
-        return loaded, time.monotonic() - started
+        return loaded, time.monotonic() - started, replaced
 
     def search(self, name, key_type, queries, k, radius, options):
         r = self._collection(name, key_type).search(queries, k=k, radius=radius, **options)

@@ -13,9 +13,9 @@ import hvdb.cluster  # noqa: E402
 
 @pytest.fixture(scope="session")
 def local_ray():
-    # Logical CPUs: more shards than cores is what the tests want (each
-    # actor holds one); the object store is kept small for a small VM.
-    ray.init(num_cpus=8, include_dashboard=False, logging_level="ERROR",
+    # Logical CPUs (Ray starts a worker per CPU up front, so few); shard
+    # actors hold none by default. The object store is kept small for a small VM.
+    ray.init(num_cpus=4, include_dashboard=False, logging_level="ERROR",
              object_store_memory=128 << 20, log_to_driver=False)
     yield
     ray.shutdown()

@@ -61,19 +61,21 @@ def test_a_killed_shard_restarts_and_keeps_every_acknowledged_write(open_cluster
 
 def test_a_silent_shard_is_an_error_naming_it_or_a_partial_answer_on_request(open_cluster, rng, tmp_path):
     cluster = open_cluster(shards=3)
+    cluster.timeout = 2.0  # for the calls below that name none (started shards answer at once)
     col = cluster.create_collection("c", dim=DIM, keys=int)
     rows = rng.integers(0, 256, (900, DIM // 8), dtype=np.uint8)
     col.bulk_load(rows)
+    late = cluster.create_collection("late", dim=DIM, keys=int)
     queries = rows[:6]
     complete = col.search(queries, k=5)
     pid = cluster.shard_info()[1]["pid"]
     os.kill(pid, signal.SIGSTOP)  # the shard stops answering, as a hung node would
     try:
         started = time.monotonic()
-        with pytest.raises(hvdb.Unavailable, match=r"shard 1 \(.*shard-0001\) did not answer within 1 s"):
-            col.search(queries, k=5, timeout=1.0)
-        assert time.monotonic() - started < 5
-        partial = col.search(queries, k=5, timeout=1.0, allow_partial=True)
+        with pytest.raises(hvdb.Unavailable, match=r"shard 1 \(.*shard-0001\) did not answer within 2 s"):
+            col.search(queries, k=5, timeout=2.0)
+        assert time.monotonic() - started < 6
+        partial = col.search(queries, k=5, timeout=2.0, allow_partial=True)
         assert partial.missing_shards == [1] and "shard 1" in partial.errors[1]
         assert [s["shard"] for s in partial.stats.shards] == [0, 2]
         # The partial answer is one hvdb's holding shard 0's rows, then shard 2's.
@@ -85,7 +87,12 @@ def test_a_silent_shard_is_an_error_naming_it_or_a_partial_answer_on_request(ope
             expected = reference.search(queries, k=5)
             assert np.array_equal(partial.distances, expected.distances)
             assert np.array_equal(partial.keys, expected.keys)
+        # A write that times out on shard 1 is not said to be lost: Ray keeps
+        # it queued, and it lands when the shard answers again.
+        with pytest.raises(hvdb.Unavailable, match=r"shards \[1\] did not answer and may still write their part"):
+            late.put_many(np.arange(300), rows[:300])
     finally:
         os.kill(pid, signal.SIGCONT)
     again = col.search(queries, k=5)
     assert np.array_equal(again.keys, complete.keys) and again.missing_shards == []
+    assert np.array_equal(late.get_many(np.arange(300)), rows[:300])
