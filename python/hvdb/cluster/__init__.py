@@ -145,9 +145,9 @@ class Cluster:
     Mirrors hvdb.Database: create_collection, collection, [name], in,
     collections, drop_collection, checkpoint, verify, close, and a with
     block; also shards, shard_info(), timeout (settable), and the
-    attributes root, cluster_id and item_memory_seed. Collection creation and dropping run on every
-    shard. Safe to share between threads; close() stops the shard actors
-    (their data stays on disk)."""
+    attributes root, cluster_id and item_memory_seed. Collection creation
+    and dropping run on every shard. Safe to share between threads; close()
+    stops the shard actors (their data stays on disk)."""
 
     def __init__(self, root, calls, identity):
         self._calls = calls
