@@ -18,7 +18,6 @@ distances are checked equal to the embedded hvdb's (the keys of tied rows
 may differ: the embedded hvdb holds the rows in load order, a cluster in
 shard order).
 """
-import argparse
 import os
 import shutil
 import statistics
@@ -29,7 +28,7 @@ import ray
 
 import hvdb
 import hvdb.cluster
-from search import clustered, emit, timed
+from search import clustered_set, dataset_parser, emit, timed
 
 
 def best_of(n, fn):
@@ -37,20 +36,11 @@ def best_of(n, fn):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--dim", type=int, default=2048)
-    parser.add_argument("--queries", type=int, default=1000)
-    parser.add_argument("--k", type=int, default=10)
+    parser = dataset_parser(__doc__.splitlines()[0])
     parser.add_argument("--shards", default="1,2,4")
     args = parser.parse_args()
     cores = os.cpu_count()
-    rng = np.random.default_rng(11)
-    centres = rng.integers(0, 256, size=(1000, args.dim // 8), dtype=np.uint8)
-    rows = clustered(rng, args.rows, args.dim, centres, 0.15)
-    picked = rows[rng.integers(0, args.rows, size=args.queries)]
-    queries = picked ^ np.packbits(rng.random((args.queries, args.dim), dtype=np.float32) < 0.05,
-                                   axis=1, bitorder="little")
+    rows, queries = clustered_set(args)
     k = args.k
     common = dict(rows=args.rows, dim=args.dim, queries=args.queries, k=k, cores=cores)
     work = tempfile.mkdtemp(prefix="hvdb-clusterbench-")

@@ -68,22 +68,35 @@ def latency(fn, queries, n=30):
     return statistics.median(times)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def dataset_parser(description):
+    """The command line of the Python benchmarks: the data set's shape and k."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--dim", type=int, default=2048)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--k", type=int, default=10)
-    parser.add_argument("--threads", type=int, default=os.cpu_count())
-    parser.add_argument("--skip", default="", help="engines to leave out, comma-separated (faiss, usearch, hnsw)")
-    args = parser.parse_args()
-    skip = set(filter(None, args.skip.split(",")))
+    return parser
+
+
+def clustered_set(args):
+    """(rows, queries): rows around 1000 centres with 15% of their bits
+    flipped, queries rows with 5% more flipped (the same every run)."""
     rng = np.random.default_rng(11)
     centres = rng.integers(0, 256, size=(1000, args.dim // 8), dtype=np.uint8)
     rows = clustered(rng, args.rows, args.dim, centres, 0.15)
     picked = rows[rng.integers(0, args.rows, size=args.queries)]
     queries = picked ^ np.packbits(rng.random((args.queries, args.dim), dtype=np.float32) < 0.05, axis=1,
                                    bitorder="little")
+    return rows, queries
+
+
+def main():
+    parser = dataset_parser(__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--skip", default="", help="engines to leave out, comma-separated (faiss, usearch, hnsw)")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    rows, queries = clustered_set(args)
     k = args.k
     common = dict(rows=args.rows, dim=args.dim, queries=args.queries, k=k, threads=args.threads)
     pairs = args.rows * args.queries

@@ -17,6 +17,7 @@ docs/scale-out.md.
 """
 import os
 import threading
+import time
 import uuid
 from typing import Optional, Sequence
 
@@ -106,8 +107,15 @@ def open(root: "str | os.PathLike[str]", *, shards: Optional[int] = None,  # noq
         raise _errors.InvalidArgument(f"max_concurrency must be an int >= 1, not {max_concurrency!r}")
     if not ray.is_initialized():
         ray.init()
-    # Actors that cannot be placed would wait forever: refuse them now.
+    # Actors that cannot be placed would wait forever: refuse them now. A
+    # cluster just closed gives its actors' resources back a moment later,
+    # so look again for up to 5 seconds before refusing.
+    wanted = {name: shards * each for name, each in (("CPU", num_cpus), ("GPU", num_gpus)) if each}
+    deadline = time.monotonic() + min(5.0, timeout)
     free = ray.available_resources()
+    while any(need > free.get(name, 0) for name, need in wanted.items()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        free = ray.available_resources()
     for name, each in (("CPU", num_cpus), ("GPU", num_gpus)):
         have = free.get(name, 0)
         if each and shards * each > have:

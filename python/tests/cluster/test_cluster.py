@@ -397,6 +397,11 @@ def test_refusals_name_what_was_wrong(open_cluster, local_ray, tmp_path):
     with pytest.raises(hvdb.InvalidArgument, match="placement names 1 nodes for 2 shards"):
         open_cluster(shards=2, placement=["x"])
     assert not os.path.exists(tmp_path / "gpu" / "shard-0000")
+    # A cluster that holds every CPU, closed: the next one gets them at once
+    # (Ray gives a killed actor's resources back a moment later).
+    every = ray.cluster_resources()["CPU"]
+    open_cluster(name="held", shards=2, num_cpus=every / 2).close()
+    open_cluster(name="held-next", shards=2, num_cpus=every / 2).close()
     # Pinned to this node, shard by shard.
     node = ray.get_runtime_context().get_node_id()
     pinned = open_cluster(name="pinned", shards=2, placement=[node, node])
