@@ -15,6 +15,7 @@ same rows would. Ray restarts a shard that dies; it reopens its database, and
 calls made meanwhile wait for it within the timeout. The guide is
 docs/scale-out.md.
 """
+import math
 import os
 import threading
 import time
@@ -29,7 +30,7 @@ except ImportError as e:  # pragma: no cover (the tests' .venv has Ray)
 
 from .. import _errors
 from .._core import DEFAULT_ITEM_MEMORY_SEED
-from ._calls import ShardSet, ShardTimeout
+from ._calls import ShardOutcomeUnknown, ShardSet, ShardTimeout
 from ._collection import (ClusterLoadResult, ClusterSearchResult, ClusterSearchStats,
                           ShardedCollection)
 from ._reshard import reshard
@@ -98,8 +99,12 @@ def open(root: "str | os.PathLike[str]", *, shards: Optional[int] = None,  # noq
         raise _errors.InvalidArgument(f"shards must be an int in 1..{MAX_SHARDS}, not {shards!r}")
     if placement is not None and len(placement) != shards:
         raise _errors.InvalidArgument(f"placement names {len(placement)} nodes for {shards} shards")
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise _errors.InvalidArgument(f"timeout must be > 0 seconds, not {timeout!r}")
+    _check_timeout(timeout)
+    try:
+        root.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _errors.InvalidArgument(f"root {root!r} is not valid UTF-8, which Ray cannot pass to "
+                                      "a shard: use a UTF-8 path") from None
     for name, value in (("num_cpus", 0 if num_cpus is None else num_cpus), ("num_gpus", num_gpus)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise _errors.InvalidArgument(f"{name} must be a number >= 0, not {value!r}")
@@ -110,17 +115,19 @@ def open(root: "str | os.PathLike[str]", *, shards: Optional[int] = None,  # noq
     # Actors that cannot be placed would wait forever: refuse them now. A
     # cluster just closed gives its actors' resources back a moment later,
     # so look again for up to 5 seconds before refusing.
-    wanted = {name: shards * each for name, each in (("CPU", num_cpus), ("GPU", num_gpus)) if each}
+    cpus = 1 if num_cpus is None and num_gpus else num_cpus  # Ray's default beside GPUs
+    wanted = {name: shards * each for name, each in (("CPU", cpus), ("GPU", num_gpus)) if each}
     deadline = time.monotonic() + min(5.0, timeout)
     free = ray.available_resources()
     while any(need > free.get(name, 0) for name, need in wanted.items()) and time.monotonic() < deadline:
         time.sleep(0.1)
         free = ray.available_resources()
-    for name, each in (("CPU", num_cpus), ("GPU", num_gpus)):
+    for name, each in (("CPU", cpus), ("GPU", num_gpus)):
         have = free.get(name, 0)
         if each and shards * each > have:
-            advice = (f"give num_{name.lower()}s=0" if have == 0 else
-                      f"give num_{name.lower()}s={have / shards:g} or less")
+            share = math.floor(have / shards * 1e6) / 1e6  # rounded down, so that it fits
+            advice = (f"give num_{name.lower()}s=0" if share == 0 else
+                      f"give num_{name.lower()}s={share:g} or less")
             raise _errors.ResourceExhausted(
                 f"{shards} shards x {each:g} {name} need {shards * each:g} {name}s; the Ray "
                 f"cluster has {have:g} free ({advice})")
@@ -147,6 +154,12 @@ def open(root: "str | os.PathLike[str]", *, shards: Optional[int] = None,  # noq
         raise
 
 
+def _check_timeout(seconds):
+    if (isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or
+            not 0 < seconds < math.inf):
+        raise _errors.InvalidArgument(f"timeout must be a finite number of seconds > 0, not {seconds!r}")
+
+
 class Cluster:
     """A database whose collections are sharded over Ray actors (hvdb.cluster.open).
 
@@ -165,6 +178,7 @@ class Cluster:
         # A keyless bulk load reads the next row number and loads from it:
         # two at once from this process would number their rows alike.
         self._keyless_load_lock = threading.Lock()
+        self._numbers_handed_out = {}  # collection -> one past the last number given, guarded by that lock
 
     @classmethod
     def _start(cls, root, calls, create_if_missing, error_if_exists, item_memory_seed):
@@ -232,8 +246,7 @@ class Cluster:
 
     @timeout.setter
     def timeout(self, seconds: float) -> None:
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
-            raise _errors.InvalidArgument(f"timeout must be > 0 seconds, not {seconds!r}")
+        _check_timeout(seconds)
         self._calls.timeout = seconds
 
     def shard_info(self) -> "list[dict]":
@@ -263,7 +276,7 @@ class Cluster:
             allow_partial=True)
         if errors:
             first = errors[min(errors)]
-            if any(isinstance(e, ShardTimeout) for e in errors.values()):
+            if any(isinstance(e, ShardOutcomeUnknown) for e in errors.values()):
                 raise type(first)(f"{first} (the collection may exist on some shards: "
                                   f"drop_collection({name!r}) and create it again)")
             for s in done:
@@ -295,18 +308,27 @@ class Cluster:
         created or dropped meanwhile, or whose creation or drop was
         interrupted, is on some shards only: it is not listed, collection()
         names the shards that lack it, and drop_collection() removes it."""
+        return sorted(name for name, shards in self._presence().items() if len(shards) == self.shards)
+
+    def _presence(self):
+        """{name: the shards that have it} over the collections of any shard;
+        Corruption when one name has different dims on the shards."""
         self._check_open()
         lists = self._calls.call_all("collections")
-        names = set.intersection(*(set(lists[s]) for s in range(self.shards)))
+        names = set.union(*(set(lists[s]) for s in range(self.shards)))
+        presence = {}
         for name in names:
-            dims = {s: lists[s][name] for s in range(self.shards)}
+            dims = {s: lists[s][name] for s in range(self.shards) if name in lists[s]}
             if len(set(dims.values())) != 1:
                 raise _errors.Corruption(f"collection {name!r} has dims {dims} on the shards")
-        return sorted(names)
+            presence[name] = sorted(dims)
+        return presence
 
     def drop_collection(self, name: str) -> None:
         """Drops the collection on every shard; NotFound if no shard has it."""
         self._check_open()
+        with self._keyless_load_lock:
+            self._numbers_handed_out.pop(name, None)
         done, errors = self._calls.call_many(
             {s: ("drop_collection", (name,)) for s in range(self.shards)}, allow_partial=True)
         if errors and (not done or not all(isinstance(e, _errors.NotFound) for e in errors.values())):

@@ -8,7 +8,12 @@ import ray.exceptions
 from .. import _errors
 
 
-class ShardTimeout(_errors.Unavailable):
+class ShardOutcomeUnknown(_errors.Unavailable):
+    """A shard gave no answer, so whether its call ran is unknown: it died or
+    was restarting during a call Ray does not repeat, or it timed out."""
+
+
+class ShardTimeout(ShardOutcomeUnknown):
     """A shard did not answer within the timeout. Its call may still run
     later (Ray keeps it queued), so what it writes is unknown, not nothing."""
 
@@ -35,7 +40,8 @@ class ShardSet:
                 return type(cause)(f"{where}: {cause}")
             return _errors.Error(f"{where}: {type(cause).__name__}: {cause}")
         if isinstance(error, (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError)):
-            return _errors.Unavailable(f"{where} is down: {error}")
+            return ShardOutcomeUnknown(
+                f"{where} is down or restarting, and the call may or may not have run: {error}")
         return _errors.Error(f"{where}: {type(error).__name__}: {error}")
 
     def call(self, shard, method, *args, timeout=None):

@@ -1,5 +1,6 @@
 """A collection sharded over a cluster's shard actors: routing, fan-out and merge."""
 import dataclasses
+import math
 import os
 import time
 from typing import Iterable, Optional, Sequence, Union
@@ -10,7 +11,7 @@ from numpy.typing import ArrayLike
 
 from .._errors import Error, InvalidArgument
 from ._routing import key_bytes, normalize_keys, shard_of, shards_of
-from ._calls import ShardTimeout
+from ._calls import ShardOutcomeUnknown
 from ._rows import packed_rows
 
 _NO_DISTANCE = np.iinfo(np.uint32).max
@@ -63,6 +64,18 @@ class ClusterLoadResult:
     seconds: float
     shard_seconds: list
     replaced: int
+
+
+def _npy_rows_here(paths):
+    """The rows of the .npy files read from their headers, or None when the
+    driver cannot read one (the files may be on the shards' nodes only)."""
+    total = 0
+    for path in paths:
+        try:
+            total += len(np.load(path, mmap_mode="r", allow_pickle=False))
+        except (OSError, ValueError, TypeError):
+            return None
+    return total
 
 
 def _group(keys, owners, shards):
@@ -163,15 +176,17 @@ class ShardedCollection:
             return results
         first = errors[min(errors)]
         done = sorted(results)
-        late = sorted(s for s, e in errors.items() if isinstance(e, ShardTimeout))
-        failed = sorted(s for s in errors if s not in late)
-        parts = [f"shards {done} wrote their {sum(rows_of[s] for s in done)} rows" if rows_of is not None
-                 else f"shards {done} loaded every file"]
+        unknown = sorted(s for s, e in errors.items() if isinstance(e, ShardOutcomeUnknown))
+        failed = sorted(s for s in errors if s not in unknown)
+        parts = []
+        if done:
+            parts.append(f"shards {done} wrote their {sum(rows_of[s] for s in done)} rows" if rows_of is not None
+                         else f"shards {done} loaded every file")
         if failed:
             parts.append(f"shards {failed} wrote nothing" if rows_of is not None
-                         else f"shards {failed} stopped at the file named")
-        if late:
-            parts.append(f"shards {late} did not answer and may still write their part")
+                         else f"shards {failed} failed, keeping the files they loaded before")
+        if unknown:
+            parts.append(f"shards {unknown} did not answer and may still write their part")
         unit = "per shard" if rows_of is not None else "per file and shard"
         raise type(first)(f"{first} ({method} is all or nothing {unit}: {', '.join(parts)}; {again})")
 
@@ -238,20 +253,34 @@ class ShardedCollection:
         rows = None if files else packed_rows(source, self.dim, what="rows")[0]
         if keys is not None:
             return self._load(rows, normalize_keys(keys), None, started)
+        paths = [os.path.abspath(os.fsdecode(p)) for p in source] if files else None  # a shard's cwd is not ours
+        for path in paths or ():
+            try:
+                path.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidArgument(f"file name {path!r} is not valid UTF-8, which Ray cannot pass "
+                                      "to a shard: rename the file") from None
         with self._cluster._keyless_load_lock:
-            first = self.next_row_number() if first_row_number is None else int(first_row_number)
+            # Past the numbers this process handed out too: a load that failed or
+            # timed out may still be landing on some shard.
+            handed_out = self._cluster._numbers_handed_out
+            first = (max(self.next_row_number(), handed_out.get(self.name, 0))
+                     if first_row_number is None else int(first_row_number))
+            count = _npy_rows_here(paths) if files else len(rows)
+            if count is not None:
+                if count and first + count - 1 > _MAX_INT_KEY:
+                    raise InvalidArgument(f"numbering {count} rows from {first} passes 2**63-1")
+                handed_out[self.name] = max(handed_out.get(self.name, 0), first + count)
             if files:
-                paths = [os.path.abspath(os.fsdecode(p)) for p in source]  # a shard's cwd is not ours
                 per_shard = self._write("bulk_load", {
                     s: ("bulk_load_files", (self.name, paths, first)) for s in range(self.shards)},
                     None, self._again(first))
                 return self._result(per_shard, first, started)
-            if len(rows) and first + len(rows) - 1 > _MAX_INT_KEY:
-                raise InvalidArgument(f"numbering {len(rows)} rows from {first} passes 2**63-1")
             return self._load(rows, np.arange(first, first + len(rows), dtype=np.int64), first, started)
 
     @staticmethod
     def _again(first):
+        """The advice after a failed load: its first_row_number, when it had one."""
         if first is None:
             return "running the same call again completes it"
         return (f"the rows were numbered from {first}: running it again with "
@@ -297,8 +326,8 @@ class ShardedCollection:
             raise TypeError(f"search() got an unexpected keyword argument {unknown[0]!r}; its options "
                             f"are k, radius, {', '.join(_SEARCH_OPTIONS)}, allow_partial and timeout")
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
-                                    or not timeout > 0):
-            raise InvalidArgument(f"timeout must be > 0 seconds or None, not {timeout!r}")
+                                    or not 0 < timeout < math.inf):
+            raise InvalidArgument(f"timeout must be a finite number of seconds > 0 or None, not {timeout!r}")
         # One copy of the queries in Ray's object store, read by every shard.
         shared = ray.put(rows) if self.shards > 1 else rows
         calls = {s: ("search", (self.name, self.key_type, shared, k, radius, options))

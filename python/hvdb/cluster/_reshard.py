@@ -19,9 +19,12 @@ def reshard(source: "Cluster", root: "str | os.PathLike[str]", shards: int, *,
     memory seed and index; its rows are read from each source shard in
     chunks of chunk_rows, in insertion order, and written to the new shards
     with put_many. progress(collection, rows_copied, rows_total) is called
-    when a collection starts (rows_copied 0) and after every chunk. The source stays as it was and may keep serving
-    searches; writes made to it during the copy may be missed, so stop
-    writing first. The copy is idempotent: if it fails (a shard down), run
+    when a collection starts (rows_copied 0) and after every chunk. The
+    source stays as it was and may keep serving searches; writes made to it
+    during the copy may be missed, so stop writing first. A collection on
+    some source shards only (an interrupted create or drop) is refused,
+    naming it; one left half made in the target by an interrupted reshard is
+    made again. The copy is idempotent: if it fails (a shard down), run
     it again with the same arguments. open_options go to hvdb.cluster.open
     for the new cluster."""
     from . import open as open_cluster
@@ -30,12 +33,21 @@ def reshard(source: "Cluster", root: "str | os.PathLike[str]", shards: int, *,
     if "item_memory_seed" in open_options:
         raise _errors.InvalidArgument("reshard keeps the source's item_memory_seed; leave it out")
     source._check_open()
+    partial = {name: have for name, have in source._presence().items() if len(have) != source.shards}
+    if partial:
+        name, have = sorted(partial.items())[0]
+        raise _errors.InvalidArgument(
+            f"collection {name!r} is on shards {have} of {source.shards} only (an interrupted create "
+            f"or drop): drop_collection({name!r}) or create it again, then reshard")
     target = open_cluster(root, shards=shards, item_memory_seed=source.item_memory_seed,
                           **open_options)
     try:
-        existing = set(target.collections())
+        presence = target._presence()
         for name in source.collections():
-            _copy_collection(source, target, name, existing, progress, chunk_rows)
+            if name in presence and len(presence[name]) != target.shards:
+                target.drop_collection(name)  # left half made by an interrupted reshard
+                del presence[name]
+            _copy_collection(source, target, name, set(presence), progress, chunk_rows)
     except BaseException:
         target.close()
         raise

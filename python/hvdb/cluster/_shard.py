@@ -149,8 +149,11 @@ class Shard:
             raise hvdb.AlreadyExists(f"{self._path} already holds a cluster shard")
         db_path = os.path.join(self._path, "db")
         if os.path.exists(db_path):
-            with hvdb.open(db_path, create_if_missing=False) as leftover:
-                names = leftover.collections()
+            try:
+                with hvdb.open(db_path, create_if_missing=False, read_only=True) as leftover:
+                    names = leftover.collections()
+            except hvdb.Error as e:
+                raise type(e)(f"{db_path} is in the way of a new shard ({e}); move it away") from None
             if names:
                 raise hvdb.Corruption(
                     f"{db_path} holds collections {names} but {self._path} has no cluster.json; "

@@ -361,6 +361,19 @@ def test_reshard_copies_every_collection_with_progress(open_cluster, rng, tmp_pa
         target.close()
     with pytest.raises(hvdb.InvalidArgument, match="chunk_rows"):
         hvdb.cluster.reshard(source, tmp_path / "x", 2, chunk_rows=0)
+    # A target collection left half made (on shard 0 only) is made again.
+    half = open_cluster(name="half", shards=3)
+    half._calls.call(0, "create_collection", "ids", 64, {})
+    half.close()
+    again = hvdb.cluster.reshard(source, tmp_path / "half", 3, sync=False)
+    assert again.collections() == ["ids", "words"] and len(again.collection("ids")) == 1200
+    again.close()
+    # A source collection on some shards only is refused, naming it: copying
+    # what every shard lists would leave its rows behind.
+    source._calls.call(1, "drop_collection", "words")
+    with pytest.raises(hvdb.InvalidArgument, match=r"'words' is on shards \[0\] of 2 only"):
+        hvdb.cluster.reshard(source, tmp_path / "y", 2)
+    assert source.collections() == ["ids"] and "words" not in source
 
 
 def test_checkpoint_opens_as_the_same_cluster(open_cluster, rng, tmp_path):
@@ -423,6 +436,12 @@ def test_keyless_loads_from_threads_number_their_rows_apart(open_cluster, rng):
     for t in threads:
         t.join()
     assert sorted(r.first_row_number for r in results) == [0, 500] and len(col) == 1000
+    # The driver numbers past what it handed out, even when the shards no
+    # longer hold those keys (a load that failed or timed out may still land).
+    col.delete_many(range(1000))
+    assert col.next_row_number() == 0 and col.bulk_load(rows[:5]).first_row_number == 1000
+    cluster.drop_collection("c")  # a new collection numbers from 0 again
+    assert cluster.create_collection("c", dim=DIM, keys=int).bulk_load(rows[:5]).first_row_number == 0
 
 
 def test_collections_stay_listable_while_others_are_created_and_dropped(open_cluster):
@@ -452,7 +471,8 @@ def test_multi_file_loads_and_checkpoints_that_fail_say_what_was_done(open_clust
     col = cluster.create_collection("c", dim=DIM, keys=int)
     np.save(tmp_path / "good.npy", rng.integers(0, 256, (300, DIM // 8), dtype=np.uint8))
     with pytest.raises(hvdb.IOError, match=r"missing.npy: no such file; this shard loaded \d+ rows of the files "
-                                          r"before it .*stopped at the file named"):
+                                          r"before it .*failed, keeping the files they loaded before; the rows were numbered "
+                                          r"from 0: running it again with first_row_number=0 completes it"):
         col.bulk_load([tmp_path / "good.npy", tmp_path / "missing.npy"])
     assert len(col) == 300  # the first file, on every shard
     (tmp_path / "backup" / "shard-0001").mkdir(parents=True)
@@ -477,7 +497,11 @@ def test_empty_batches_and_wrong_input_give_hvdb_errors(open_cluster, rng, tmp_p
                        (lambda: col.bulk_load(rows[:2], first_row_number="7"), "first_row_number must be an int"),
                        (lambda: col.bulk_load(rows[:2], first_row_number=1.5), "first_row_number must be an int"),
                        (lambda: col.search(rows[0], radius="a"), "radius must be an int"),
-                       (lambda: col.search(rows[0], timeout=0), "timeout must be > 0"),
+                       (lambda: col.search(rows[0], timeout=0), "timeout must be a finite number"),
+                       (lambda: col.search(rows[0], timeout=float("inf")), "timeout must be a finite number"),
+                       (lambda: setattr(cluster, "timeout", float("inf")), "timeout must be a finite number"),
+                       (lambda: col.bulk_load(os.fsencode(str(tmp_path)) + b"/\xff.npy"), "not valid UTF-8"),
+                       (lambda: open_cluster(name=os.fsdecode(b"bad\xff"), shards=2), "not valid UTF-8"),
                        (lambda: hvdb.cluster.reshard(cluster, tmp_path / "r", 2, item_memory_seed=5),
                         "keeps the source's item_memory_seed"),
                        (lambda: open_cluster(name="x", shards=2, num_cpus=-1), "num_cpus must be"),
