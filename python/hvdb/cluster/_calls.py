@@ -59,7 +59,8 @@ class ShardSet:
         seconds (the set's default when None). Returns ({shard: result},
         {shard: error}); the errors are empty unless allow_partial, else the
         first failure (by shard) is raised. A shard being restarted by Ray is
-        waited for within the timeout (its calls are retried)."""
+        waited for within the timeout (Ray retries its calls, except methods
+        marked max_task_retries=0, which fail as ShardOutcomeUnknown)."""
         if self.closed:
             raise _errors.Unavailable(f"cluster at {self.root} is closed")
         timeout = self.timeout if timeout is None else timeout
