@@ -30,7 +30,7 @@ except ImportError as e:  # pragma: no cover (the tests' .venv has Ray)
 
 from .. import _errors
 from .._core import DEFAULT_ITEM_MEMORY_SEED
-from ._calls import ShardOutcomeUnknown, ShardSet, ShardTimeout
+from ._calls import ShardOutcomeUnknown, ShardSet, ShardTimeout, check_timeout
 from ._collection import (ClusterLoadResult, ClusterSearchResult, ClusterSearchStats,
                           ShardedCollection)
 from ._reshard import reshard
@@ -99,7 +99,7 @@ def open(root: "str | os.PathLike[str]", *, shards: Optional[int] = None,  # noq
         raise _errors.InvalidArgument(f"shards must be an int in 1..{MAX_SHARDS}, not {shards!r}")
     if placement is not None and len(placement) != shards:
         raise _errors.InvalidArgument(f"placement names {len(placement)} nodes for {shards} shards")
-    _check_timeout(timeout)
+    check_timeout(timeout)
     try:
         root.encode("utf-8")
     except UnicodeEncodeError:
@@ -152,12 +152,6 @@ def open(root: "str | os.PathLike[str]", *, shards: Optional[int] = None,  # noq
         for actor in actors:
             ray.kill(actor, no_restart=True)
         raise
-
-
-def _check_timeout(seconds):
-    if (isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or
-            not 0 < seconds < math.inf):
-        raise _errors.InvalidArgument(f"timeout must be a finite number of seconds > 0, not {seconds!r}")
 
 
 class Cluster:
@@ -246,7 +240,7 @@ class Cluster:
 
     @timeout.setter
     def timeout(self, seconds: float) -> None:
-        _check_timeout(seconds)
+        check_timeout(seconds)
         self._calls.timeout = seconds
 
     def shard_info(self) -> "list[dict]":

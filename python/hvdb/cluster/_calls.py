@@ -1,11 +1,19 @@
 """Calls to shard actors: one, or all at once within one deadline, with Ray's
 failures turned into hvdb errors that name the shard."""
+import math
 import time
 
 import ray
 import ray.exceptions
 
 from .. import _errors
+
+
+def check_timeout(seconds):
+    """InvalidArgument unless seconds is a finite number > 0 (a call's deadline)."""
+    if (isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or
+            not 0 < seconds < math.inf):
+        raise _errors.InvalidArgument(f"timeout must be a finite number of seconds > 0, not {seconds!r}")
 
 
 class ShardOutcomeUnknown(_errors.Unavailable):

@@ -1,6 +1,5 @@
 """A collection sharded over a cluster's shard actors: routing, fan-out and merge."""
 import dataclasses
-import math
 import os
 import time
 from typing import Iterable, Optional, Sequence, Union
@@ -10,12 +9,12 @@ import ray
 from numpy.typing import ArrayLike
 
 from .._errors import Error, InvalidArgument
-from ._routing import key_bytes, normalize_keys, shard_of, shards_of
-from ._calls import ShardOutcomeUnknown
+from ._routing import MAX_INT_KEY, key_bytes, normalize_keys, shard_of, shards_of
+from ._calls import ShardOutcomeUnknown, check_timeout
 from ._rows import packed_rows
+from ._shard import STATS_COUNTS
 
 _NO_DISTANCE = np.iinfo(np.uint32).max
-_MAX_INT_KEY = (1 << 63) - 1
 # Collection.search's options that a cluster search passes to every shard.
 _SEARCH_OPTIONS = ("device", "exact", "nprobe", "ef", "candidates", "threads")
 Key = Union[str, bytes, int]
@@ -246,7 +245,7 @@ class ShardedCollection:
         if first_row_number is not None and (
                 isinstance(first_row_number, (bool, np.bool_)) or
                 not isinstance(first_row_number, (int, np.integer)) or
-                not 0 <= first_row_number <= _MAX_INT_KEY):
+                not 0 <= first_row_number <= MAX_INT_KEY):
             raise InvalidArgument(f"first_row_number must be an int in 0..2**63-1, not {first_row_number!r}")
         if isinstance(source, (list, tuple)) and len(source) == 0:
             raise InvalidArgument("nothing to load: source is an empty list (give rows or .npy file names)")
@@ -268,7 +267,7 @@ class ShardedCollection:
                      if first_row_number is None else int(first_row_number))
             count = _npy_rows_here(paths) if files else len(rows)
             if count is not None:
-                if count and first + count - 1 > _MAX_INT_KEY:
+                if count and first + count - 1 > MAX_INT_KEY:
                     raise InvalidArgument(f"numbering {count} rows from {first} passes 2**63-1")
                 handed_out[self.name] = max(handed_out.get(self.name, 0), first + count)
             if files:
@@ -325,9 +324,8 @@ class ShardedCollection:
         if unknown:
             raise TypeError(f"search() got an unexpected keyword argument {unknown[0]!r}; its options "
                             f"are k, radius, {', '.join(_SEARCH_OPTIONS)}, allow_partial and timeout")
-        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
-                                    or not 0 < timeout < math.inf):
-            raise InvalidArgument(f"timeout must be a finite number of seconds > 0 or None, not {timeout!r}")
+        if timeout is not None:
+            check_timeout(timeout)
         # One copy of the queries in Ray's object store, read by every shard.
         shared = ray.put(rows) if self.shards > 1 else rows
         calls = {s: ("search", (self.name, self.key_type, shared, k, radius, options))
@@ -357,9 +355,7 @@ class ShardedCollection:
         each shard's own dict."""
         per_shard = self._calls.call_all("stats", self.name)
         shards = [dict(per_shard[s], shard=s) for s in range(self.shards)]
-        total = {f: sum(s[f] for s in shards) for f in (
-            "count", "cache_rows", "deleted_rows", "key_bytes", "memory_bytes", "disk_bytes",
-            "index_bytes", "gpu_bytes")}
+        total = {f: sum(s[f] for s in shards) for f in STATS_COUNTS}
         total["shards"] = shards
         return total
 

@@ -14,7 +14,7 @@ from .._errors import InvalidArgument
 _FNV_OFFSET = 0xCBF29CE484222325
 _FNV_PRIME = 0x100000001B3
 _MASK = (1 << 64) - 1
-_MAX_INT_KEY = (1 << 63) - 1
+MAX_INT_KEY = (1 << 63) - 1  # the largest integer key (keys=int results are int64)
 
 
 def key_bytes(key):
@@ -25,7 +25,7 @@ def key_bytes(key):
         return bytes(key)
     if isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
         value = int(key)
-        if 0 <= value <= _MAX_INT_KEY:
+        if 0 <= value <= MAX_INT_KEY:
             return str(value).encode()
         raise InvalidArgument(f"integer key {value} is outside 0..2**63-1")
     raise InvalidArgument(f"a key is str, bytes or an int in 0..2**63-1, not {type(key).__name__}")
@@ -98,7 +98,7 @@ def normalize_keys(keys):
         if keys.ndim != 1:
             raise InvalidArgument(f"keys has shape {keys.shape}; give one key per row (1-D)")
         if keys.dtype.kind in "iu":
-            if len(keys) and (keys.min() < 0 or (keys.dtype == np.uint64 and keys.max() > _MAX_INT_KEY)):
+            if len(keys) and (keys.min() < 0 or (keys.dtype == np.uint64 and keys.max() > MAX_INT_KEY)):
                 raise InvalidArgument("integer keys must be in 0..2**63-1")
             return keys.astype(np.int64)
         keys = keys.tolist()
@@ -109,7 +109,7 @@ def normalize_keys(keys):
                               f"{type(keys).__name__}") from None
     if keys and all(isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)) for k in keys):
         for k in keys:
-            if not 0 <= int(k) <= _MAX_INT_KEY:
+            if not 0 <= int(k) <= MAX_INT_KEY:
                 raise InvalidArgument(f"integer key {int(k)} is outside 0..2**63-1")
         return np.array(keys, dtype=np.int64)
     return [key_bytes(k) for k in keys]

@@ -26,7 +26,9 @@ import ray
 import hvdb
 
 _NOT_RETRIED = ray.method(max_task_retries=0)
-_MAX_INT_KEY = (1 << 63) - 1
+# The counts of hvdb.CollectionStats a shard reports (and a cluster sums).
+STATS_COUNTS = ("count", "cache_rows", "deleted_rows", "key_bytes", "memory_bytes", "disk_bytes",
+                "index_bytes", "gpu_bytes")
 FORMAT = "hvdb-cluster"
 FORMAT_VERSION = 1
 _IDENTITY_MAX_BYTES = 64 * 1024
@@ -248,9 +250,7 @@ class Shard:
 
     def stats(self, name):
         s = self._collection(name, bytes).stats()
-        return {field: getattr(s, field) for field in (
-            "count", "cache_rows", "deleted_rows", "key_bytes", "memory_bytes", "disk_bytes",
-            "index", "index_bytes", "gpu_bytes")}
+        return {field: getattr(s, field) for field in STATS_COUNTS + ("index",)}
 
     # --- rows ---------------------------------------------------------------
     def count(self, name):
@@ -294,7 +294,7 @@ class Shard:
         replaced), the seconds from the first file's opening to the last
         load's end."""
         from ._rows import load_npy_rows
-        from ._routing import shards_of
+        from ._routing import MAX_INT_KEY, shards_of
         c = self._collection(name, bytes)
         started = time.monotonic()
         loaded = replaced = 0
@@ -302,7 +302,7 @@ class Shard:
         for path in paths:
             try:
                 rows = load_npy_rows(path, c.dim)
-                if len(rows) and number + len(rows) - 1 > _MAX_INT_KEY:
+                if len(rows) and number + len(rows) - 1 > MAX_INT_KEY:
                     raise hvdb.InvalidArgument(
                         f"{path}: numbering its {len(rows)} rows from {number} passes 2**63-1")
                 numbers = np.arange(number, number + len(rows), dtype=np.int64)
