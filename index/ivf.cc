@@ -149,11 +149,86 @@ Status IvfLists::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
                         std::vector<std::vector<kernels::Neighbor>>* out, uint64_t* rows_scanned,
                         IvfDeviceLists* device) const {
   nprobe = std::clamp<size_t>(nprobe, 1, nlist_);
-  std::vector<kernels::Neighbor> probes(nq * nprobe);
+  std::vector<kernels::Neighbor> probes(nq * nprobe);  // per query, nearest list first
   HVDB_RETURN_IF_ERROR(
       kernels::TopK({queries, nq, centroids_.data(), nlist_, words_, nullptr}, nprobe, probes.data(), scan));
-  // Group the (query, probe) pairs by list, so each list is scanned once for
-  // every query that probes it (the batch kernels reuse each row from cache).
+  if (rows_scanned != nullptr) {
+    *rows_scanned = nq * nlist_;
+    for (const kernels::Neighbor& p : probes) *rows_scanned += lists_[p.row].rows.size();
+  }
+  if (device != nullptr) return SearchOnDevice(queries, nq, k, max_distance, nprobe, probes, out, device);
+  kernels::ScanOptions one = scan;
+  one.threads = 1;
+  const unsigned threads = scan.threads ? scan.threads : kernels::DefaultThreads();
+  // Scans each list once for all the searches (slots) that probe it, the
+  // lists on any threads: slot s, for query query_of(s), probes list_of(s).
+  auto scan_lists = [&](kernels::SharedBoundSearch& search, size_t slots, auto&& list_of, auto&& query_of) {
+    std::vector<uint32_t> first(nlist_ + 1, 0), which(slots), active;
+    for (size_t slot = 0; slot < slots; ++slot) ++first[list_of(slot) + 1];
+    for (size_t l = 0; l < nlist_; ++l) {
+      if (first[l + 1] != 0 && !lists_[l].rows.empty()) active.push_back(static_cast<uint32_t>(l));
+      first[l + 1] += first[l];
+    }
+    std::vector<uint64_t> grouped(slots * words_);  // the slots' queries, grouped by list
+    std::vector<uint32_t> at(first.begin(), first.end() - 1);
+    for (size_t slot = 0; slot < slots; ++slot) {
+      const uint32_t to = at[list_of(slot)]++;
+      which[to] = static_cast<uint32_t>(slot);
+      std::copy_n(queries + query_of(slot) * words_, words_, &grouped[size_t{to} * words_]);
+    }
+    std::vector<Status> failures(active.size());
+    kernels::cpu::ThreadPool::Shared().Run(active.size(), threads, [&](size_t i) {
+      const size_t l = active[i];
+      const List& list = lists_[l];
+      failures[i] = search.Scan(&grouped[size_t{first[l]} * words_], &which[first[l]], first[l + 1] - first[l],
+                                {list.codes.data(), list.rows.size(), words_, nullptr}, list.rows.data(), one);
+    });
+    for (const Status& s : failures) HVDB_RETURN_IF_ERROR(s);
+    return Status::OK();
+  };
+  // First every query's nearest list, which usually holds its nearest rows;
+  // then its other lists, all in one pass (each list scanned once for every
+  // query probing it), each (query, list) pair from the k-th distance the
+  // nearest list gave, so that a row which cannot beat it costs no
+  // collector work.
+  HVDB_ASSIGN_OR_RETURN(std::unique_ptr<kernels::SharedBoundSearch> nearest,
+                        kernels::SharedBoundSearch::Make(nq, k, max_distance));
+  HVDB_RETURN_IF_ERROR(scan_lists(
+      *nearest, nq, [&](size_t q) { return probes[q * nprobe].row; }, [](size_t q) { return q; }));
+  out->assign(nq, {});
+  for (size_t q = 0; q < nq; ++q) (*out)[q] = nearest->Hits(q);
+  if (nprobe == 1) return Status::OK();
+  const size_t others = nprobe - 1;
+  HVDB_ASSIGN_OR_RETURN(std::unique_ptr<kernels::SharedBoundSearch> rest,
+                        kernels::SharedBoundSearch::Make(nq * others, k, max_distance));
+  for (size_t q = 0; q < nq && k > 0; ++q) {
+    if ((*out)[q].size() < k) continue;
+    for (size_t p = 0; p < others; ++p) rest->Limit(q * others + p, (*out)[q].back().distance);
+  }
+  HVDB_RETURN_IF_ERROR(scan_lists(
+      *rest, nq * others, [&](size_t slot) { return probes[slot / others * nprobe + 1 + slot % others].row; },
+      [&](size_t slot) { return slot / others; }));
+  for (size_t q = 0; q < nq; ++q) {
+    std::vector<kernels::Neighbor>& hits = (*out)[q];
+    for (size_t p = 0; p < others; ++p) {
+      const std::vector<kernels::Neighbor> more = rest->Hits(q * others + p);
+      hits.insert(hits.end(), more.begin(), more.end());
+    }
+    kernels::MergeHits(&hits, k);
+  }
+  return Status::OK();
+}
+
+Status IvfLists::SearchOnDevice(const uint64_t* queries, size_t nq, size_t k, std::optional<uint32_t> max_distance,
+                                size_t nprobe, const std::vector<kernels::Neighbor>& probes,
+                                std::vector<std::vector<kernels::Neighbor>>* out, IvfDeviceLists* device) const {
+  kernels::SearchDevice* gpu = device->device();
+  if (device->lists_.size() != nlist_) {  // another index's copies: drop them
+    device->lists_.clear();  // frees them
+    device->lists_.resize(nlist_);
+  }
+  // Each (query, probe) slot's hits, the slots grouped by list, so each list
+  // is scanned once for every query that probes it.
   std::vector<uint32_t> first(nlist_ + 1, 0);
   for (const kernels::Neighbor& p : probes) ++first[p.row + 1];
   for (size_t l = 0; l < nlist_; ++l) first[l + 1] += first[l];
@@ -162,114 +237,55 @@ Status IvfLists::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
     std::vector<uint32_t> at(first.begin(), first.end() - 1);
     for (size_t slot = 0; slot < probes.size(); ++slot) pairs[at[probes[slot].row]++] = static_cast<uint32_t>(slot);
   }
-  // Each slot's hits: k of them (top-k), or a vector (radius).
-  std::vector<kernels::Neighbor> slot_hits(k == 0 ? 0 : nq * nprobe * k);
-  std::vector<std::vector<kernels::Neighbor>> slot_within(k == 0 ? nq * nprobe : 0);
-  std::vector<Status> failures(nlist_);
-  kernels::ScanOptions one = scan;
-  one.threads = 1;
-  const unsigned threads = scan.threads ? scan.threads : kernels::DefaultThreads();
-  // A list's scan: on the CPU, or on the device from its copy of the codes.
-  auto scan_list = [&](size_t l) {
+  std::vector<std::vector<kernels::Neighbor>> slot_hits(nq * nprobe);
+  for (size_t l = 0; l < nlist_; ++l) {  // one caller at a time on a device
     const size_t count = first[l + 1] - first[l];
     const List& list = lists_[l];
     const size_t size = list.rows.size();
-    if (count == 0) return;
+    if (count == 0 || size == 0) continue;
+    IvfDeviceLists::Entry& e = device->lists_[l];
+    if (e.version != list.version) {
+      if (e.capacity < size) {
+        e = {};  // frees the old copy
+        HVDB_ASSIGN_OR_RETURN(e.codes, gpu->Allocate(std::max<size_t>(size, size * 5 / 4) * words_ * 8));
+        e.capacity = std::max<size_t>(size, size * 5 / 4);
+      }
+      if (Status up = gpu->Upload(e.codes.handle(), 0, list.codes.data(), size * words_ * 8); !up.ok()) {
+        e.version = 0;
+        return up;
+      }
+      e.version = list.version;
+    }
     std::vector<uint64_t> batch(count * words_);
     for (size_t i = 0; i < count; ++i) {
-      const size_t q = pairs[first[l] + i] / nprobe;
-      std::copy_n(queries + q * words_, words_, batch.data() + i * words_);
+      std::copy_n(queries + size_t{pairs[first[l] + i]} / nprobe * words_, words_, batch.data() + i * words_);
     }
-    const kernels::ScanInput input{batch.data(), count, list.codes.data(), size, words_, nullptr};
-    kernels::SearchDevice* gpu = device ? device->device() : nullptr;
-    if (gpu != nullptr && size > 0) {
-      IvfDeviceLists::Entry& e = device->lists_[l];
-      if (e.version != list.version) {
-        if (e.capacity < size) {
-          e = {};  // frees the old copy
-          auto codes = gpu->Allocate(std::max<size_t>(size, size * 5 / 4) * words_ * 8);
-          if (!codes.ok()) {
-            failures[l] = codes.status();
-            return;
-          }
-          e.codes = std::move(*codes);
-          e.capacity = std::max<size_t>(size, size * 5 / 4);
-        }
-        if (Status up = gpu->Upload(e.codes.handle(), 0, list.codes.data(), size * words_ * 8); !up.ok()) {
-          e.version = 0;
-          failures[l] = up;
-          return;
-        }
-        e.version = list.version;
-      }
-    }
-    if (size == 0) {
-      if (k != 0) {
-        for (size_t i = 0; i < count; ++i) std::fill_n(&slot_hits[size_t{pairs[first[l] + i]} * k], k, kernels::Neighbor{});
-      }
-      return;
-    }
+    std::vector<std::vector<kernels::Neighbor>> found(count);
     if (k == 0) {
-      std::vector<std::vector<kernels::Neighbor>> found(count);
-      failures[l] = gpu != nullptr && size > 0
-                        ? gpu->WithinRadius(device->lists_[l].codes.handle(), size, words_, 0, batch.data(), count,
-                                            *max_distance, found.data())
-                        : kernels::WithinRadius(input, *max_distance, found.data(), one);
-      for (size_t i = 0; i < count; ++i) slot_within[pairs[first[l] + i]] = std::move(found[i]);
+      HVDB_RETURN_IF_ERROR(gpu->WithinRadius(e.codes.handle(), size, words_, 0, batch.data(), count, *max_distance,
+                                             found.data()));
     } else {
       const size_t kk = std::min(k, size);
-      std::vector<kernels::Neighbor> found(count * kk);
-      failures[l] = gpu != nullptr ? gpu->TopK(device->lists_[l].codes.handle(), size, words_, 0, batch.data(), count, kk,
-                                               found.data())
-                                   : kernels::TopK(input, kk, found.data(), one);
-      for (size_t i = 0; i < count; ++i) {
-        kernels::Neighbor* dst = &slot_hits[size_t{pairs[first[l] + i]} * k];
-        std::copy_n(&found[i * kk], kk, dst);
-        std::fill(dst + kk, dst + k, kernels::Neighbor{});
-      }
+      std::vector<kernels::Neighbor> top(count * kk);
+      HVDB_RETURN_IF_ERROR(gpu->TopK(e.codes.handle(), size, words_, 0, batch.data(), count, kk, top.data()));
+      for (size_t i = 0; i < count; ++i) found[i].assign(&top[i * kk], &top[i * kk] + kk);
     }
-    // Positions in the list to rows.
-    auto to_row = [&](kernels::Neighbor& n) {
-      if (n.row != kernels::kNoRow) n.row = list.rows[n.row];
-    };
     for (size_t i = 0; i < count; ++i) {
-      const size_t slot = pairs[first[l] + i];
-      if (k == 0) {
-        for (auto& n : slot_within[slot]) to_row(n);
-      } else {
-        for (size_t j = 0; j < k; ++j) to_row(slot_hits[slot * k + j]);
+      for (kernels::Neighbor& n : found[i]) {
+        if (n.row != kernels::kNoRow) n.row = list.rows[n.row];  // positions in the list to rows
       }
+      slot_hits[pairs[first[l] + i]] = std::move(found[i]);
     }
-  };
-  if (device != nullptr) {
-    if (device->lists_.size() != nlist_) {  // another index's copies: drop them
-      device->lists_.clear();  // frees them
-      device->lists_.resize(nlist_);
-    }
-    for (size_t l = 0; l < nlist_; ++l) scan_list(l);  // one caller at a time on a device
-  } else {
-    kernels::cpu::ThreadPool::Shared().Run(nlist_, threads, scan_list);
   }
-  for (const Status& s : failures) HVDB_RETURN_IF_ERROR(s);
   out->assign(nq, {});
-  kernels::cpu::ThreadPool::Shared().Run(nq, threads, [&](size_t q) {
+  for (size_t q = 0; q < nq; ++q) {
     std::vector<kernels::Neighbor>& hits = (*out)[q];
     for (size_t p = 0; p < nprobe; ++p) {
-      const size_t slot = q * nprobe + p;
-      auto keep = [&](const kernels::Neighbor& n) {
+      for (const kernels::Neighbor& n : slot_hits[q * nprobe + p]) {
         if (n.row != kernels::kNoRow && (!max_distance || n.distance <= *max_distance)) hits.push_back(n);
-      };
-      if (k == 0) {
-        for (const auto& n : slot_within[slot]) keep(n);
-      } else {
-        for (size_t j = 0; j < k; ++j) keep(slot_hits[slot * k + j]);
       }
     }
     kernels::MergeHits(&hits, k);
-  });
-  if (rows_scanned != nullptr) {
-    *rows_scanned = nq * nlist_;
-    for (const kernels::Neighbor& p : probes) *rows_scanned += lists_[p.row].rows.size();
   }
   return Status::OK();
 }

@@ -101,6 +101,10 @@ class IvfLists {
     uint64_t version = 0;         // a process-wide fresh number at every change of codes
   };
   IvfLists(std::vector<uint64_t> centroids, size_t nlist, size_t words);
+  // Search's device half, given each query's probes (nq x nprobe).
+  Status SearchOnDevice(const uint64_t* queries, size_t nq, size_t k, std::optional<uint32_t> max_distance,
+                        size_t nprobe, const std::vector<kernels::Neighbor>& probes,
+                        std::vector<std::vector<kernels::Neighbor>>* out, IvfDeviceLists* device) const;
   Status AssignAll(const RowsView& rows, const kernels::ScanOptions& scan);
 
   size_t nlist_;

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -112,6 +113,50 @@ Status TopK(const ScanInput& input, size_t k, Neighbor* out, const ScanOptions& 
 // first (ties: smaller row first). out: nq vectors, replaced.
 Status WithinRadius(const ScanInput& input, uint32_t radius, std::vector<Neighbor>* out,
                     const ScanOptions& options = {});
+
+namespace cpu {
+class Collector;
+}  // namespace cpu
+
+// Searches whose rows come in several sets scanned one after another (an ivf
+// index's probed lists). Each query keeps one collector across the sets, so a
+// row that cannot beat the query's current k-th distance costs no collector
+// work in any later set. The caller names each set's rows (names[i] for its
+// row i), in any order across sets; among rows at equal distance the smaller
+// name wins, as in TopK.
+//
+// Thread safety: Scan calls may run at once when no query is in two of them;
+// Hits once they all returned.
+class SharedBoundSearch {
+ public:
+  // k in [1, kMaxK]: the k nearest, only within max_distance when set;
+  // k = 0: every row within max_distance, which is then required.
+  static Result<std::unique_ptr<SharedBoundSearch>> Make(size_t nq, size_t k, std::optional<uint32_t> max_distance);
+  ~SharedBoundSearch();
+  SharedBoundSearch(const SharedBoundSearch&) = delete;
+  SharedBoundSearch& operator=(const SharedBoundSearch&) = delete;
+
+  // Scans one set, `rows` (its tombstones honoured), for `count` queries:
+  // queries[i * rows.words, +words) holds the bits of query which[i] < nq.
+  // names: rows.n names. On the calling thread, with options.simd.
+  Status Scan(const uint64_t* queries, const uint32_t* which, size_t count, const RowsView& rows,
+              const uint32_t* names, const ScanOptions& options);
+
+  // Before any Scan for query q: it keeps only rows within `distance` (a
+  // bound known from elsewhere, as max_distance).
+  void Limit(size_t q, uint32_t distance);
+
+  // Query q's hits so far, nearest first (at most k when k > 0).
+  std::vector<Neighbor> Hits(size_t q) const;
+
+ private:
+  SharedBoundSearch(size_t nq, size_t k);
+  size_t nq_;
+  size_t k_;
+  std::vector<Neighbor> heaps_;                // nq x k (top-k)
+  std::vector<std::vector<Neighbor>> within_;  // nq (radius)
+  std::unique_ptr<cpu::Collector[]> collectors_;
+};
 
 // One step of bit-sliced counting (bundling): adds `carry` (one bit per
 // position) into `plane` (bit j of every position's count), leaving the carry

@@ -18,6 +18,11 @@ namespace hvdb::kernels::cpu {
 // Gathers what one thread finds for one query. Kernels offer rows in
 // increasing row order, so on equal distance the row already held wins and
 // the smaller row is kept, as the tie rule asks.
+//
+// Across scans (SharedBoundSearch: one collector kept over several row sets)
+// rows come named by the caller and in no particular order: the threshold
+// then admits the held k-th distance itself, and Offer keeps a tied row only
+// when its name is smaller.
 class Collector {
  public:
   // A row can only enter when its distance is below this; kernels compare
@@ -28,8 +33,13 @@ class Collector {
   void ResetTopK(Neighbor* storage, size_t k);
   // Keep every row within `radius`, appended to `hits` (cleared here).
   void ResetRadius(uint32_t radius, std::vector<Neighbor>* hits);
+  // Top-k across scans: rows in any order; only rows within `max_distance`.
+  void ResetTopKAcross(Neighbor* storage, size_t k, uint32_t max_distance);
+  // Rows offered from now on are named names[row] (null: row itself).
+  void set_names(const uint32_t* names) { names_ = names; }
 
-  // REQUIRES: distance < threshold; row larger than every row offered before.
+  // REQUIRES: distance < threshold; row larger than every row offered before
+  // (unless across scans).
   void Offer(uint32_t distance, uint64_t row);
 
   // Top-k mode: the rows held, in storage[0, size()), heap-ordered.
@@ -41,6 +51,8 @@ class Collector {
   size_t k_ = 0;
   size_t size_ = 0;
   std::vector<Neighbor>* hits_ = nullptr;  // radius mode when set
+  const uint32_t* names_ = nullptr;
+  bool across_ = false;                    // rows in any order
 };
 
 // One thread's share of a scan: queries [0, nq) against rows [row_begin, row_end).

@@ -18,7 +18,15 @@ void Collector::ResetTopK(Neighbor* storage, size_t k) {
   k_ = k;
   size_ = 0;
   hits_ = nullptr;
+  names_ = nullptr;
+  across_ = false;
   threshold = std::numeric_limits<uint64_t>::max();
+}
+
+void Collector::ResetTopKAcross(Neighbor* storage, size_t k, uint32_t max_distance) {
+  ResetTopK(storage, k);
+  across_ = true;
+  threshold = uint64_t{max_distance} + 1;
 }
 
 void Collector::ResetRadius(uint32_t radius, std::vector<Neighbor>* hits) {
@@ -26,23 +34,30 @@ void Collector::ResetRadius(uint32_t radius, std::vector<Neighbor>* hits) {
   hits_->clear();
   heap_ = nullptr;
   k_ = size_ = 0;
+  names_ = nullptr;
+  across_ = false;
   threshold = uint64_t{radius} + 1;
 }
 
 void Collector::Offer(uint32_t distance, uint64_t row) {
+  if (names_ != nullptr) row = names_[row];
   if (hits_ != nullptr) {
     hits_->push_back({row, distance});
     return;
   }
+  const Neighbor offered{row, distance};
   if (size_ < k_) {
-    heap_[size_++] = {row, distance};
+    heap_[size_++] = offered;
     std::push_heap(heap_, heap_ + size_, NearerFirst);
   } else {
+    // In order, a row below the threshold is nearer than the held k-th;
+    // across scans a tie with it is nearer only when its name is smaller.
+    if (across_ && !NearerFirst(offered, heap_[0])) return;
     std::pop_heap(heap_, heap_ + k_, NearerFirst);
-    heap_[k_ - 1] = {row, distance};
+    heap_[k_ - 1] = offered;
     std::push_heap(heap_, heap_ + k_, NearerFirst);
   }
-  if (size_ == k_) threshold = heap_[0].distance;
+  if (size_ == k_) threshold = uint64_t{heap_[0].distance} + (across_ ? 1 : 0);
 }
 
 }  // namespace cpu
@@ -235,6 +250,91 @@ Status TopK(const ScanInput& input, size_t k, Neighbor* out, const ScanOptions& 
 Status WithinRadius(const ScanInput& input, uint32_t radius, std::vector<Neighbor>* out, const ScanOptions& options) {
   if (input.nq > 0 && out == nullptr) return Status::InvalidArgument("out is null but nq = " + std::to_string(input.nq));
   return RunScan(input, options, 0, radius, nullptr, out);
+}
+
+SharedBoundSearch::SharedBoundSearch(size_t nq, size_t k)
+    : nq_(nq), k_(k), collectors_(std::make_unique<cpu::Collector[]>(nq)) {}
+
+SharedBoundSearch::~SharedBoundSearch() = default;
+
+Result<std::unique_ptr<SharedBoundSearch>> SharedBoundSearch::Make(size_t nq, size_t k,
+                                                                   std::optional<uint32_t> max_distance) {
+  if (k > kMaxK) {
+    return Status::InvalidArgument("k = " + std::to_string(k) + " exceeds the largest supported k, " +
+                                   std::to_string(kMaxK));
+  }
+  if (k == 0 && !max_distance) return Status::InvalidArgument("k = 0 (every row within a radius) needs max_distance");
+  std::unique_ptr<SharedBoundSearch> search(new SharedBoundSearch(nq, k));
+  if (k > 0) {
+    search->heaps_.resize(nq * k);
+    for (size_t q = 0; q < nq; ++q) {
+      search->collectors_[q].ResetTopKAcross(&search->heaps_[q * k], k, max_distance.value_or(kNoDistance));
+    }
+  } else {
+    search->within_.resize(nq);
+    for (size_t q = 0; q < nq; ++q) search->collectors_[q].ResetRadius(*max_distance, &search->within_[q]);
+  }
+  return search;
+}
+
+Status SharedBoundSearch::Scan(const uint64_t* queries, const uint32_t* which, size_t count, const RowsView& rows,
+                               const uint32_t* names, const ScanOptions& options) {
+  HVDB_RETURN_IF_ERROR(ValidateShape(queries, count, rows.rows, rows.n, rows.words));
+  if (count > 0 && which == nullptr) return Status::InvalidArgument("which is null but count = " + std::to_string(count));
+  if (rows.n > 0 && names == nullptr) return Status::InvalidArgument("names is null but n = " + std::to_string(rows.n));
+  HVDB_ASSIGN_OR_RETURN(const KernelTable* kernel, ResolveKernel(options));
+  for (size_t i = 0; i < count; ++i) {
+    if (which[i] >= nq_) {
+      return Status::InvalidArgument("query " + std::to_string(which[i]) + " of " + std::to_string(nq_) +
+                                     " queries");
+    }
+  }
+  if (count == 0 || rows.n == 0) return Status::OK();
+  const size_t block_bytes = options.block_bytes != 0 ? options.block_bytes : kernel->block_bytes;
+  const size_t block_rows = std::max<size_t>(8, block_bytes / (rows.words * sizeof(uint64_t)) / 8 * 8);
+  // Per thread, kept between calls: a probe is often a few hundred rows.
+  thread_local std::vector<Collector> local;
+  thread_local std::unique_ptr<uint64_t, AlignedWords> scratch;
+  thread_local size_t scratch_words = 0;
+  if (scratch_words < block_rows * rows.words) {
+    scratch = AllocateScratch(block_rows * rows.words);
+    scratch_words = scratch ? block_rows * rows.words : 0;
+    if (!scratch) return Status::ResourceExhausted("cannot allocate a scan block of " + std::to_string(block_bytes) + " bytes");
+  }
+  local.resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    local[i] = collectors_[which[i]];
+    local[i].set_names(names);
+  }
+  cpu::ScanTask task;
+  task.queries = queries;
+  task.nq = count;
+  task.rows = rows.rows;
+  task.words = rows.words;
+  task.tombstones = rows.tombstones;
+  task.row_begin = 0;
+  task.row_end = rows.n;
+  task.collectors = local.data();
+  task.block_rows = block_rows;
+  task.scratch = scratch.get();
+  kernel->scan(task);
+  for (size_t i = 0; i < count; ++i) {
+    local[i].set_names(nullptr);
+    collectors_[which[i]] = local[i];
+  }
+  return Status::OK();
+}
+
+void SharedBoundSearch::Limit(size_t q, uint32_t distance) {
+  collectors_[q].threshold = std::min<uint64_t>(collectors_[q].threshold, uint64_t{distance} + 1);
+}
+
+std::vector<Neighbor> SharedBoundSearch::Hits(size_t q) const {
+  std::vector<Neighbor> hits = k_ > 0 ? std::vector<Neighbor>(collectors_[q].held(),
+                                                              collectors_[q].held() + collectors_[q].size())
+                                      : within_[q];
+  std::sort(hits.begin(), hits.end(), NearerFirst);
+  return hits;
 }
 
 uint64_t AddToBitPlane(uint64_t* plane, uint64_t* carry, size_t words, Simd simd) {

@@ -2,8 +2,11 @@
 // scan returns, on fresh random data with planted neighbours and ties.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kernels/hamming.h"
@@ -16,6 +19,7 @@ namespace {
 using testing::MakePlanted;
 using testing::PlantedData;
 using testing::RandomTombstones;
+using testing::ReferenceDead;
 using testing::ReferenceAll;
 using testing::ReferenceDistance;
 
@@ -214,6 +218,117 @@ TEST_P(KernelTest, AddToBitPlaneMatchesTheDefinition) {
       EXPECT_EQ(carry, want_carry) << words;
     }
   }
+}
+
+// One collector per query across several row sets (ivf's probed lists):
+// rows dealt at random to sets, each set's rows named in a shuffled order,
+// some rows dead; each query scanned against the sets its number picks, in a
+// random order, two sets at a time on two threads (never one query in both).
+// The answer is the plain scan over the rows it was shown.
+TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
+  std::mt19937_64 rng(TestSeed() + 41);
+  for (const Shape& s : kShapes) {
+    const PlantedData d = MakePlanted(s.n, s.nq, s.bits / 64, TestSeed() ^ (s.bits * 7 + s.nq));
+    const std::vector<uint64_t> dead = RandomTombstones(d.n(), 0.1, TestSeed() + s.n);
+    constexpr size_t kSets = 6;
+    struct Set {
+      std::vector<uint32_t> names;
+      std::vector<uint64_t> rows, tombstones;
+      std::vector<uint32_t> which;
+      std::vector<uint64_t> queries;
+    };
+    std::vector<Set> sets(kSets);
+    std::vector<uint32_t> order(d.n());
+    for (uint32_t r = 0; r < d.n(); ++r) order[r] = r;
+    std::shuffle(order.begin(), order.end(), rng);
+    std::vector<size_t> set_of(d.n());
+    for (uint32_t r : order) {
+      set_of[r] = rng() % kSets;
+      sets[set_of[r]].names.push_back(r);
+    }
+    // Query q sees set i unless (q + i) % 3 == 0.
+    auto shown = [](size_t q, size_t i) { return (q + i) % 3 != 0; };
+    for (size_t i = 0; i < kSets; ++i) {
+      Set& set = sets[i];
+      set.tombstones.assign(set.names.size() / 64 + 1, 0);
+      for (size_t j = 0; j < set.names.size(); ++j) {
+        set.rows.insert(set.rows.end(), d.rows.begin() + set.names[j] * d.words,
+                        d.rows.begin() + (set.names[j] + 1) * d.words);
+        if (ReferenceDead(dead, set.names[j])) set.tombstones[j / 64] |= uint64_t{1} << (j % 64);
+      }
+      for (size_t q = 0; q < d.nq(); ++q) {
+        if (!shown(q, i)) continue;
+        set.which.push_back(static_cast<uint32_t>(q));
+        set.queries.insert(set.queries.end(), d.queries.begin() + q * d.words, d.queries.begin() + (q + 1) * d.words);
+      }
+    }
+    const uint32_t near = static_cast<uint32_t>(s.bits / 2 - s.bits / 32);
+    struct Case {
+      size_t k;
+      std::optional<uint32_t> max_distance;
+    };
+    for (const Case& c : {Case{1, {}}, Case{10, {}}, Case{100, {}}, Case{10, near}, Case{0, near}, Case{0, 3}}) {
+      const std::string what = Describe(GetParam(), s, c.k, 2) + " max_distance " +
+                               (c.max_distance ? std::to_string(*c.max_distance) : "none");
+      auto search = SharedBoundSearch::Make(d.nq(), c.k, c.max_distance);
+      ASSERT_TRUE(search.ok()) << search.status().ToString();
+      std::vector<size_t> visit(kSets);
+      for (size_t i = 0; i < kSets; ++i) visit[i] = i;
+      std::shuffle(visit.begin(), visit.end(), rng);
+      auto scan = [&](const Set& set, Status* status) {
+        const RowsView rows{set.rows.data(), set.names.size(), d.words, set.tombstones.data()};
+        *status = (*search)->Scan(set.queries.data(), set.which.data(), set.which.size(), rows, set.names.data(),
+                                  Options(1));
+      };
+      for (size_t v = 0; v < kSets; ++v) {
+        // Each set as two scans at once, one per thread: the queries of even
+        // numbers and those of odd ones (no query in both).
+        Set& set = sets[visit[v]];
+        Set even, odd;
+        even.names = odd.names = set.names;
+        even.rows = odd.rows = set.rows;
+        even.tombstones = odd.tombstones = set.tombstones;
+        for (size_t j = 0; j < set.which.size(); ++j) {
+          Set& half = set.which[j] % 2 == 0 ? even : odd;
+          half.which.push_back(set.which[j]);
+          half.queries.insert(half.queries.end(), set.queries.begin() + j * d.words,
+                              set.queries.begin() + (j + 1) * d.words);
+        }
+        Status first, second;
+        std::thread other([&] { scan(even, &first); });
+        scan(odd, &second);
+        other.join();
+        ASSERT_TRUE(first.ok() && second.ok()) << what << ": " << first.ToString() << second.ToString();
+      }
+      for (size_t q = 0; q < d.nq(); ++q) {
+        std::vector<Neighbor> want;
+        for (const Neighbor& nb : ReferenceAll(d.queries.data() + q * d.words, d.rows, d.words, dead)) {
+          if (shown(q, set_of[nb.row]) && (!c.max_distance || nb.distance <= *c.max_distance)) want.push_back(nb);
+        }
+        if (c.k != 0 && want.size() > c.k) want.resize(c.k);
+        ASSERT_EQ((*search)->Hits(q), want) << what << " query " << q;
+      }
+    }
+  }
+}
+
+TEST(SharedBoundSearchTest, BadArguments) {
+  EXPECT_TRUE(SharedBoundSearch::Make(2, 0, std::nullopt).status().IsInvalidArgument());
+  EXPECT_TRUE(SharedBoundSearch::Make(2, kMaxK + 1, std::nullopt).status().IsInvalidArgument());
+  auto search = SharedBoundSearch::Make(2, 3, std::nullopt);
+  ASSERT_TRUE(search.ok());
+  const std::vector<uint64_t> rows(4 * 2), query(2);
+  const std::vector<uint32_t> names = {5, 6, 7, 8};
+  const uint32_t outside = 2;
+  const Status s = (*search)->Scan(query.data(), &outside, 1, {rows.data(), 4, 2}, names.data(), {});
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("query 2 of 2 queries"), std::string::npos) << s.ToString();
+  const uint32_t zero = 0;
+  EXPECT_TRUE((*search)->Scan(query.data(), &zero, 1, {rows.data(), 4, 2}, nullptr, {}).IsInvalidArgument());
+  ASSERT_TRUE((*search)->Scan(query.data(), &zero, 1, {rows.data(), 4, 2}, names.data(), {}).ok());
+  // Four rows at distance 0: the three smallest names.
+  EXPECT_EQ((*search)->Hits(0), (std::vector<Neighbor>{{5, 0}, {6, 0}, {7, 0}}));
+  EXPECT_TRUE((*search)->Hits(1).empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(AllSupported, KernelTest, ::testing::ValuesIn(SupportedKernels()),
