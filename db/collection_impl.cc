@@ -93,7 +93,6 @@ Status CollectionImpl::SetIndex(const IndexOptions& options, const ProgressCallb
   HVDB_RETURN_IF_ERROR(store_->CheckWritable());
   // Build beside the old index (searches go on), then switch in one step.
   std::unique_ptr<index::Index> built;
-  std::string record;
   const bool in_file = index::TypeOf(options.kind).state_home == index::StateHome::kFile;
   {
     ReaderLock lock(cache_mu_);
@@ -101,18 +100,14 @@ Status CollectionImpl::SetIndex(const IndexOptions& options, const ProgressCallb
     if (progress) {
       build_progress = [&progress](uint64_t done, uint64_t total) { return progress({done, total, 0, 0}); };
     }
-    HVDB_RETURN_IF_ERROR(BuildIndex(options, &built, &record, build_progress));
+    HVDB_RETURN_IF_ERROR(BuildIndex(options, &built, build_progress));
     if (in_file) HVDB_RETURN_IF_ERROR(WriteIndexFile(*built, store_->path()));
   }
   storage::CollectionDescriptor d = descriptor_;
   d.index = options;
   storage::StoreBatch batch;
   batch.PutDescriptor(d);
-  if (record.empty()) {
-    batch.DeleteIndexState(descriptor_.id);
-  } else {
-    batch.PutIndexState(descriptor_.id, record);
-  }
+  batch.DeleteIndexState(descriptor_.id);  // a record earlier builds kept the ivf centroids in
   HVDB_RETURN_IF_ERROR(store_->Write(&batch, true));
   RemoveIndexFiles(in_file ? std::optional(options.kind) : std::nullopt);
   WriterLock lock(cache_mu_);

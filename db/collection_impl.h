@@ -141,17 +141,16 @@ class CollectionImpl final : public Collection {
   // Removes the index files of every kind but `keep`.
   void RemoveIndexFiles(std::optional<IndexKind> keep = std::nullopt) const;
   // Writes `index`'s file into `dir` (atomic and durable, through the
-  // store).
+  // store); removes it when the index has nothing to keep.
   Status WriteIndexFile(const index::Index& index, const std::string& dir) const HVDB_REQUIRES_SHARED(cache_mu_);
   // Opens the index after the rows are loaded (open; nothing else sees it,
   // the locks are held for the analysis): from its saved state, else built
   // from the rows.
   Status OpenIndex() HVDB_REQUIRES(write_mu_, cache_mu_);
-  // Builds the index `options` asks for over the rows as they are, with its
-  // record for the store when its kind keeps one (else *record is empty);
+  // Builds the index `options` asks for over the rows as they are;
   // progress (optional) may cancel it (index::BuildProgress). Writers are
   // out (write_mu_), searches go on meanwhile (cache_mu_ shared).
-  Status BuildIndex(const IndexOptions& options, std::unique_ptr<index::Index>* built, std::string* record,
+  Status BuildIndex(const IndexOptions& options, std::unique_ptr<index::Index>* built,
                     const index::BuildProgress& progress = nullptr) const
       HVDB_REQUIRES(write_mu_) HVDB_REQUIRES_SHARED(cache_mu_);
   // Room in the index for extra_rows more rows, before the write reaches

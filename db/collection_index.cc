@@ -37,21 +37,11 @@ void CollectionImpl::RemoveIndexFiles(std::optional<IndexKind> keep) const {
 }
 
 Status CollectionImpl::BuildIndex(const IndexOptions& options, std::unique_ptr<index::Index>* built,
-                                  std::string* record, const index::BuildProgress& progress) const {
+                                  const index::BuildProgress& progress) const {
   const std::string where = "collection '" + descriptor_.name + "'";
-  const index::IndexType& type = index::TypeOf(options.kind);
-  auto made = type.build(options, View(), UpkeepScan(), progress);
+  auto made = index::TypeOf(options.kind).build(options, View(), UpkeepScan(), progress);
   HVDB_RETURN_IF_ERROR(made.status().WithContext(where));
   *built = std::move(*made);
-  record->clear();
-  if (type.state_home == index::StateHome::kRecord) {
-    HVDB_RETURN_IF_ERROR((*built)->Save(
-        [record](std::string_view bytes) {
-          record->append(bytes);
-          return Status::OK();
-        },
-        View()));
-  }
   return Status::OK();
 }
 
@@ -61,40 +51,20 @@ Status CollectionImpl::OpenIndex() {
       "opening the " + std::string(IndexKindName(index_options_.kind)) + " index of collection '" + descriptor_.name + "'";
   if (type.open != nullptr) {
     index::SavedState state;
-    if (type.state_home == index::StateHome::kRecord) {
-      Result<std::string> bytes = store_->GetIndexState(descriptor_.id);
-      if (bytes.ok()) {
-        state.record = std::move(*bytes);
-      } else if (!bytes.status().IsNotFound()) {
-        return bytes.status().WithContext(where);
-      }
-    } else {
-      state.file = IndexFilePath(store_->path(), index_options_.kind);
-    }
+    state.file = IndexFilePath(store_->path(), index_options_.kind);
     auto opened = type.open(index_options_, state, View(), UpkeepScan());
     if (opened.ok()) {
       index_ = std::move(*opened);
       return Status::OK();
     }
-    // A record that does not decode fails the open (the store's checksums
-    // passed it, so it is not damage the index can paper over); a file is
-    // the index's own, rebuilt from the rows when damaged.
+    // The file is the index's own, rebuilt from the rows when damaged.
     if (!opened.status().IsNotFound()) {
-      if (type.state_home == index::StateHome::kRecord) return opened.status().WithContext(where);
       std::fprintf(stderr, "hvdb: %s: %s; rebuilding it\n", where.c_str(), opened.status().message().c_str());
     }
   }
-  // No state kept (or none usable): build it now.
-  std::string record;
-  HVDB_RETURN_IF_ERROR(BuildIndex(index_options_, &index_, &record).WithContext(where));
-  // The record is a hint for the next open: not written when writes are
-  // refused (read-only, or stopped after an error).
-  if (!record.empty() && store_->CheckWritable().ok()) {
-    storage::StoreBatch batch;
-    batch.PutIndexState(descriptor_.id, record);
-    HVDB_RETURN_IF_ERROR(store_->Write(&batch, true).WithContext(where));
-  }
-  return Status::OK();
+  // No state kept (or none usable): build it now. Its file is written at
+  // close (it is dirty), or by the first checkpoint.
+  return BuildIndex(index_options_, &index_).WithContext(where);
 }
 
 Status CollectionImpl::CheckIndexFiles() const {
@@ -127,7 +97,15 @@ Status CollectionImpl::WriteIndexFile(const index::Index& index, const std::stri
   HVDB_ASSIGN_OR_RETURN(std::unique_ptr<storage::DurableFile> file, store_->CreateDurableFile(path));
   HVDB_RETURN_IF_ERROR(
       index.Save([&](std::string_view bytes) { return file->Append(bytes); }, View()).WithContext(where));
-  HVDB_RETURN_IF_ERROR(file->Commit().WithContext(where));
+  if (file->size() == 0) {
+    // Nothing worth keeping (an ivf index not trained yet): no file, rather
+    // than an empty one that the next open would call damaged.
+    file.reset();
+    std::filesystem::remove(path, ec);
+    if (ec) return Status::IOError(where + ": removing '" + path + "': " + ec.message());
+  } else {
+    HVDB_RETURN_IF_ERROR(file->Commit().WithContext(where));
+  }
   if (dir == store_->path()) index.MarkSaved();
   return Status::OK();
 }
@@ -156,17 +134,14 @@ void CollectionImpl::IndexRemoving(uint32_t row) {
 
 void CollectionImpl::RebuildIndexIfDue() {
   std::unique_ptr<index::Index> fresh;
-  std::string record;
   {
     ReaderLock lock(cache_mu_);
-    if (!index_->RebuildDue(View()) || !BuildIndex(index_options_, &fresh, &record).ok()) return;
-  }
-  // The record is a hint for the next open (any centroids give right answers
-  // there); the new index serves from now on either way.
-  if (!record.empty()) {
-    storage::StoreBatch batch;
-    batch.PutIndexState(descriptor_.id, record);
-    (void)store_->Write(&batch, true);
+    if (!index_->RebuildDue(View()) || !BuildIndex(index_options_, &fresh).ok()) return;
+    // Written now, so that a crash does not lose the training; if it fails
+    // the new index stays dirty and is written at close.
+    if (index::TypeOf(index_options_.kind).state_home == index::StateHome::kFile && store_->CheckWritable().ok()) {
+      (void)WriteIndexFile(*fresh, store_->path());
+    }
   }
   WriterLock lock(cache_mu_);
   index_ = std::move(fresh);

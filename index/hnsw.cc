@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "base/mutex.h"
+#include "index/checked_file.h"
 #include "index/little_endian.h"
 #include "kernels/crc32c.h"
 
@@ -25,9 +26,7 @@ namespace hvdb::index {
 namespace {
 
 constexpr std::string_view kMagic = "HVDBHNSW";
-constexpr std::string_view kTrailerMagic = "HVDBSUM.";
 constexpr uint32_t kVersion = 2;        // 2 added the checksum trailer
-constexpr size_t kTrailerBytes = 20;    // magic, u64 bytes before it, u32 CRC-32C
 constexpr size_t kHeaderBytes = 24;     // magic, u32 version, u32 words, u64 nodes
 constexpr uint64_t kDeadId = ~uint64_t{0};
 
@@ -309,13 +308,8 @@ Status HnswIndex::Search(const RowsView& rows, const SearchRequest& request, Sea
 }
 
 Status HnswIndex::Save(const ByteSink& sink, const RowsView& rows) const {
-  uint32_t crc = 0;
-  uint64_t bytes = 0;
-  const ByteSink counted = [&](std::string_view part) {
-    crc = kernels::Crc32c(part.data(), part.size(), crc);
-    bytes += part.size();
-    return sink(part);
-  };
+  ChecksummedSink checked(sink);
+  const ByteSink counted = checked.AsSink();
   std::string header(kMagic);
   header += LittleEndian(kVersion, 4) + LittleEndian(words_, 4) + LittleEndian(node_row_.size(), 8);
   HVDB_RETURN_IF_ERROR(counted(header));
@@ -330,7 +324,7 @@ Status HnswIndex::Save(const ByteSink& sink, const RowsView& rows) const {
   const Status written = Guard("writing the graph", [&] { faiss::write_index_binary(graph_.get(), &writer); });
   HVDB_RETURN_IF_ERROR(writer.status);
   HVDB_RETURN_IF_ERROR(written);
-  return sink(std::string(kTrailerMagic) + LittleEndian(bytes, 8) + LittleEndian(crc, 4));
+  return checked.Finish();
 }
 
 Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(const std::string& path, const RowsView& rows) {

@@ -56,9 +56,8 @@ struct SearchResult {
 
 // Where a kind keeps what it does not rebuild from the rows at every open.
 enum class StateHome : uint8_t {
-  kNone,    // nothing (flat, prefix)
-  kRecord,  // a small record in the store, written with the descriptor (ivf's centroids)
-  kFile,    // a file in the database's indexes/ directory, written atomically (hnsw's graph)
+  kNone,  // nothing (flat, prefix)
+  kFile,  // a file in the database's indexes/ directory, written atomically (ivf's lists, hnsw's graph)
 };
 
 // Receives an index's saved state in order; an error stops the save.
@@ -99,9 +98,10 @@ class Index {
   // asked after each write.
   virtual bool RebuildDue(const RowsView& /*rows*/) const { return false; }
 
-  // Persistence, for the kinds whose StateHome is not kNone: the state's
-  // bytes (nothing written: no state worth keeping, e.g. an untrained ivf),
-  // whether it changed since it was opened or saved, and that it was saved.
+  // Persistence, for the kinds whose StateHome is kFile: the state's bytes
+  // (nothing written: no state worth keeping, e.g. an untrained ivf; the
+  // file is then removed), whether it changed since it was opened or saved,
+  // and that it was saved.
   virtual Status Save(const ByteSink& /*sink*/, const RowsView& /*rows*/) const { return Status::OK(); }
   virtual bool dirty() const { return false; }
   virtual void MarkSaved() const {}
@@ -109,8 +109,7 @@ class Index {
 
 // Where a kind's saved state is, for Open.
 struct SavedState {
-  std::optional<std::string> record;  // kRecord: the record's bytes, when there is one
-  std::string file;                   // kFile: the file's path (it may be missing)
+  std::string file;  // the file's path (it may be missing)
 };
 
 // One kind of index: the table registry.cc holds.

@@ -8,8 +8,10 @@
 #include <string>
 #include <utility>
 
+#include "index/checked_file.h"
 #include "index/kmeans.h"
 #include "index/little_endian.h"
+#include "kernels/crc32c.h"
 #include "kernels/cpu/thread_pool.h"
 
 namespace hvdb::index {
@@ -54,7 +56,7 @@ Result<std::unique_ptr<IvfLists>> IvfLists::Train(const RowsView& rows, size_t n
   HVDB_ASSIGN_OR_RETURN(std::vector<uint64_t> centroids,
                         BinaryKMeans(sample.data(), m, rows.words, {nlist, iterations, kTrainingSeed, progress}, scan));
   std::unique_ptr<IvfLists> index(new IvfLists(std::move(centroids), nlist, rows.words));
-  HVDB_RETURN_IF_ERROR(index->AssignAll(rows, scan));
+  HVDB_RETURN_IF_ERROR(index->AssignAll(rows, scan, nullptr));
   index->trained_rows_ = index->rows_;
   index->trained_imbalance_ = index->Imbalance();
   return index;
@@ -62,21 +64,35 @@ Result<std::unique_ptr<IvfLists>> IvfLists::Train(const RowsView& rows, size_t n
 
 Result<std::unique_ptr<IvfLists>> IvfLists::FromCentroids(std::vector<uint64_t> centroids, size_t nlist,
                                                           uint64_t trained_rows, double trained_imbalance,
-                                                          const RowsView& rows, const kernels::ScanOptions& scan) {
+                                                          const RowsView& rows, const kernels::ScanOptions& scan,
+                                                          const uint32_t* known) {
   if (nlist == 0 || centroids.size() != nlist * rows.words) {
     return Status::Corruption("ivf index: " + std::to_string(centroids.size()) + " centroid words for nlist " +
                               std::to_string(nlist) + " of " + std::to_string(rows.words) + " words");
   }
   std::unique_ptr<IvfLists> index(new IvfLists(std::move(centroids), nlist, rows.words));
-  HVDB_RETURN_IF_ERROR(index->AssignAll(rows, scan));
+  HVDB_RETURN_IF_ERROR(index->AssignAll(rows, scan, known));
   index->trained_rows_ = trained_rows;
   index->trained_imbalance_ = trained_imbalance;
   return index;
 }
 
-Status IvfLists::AssignAll(const RowsView& rows, const kernels::ScanOptions& scan) {
-  std::vector<uint32_t> lists(rows.n);
-  HVDB_RETURN_IF_ERROR(Assign(rows.rows, rows.n, lists.data(), scan));
+Status IvfLists::AssignAll(const RowsView& rows, const kernels::ScanOptions& scan, const uint32_t* known) {
+  std::vector<uint32_t> lists(rows.n, kNoRow32);
+  if (known != nullptr) std::copy_n(known, rows.n, lists.data());
+  std::vector<uint32_t> unknown;
+  for (size_t r = 0; r < rows.n; ++r) {
+    if (!rows.deleted(r) && lists[r] == kNoRow32) unknown.push_back(static_cast<uint32_t>(r));
+  }
+  if (unknown.size() == LiveRows(rows)) {
+    HVDB_RETURN_IF_ERROR(Assign(rows.rows, rows.n, lists.data(), scan));  // in place: no copy of every row
+  } else if (!unknown.empty()) {
+    std::vector<uint64_t> bits(unknown.size() * words_);
+    for (size_t i = 0; i < unknown.size(); ++i) std::copy_n(rows.row(unknown[i]), words_, &bits[i * words_]);
+    std::vector<uint32_t> found(unknown.size());
+    HVDB_RETURN_IF_ERROR(Assign(bits.data(), unknown.size(), found.data(), scan));
+    for (size_t i = 0; i < unknown.size(); ++i) lists[unknown[i]] = found[i];
+  }
   std::vector<size_t> sizes(nlist_, 0);
   for (size_t r = 0; r < rows.n; ++r) {
     if (!rows.deleted(r)) ++sizes[lists[r]];
@@ -294,13 +310,15 @@ Status IvfLists::SearchOnDevice(const uint64_t* queries, size_t nq, size_t k, st
 
 namespace {
 
-constexpr std::string_view kRecordMagic = "HVDBIVF1";
-constexpr uint32_t kRecordVersion = 1;
+constexpr std::string_view kFileMagic = "HVDBIVFL";
+constexpr uint32_t kFileVersion = 1;
+constexpr size_t kHeaderBytes = 8 + 4 + 4 + 4 + 8 + 8 + 8;  // magic, version, nlist, words, trained_rows, imbalance, entries
+constexpr size_t kEntryBytes = 8 + 4 + 4;                    // row id, list, CRC-32C of the row's bits
 
-// Reads the record's fields in order; false when the bytes end first.
-class RecordReader {
+// Reads the file's fields in order; false when the bytes end first.
+class FieldReader {
  public:
-  explicit RecordReader(std::string_view bytes) : bytes_(bytes) {}
+  explicit FieldReader(std::string_view bytes) : bytes_(bytes) {}
   bool Read(size_t width, uint64_t* value) {
     if (bytes_.size() - at_ < width) return false;
     *value = FromLittleEndian(reinterpret_cast<const unsigned char*>(bytes_.data() + at_), width);
@@ -314,41 +332,7 @@ class RecordReader {
   size_t at_ = 0;
 };
 
-struct IvfRecord {
-  uint64_t nlist = 0, words = 0, trained_rows = 0;
-  double trained_imbalance = 1;
-  std::vector<uint64_t> centroids;
-};
-
-Result<IvfRecord> DecodeRecord(std::string_view bytes) {
-  const std::string what = "ivf index record";
-  if (bytes.substr(0, kRecordMagic.size()) != kRecordMagic) {
-    return Status::Corruption(what + " does not start with the magic " + std::string(kRecordMagic));
-  }
-  RecordReader in(bytes.substr(kRecordMagic.size()));
-  uint64_t little = 0, version = 0, imbalance = 0, count = 0;
-  IvfRecord r;
-  if (!in.Read(1, &little) || !in.Read(4, &version)) return Status::Corruption(what + " is truncated");
-  if (little != 1) return Status::Corruption(what + " is not little endian");
-  if (version != kRecordVersion) {
-    return Status::Corruption(what + " has format version " + std::to_string(version) + "; this build reads version " +
-                              std::to_string(kRecordVersion));
-  }
-  if (!in.Read(4, &r.nlist) || !in.Read(4, &r.words) || !in.Read(8, &r.trained_rows) || !in.Read(8, &imbalance) ||
-      !in.Read(8, &count)) {
-    return Status::Corruption(what + " is truncated");
-  }
-  std::memcpy(&r.trained_imbalance, &imbalance, 8);
-  if (count != r.nlist * r.words || count > in.left() / 8) {
-    return Status::Corruption(what + " holds " + std::to_string(count) + " centroid words; nlist " +
-                              std::to_string(r.nlist) + " x words " + std::to_string(r.words) + " expected, in " +
-                              std::to_string(in.left()) + " bytes");
-  }
-  r.centroids.resize(count);
-  for (uint64_t& word : r.centroids) in.Read(8, &word);
-  if (in.left() != 0) return Status::Corruption(what + " has " + std::to_string(in.left()) + " bytes past its end");
-  return r;
-}
+uint32_t RowChecksum(const RowsView& rows, size_t r) { return kernels::Crc32c(rows.row(r), rows.words * 8); }
 
 Status ValidateIvf(const IndexOptions& options, size_t) {
   if (options.ivf_nlist == 0 || options.ivf_nlist > kernels::kMaxK) {
@@ -379,20 +363,73 @@ Result<std::unique_ptr<Index>> IvfIndex::Build(const IndexOptions& options, cons
 }
 
 Result<std::unique_ptr<Index>> IvfIndex::Open(const IndexOptions& options, const SavedState& state, const RowsView& rows,
-                                       const kernels::ScanOptions& scan) {
-  if (!state.record) return Status::NotFound("ivf index: no record");
-  HVDB_ASSIGN_OR_RETURN(IvfRecord r, DecodeRecord(*state.record));
-  if (r.nlist != options.ivf_nlist || r.words != rows.words) {
-    return Status::NotFound("ivf index: the record is for nlist " + std::to_string(r.nlist) + " of " +
-                            std::to_string(r.words) + " words");
+                                              const kernels::ScanOptions& scan) {
+  const std::string what = "ivf index file '" + state.file + "'";
+  // What an index of these rows can hold: nlist x words centroid words and
+  // an entry per row.
+  const uint64_t most = kHeaderBytes + uint64_t{kernels::kMaxK} * rows.words * 8 + uint64_t{rows.n} * kEntryBytes +
+                        kTrailerBytes;
+  HVDB_ASSIGN_OR_RETURN(const std::string bytes, ReadChecksummedFile(state.file, what, most));
+  if (std::string_view(bytes).substr(0, kFileMagic.size()) != kFileMagic) {
+    return Status::Corruption(what + " does not start with the magic " + std::string(kFileMagic));
   }
+  FieldReader in(std::string_view(bytes).substr(kFileMagic.size()));
+  uint64_t version = 0, nlist = 0, words = 0, trained_rows = 0, imbalance_bits = 0, entries = 0;
+  if (!in.Read(4, &version) || !in.Read(4, &nlist) || !in.Read(4, &words) || !in.Read(8, &trained_rows) ||
+      !in.Read(8, &imbalance_bits) || !in.Read(8, &entries)) {
+    return Status::Corruption(what + " is truncated in its header");
+  }
+  if (version != kFileVersion) {
+    return Status::Corruption(what + " has format version " + std::to_string(version) + "; this build reads version " +
+                              std::to_string(kFileVersion));
+  }
+  if (nlist != options.ivf_nlist || words != rows.words) {
+    return Status::NotFound(what + " is for nlist " + std::to_string(nlist) + " of " + std::to_string(words) +
+                            " words");
+  }
+  if (entries > rows.n || in.left() != nlist * words * 8 + entries * kEntryBytes) {
+    return Status::Corruption(what + " claims " + std::to_string(entries) + " rows (the collection has " +
+                              std::to_string(rows.n) + ") and " + std::to_string(nlist) + " centroids of " +
+                              std::to_string(words) + " words, which its " + std::to_string(in.left()) +
+                              " bytes after the header do not hold");
+  }
+  std::vector<uint64_t> centroids(nlist * words);
+  for (uint64_t& word : centroids) in.Read(8, &word);
+  // Reconcile: a row keeps its saved list only if the file names its id
+  // and the checksum of the bits it had then matches; every other live row
+  // goes to its nearest centroid. Ids increase, in the file as in the rows.
+  std::vector<uint32_t> known(rows.n, kNoRow32);
+  uint64_t matched = 0, previous_id = 0;
+  size_t r = 0;
+  for (uint64_t e = 0; e < entries; ++e) {
+    uint64_t id = 0, list = 0, crc = 0;
+    in.Read(8, &id);
+    in.Read(4, &list);
+    in.Read(4, &crc);
+    if ((e > 0 && id <= previous_id) || list >= nlist) {
+      return Status::Corruption(what + ": entry " + std::to_string(e) + " (row id " + std::to_string(id) + ", list " +
+                                std::to_string(list) + ") is out of order or names a list past " +
+                                std::to_string(nlist));
+    }
+    previous_id = id;
+    if (rows.ids == nullptr) continue;
+    while (r < rows.n && rows.ids[r] < id) ++r;
+    if (r < rows.n && rows.ids[r] == id && !rows.deleted(r) && RowChecksum(rows, r) == crc) {
+      known[r] = static_cast<uint32_t>(list);
+      ++matched;
+    }
+  }
+  double imbalance = 1;
+  std::memcpy(&imbalance, &imbalance_bits, 8);
   auto index = std::make_unique<IvfIndex>(options, scan);
-  HVDB_ASSIGN_OR_RETURN(index->trained_, IvfLists::FromCentroids(std::move(r.centroids), r.nlist, r.trained_rows,
-                                                                 r.trained_imbalance, rows, scan));
+  HVDB_ASSIGN_OR_RETURN(index->trained_, IvfLists::FromCentroids(std::move(centroids), nlist, trained_rows, imbalance,
+                                                                 rows, scan, known.data()));
+  // Saved again at close when the file did not describe the rows exactly.
+  index->dirty_ = matched != entries || matched != LiveRows(rows);
   return std::unique_ptr<Index>(std::move(index));
 }
 
-const IndexType IvfIndex::kType{IndexKind::kIvf, StateHome::kRecord, ValidateIvf, IvfIndex::Build, IvfIndex::Open};
+const IndexType IvfIndex::kType{IndexKind::kIvf, StateHome::kFile, ValidateIvf, IvfIndex::Build, IvfIndex::Open};
 
 std::string IvfIndex::Declines(const RowsView& rows, const SearchRequest&) const {
   if (trained_ != nullptr) return {};
@@ -418,6 +455,7 @@ Status IvfIndex::Search(const RowsView&, const SearchRequest& request, SearchRes
 
 void IvfIndex::Appended(const RowsView& rows, size_t first) {
   if (trained_ == nullptr || first >= rows.n) return;
+  dirty_ = true;
   std::vector<uint32_t> lists(rows.n - first);
   if (!trained_->Assign(rows.row(first), lists.size(), lists.data(), upkeep_).ok()) {
     trained_.reset();  // the flat scan answers until it is trained again
@@ -430,6 +468,7 @@ void IvfIndex::Appended(const RowsView& rows, size_t first) {
 
 void IvfIndex::Overwritten(const RowsView& rows, uint32_t row) {
   if (trained_ == nullptr) return;
+  dirty_ = true;
   uint32_t list = 0;
   trained_->Remove(row);
   if (!trained_->Assign(rows.row(row), 1, &list, upkeep_).ok()) {
@@ -440,7 +479,9 @@ void IvfIndex::Overwritten(const RowsView& rows, uint32_t row) {
 }
 
 void IvfIndex::Removing(const RowsView&, uint32_t row) {
-  if (trained_ != nullptr) trained_->Remove(row);
+  if (trained_ == nullptr) return;
+  trained_->Remove(row);
+  dirty_ = true;
 }
 
 void IvfIndex::Compacting(const RowsView& before) {
@@ -454,21 +495,31 @@ bool IvfIndex::RebuildDue(const RowsView& rows) const {
          trained_->Imbalance() > options_.ivf_retrain_imbalance * trained_->trained_imbalance();
 }
 
-Status IvfIndex::Save(const ByteSink& sink, const RowsView&) const {
+Status IvfIndex::Save(const ByteSink& sink, const RowsView& rows) const {
   if (trained_ == nullptr) return Status::OK();
-  std::string out(kRecordMagic);
-  out += LittleEndian(1, 1);  // cereal's portable binary: little endian
-  out += LittleEndian(kRecordVersion, 4);
-  out += LittleEndian(trained_->nlist(), 4);
-  out += LittleEndian(trained_->words(), 4);
-  out += LittleEndian(trained_->trained_rows(), 8);
-  uint64_t imbalance = 0;
+  if (rows.ids == nullptr && rows.n > 0) return Status::InvalidArgument("ivf index: saving needs the rows' ids");
+  ChecksummedSink checked(sink);
+  uint64_t imbalance_bits = 0;
   const double trained_imbalance = trained_->trained_imbalance();
-  std::memcpy(&imbalance, &trained_imbalance, 8);
-  out += LittleEndian(imbalance, 8);
-  out += LittleEndian(trained_->centroids().size(), 8);
+  std::memcpy(&imbalance_bits, &trained_imbalance, 8);
+  std::string out(kFileMagic);
+  out += LittleEndian(kFileVersion, 4) + LittleEndian(trained_->nlist(), 4) + LittleEndian(trained_->words(), 4) +
+         LittleEndian(trained_->trained_rows(), 8) + LittleEndian(imbalance_bits, 8) +
+         LittleEndian(trained_->rows(), 8);
   for (uint64_t word : trained_->centroids()) out += LittleEndian(word, 8);
-  return sink(out);
+  HVDB_RETURN_IF_ERROR(checked.Append(out));
+  out.clear();
+  for (size_t r = 0; r < rows.n; ++r) {
+    const uint32_t list = trained_->list_of(static_cast<uint32_t>(r));
+    if (list == kNoRow32) continue;
+    out += LittleEndian(rows.ids[r], 8) + LittleEndian(list, 4) + LittleEndian(RowChecksum(rows, r), 4);
+    if (out.size() >= (size_t{1} << 20)) {
+      HVDB_RETURN_IF_ERROR(checked.Append(out));
+      out.clear();
+    }
+  }
+  HVDB_RETURN_IF_ERROR(checked.Append(out));
+  return checked.Finish();
 }
 
 }  // namespace hvdb::index

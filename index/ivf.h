@@ -9,11 +9,17 @@
 // ordinary kernels and ties still go to the smaller row. The copy doubles the
 // memory of the indexed vectors; that is the price of contiguous lists.
 //
+// Persistence: the centroids and each row's list are a file (Save, Open),
+// so that an open does not assign every row again; rows the file does not
+// describe as they are (written after it, their bits changed since) are
+// assigned at open, so an older file costs time, never a wrong list.
+//
 // Thread safety: const methods may run concurrently; the others need
 // exclusive access (the collection's cache lock).
 #ifndef HVDB_INDEX_IVF_H_
 #define HVDB_INDEX_IVF_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -55,11 +61,14 @@ class IvfLists {
   // progress: asked before each k-means iteration; false stops with Unavailable.
   static Result<std::unique_ptr<IvfLists>> Train(const RowsView& rows, size_t nlist, size_t iterations,
                                                  const kernels::ScanOptions& scan, const BuildProgress& progress = nullptr);
-  // An index over `centroids` (nlist x rows.words) with every live row assigned
-  // (an open); trained_rows and trained_imbalance as recorded at training.
+  // An index over `centroids` (nlist x rows.words) with every live row in a
+  // list (an open): row r in known[r] (each below nlist) when known is set
+  // and that is not kNoRow32, else in the list of its nearest centroid;
+  // trained_rows and trained_imbalance as recorded at training.
   static Result<std::unique_ptr<IvfLists>> FromCentroids(std::vector<uint64_t> centroids, size_t nlist,
                                                          uint64_t trained_rows, double trained_imbalance,
-                                                         const RowsView& rows, const kernels::ScanOptions& scan);
+                                                         const RowsView& rows, const kernels::ScanOptions& scan,
+                                                         const uint32_t* known = nullptr);
 
   size_t nlist() const { return nlist_; }
   size_t words() const { return words_; }
@@ -71,6 +80,8 @@ class IvfLists {
   double Imbalance() const;
   uint64_t memory_bytes() const;
   size_t list_size(size_t list) const { return lists_[list].rows.size(); }
+  // The list holding `row`; kNoRow32 when it holds none.
+  uint32_t list_of(uint32_t row) const { return row < list_of_row_.size() ? list_of_row_[row] : kNoRow32; }
 
   // The nearest list of each of n vectors (n x words).
   Status Assign(const uint64_t* vectors, size_t n, uint32_t* lists, const kernels::ScanOptions& scan) const;
@@ -105,7 +116,9 @@ class IvfLists {
   Status SearchOnDevice(const uint64_t* queries, size_t nq, size_t k, std::optional<uint32_t> max_distance,
                         size_t nprobe, const std::vector<kernels::Neighbor>& probes,
                         std::vector<std::vector<kernels::Neighbor>>* out, IvfDeviceLists* device) const;
-  Status AssignAll(const RowsView& rows, const kernels::ScanOptions& scan);
+  // Adds every live row: to known[r] when set (see FromCentroids), else to
+  // the list of its nearest centroid.
+  Status AssignAll(const RowsView& rows, const kernels::ScanOptions& scan, const uint32_t* known);
 
   size_t nlist_;
   size_t words_;
@@ -145,14 +158,21 @@ class IvfIndex final : public Index {
   // or the lists' imbalance passed ivf_retrain_imbalance x its trained value.
   bool RebuildDue(const RowsView& rows) const override;
 
-  // The record (when trained): "HVDBIVF1", then cereal portable binary as
-  // storage writes every record (a byte 1, version 1, nlist, words,
-  // trained_rows, trained_imbalance, centroid count, centroids), all little
-  // endian (docs/format.md).
+  // The file (when trained; nothing otherwise): "HVDBIVFL", version, nlist,
+  // words, trained_rows, trained_imbalance, the number of rows, the
+  // centroids, then per row held, in row order: its id, its list and the
+  // CRC-32C of its bits; then the checksum trailer (index/checked_file.h),
+  // all little endian (docs/format.md). REQUIRES: rows.ids.
   Status Save(const ByteSink& sink, const RowsView& rows) const override;
+  bool dirty() const override { return dirty_; }
+  void MarkSaved() const override { dirty_ = false; }
 
   // The table's entries (registry.cc): trained when there are enough live
-  // rows; opened from the record.
+  // rows; opened from the file, which is reconciled with the rows: a row
+  // keeps its saved list when the file names its id with the checksum of
+  // the bits it holds, the others go to their nearest centroid. NotFound
+  // when there is no file or it is for another nlist or dimension;
+  // Corruption naming the problem when it is damaged.
   static Result<std::unique_ptr<Index>> Build(const IndexOptions& options, const RowsView& rows,
                                               const kernels::ScanOptions& scan, const BuildProgress& progress);
   static Result<std::unique_ptr<Index>> Open(const IndexOptions& options, const SavedState& state,
@@ -166,6 +186,7 @@ class IvfIndex final : public Index {
   std::unique_ptr<IvfLists> trained_;  // null until trained, or after an upkeep failure
   mutable Mutex device_mu_;
   mutable std::unique_ptr<IvfDeviceLists> device_lists_ HVDB_GUARDED_BY(device_mu_);
+  mutable std::atomic<bool> dirty_{true};  // MarkSaved (const, at close or checkpoint) clears it
 };
 
 }  // namespace hvdb::index

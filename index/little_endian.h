@@ -1,5 +1,5 @@
-// Copyright hvdb authors. Fixed-width little-endian integers in the files and
-// records the index room writes itself (the hnsw graph file, the ivf record;
+// Copyright hvdb authors. Fixed-width little-endian integers in the files
+// the index room writes itself (the hnsw graph file, the ivf lists file;
 // docs/format.md). Private to index/ (storage has its own, storage/endian.h).
 #ifndef HVDB_INDEX_LITTLE_ENDIAN_H_
 #define HVDB_INDEX_LITTLE_ENDIAN_H_

@@ -253,10 +253,6 @@ void StoreBatch::DropCollection(const CollectionDescriptor& descriptor) {
   }
 }
 
-void StoreBatch::PutIndexState(uint32_t collection, std::string_view value) {
-  rep_->ops.push_back({Rep::Op::kPut, kDefault, IndexStateKey(collection), std::string(value)});
-}
-
 void StoreBatch::DeleteIndexState(uint32_t collection) {
   rep_->ops.push_back({Rep::Op::kDelete, kDefault, IndexStateKey(collection), ""});
 }

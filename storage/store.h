@@ -53,8 +53,8 @@ class StoreBatch {
   void PutDescriptor(const CollectionDescriptor& descriptor);
   // Removes the descriptor and every row of the collection.
   void DropCollection(const CollectionDescriptor& descriptor);
-  // The trained state of the collection's index (an encoded record), replaced.
-  void PutIndexState(uint32_t collection, std::string_view value);
+  // Deletes the record in which earlier builds kept the collection's ivf
+  // centroids (the index keeps a file now; docs/format.md).
   void DeleteIndexState(uint32_t collection);
   void PutAccumulator(uint32_t collection, std::string_view name, std::string_view value);
   void DeleteAccumulator(uint32_t collection, std::string_view name);
@@ -160,8 +160,6 @@ class Store {
   // Files go to temp_dir (created; empty: <path>/ingest).
   Result<std::unique_ptr<Ingestion>> NewIngestion(uint32_t collection, const std::string& temp_dir);
 
-  // The record PutIndexState stored; NotFound when there is none.
-  Result<std::string> GetIndexState(uint32_t collection) const;
   // The stored value of an accumulator; NotFound naming it when absent.
   Result<std::string> GetAccumulator(uint32_t collection, std::string_view name) const;
   // Names, sorted by their bytes.

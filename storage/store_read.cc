@@ -215,16 +215,6 @@ std::unique_ptr<RowCursor> Store::NewRowCursor(uint32_t collection, size_t bits_
   return std::make_unique<SnapshotRowCursor>(rep_.get(), collection, bits_bytes);
 }
 
-Result<std::string> Store::GetIndexState(uint32_t collection) const {
-  ReaderLock lock(rep_->db_mu);
-  std::string value;
-  const rocksdb::Status s =
-      rep_->db->Get(rocksdb::ReadOptions(), rep_->families[kDefault], IndexStateKey(collection), &value);
-  if (s.IsNotFound()) return Status::NotFound("no index state for collection id " + std::to_string(collection));
-  HVDB_RETURN_IF_ERROR(FromRocks(s, "reading the index state of collection id " + std::to_string(collection)));
-  return value;
-}
-
 Result<std::string> Store::GetAccumulator(uint32_t collection, std::string_view name) const {
   ReaderLock lock(rep_->db_mu);
   std::string value;

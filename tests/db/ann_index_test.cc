@@ -5,6 +5,8 @@
 // parameters named.
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -361,6 +363,76 @@ TEST(HnswFileTest, StaleOrDamagedFilesAreReconciled) {
     ASSERT_TRUE(db->DropCollection("c").ok());
     EXPECT_FALSE(std::filesystem::exists(file));
   }
+}
+
+// The ivf lists file: none while untrained, written at training and at
+// close after writes, copied into checkpoints; an older or damaged file is
+// reconciled or replaced at open, never served as it is.
+TEST(IvfFileTest, WrittenWhenTrainedAndAtCloseAndReconciledAtOpen) {
+  TempDir dir;
+  std::mt19937_64 rng(DbTestSeed() + 80);
+  auto rand = [&] { return Hypervector::Random(kDim, rng()).value(); };
+  std::vector<Hypervector> queries;
+  for (int i = 0; i < 4; ++i) queries.push_back(rand());
+  auto check = [&](Collection* c) {
+    for (const auto& q : queries) {
+      SearchStats stats;
+      EXPECT_EQ(c->Search(q, {.k = 10, .nprobe = 8}, &stats).value(), c->Search(q, {.k = 10, .exact = true}).value());
+      EXPECT_EQ(stats.plan.index, hvdb::IndexKind::kIvf);
+    }
+  };
+  const std::string file = dir / "db/indexes/1.ivf";
+  auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  {
+    auto db = OpenOrDie(dir / "db");
+    CollectionOptions options{.dim = kDim};
+    options.index = {.kind = hvdb::IndexKind::kIvf, .ivf_nlist = 8, .ivf_nprobe = 2};
+    ASSERT_TRUE(db->CreateCollection("c", options).ok());
+    Collection* c = GetOrDie(db.get(), "c");
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(c->Put("r" + std::to_string(i), rand(), {.sync = false}).ok());
+  }
+  EXPECT_FALSE(std::filesystem::exists(file)) << "an untrained index keeps no file";
+  std::string trained;
+  {
+    auto db = OpenOrDie(dir / "db");
+    Collection* c = GetOrDie(db.get(), "c");
+    for (int i = 20; i < 40; ++i) ASSERT_TRUE(c->Put("r" + std::to_string(i), rand(), {.sync = false}).ok());
+    ASSERT_TRUE(std::filesystem::exists(file)) << "written when the 32nd row trained it";
+    trained = read(file);
+    ASSERT_TRUE(db->Checkpoint(dir / "copy").ok());
+    for (int i = 40; i < 300; ++i) ASSERT_TRUE(c->Put("r" + std::to_string(i), rand(), {.sync = false}).ok());
+    check(c);
+  }
+  EXPECT_NE(read(file), trained) << "rewritten at close after writes";
+  EXPECT_TRUE(std::filesystem::exists(dir / "copy/indexes/1.ivf"));
+  {
+    auto copy = OpenOrDie(dir / "copy");
+    EXPECT_EQ(GetOrDie(copy.get(), "c")->Count(), 40u);
+    check(GetOrDie(copy.get(), "c"));
+  }
+  // The file from before 260 writes and some replacements and deletes (as
+  // after a crash that lost the newer one): those rows are assigned again.
+  {
+    auto db = OpenOrDie(dir / "db");
+    Collection* c = GetOrDie(db.get(), "c");
+    for (int i = 0; i < 300; i += 7) ASSERT_TRUE(c->Delete("r" + std::to_string(i), {.sync = false}).ok());
+    for (int i = 1; i < 300; i += 5) ASSERT_TRUE(c->Put("r" + std::to_string(i), Near(queries[i % 4], 20, rng), {.sync = false}).ok());
+  }
+  {
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << trained;
+    auto db = OpenOrDie(dir / "db");
+    check(GetOrDie(db.get(), "c"));
+  }
+  // Damaged: trained again at open.
+  std::filesystem::resize_file(file, 100);
+  {
+    auto db = OpenOrDie(dir / "db");
+    check(GetOrDie(db.get(), "c"));
+  }
+  EXPECT_GT(std::filesystem::file_size(file), 100u) << "written again at close";
 }
 
 }  // namespace

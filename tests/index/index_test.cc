@@ -19,6 +19,7 @@
 #include "index/index.h"
 #include "index/ivf.h"
 #include "index/prefix.h"
+#include "kernels/crc32c.h"
 #include "tests/test_seed.h"
 
 namespace hvdb::index {
@@ -313,12 +314,8 @@ TEST_P(IndexKindTest, SavedStateOpensToTheSameAnswers) {
   ASSERT_FALSE(bytes.empty());
   SavedState state;
   const std::string file = ::testing::TempDir() + "/index_test_" + IndexKindName(GetParam());
-  if (type.state_home == StateHome::kRecord) {
-    state.record = bytes;
-  } else {
-    std::ofstream(file, std::ios::binary) << bytes;
-    state.file = file;
-  }
+  std::ofstream(file, std::ios::binary) << bytes;
+  state.file = file;
   auto opened = type.open(OptionsFor(GetParam()), state, rows_.View(), scan_);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   const std::vector<uint64_t> query = Near(centres_[4], 6, rng_);
@@ -335,12 +332,7 @@ TEST_P(IndexKindTest, SavedStateOpensToTheSameAnswers) {
   EXPECT_TRUE(type.open(OptionsFor(GetParam()), none, rows_.View(), scan_).status().IsNotFound());
   std::string damaged = bytes;
   damaged[damaged.size() / 2] ^= 0x10;
-  if (type.state_home == StateHome::kRecord) {
-    damaged.resize(damaged.size() - 3);
-    state.record = damaged;
-  } else {
-    std::ofstream(file, std::ios::binary | std::ios::trunc) << damaged;
-  }
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << damaged;
   EXPECT_TRUE(type.open(OptionsFor(GetParam()), state, rows_.View(), scan_).status().IsCorruption());
   std::filesystem::remove(file);
 }
@@ -348,35 +340,157 @@ TEST_P(IndexKindTest, SavedStateOpensToTheSameAnswers) {
 INSTANTIATE_TEST_SUITE_P(Kinds, IndexKindTest, ::testing::ValuesIn(kAllIndexKinds),
                          [](const auto& param_info) { return std::string(IndexKindName(param_info.param)); });
 
-TEST(IvfRecordTest, BytesAreTheRecordsEarlierBuildsWrote) {
-  // Written by storage's cereal encoder before the record moved to index/:
-  // nlist 2, words 1, 300 rows at training, imbalance 1.25.
-  const std::string golden(
-      "\x48\x56\x44\x42\x49\x56\x46\x31\x01\x01\x00\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00\x2c\x01\x00\x00\x00\x00"
-      "\x00\x00\x00\x00\x00\x00\x00\x00\xf4\x3f\x02\x00\x00\x00\x00\x00\x00\x00\xef\xcd\xab\x89\x67\x45\x23\x01\x10"
-      "\x32\x54\x76\x98\xba\xdc\xfe",
-      61);
-  const std::vector<uint64_t> rows = {0x0123456789abcdefull, 0xfedcba9876543210ull, 0x0123456789abcdeeull};
-  const RowsView view{rows.data(), 3, 1, nullptr, nullptr};
-  IndexOptions options;
-  options.kind = IndexKind::kIvf;
-  options.ivf_nlist = 2;
-  SavedState state;
-  state.record = golden;
-  auto opened = IvfIndex::Open(options, state, view, {kernels::Simd::kScalar, 1, 0});
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  std::string saved;
-  ASSERT_TRUE((*opened)->Save([&](std::string_view part) { saved.append(part); return Status::OK(); }, view).ok());
-  EXPECT_EQ(saved, golden);
-  // Another nlist: not this record (NotFound: retrain); bytes past the end,
-  // a wrong magic, a count the bytes do not hold: Corruption.
-  options.ivf_nlist = 3;
-  EXPECT_TRUE(IvfIndex::Open(options, state, view, {}).status().IsNotFound());
-  options.ivf_nlist = 2;
-  for (std::string bad : {golden + "x", "HVDBIVF2" + golden.substr(8), golden.substr(0, 50), std::string("nonsense")}) {
-    state.record = bad;
-    EXPECT_TRUE(IvfIndex::Open(options, state, view, {}).status().IsCorruption()) << bad.size();
+// `value`'s low `bytes` bytes, least significant first.
+std::string Le(uint64_t value, size_t bytes) {
+  std::string b(bytes, '\0');
+  for (size_t i = 0; i < bytes; ++i) b[i] = static_cast<char>(value >> (8 * i));
+  return b;
+}
+
+// The ivf file: each row's list comes back without assigning it again; rows
+// the file does not describe as they are (changed, added, deleted since) are
+// reconciled; damage is Corruption, another nlist NotFound.
+class IvfFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    rng_.seed(testing::ProcessSeed() + 77);
+    for (size_t c = 0; c < 8; ++c) centres_.push_back(RandomRow(rng_));
+    for (size_t i = 0; i < 400; ++i) rows_.Append(Near(centres_[i % 8], rng_() % 40, rng_));
+    options_ = OptionsFor(IndexKind::kIvf);
+    auto built = IvfIndex::Build(options_, rows_.View(), kScalar, nullptr);
+    ASSERT_TRUE(built.ok()) << built.status().ToString();
+    index_.reset(static_cast<IvfIndex*>(built->release()));
+    ASSERT_NE(index_->trained(), nullptr);
+    file_ = ::testing::TempDir() + "/ivf_file_test.ivf";
+    Write(Saved(*index_));
   }
+  void TearDown() override { std::filesystem::remove(file_); }
+
+  std::string Saved(const IvfIndex& index) const {
+    std::string bytes;
+    EXPECT_TRUE(index.Save([&](std::string_view part) { bytes.append(part); return Status::OK(); }, rows_.View()).ok());
+    return bytes;
+  }
+  void Write(const std::string& bytes) const { std::ofstream(file_, std::ios::binary | std::ios::trunc) << bytes; }
+  Result<std::unique_ptr<Index>> Open(const kernels::ScanOptions& scan) const {
+    SavedState state;
+    state.file = file_;
+    return IvfIndex::Open(options_, state, rows_.View(), scan);
+  }
+  // `content` with the checksum trailer of index/checked_file.h.
+  static std::string WithTrailer(const std::string& content) {
+    return content + "HVDBSUM." + Le(content.size(), 8) + Le(kernels::Crc32c(content.data(), content.size()), 4);
+  }
+
+  static constexpr kernels::ScanOptions kScalar{kernels::Simd::kScalar, 1, 0};
+  // A kernel no CPU runs: an open that must assign a row fails with it.
+  static constexpr kernels::ScanOptions kCannotRun{static_cast<kernels::Simd>(99), 1, 0};
+  std::mt19937_64 rng_;
+  std::vector<std::vector<uint64_t>> centres_;
+  Rows rows_;
+  IndexOptions options_;
+  std::unique_ptr<IvfIndex> index_;
+  std::string file_;
+};
+
+TEST_F(IvfFileTest, ListsComeBackWithoutAssigningARow) {
+  auto opened = Open(kCannotRun);  // every row described: no kernel runs
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  const auto& ivf = static_cast<const IvfIndex&>(**opened);
+  EXPECT_FALSE(ivf.dirty());
+  for (uint32_t r = 0; r < rows_.n(); ++r) EXPECT_EQ(ivf.trained()->list_of(r), index_->trained()->list_of(r)) << r;
+  EXPECT_EQ(ivf.trained()->centroids(), index_->trained()->centroids());
+  EXPECT_EQ(ivf.trained()->trained_rows(), index_->trained()->trained_rows());
+  EXPECT_EQ(ivf.trained()->trained_imbalance(), index_->trained()->trained_imbalance());
+  EXPECT_EQ(Saved(ivf), Saved(*index_));
+}
+
+TEST_F(IvfFileTest, RowsChangedAddedOrDeletedSinceAreReconciled) {
+  // After the file was written: row 5 took other bits (near another centre),
+  // row 9 was deleted, two rows were added; the index was not told (a crash).
+  rows_.Overwrite(5, Near(centres_[(5 + 4) % 8], 3, rng_));
+  rows_.Delete(9);
+  rows_.Append(Near(centres_[2], 5, rng_));
+  rows_.Append(Near(centres_[6], 5, rng_));
+  const Result<std::unique_ptr<Index>> cannot = Open(kCannotRun);
+  EXPECT_TRUE(cannot.status().IsInvalidArgument()) << cannot.status().ToString();  // rows to assign
+  auto opened = Open(kScalar);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  const IvfLists& lists = *static_cast<const IvfIndex&>(**opened).trained();
+  EXPECT_TRUE((*opened)->dirty());
+  for (uint32_t r : {5u, 400u, 401u}) {
+    uint32_t nearest = 0;
+    ASSERT_TRUE(lists.Assign(rows_.row(r), 1, &nearest, kScalar).ok());
+    EXPECT_EQ(lists.list_of(r), nearest) << "row " << r;
+  }
+  EXPECT_EQ(lists.list_of(9), kNoRow32);
+  EXPECT_EQ(lists.rows(), 401u);
+  for (uint32_t r = 0; r < 400; ++r) {
+    if (r != 5 && r != 9) {
+      EXPECT_EQ(lists.list_of(r), index_->trained()->list_of(r)) << r;
+    }
+  }
+  // And it answers exactly when probing everything.
+  const std::vector<uint64_t> query = Near(centres_[1], 6, rng_);
+  SearchRequest request = Exhaustive(query.data(), 20);
+  EXPECT_EQ(Answer(**opened, rows_, request), Reference(rows_, query.data(), 20, {}));
+}
+
+TEST_F(IvfFileTest, DamageIsCorruptionAndOtherOptionsNotFound) {
+  const std::string good = Saved(*index_);
+  std::string flipped = good;
+  flipped[good.size() / 3] ^= 0x04;
+  const std::string content = good.substr(0, good.size() - 20);
+  // Header: magic 8, version 4, nlist 4, words 4, trained rows 8, imbalance 8, entries 8.
+  std::string version2 = content, more_entries = content, bad_list = content, out_of_order = content;
+  version2.replace(8, 4, Le(2, 4));
+  more_entries.replace(36, 8, Le(1u << 30, 8));
+  const size_t entries_at = 44 + 8 * kWords * 8;  // after the 8 centroids
+  bad_list.replace(entries_at + 8, 4, Le(8, 4));  // the first entry's list: nlist is 8
+  out_of_order.replace(entries_at + 16, 8, content.substr(entries_at, 8));  // entry 1's id = entry 0's
+  const struct {
+    std::string bytes;
+    std::string says;
+  } cases[] = {
+      {flipped, "CRC-32C"},
+      {good.substr(0, good.size() - 7), "trailer"},
+      {std::string(5, 'x'), "truncated"},
+      {WithTrailer("HVDBHNSW" + content.substr(8)), "magic"},
+      {WithTrailer(version2), "version 2"},
+      {WithTrailer(content.substr(0, 30)), "header"},
+      {WithTrailer(more_entries), "claims 1073741824 rows"},
+      {WithTrailer(bad_list), "entry 0"},
+      {WithTrailer(out_of_order), "entry 1"},
+      {WithTrailer(content + std::string(3 << 20, '\0')), "more than"},
+  };
+  for (const auto& c : cases) {
+    Write(c.bytes);
+    const Status s = Open(kScalar).status();
+    EXPECT_TRUE(s.IsCorruption()) << c.says << ": " << s.ToString();
+    EXPECT_NE(s.message().find(c.says), std::string::npos) << s.ToString();
+    EXPECT_NE(s.message().find(file_), std::string::npos) << s.ToString();
+  }
+  Write(good);
+  options_.ivf_nlist = 16;  // a file for another nlist: trained again
+  EXPECT_TRUE(Open(kScalar).status().IsNotFound());
+  options_.ivf_nlist = 8;
+  std::filesystem::remove(file_);
+  EXPECT_TRUE(Open(kScalar).status().IsNotFound());
+  Write(good);
+  EXPECT_TRUE(Open(kScalar).ok());
+}
+
+// An index with nothing trained saves nothing (the collection then removes
+// its file rather than leave an empty one).
+TEST(IvfUntrainedTest, SavesNothing) {
+  Rows rows;
+  std::mt19937_64 rng(testing::ProcessSeed());
+  for (int i = 0; i < 10; ++i) rows.Append(RandomRow(rng));
+  auto built = IvfIndex::Build(OptionsFor(IndexKind::kIvf), rows.View(), {}, nullptr);
+  ASSERT_TRUE(built.ok());
+  std::string bytes;
+  ASSERT_TRUE((*built)->Save([&](std::string_view part) { bytes.append(part); return Status::OK(); }, rows.View()).ok());
+  EXPECT_TRUE(bytes.empty());
 }
 
 TEST(IndexOptionsTest, EachKindChecksItsOwnKnobs) {
