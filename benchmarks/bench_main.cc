@@ -29,7 +29,8 @@ const char kUsage[] =
     "usage: hvdb-bench hdc [--n N] [--bits B[,B...]] [--threads T]\n"
     "  Batch bind, permute, bundle (groups of 16) and text encoding: ops/s and GB/s beside the read roof.\n"
     "usage: hvdb-bench index [--n N] [--bits B] [--queries Q] [--datasets planted,clustered,text,text-edited]\n"
-    "         [--prefix-bits P,...] [--candidates C,...] [--nlist L,...] [--nprobe P,...] [--ef E,...] [--hnsw-max-n N]\n"
+    "         [--prefix-bits P,...] [--candidates C,...] [--nlist L,...] [--nprobe P,...] [--ef E,...]\n"
+    "         [--ef-construction E,...] [--hnsw-max-n N]\n"
     "         [--faiss-ivf-max-n N]\n"
     "  recall@10 against the exact scan and queries/s for each index and knob, on planted, clustered and\n"
     "  text data (docs/perf.md; benchmarks/plot_index.py draws the curves).\n"
@@ -194,7 +195,7 @@ int Index(int argc, char** argv) {
     std::string error;
     if (SetList(flag, value,
                 {{"--prefix-bits", &c.prefix_bits}, {"--candidates", &c.candidates}, {"--nlist", &c.nlist},
-                 {"--nprobe", &c.nprobe}, {"--ef", &c.ef}},
+                 {"--nprobe", &c.nprobe}, {"--ef", &c.ef}, {"--ef-construction", &c.ef_construction}},
                 &error)) {
       return error;
     }

@@ -327,16 +327,19 @@ int RunIndexBench(const IndexBenchConfig& c) {
       }
     }
     if (d.rows.size() <= c.hnsw_max_n) {
-      start = Now();
-      const Status built = coll->SetIndex({.kind = hvdb::IndexKind::kHnsw, .hnsw_m = 16, .hnsw_ef_construction = 40});
-      const double build_s = Now() - start;
-      if (!built.ok()) {
-        Line(d, c.bits, "hnsw").Add("error", built.ToString()).Print();
-      } else {
+      for (size_t efc : c.ef_construction) {
+        start = Now();
+        const Status built =
+            coll->SetIndex({.kind = hvdb::IndexKind::kHnsw, .hnsw_m = 16, .hnsw_ef_construction = efc});
+        const double build_s = Now() - start;
+        if (!built.ok()) {
+          Line(d, c.bits, "hnsw").Add("ef_construction", efc).Add("error", built.ToString()).Print();
+          continue;
+        }
         const CollectionStats st = coll->Stats();
         for (size_t ef : c.ef) {
           JsonLine line = Line(d, c.bits, "hnsw");
-          line.Add("m", size_t{16}).Add("ef_construction", size_t{40}).Add("ef", ef).Add("build_s", build_s)
+          line.Add("m", size_t{16}).Add("ef_construction", efc).Add("ef", ef).Add("build_s", build_s)
               .Add("index_bytes", st.index_bytes);
           Measure(coll, d, {.k = k, .ef = ef}, exact, flat_qps, std::move(line));
         }

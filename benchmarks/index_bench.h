@@ -18,6 +18,8 @@ struct IndexBenchConfig {
   std::vector<size_t> nlist = {1024, 4096};
   std::vector<size_t> nprobe = {1, 2, 4, 8, 16, 32, 64, 128};
   std::vector<size_t> ef = {16, 32, 64, 128, 256, 512};
+  // hnsw graphs built (M 16 each), one per construction depth.
+  std::vector<size_t> ef_construction = {40};
   // The hnsw graph is built only for datasets of at most this many rows
   // (FAISS adds about 3000 rows/s at 2048 bits on two cores).
   size_t hnsw_max_n = 1000000;

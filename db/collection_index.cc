@@ -62,9 +62,16 @@ Status CollectionImpl::OpenIndex() {
       std::fprintf(stderr, "hvdb: %s: %s; rebuilding it\n", where.c_str(), opened.status().message().c_str());
     }
   }
-  // No state kept (or none usable): build it now. Its file is written at
-  // close (it is dirty), or by the first checkpoint.
-  return BuildIndex(index_options_, &index_).WithContext(where);
+  // No state kept (or none usable): build it now, and write its file now
+  // rather than at close, which a killed process never reaches (when that
+  // fails, it is still dirty and written at close).
+  HVDB_RETURN_IF_ERROR(BuildIndex(index_options_, &index_).WithContext(where));
+  if (type.state_home == index::StateHome::kFile && store_->CheckWritable().ok()) {
+    if (Status s = WriteIndexFile(*index_, store_->path()); !s.ok()) {
+      std::fprintf(stderr, "hvdb: %s: %s\n", where.c_str(), s.message().c_str());
+    }
+  }
+  return Status::OK();
 }
 
 Status CollectionImpl::CheckIndexFiles() const {

@@ -1,11 +1,12 @@
 // Copyright hvdb authors.
 #include "index/checked_file.h"
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <memory>
+#include <vector>
 
 #include "index/little_endian.h"
 #include "kernels/crc32c.h"
@@ -22,32 +23,40 @@ Status ChecksummedSink::Finish() {
   return sink_(std::string(kTrailerMagic) + LittleEndian(bytes_, 8) + LittleEndian(crc_, 4));
 }
 
-Result<std::string> ReadChecksummedFile(const std::string& path, const std::string& what, uint64_t max_bytes) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
-  if (f == nullptr) {
-    if (errno == ENOENT) return Status::NotFound(what + ": no file");
-    return Status::IOError(what + ": cannot open it: " + std::strerror(errno));
-  }
-  std::error_code ec;
-  const uint64_t size = std::filesystem::file_size(path, ec);
-  if (ec) return Status::IOError(what + ": cannot read its size: " + ec.message());
-  if (size < kTrailerBytes) return Status::Corruption(what + " is truncated (" + std::to_string(size) + " bytes)");
-  if (size > max_bytes) {
-    return Status::Corruption(what + " has " + std::to_string(size) + " bytes, more than the " +
-                              std::to_string(max_bytes) + " an index of these rows can take");
-  }
-  std::string bytes(size, '\0');
-  if (std::fread(bytes.data(), 1, size, f.get()) != size) return Status::Corruption(what + " could not be read back");
-  const auto* trailer = reinterpret_cast<const unsigned char*>(bytes.data() + size - kTrailerBytes);
-  const uint64_t content = size - kTrailerBytes;
-  if (std::string_view(bytes).substr(content, 8) != kTrailerMagic || FromLittleEndian(trailer + 8, 8) != content) {
+Status CheckTrailer(FILE* f, const std::string& what, uint64_t min_content, uint64_t* content) {
+  struct stat st;
+  if (::fstat(fileno(f), &st) != 0) return Status::IOError(what + ": cannot read its size: " + std::strerror(errno));
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size < min_content + kTrailerBytes) return Status::Corruption(what + " is truncated (" + std::to_string(size) + " bytes)");
+  unsigned char trailer[kTrailerBytes];
+  if (std::fseek(f, static_cast<long>(size - kTrailerBytes), SEEK_SET) != 0 ||
+      std::fread(trailer, 1, kTrailerBytes, f) != kTrailerBytes ||
+      std::string_view(reinterpret_cast<const char*>(trailer), 8) != kTrailerMagic ||
+      FromLittleEndian(trailer + 8, 8) != size - kTrailerBytes) {
     return Status::Corruption(what + " has no valid trailer (truncated or damaged)");
   }
-  if (kernels::Crc32c(bytes.data(), content, 0) != static_cast<uint32_t>(FromLittleEndian(trailer + 16, 4))) {
+  *content = size - kTrailerBytes;
+  std::vector<char> buffer(1 << 20);
+  uint32_t crc = 0;
+  std::rewind(f);
+  for (uint64_t done = 0; done < *content;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(buffer.size(), *content - done));
+    if (std::fread(buffer.data(), 1, n, f) != n) return Status::Corruption(what + " could not be read back");
+    crc = kernels::Crc32c(buffer.data(), n, crc);
+    done += n;
+  }
+  if (crc != static_cast<uint32_t>(FromLittleEndian(trailer + 16, 4))) {
     return Status::Corruption(what + " is damaged (its CRC-32C does not match)");
   }
-  bytes.resize(content);
-  return bytes;
+  std::rewind(f);
+  return Status::OK();
+}
+
+bool ReadLittleEndian(FILE* f, size_t bytes, uint64_t* value) {
+  unsigned char b[8];
+  if (bytes > 8 || std::fread(b, 1, bytes, f) != bytes) return false;
+  *value = FromLittleEndian(b, bytes);
+  return true;
 }
 
 }  // namespace hvdb::index

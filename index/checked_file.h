@@ -7,6 +7,7 @@
 #define HVDB_INDEX_CHECKED_FILE_H_
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -35,12 +36,15 @@ class ChecksummedSink {
   uint32_t crc_ = 0;
 };
 
-// The content of the file at `path` (its bytes before the trailer).
-// NotFound when there is no file; Corruption when it is larger than
-// max_bytes (so a damaged or foreign file cannot make it allocate at will),
-// or its trailer is missing or does not match. what: names the file in
-// messages ("ivf index file '...'").
-Result<std::string> ReadChecksummedFile(const std::string& path, const std::string& what, uint64_t max_bytes);
+// Checks the trailer of the open file `f`: Corruption unless it holds the
+// length and CRC-32C of the bytes before it, and that length is at least
+// min_content. Reads the file once, in chunks; leaves it rewound to its
+// start. *content: that length. what: names the file in messages ("ivf
+// index file '...'").
+Status CheckTrailer(FILE* f, const std::string& what, uint64_t min_content, uint64_t* content);
+
+// Reads `bytes` bytes little endian from `f` into *value; false at the end.
+bool ReadLittleEndian(FILE* f, size_t bytes, uint64_t* value);
 
 }  // namespace hvdb::index
 

@@ -42,46 +42,6 @@ struct SinkWriter : faiss::IOWriter {
   Status status;
 };
 
-// Corruption unless the file's trailer holds the length and CRC-32C of the
-// bytes before it; *content: that length.
-Status CheckTrailer(FILE* f, const std::string& where, uint64_t* content) {
-  struct stat st;
-  if (::fstat(fileno(f), &st) != 0 || st.st_size < static_cast<off_t>(kHeaderBytes + kTrailerBytes)) {
-    return Status::Corruption(where + " is truncated");
-  }
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
-  unsigned char trailer[kTrailerBytes];
-  if (std::fseek(f, static_cast<long>(size - kTrailerBytes), SEEK_SET) != 0 ||
-      std::fread(trailer, 1, kTrailerBytes, f) != kTrailerBytes ||
-      std::string_view(reinterpret_cast<const char*>(trailer), 8) != kTrailerMagic ||
-      FromLittleEndian(trailer + 8, 8) != size - kTrailerBytes) {
-    return Status::Corruption(where + " has no valid trailer (truncated or damaged)");
-  }
-  *content = size - kTrailerBytes;
-  std::vector<char> buffer(1 << 20);
-  uint32_t crc = 0;
-  std::rewind(f);
-  for (uint64_t done = 0; done < *content;) {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(buffer.size(), *content - done));
-    if (std::fread(buffer.data(), 1, n, f) != n) return Status::Corruption(where + " could not be read back");
-    crc = kernels::Crc32c(buffer.data(), n, crc);
-    done += n;
-  }
-  if (crc != static_cast<uint32_t>(FromLittleEndian(trailer + 16, 4))) {
-    return Status::Corruption(where + " is damaged (its CRC-32C does not match)");
-  }
-  std::rewind(f);
-  return Status::OK();
-}
-
-bool ReadLittleEndian(FILE* f, size_t bytes, uint64_t* value) {
-  unsigned char b[8];
-  if (std::fread(b, 1, bytes, f) != bytes) return false;
-  *value = 0;
-  for (size_t i = 0; i < bytes; ++i) *value |= uint64_t{b[i]} << (8 * i);
-  return true;
-}
-
 const uint8_t* NodeCode(const faiss::IndexBinaryHNSW& graph, size_t node) {
   const auto* flat = dynamic_cast<const faiss::IndexBinaryFlat*>(graph.storage);
   return flat == nullptr ? nullptr : flat->xb.data() + node * static_cast<size_t>(graph.code_size);
@@ -347,7 +307,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(const std::string& path, cons
                               std::to_string(kVersion) + " (with a checksum)");
   }
   uint64_t content = 0;
-  HVDB_RETURN_IF_ERROR(CheckTrailer(f, where, &content));
+  HVDB_RETURN_IF_ERROR(CheckTrailer(f, where, kHeaderBytes, &content));
   std::fseek(f, static_cast<long>(kHeaderBytes), SEEK_SET);
   if (nodes > (content - std::min<uint64_t>(content, kHeaderBytes)) / 8) {
     return Status::Corruption(where + " claims " + std::to_string(nodes) + " nodes, more than its " +

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <string>
@@ -185,18 +186,19 @@ Status IvfLists::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
       if (first[l + 1] != 0 && !lists_[l].rows.empty()) active.push_back(static_cast<uint32_t>(l));
       first[l + 1] += first[l];
     }
-    std::vector<uint64_t> grouped(slots * words_);  // the slots' queries, grouped by list
     std::vector<uint32_t> at(first.begin(), first.end() - 1);
-    for (size_t slot = 0; slot < slots; ++slot) {
-      const uint32_t to = at[list_of(slot)]++;
-      which[to] = static_cast<uint32_t>(slot);
-      std::copy_n(queries + query_of(slot) * words_, words_, &grouped[size_t{to} * words_]);
-    }
+    for (size_t slot = 0; slot < slots; ++slot) which[at[list_of(slot)]++] = static_cast<uint32_t>(slot);
     std::vector<Status> failures(active.size());
     kernels::cpu::ThreadPool::Shared().Run(active.size(), threads, [&](size_t i) {
       const size_t l = active[i];
       const List& list = lists_[l];
-      failures[i] = search.Scan(&grouped[size_t{first[l]} * words_], &which[first[l]], first[l + 1] - first[l],
+      const size_t count = first[l + 1] - first[l];
+      thread_local std::vector<uint64_t> batch;  // the list's queries, gathered
+      batch.resize(count * words_);
+      for (size_t j = 0; j < count; ++j) {
+        std::copy_n(queries + query_of(which[first[l] + j]) * words_, words_, &batch[j * words_]);
+      }
+      failures[i] = search.Scan(batch.data(), &which[first[l]], count,
                                 {list.codes.data(), list.rows.size(), words_, nullptr}, list.rows.data(), one);
     });
     for (const Status& s : failures) HVDB_RETURN_IF_ERROR(s);
@@ -315,23 +317,6 @@ constexpr uint32_t kFileVersion = 1;
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 4 + 8 + 8 + 8;  // magic, version, nlist, words, trained_rows, imbalance, entries
 constexpr size_t kEntryBytes = 8 + 4 + 4;                    // row id, list, CRC-32C of the row's bits
 
-// Reads the file's fields in order; false when the bytes end first.
-class FieldReader {
- public:
-  explicit FieldReader(std::string_view bytes) : bytes_(bytes) {}
-  bool Read(size_t width, uint64_t* value) {
-    if (bytes_.size() - at_ < width) return false;
-    *value = FromLittleEndian(reinterpret_cast<const unsigned char*>(bytes_.data() + at_), width);
-    at_ += width;
-    return true;
-  }
-  size_t left() const { return bytes_.size() - at_; }
-
- private:
-  std::string_view bytes_;
-  size_t at_ = 0;
-};
-
 uint32_t RowChecksum(const RowsView& rows, size_t r) { return kernels::Crc32c(rows.row(r), rows.words * 8); }
 
 Status ValidateIvf(const IndexOptions& options, size_t) {
@@ -365,18 +350,18 @@ Result<std::unique_ptr<Index>> IvfIndex::Build(const IndexOptions& options, cons
 Result<std::unique_ptr<Index>> IvfIndex::Open(const IndexOptions& options, const SavedState& state, const RowsView& rows,
                                               const kernels::ScanOptions& scan) {
   const std::string what = "ivf index file '" + state.file + "'";
-  // What an index of these rows can hold: nlist x words centroid words and
-  // an entry per row.
-  const uint64_t most = kHeaderBytes + uint64_t{kernels::kMaxK} * rows.words * 8 + uint64_t{rows.n} * kEntryBytes +
-                        kTrailerBytes;
-  HVDB_ASSIGN_OR_RETURN(const std::string bytes, ReadChecksummedFile(state.file, what, most));
-  if (std::string_view(bytes).substr(0, kFileMagic.size()) != kFileMagic) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(state.file.c_str(), "rb"), std::fclose);
+  if (f == nullptr) return Status::NotFound(what + ": none");
+  uint64_t content = 0;
+  HVDB_RETURN_IF_ERROR(CheckTrailer(f.get(), what, kHeaderBytes, &content));
+  char magic[8];
+  uint64_t version = 0, nlist = 0, words = 0, trained_rows = 0, imbalance_bits = 0, entries = 0;
+  if (std::fread(magic, 1, 8, f.get()) != 8 || std::string_view(magic, 8) != kFileMagic) {
     return Status::Corruption(what + " does not start with the magic " + std::string(kFileMagic));
   }
-  FieldReader in(std::string_view(bytes).substr(kFileMagic.size()));
-  uint64_t version = 0, nlist = 0, words = 0, trained_rows = 0, imbalance_bits = 0, entries = 0;
-  if (!in.Read(4, &version) || !in.Read(4, &nlist) || !in.Read(4, &words) || !in.Read(8, &trained_rows) ||
-      !in.Read(8, &imbalance_bits) || !in.Read(8, &entries)) {
+  if (!ReadLittleEndian(f.get(), 4, &version) || !ReadLittleEndian(f.get(), 4, &nlist) ||
+      !ReadLittleEndian(f.get(), 4, &words) || !ReadLittleEndian(f.get(), 8, &trained_rows) ||
+      !ReadLittleEndian(f.get(), 8, &imbalance_bits) || !ReadLittleEndian(f.get(), 8, &entries)) {
     return Status::Corruption(what + " is truncated in its header");
   }
   if (version != kFileVersion) {
@@ -387,40 +372,58 @@ Result<std::unique_ptr<Index>> IvfIndex::Open(const IndexOptions& options, const
     return Status::NotFound(what + " is for nlist " + std::to_string(nlist) + " of " + std::to_string(words) +
                             " words");
   }
-  if (entries > rows.n || in.left() != nlist * words * 8 + entries * kEntryBytes) {
-    return Status::Corruption(what + " claims " + std::to_string(entries) + " rows (the collection has " +
-                              std::to_string(rows.n) + ") and " + std::to_string(nlist) + " centroids of " +
-                              std::to_string(words) + " words, which its " + std::to_string(in.left()) +
-                              " bytes after the header do not hold");
-  }
-  std::vector<uint64_t> centroids(nlist * words);
-  for (uint64_t& word : centroids) in.Read(8, &word);
-  // Reconcile: a row keeps its saved list only if the file names its id
-  // and the checksum of the bits it had then matches; every other live row
-  // goes to its nearest centroid. Ids increase, in the file as in the rows.
-  std::vector<uint32_t> known(rows.n, kNoRow32);
-  uint64_t matched = 0, previous_id = 0;
-  size_t r = 0;
-  for (uint64_t e = 0; e < entries; ++e) {
-    uint64_t id = 0, list = 0, crc = 0;
-    in.Read(8, &id);
-    in.Read(4, &list);
-    in.Read(4, &crc);
-    if ((e > 0 && id <= previous_id) || list >= nlist) {
-      return Status::Corruption(what + ": entry " + std::to_string(e) + " (row id " + std::to_string(id) + ", list " +
-                                std::to_string(list) + ") is out of order or names a list past " +
-                                std::to_string(nlist));
-    }
-    previous_id = id;
-    if (rows.ids == nullptr) continue;
-    while (r < rows.n && rows.ids[r] < id) ++r;
-    if (r < rows.n && rows.ids[r] == id && !rows.deleted(r) && RowChecksum(rows, r) == crc) {
-      known[r] = static_cast<uint32_t>(list);
-      ++matched;
-    }
+  // nlist and words are the collection's now, so the centroids' size is
+  // bounded; the entries are read in chunks, whatever their number.
+  const uint64_t after_header = content - kHeaderBytes;
+  const uint64_t centroid_bytes = nlist * words * 8;
+  if (after_header < centroid_bytes || entries != (after_header - centroid_bytes) / kEntryBytes ||
+      (after_header - centroid_bytes) % kEntryBytes != 0) {
+    return Status::Corruption(what + " claims " + std::to_string(entries) + " rows and " + std::to_string(nlist) +
+                              " centroids of " + std::to_string(words) + " words, which its " +
+                              std::to_string(after_header) + " bytes after the header do not hold");
   }
   double imbalance = 1;
   std::memcpy(&imbalance, &imbalance_bits, 8);
+  if (!(imbalance >= 0.999 && imbalance <= 1.001 * static_cast<double>(nlist)) || trained_rows > (uint64_t{1} << 48)) {
+    return Status::Corruption(what + " records an imbalance of " + std::to_string(imbalance) + " and " +
+                              std::to_string(trained_rows) + " rows at training, which no training gives");
+  }
+  std::vector<uint64_t> centroids(nlist * words);
+  for (uint64_t& word : centroids) {
+    if (!ReadLittleEndian(f.get(), 8, &word)) return Status::Corruption(what + " could not be read back");
+  }
+  // Reconcile: a row keeps its saved list only if the file names its id
+  // and the checksum of the bits it had then matches; every other live row
+  // goes to its nearest centroid (an entry for a row deleted since is
+  // skipped). Ids increase, in the file as in the rows.
+  std::vector<uint32_t> known(rows.n, kNoRow32);
+  uint64_t matched = 0, previous_id = 0;
+  size_t r = 0;
+  std::vector<unsigned char> chunk;
+  for (uint64_t e = 0; e < entries;) {
+    const size_t count = static_cast<size_t>(std::min<uint64_t>(entries - e, 65536));
+    chunk.resize(count * kEntryBytes);
+    if (std::fread(chunk.data(), 1, chunk.size(), f.get()) != chunk.size()) {
+      return Status::Corruption(what + " could not be read back");
+    }
+    for (size_t i = 0; i < count; ++i, ++e) {
+      const unsigned char* entry = &chunk[i * kEntryBytes];
+      const uint64_t id = FromLittleEndian(entry, 8), list = FromLittleEndian(entry + 8, 4);
+      if ((e > 0 && id <= previous_id) || list >= nlist) {
+        return Status::Corruption(what + ": entry " + std::to_string(e) + " (row id " + std::to_string(id) +
+                                  ", list " + std::to_string(list) + ") is out of order or names a list past " +
+                                  std::to_string(nlist));
+      }
+      previous_id = id;
+      if (rows.ids == nullptr) continue;
+      while (r < rows.n && rows.ids[r] < id) ++r;
+      if (r < rows.n && rows.ids[r] == id && !rows.deleted(r) &&
+          RowChecksum(rows, r) == FromLittleEndian(entry + 12, 4)) {
+        known[r] = static_cast<uint32_t>(list);
+        ++matched;
+      }
+    }
+  }
   auto index = std::make_unique<IvfIndex>(options, scan);
   HVDB_ASSIGN_OR_RETURN(index->trained_, IvfLists::FromCentroids(std::move(centroids), nlist, trained_rows, imbalance,
                                                                  rows, scan, known.data()));

@@ -137,7 +137,8 @@ class SharedBoundSearch {
   SharedBoundSearch& operator=(const SharedBoundSearch&) = delete;
 
   // Scans one set, `rows` (its tombstones honoured), for `count` queries:
-  // queries[i * rows.words, +words) holds the bits of query which[i] < nq.
+  // queries[i * rows.words, +words) holds the bits of query which[i] < nq,
+  // no query twice.
   // names: rows.n names. On the calling thread, with options.simd.
   Status Scan(const uint64_t* queries, const uint32_t* which, size_t count, const RowsView& rows,
               const uint32_t* names, const ScanOptions& options);

@@ -99,7 +99,7 @@ std::vector<WritePath> WritePaths() {
       {"accumulate",
        [](DB*, Collection* c, const std::string&) { return c->Accumulate("acc", std::vector<Hypervector>{Vec(7)}); },
        [](Contents* x) { x->accumulated += 1; }},
-      {"index state (ivf)",
+      {"index state (ivf file)",
        [](DB*, Collection* c, const std::string&) { return c->SetIndex({.kind = hvdb::IndexKind::kIvf, .ivf_nlist = 4}); },
        [](Contents*) {}},
       {"index state (hnsw file)",

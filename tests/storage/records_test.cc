@@ -1,7 +1,6 @@
 // Copyright hvdb authors. The records hvdb keeps in RocksDB: collection
 // descriptors (with every index field, and older versions read with
-// defaults) and the ivf index state; damaged records are Corruption naming
-// what is wrong.
+// defaults); damaged records are Corruption naming what is wrong.
 #include <gtest/gtest.h>
 
 #include "storage/catalog.h"
