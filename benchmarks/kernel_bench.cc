@@ -33,6 +33,7 @@ Words RandomWords(size_t count, uint64_t seed) {
 struct Roofs {
   double read_gbs_scan = 0;  // with the scan's thread count: what one query can stream at
   PopcountRoof popcount;
+  double avx2_pairs_per_s = 0;  // the avx2 kernel's own roof (nibble lookups); 0 without AVX2
 };
 
 Roofs MeasureRoofs(const uint64_t* rows, size_t bytes, unsigned threads, size_t bits) {
@@ -54,8 +55,12 @@ Roofs MeasureRoofs(const uint64_t* rows, size_t bytes, unsigned threads, size_t 
   line.Add("popcnt_instruction", r.popcount.instruction)
       .Add("popcnt_instr_per_s", r.popcount.per_second)
       .Add("popcnt_instr_per_pair", instr_per_pair)
-      .Add("popcnt_pairs_per_s", r.popcount.per_second / instr_per_pair)
-      .Print();
+      .Add("popcnt_pairs_per_s", r.popcount.per_second / instr_per_pair);
+  if (const double vectors = MeasureAvx2LookupRoof(threads); vectors > 0) {
+    r.avx2_pairs_per_s = vectors / std::ceil(static_cast<double>(bits) / 256);
+    line.Add("avx2_lookup_vectors_per_s", vectors).Add("avx2_lookup_pairs_per_s", r.avx2_pairs_per_s);
+  }
+  line.Print();
   return r;
 }
 
@@ -155,8 +160,8 @@ int RunKernelBench(const KernelBenchConfig& c) {
         for (const auto& nb : out) reference_distances.push_back(static_cast<int32_t>(nb.distance));
       }
       const double pairs_per_s = static_cast<double>(c.n) * static_cast<double>(nq) / seconds;
-      JsonLine()
-          .Add("bench", "kernels")
+      JsonLine line;
+      line.Add("bench", "kernels")
           .Add("kernel", kernels::SimdName(simd))
           .Add("n", c.n)
           .Add("bits", bits)
@@ -168,8 +173,11 @@ int RunKernelBench(const KernelBenchConfig& c) {
           .Add("pairs_per_s", pairs_per_s)
           .Add("pct_of_popcnt_roof", 100.0 * pairs_per_s / popcnt_pairs)
           .Add("stream_ms", stream_ms)
-          .Add("one_query_vs_stream", one_ms / stream_ms)
-          .Print();
+          .Add("one_query_vs_stream", one_ms / stream_ms);
+      if (simd == kernels::Simd::kAvx2 && roofs.avx2_pairs_per_s > 0) {
+        line.Add("pct_of_avx2_roof", 100.0 * pairs_per_s / roofs.avx2_pairs_per_s);
+      }
+      line.Print();
     }
 
     if (c.faiss) {

@@ -23,9 +23,16 @@ struct PopcountRoof {
 // `threads` threads at once.
 PopcountRoof MeasurePopcountRoof(unsigned threads);
 
+// The avx2 kernel's roof: 256-bit vectors popcounted per second by nibble
+// lookups (VPSHUFB) on registers, on `threads` threads at once; 0 where
+// AVX2 is absent.
+double MeasureAvx2LookupRoof(unsigned threads);
+
 // Per-ISA loops (roof_vpopcnt.cc, compiled with AVX-512 flags): the number of
 // VPOPCNTQ instructions executed.
 uint64_t RunVpopcntqLoop(uint64_t iterations);
+// roof_avx2.cc (-mavx2): the number of 256-bit vectors popcounted.
+uint64_t RunAvx2LookupLoop(uint64_t iterations);
 // Baseline-plus-popcnt loop (roof_popcnt.cc).
 uint64_t RunPopcntLoop(uint64_t iterations);
 
