@@ -28,12 +28,12 @@ const char kUsage[] =
     "  Search through the DB API beside the kernel on the same rows (default N=1000000, Q=1000).\n"
     "usage: hvdb-bench hdc [--n N] [--bits B[,B...]] [--threads T]\n"
     "  Batch bind, permute, bundle (groups of 16) and text encoding: ops/s and GB/s beside the read roof.\n"
-    "usage: hvdb-bench index [--n N] [--bits B] [--queries Q] [--datasets planted,clustered,text,text-edited]\n"
+    "usage: hvdb-bench index [--n N] [--bits B] [--queries Q] [--datasets planted,clustered,text,text-edited,fashion]\n"
     "         [--prefix-bits P,...] [--candidates C,...] [--nlist L,...] [--nprobe P,...] [--ef E,...]\n"
     "         [--ef-construction E,...] [--hnsw-max-n N]\n"
     "         [--faiss-ivf-max-n N]\n"
-    "  recall@10 against the exact scan and queries/s for each index and knob, on planted, clustered and\n"
-    "  text data (docs/perf.md; benchmarks/plot_index.py draws the curves).\n"
+    "  recall@10 against the exact scan and queries/s for each index and knob, on planted, clustered,\n"
+    "  text and Fashion-MNIST data (fashion: opt-in; docs/perf.md; benchmarks/plot_index.py draws the curves).\n"
     "usage: hvdb-bench gpu [--n N] [--bits B] [--k K] [--batches B,...] [--dir D]\n"
     "  GPU search through the DB (device gpu): one-query latency, batch throughput beside the\n"
     "  popcount and copy roofs and the CPU, the CPU/GPU crossover, streaming beyond the budget.\n"
@@ -205,8 +205,8 @@ int Index(int argc, char** argv) {
       for (std::string_view rest = value; !rest.empty();) {
         const size_t comma = std::min(rest.find(','), rest.size());
         const std::string name(rest.substr(0, comma));
-        if (name != "planted" && name != "clustered" && name != "text" && name != "text-edited") {
-          return "--datasets: '" + name + "' is not planted, clustered, text or text-edited";
+        if (name != "planted" && name != "clustered" && name != "text" && name != "text-edited" && name != "fashion") {
+          return "--datasets: '" + name + "' is not planted, clustered, text, text-edited or fashion";
         }
         c.datasets.push_back(name);
         rest.remove_prefix(std::min(rest.size(), comma + 1));

@@ -17,6 +17,7 @@
 
 #include "benchmarks/faiss_ivf.h"
 #include "benchmarks/json_line.h"
+#include "examples/fashion_mnist_data.h"
 #include "hdc/splitmix.h"
 #include "hvdb/hdc.h"
 #include "hvdb/hvdb.h"
@@ -156,6 +157,21 @@ Dataset MakeText(const std::string& name, size_t n, size_t nq, size_t dim, uint6
   return d;
 }
 
+// (d) Fashion-MNIST as HDC codes (examples/fashion_mnist_data.h, 32 levels):
+// the first n of the 60k training images as rows, the first nq of the 10k
+// test images as queries.
+Dataset MakeFashion(size_t n, size_t nq, size_t dim) {
+  Dataset d{"fashion", {}, {}};
+  const examples::FashionMnistEncoder encoder(hdc::SeedFromName("fashion-mnist"), dim, 32);
+  examples::FashionMnistImages train, test;
+  if (!encoder.Load(false, std::min<size_t>(n, 60000), &train) || !encoder.Load(true, std::min<size_t>(nq, 10000), &test)) {
+    return d;
+  }
+  d.rows = std::move(train.encoded);
+  d.queries = std::move(test.encoded);
+  return d;
+}
+
 JsonLine Line(const Dataset& d, size_t bits, const char* index) {
   JsonLine line;
   line.Add("bench", "index").Add("dataset", d.name).Add("n", d.rows.size()).Add("bits", bits).Add("index", index);
@@ -232,10 +248,13 @@ int RunIndexBench(const IndexBenchConfig& c) {
   const size_t k = 10;
   for (const std::string& which : c.datasets) {
     const Dataset d = which.rfind("text", 0) == 0 ? MakeText(which, c.n, c.queries, c.bits, c.seed)
+                      : which == "fashion"        ? MakeFashion(c.n, c.queries, c.bits)
                                                   : Make(which, c.n, c.queries, c.bits, c.seed);
     if (d.rows.empty()) {
       JsonLine().Add("bench", "index").Add("dataset", which)
-          .Add("skipped", "no sentences: install wordnet-base and fortunes (scripts/install-deps.sh)").Print();
+          .Add("skipped", which == "fashion" ? "no images: install dataset-fashion-mnist (scripts/install-deps.sh)"
+                                             : "no sentences: install wordnet-base and fortunes (scripts/install-deps.sh)")
+          .Print();
       continue;
     }
     std::unique_ptr<DB> db;

@@ -30,7 +30,8 @@ struct IndexBenchConfig {
   size_t faiss_ivf_max_n = 0;
   // Which datasets: planted, clustered, text and text-edited (Debian's WordNet
   // glosses and fortunes, letter-trigram encoded; as many sentences as there
-  // are, up to n).
+  // are, up to n); fashion (Fashion-MNIST as HDC codes, up to 60k rows and
+  // 10k queries) only when asked for.
   std::vector<std::string> datasets = {"planted", "clustered", "text", "text-edited"};
   std::string dir;   // scratch; empty: $TMPDIR or /tmp
   unsigned long long seed = 1;

@@ -13,7 +13,6 @@
 // Run: build/examples/hvdb_example_fashion_mnist [--db PATH] [--train N] [--test N]
 //        [--epochs E] [--k K] [--levels L] [--dim D] [--subprotos S]
 #include <hvdb/hvdb.h>
-#include <zlib.h>
 
 #include <chrono>
 #include <cstdio>
@@ -23,12 +22,12 @@
 #include <string>
 #include <vector>
 
+#include "examples/fashion_mnist_data.h"
+
 namespace {
 
-constexpr const char* kDir = "/usr/share/datasets/fashion-mnist/";
 constexpr const char* kClasses[] = {"t-shirt", "trouser", "pullover", "dress", "coat",
                                     "sandal",  "shirt",   "sneaker",  "bag",   "ankle-boot"};
-constexpr size_t kPixels = 28 * 28;
 
 double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
@@ -36,23 +35,6 @@ int Fail(const std::string& message) {
   std::fprintf(stderr, "fashion_mnist: %s\n", message.c_str());
   return 1;
 }
-
-// The payload of an IDX file (gzip), after its header of `header` bytes.
-bool ReadIdx(const std::string& path, size_t header, size_t count, size_t item_bytes, std::vector<uint8_t>* out) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (f == nullptr) return false;
-  std::vector<uint8_t> skip(header);
-  out->resize(count * item_bytes);
-  const bool ok = gzread(f, skip.data(), static_cast<unsigned>(header)) == static_cast<int>(header) &&
-                  gzread(f, out->data(), static_cast<unsigned>(out->size())) == static_cast<int>(out->size());
-  gzclose(f);
-  return ok;
-}
-
-struct Images {
-  std::vector<hvdb::Hypervector> encoded;
-  std::vector<uint8_t> labels;
-};
 
 }  // namespace
 
@@ -87,31 +69,12 @@ int main(int argc, char** argv) {
   const uint64_t seed = protos->item_memory_seed();
 
   // Item memory: a symbol per pixel position, a level code per intensity.
-  std::vector<hvdb::Hypervector> position, level;
-  for (size_t p = 0; p < kPixels; ++p) position.push_back(hvdb::hdc::Symbol(seed, "pixel " + std::to_string(p), dim).value());
-  const hvdb::hdc::ScalarCode code{.lo = 0, .hi = 255, .levels = levels, .seed = seed};
-  for (int v = 0; v < 256; ++v) level.push_back(hvdb::hdc::Level(v, code, dim).value());
-
+  const hvdb::examples::FashionMnistEncoder encoder(seed, dim, levels);
   double start = Now();
-  auto load = [&](const char* images_file, const char* labels_file, size_t n, Images* out) {
-    std::vector<uint8_t> pixels, labels;
-    if (!ReadIdx(std::string(kDir) + images_file, 16, n, kPixels, &pixels) ||
-        !ReadIdx(std::string(kDir) + labels_file, 8, n, 1, &labels)) {
-      return false;
-    }
-    hvdb::hdc::BundleAccumulator acc(dim);
-    for (size_t i = 0; i < n; ++i) {
-      acc.Clear();
-      for (size_t p = 0; p < kPixels; ++p) acc.AddBound(position[p].data(), level[pixels[i * kPixels + p]].data());
-      out->encoded.push_back(acc.Majority(seed).value());
-    }
-    out->labels = std::move(labels);
-    return true;
-  };
-  Images tr, te;
-  if (!load("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", train_n, &tr) ||
-      !load("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", test_n, &te)) {
-    return Fail(std::string("cannot read the dataset in ") + kDir + " (scripts/install-deps.sh installs it)");
+  hvdb::examples::FashionMnistImages tr, te;
+  if (!encoder.Load(false, train_n, &tr) || !encoder.Load(true, test_n, &te)) {
+    return Fail(std::string("cannot read the dataset in ") + hvdb::examples::kFashionMnistDir +
+                " (scripts/install-deps.sh installs it)");
   }
   const double encode_s = Now() - start;
   std::printf("encoded %zu + %zu images in %.1f s (D = %zu, %zu levels)\n", train_n, test_n, encode_s, dim, levels);
