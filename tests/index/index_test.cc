@@ -361,7 +361,9 @@ class IvfFileTest : public ::testing::Test {
     ASSERT_TRUE(built.ok()) << built.status().ToString();
     index_.reset(static_cast<IvfIndex*>(built->release()));
     ASSERT_NE(index_->trained(), nullptr);
-    file_ = ::testing::TempDir() + "/ivf_file_test.ivf";
+    // One file per test: ctest runs the tests of this fixture at once.
+    file_ = ::testing::TempDir() + "/ivf_file_test_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".ivf";
     Write(Saved(*index_));
   }
   void TearDown() override { std::filesystem::remove(file_); }
