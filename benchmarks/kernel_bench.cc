@@ -57,7 +57,7 @@ Roofs MeasureRoofs(const uint64_t* rows, size_t bytes, unsigned threads, size_t 
       .Add("popcnt_instr_per_pair", instr_per_pair)
       .Add("popcnt_pairs_per_s", r.popcount.per_second / instr_per_pair);
   if (const double vectors = MeasureAvx2LookupRoof(threads); vectors > 0) {
-    r.avx2_pairs_per_s = vectors / std::ceil(static_cast<double>(bits) / 256);
+    r.avx2_pairs_per_s = vectors / (static_cast<double>(bits) / 256);  // the batch kernel: words / 4 vectors a pair
     line.Add("avx2_lookup_vectors_per_s", vectors).Add("avx2_lookup_pairs_per_s", r.avx2_pairs_per_s);
   }
   line.Print();

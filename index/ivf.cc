@@ -2,6 +2,7 @@
 #include "index/ivf.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -200,6 +201,7 @@ Status IvfLists::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
       }
       failures[i] = search.Scan(batch.data(), &which[first[l]], count,
                                 {list.codes.data(), list.rows.size(), words_, nullptr}, list.rows.data(), one);
+      if (batch.capacity() > (size_t{1} << 20)) std::vector<uint64_t>().swap(batch);  // kept only while small
     });
     for (const Status& s : failures) HVDB_RETURN_IF_ERROR(s);
     return Status::OK();
@@ -351,7 +353,10 @@ Result<std::unique_ptr<Index>> IvfIndex::Open(const IndexOptions& options, const
                                               const kernels::ScanOptions& scan) {
   const std::string what = "ivf index file '" + state.file + "'";
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(state.file.c_str(), "rb"), std::fclose);
-  if (f == nullptr) return Status::NotFound(what + ": none");
+  if (f == nullptr) {
+    if (errno == ENOENT) return Status::NotFound(what + ": none");
+    return Status::IOError(what + ": cannot open it: " + std::strerror(errno));
+  }
   uint64_t content = 0;
   HVDB_RETURN_IF_ERROR(CheckTrailer(f.get(), what, kHeaderBytes, &content));
   char magic[8];

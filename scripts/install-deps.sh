@@ -33,7 +33,7 @@ if [ "$what" = all ]; then packages+=(
   python3-numpy       # tests/shell/numpy_test.py: .npy round trips checked by numpy itself
   libgtest-dev libgmock-dev libbenchmark-dev
   wngerman wfrench witalian wspanish wportuguese wdutch  # language-identification example
-  dataset-fashion-mnist zlib1g-dev  # image-classification example
+  dataset-fashion-mnist zlib1g-dev  # image-classification example, hvdb-bench index --datasets fashion
   wordnet-base fortunes  # hvdb-bench index: real sentences to encode
   gnuplot-nox  # benchmarks/plot_index.py: the recall / speed curves in docs/
   clang libclang-rt-dev libomp-dev  # make fuzz: libFuzzer, its sanitizers, OpenMP for FAISS under clang;

@@ -298,7 +298,10 @@ TEST_P(IndexKindTest, ApproximateAnswersAreTrueDistancesInOrder) {
     EXPECT_FALSE(rows_.deleted(hit.row));
     EXPECT_EQ(hit.distance, Distance(query.data(), rows_.row(hit.row)));
   }
-  EXPECT_EQ(hits[0], Reference(rows_, query.data(), 1, {})[0]) << "the planted nearest row";
+  // The nearest distance; not always the smaller row of a tie there, which
+  // may sit in a list not probed (HVDB_TEST_SEED=767473314: rows 177 and 473
+  // at distance 5, in two lists).
+  EXPECT_EQ(hits[0].distance, Reference(rows_, query.data(), 1, {})[0].distance) << "the planted nearest distance";
 }
 
 TEST_P(IndexKindTest, SavedStateOpensToTheSameAnswers) {
