@@ -139,6 +139,13 @@ std::unique_ptr<uint64_t, AlignedWords> AllocateScratch(size_t words) {
   return std::unique_ptr<uint64_t, AlignedWords>(static_cast<uint64_t*>(std::aligned_alloc(64, bytes)));
 }
 
+// Rows per cache block for rows of `words` words: options' block bytes, else
+// the kernel's, in whole groups of 8 rows (one group at least).
+size_t BlockRows(const KernelTable& kernel, const ScanOptions& options, size_t words) {
+  const size_t block_bytes = options.block_bytes != 0 ? options.block_bytes : kernel.block_bytes;
+  return std::max<size_t>(8, block_bytes / (words * sizeof(uint64_t)) / 8 * 8);
+}
+
 // Runs a top-k (k > 0, topk_out set) or radius (radius_out set) scan.
 Status RunScan(const ScanInput& in, const ScanOptions& options, size_t k, uint32_t radius, Neighbor* topk_out,
                std::vector<Neighbor>* radius_out) {
@@ -150,8 +157,7 @@ Status RunScan(const ScanInput& in, const ScanOptions& options, size_t k, uint32
   const RowSplit split = SplitRows(in.rows.n, threads);
   const size_t parts = std::max<size_t>(split.parts, 1);
   const size_t row_bytes = in.rows.words * sizeof(uint64_t);
-  const size_t block_bytes = options.block_bytes != 0 ? options.block_bytes : kernel->block_bytes;
-  const size_t block_rows = std::max<size_t>(8, block_bytes / row_bytes / 8 * 8);
+  const size_t block_rows = BlockRows(*kernel, options, in.rows.words);
 
   size_t chunk = std::min(kQueryChunk, in.nq);
   if (k > 0) chunk = std::clamp<size_t>(kCollectorBudgetBytes / (k * parts * sizeof(Neighbor)), 1, chunk);
@@ -168,7 +174,7 @@ Status RunScan(const ScanInput& in, const ScanOptions& options, size_t k, uint32
     if (k > 0) s.heaps.resize(chunk * k);
     else s.hits.resize(chunk);
     s.scratch = AllocateScratch(block_rows * in.rows.words);
-    if (!s.scratch) return Status::ResourceExhausted("cannot allocate a scan block of " + std::to_string(block_bytes) + " bytes");
+    if (!s.scratch) return Status::ResourceExhausted("cannot allocate a scan block of " + std::to_string(block_rows * row_bytes) + " bytes");
   }
 
   std::vector<Neighbor> merged;
@@ -290,8 +296,7 @@ Status SharedBoundSearch::Scan(const uint64_t* queries, const uint32_t* which, s
     }
   }
   if (count == 0 || rows.n == 0) return Status::OK();
-  const size_t block_bytes = options.block_bytes != 0 ? options.block_bytes : kernel->block_bytes;
-  const size_t block_rows = std::max<size_t>(8, block_bytes / (rows.words * sizeof(uint64_t)) / 8 * 8);
+  const size_t block_rows = BlockRows(*kernel, options, rows.words);
   // Per thread, kept between calls: a probe is often a few hundred rows.
   thread_local std::vector<Collector> local;
   thread_local std::unique_ptr<uint64_t, AlignedWords> scratch;
@@ -299,7 +304,10 @@ Status SharedBoundSearch::Scan(const uint64_t* queries, const uint32_t* which, s
   if (scratch_words < block_rows * rows.words) {
     scratch = AllocateScratch(block_rows * rows.words);
     scratch_words = scratch ? block_rows * rows.words : 0;
-    if (!scratch) return Status::ResourceExhausted("cannot allocate a scan block of " + std::to_string(block_bytes) + " bytes");
+    if (!scratch) {
+      return Status::ResourceExhausted("cannot allocate a scan block of " +
+                                       std::to_string(block_rows * rows.words * sizeof(uint64_t)) + " bytes");
+    }
   }
   local.resize(count);
   for (size_t i = 0; i < count; ++i) {

@@ -18,6 +18,7 @@
 #include "index/hnsw.h"
 #include "index/index.h"
 #include "index/ivf.h"
+#include "index/little_endian.h"
 #include "index/prefix.h"
 #include "kernels/crc32c.h"
 #include "tests/test_seed.h"
@@ -343,13 +344,6 @@ TEST_P(IndexKindTest, SavedStateOpensToTheSameAnswers) {
 INSTANTIATE_TEST_SUITE_P(Kinds, IndexKindTest, ::testing::ValuesIn(kAllIndexKinds),
                          [](const auto& param_info) { return std::string(IndexKindName(param_info.param)); });
 
-// `value`'s low `bytes` bytes, least significant first.
-std::string Le(uint64_t value, size_t bytes) {
-  std::string b(bytes, '\0');
-  for (size_t i = 0; i < bytes; ++i) b[i] = static_cast<char>(value >> (8 * i));
-  return b;
-}
-
 // The ivf file: each row's list comes back without assigning it again; rows
 // the file does not describe as they are (changed, added, deleted since) are
 // reconciled; damage is Corruption, another nlist NotFound.
@@ -384,7 +378,8 @@ class IvfFileTest : public ::testing::Test {
   }
   // `content` with the checksum trailer of index/checked_file.h.
   static std::string WithTrailer(const std::string& content) {
-    return content + "HVDBSUM." + Le(content.size(), 8) + Le(kernels::Crc32c(content.data(), content.size()), 4);
+    return content + "HVDBSUM." + LittleEndian(content.size(), 8) +
+           LittleEndian(kernels::Crc32c(content.data(), content.size()), 4);
   }
 
   static constexpr kernels::ScanOptions kScalar{kernels::Simd::kScalar, 1, 0};
@@ -465,10 +460,10 @@ TEST_F(IvfFileTest, DamageIsCorruptionAndOtherOptionsNotFound) {
   const std::string content = good.substr(0, good.size() - 20);
   // Header: magic 8, version 4, nlist 4, words 4, trained rows 8, imbalance 8, entries 8.
   std::string version2 = content, more_entries = content, bad_list = content, out_of_order = content;
-  version2.replace(8, 4, Le(2, 4));
-  more_entries.replace(36, 8, Le(1u << 30, 8));
+  version2.replace(8, 4, LittleEndian(2, 4));
+  more_entries.replace(36, 8, LittleEndian(1u << 30, 8));
   const size_t entries_at = 44 + 8 * kWords * 8;  // after the 8 centroids
-  bad_list.replace(entries_at + 8, 4, Le(8, 4));  // the first entry's list: nlist is 8
+  bad_list.replace(entries_at + 8, 4, LittleEndian(8, 4));  // the first entry's list: nlist is 8
   out_of_order.replace(entries_at + 16, 8, content.substr(entries_at, 8));  // entry 1's id = entry 0's
   const struct {
     std::string bytes;
