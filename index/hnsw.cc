@@ -5,21 +5,33 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <filesystem>
+#include <limits>
 #include <new>
+#include <optional>
+#include <stdexcept>
 #include <string_view>
 
 #include <faiss/IndexBinaryFlat.h>
 #include <faiss/IndexBinaryHNSW.h>
+#include <faiss/impl/AuxIndexStructures.h>
+#include <faiss/impl/DistanceComputer.h>
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
+#include <faiss/utils/Heap.h>
+#include <faiss/utils/random.h>
+#include <omp.h>  // omp_lock_t: FAISS's HNSW locks a node while linking it
 #include <sys/stat.h>
 
 #include "base/mutex.h"
 #include "index/checked_file.h"
 #include "index/little_endian.h"
+#include "kernels/cpu/thread_pool.h"
 #include "kernels/crc32c.h"
 
 namespace hvdb::index {
@@ -45,6 +57,183 @@ struct SinkWriter : faiss::IOWriter {
 const uint8_t* NodeCode(const faiss::IndexBinaryHNSW& graph, size_t node) {
   const auto* flat = dynamic_cast<const faiss::IndexBinaryFlat*>(graph.storage);
   return flat == nullptr ? nullptr : flat->xb.data() + node * static_cast<size_t>(graph.code_size);
+}
+
+// The graph's distances, from hvdb's kernels. FAISS's own distance computer
+// (IndexBinaryHNSW::get_distance_computer) counts bits with libgcc's
+// __popcountdi2, a call per 64-bit word, because Debian builds libfaiss for
+// baseline x86-64 without POPCNT: builds took 3.6x and searches 1.9x as long
+// as with these (docs/perf.md, "hnsw: distances from hvdb's kernels").
+// So the graph is added to and searched here (AddToGraph, SearchGraph) with
+// FAISS's HNSW routines and this computer; the graph and its file are FAISS's.
+class KernelDistance final : public faiss::DistanceComputer {
+ public:
+  KernelDistance(const faiss::IndexBinaryHNSW& graph, size_t words, kernels::Simd simd)
+      : codes_(reinterpret_cast<const uint64_t*>(NodeCode(graph, 0))), words_(words), simd_(simd) {}
+  // x: the query's words (FAISS passes codes through its float pointer).
+  void set_query(const float* x) override { query_ = reinterpret_cast<const uint64_t*>(x); }
+  float operator()(idx_t node) override {
+    ++computed_;
+    return static_cast<float>(kernels::HammingDistance(query_, codes_ + static_cast<size_t>(node) * words_, words_, simd_));
+  }
+  float symmetric_dis(idx_t a, idx_t b) override {
+    ++computed_;
+    return static_cast<float>(kernels::HammingDistance(codes_ + static_cast<size_t>(a) * words_,
+                                                       codes_ + static_cast<size_t>(b) * words_, words_, simd_));
+  }
+  size_t computed() const { return computed_; }
+
+ private:
+  const uint64_t* codes_;  // the graph's storage: node i's words at i x words
+  size_t words_;
+  kernels::Simd simd_;
+  const uint64_t* query_ = nullptr;
+  size_t computed_ = 0;
+};
+
+// Runs body(distance, visited, i) for each i in [0, n) on up to `threads`
+// threads of `pool`, each with its own KernelDistance and visited table,
+// items handed out in order. The first exception stops the loop and is
+// rethrown here.
+template <class Body>
+void ForEachNode(kernels::cpu::ThreadPool& pool, const faiss::IndexBinaryHNSW& graph, size_t words,
+                 kernels::Simd simd, size_t n, unsigned threads, const Body& body) {
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  Mutex error_mu;
+  std::exception_ptr error;
+  const unsigned used = static_cast<unsigned>(std::min<size_t>(std::max(threads, 1u), std::max<size_t>(n, 1)));
+  pool.Run(used, used, [&](size_t) {
+    try {
+      faiss::VisitedTable visited(static_cast<int>(graph.ntotal));
+      KernelDistance distance(graph, words, simd);
+      for (size_t i; !failed.load(std::memory_order_relaxed) && (i = next.fetch_add(1)) < n;) {
+        body(distance, visited, i);
+      }
+    } catch (...) {
+      failed = true;
+      MutexLock lock(error_mu);
+      if (!error) error = std::current_exception();
+    }
+  });
+  if (error) std::rethrow_exception(error);
+}
+
+// IndexBinaryHNSW::add with KernelDistance: the rows join the storage, get
+// their levels, and are linked from the highest level down, each level's rows
+// in a fixed random order and in parallel (FAISS 1.7.3's hnsw_add_vertices).
+// The threads are this call's own, not the searches' shared pool, so a build
+// in the background leaves the searches their threads (as OpenMP's did).
+// Throws as FAISS does (std::bad_alloc, faiss::FaissException) on one thread;
+// on several, a failure while linking ends the process, as it did under
+// FAISS's OpenMP loop: FAISS may hold a node's lock when it throws, and the
+// other threads would wait for that lock forever.
+void AddToGraph(faiss::IndexBinaryHNSW& graph, size_t n, const uint64_t* rows, size_t words, kernels::Simd simd,
+                unsigned threads) {
+  if (graph.ntotal + static_cast<faiss::Index::idx_t>(n) > std::numeric_limits<int>::max()) {
+    throw std::length_error("more than 2^31 - 1 nodes (FAISS numbers them with int)");
+  }
+  const size_t n0 = static_cast<size_t>(graph.ntotal);
+  graph.storage->add(static_cast<faiss::Index::idx_t>(n), reinterpret_cast<const uint8_t*>(rows));
+  graph.ntotal = graph.storage->ntotal;
+  faiss::HNSW& hnsw = graph.hnsw;
+  hnsw.prepare_level_tab(n, hnsw.levels.size() == static_cast<size_t>(graph.ntotal));
+  std::vector<omp_lock_t> locks(static_cast<size_t>(graph.ntotal));
+  for (omp_lock_t& lock : locks) omp_init_lock(&lock);
+  struct Destroy {
+    std::vector<omp_lock_t>& locks;
+    ~Destroy() {
+      for (omp_lock_t& lock : locks) omp_destroy_lock(&lock);
+    }
+  } destroy{locks};
+  // Nodes bucketed by level, the highest linked first.
+  std::vector<std::vector<int>> by_level;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t level = static_cast<size_t>(hnsw.levels[n0 + i] - 1);
+    if (level >= by_level.size()) by_level.resize(level + 1);
+    by_level[level].push_back(static_cast<int>(n0 + i));
+  }
+  faiss::RandomGenerator shuffle(789);
+  std::optional<kernels::cpu::ThreadPool> pool;
+  if (threads > 1 && n > 1) pool.emplace(threads - 1);
+  kernels::cpu::ThreadPool& run_on = pool ? *pool : kernels::cpu::ThreadPool::Shared();  // Shared: one thread, inline
+  for (size_t level = by_level.size(); level-- > 0;) {
+    std::vector<int>& nodes = by_level[level];
+    for (size_t j = 0; j < nodes.size(); ++j) {  // dataset order would bias the graph (one draw each, as FAISS)
+      std::swap(nodes[j], nodes[j + static_cast<size_t>(shuffle.rand_int(static_cast<int>(nodes.size() - j)))]);
+    }
+    ForEachNode(run_on, graph, words, simd, nodes.size(), pool ? threads : 1,
+                [&](KernelDistance& distance, faiss::VisitedTable& visited, size_t j) {
+                  const size_t node = static_cast<size_t>(nodes[j]);
+                  distance.set_query(reinterpret_cast<const float*>(rows + (node - n0) * words));
+                  try {
+                    hnsw.add_with_locks(distance, static_cast<int>(level), nodes[j], locks, visited);
+                  } catch (const std::exception& e) {
+                    if (!pool) throw;
+                    std::fprintf(stderr, "hvdb: hnsw index: linking a node failed on one of %u threads (%s)\n",
+                                 threads, e.what());
+                    std::terminate();
+                  }
+                });
+  }
+}
+
+// IndexBinaryHNSW::search with KernelDistance, queries in parallel on the
+// shared pool: for each query `fetch` (distance, node) pairs, nearest first,
+// node -1 past those found, from a walk with candidate list `ef` (at least
+// fetch). Returns the distances computed.
+//
+// The depth goes in as a parameter, not through the graph's efSearch field,
+// so searches share the graph without a lock. FAISS 1.7.3 reads the field
+// only to size the candidate heap, max(efSearch, k): Build and Load set it
+// to 1, so the heap holds `fetch`, every node a walk of depth `ef` over a
+// graph of fetch or more nodes can return.
+size_t SearchGraph(const faiss::IndexBinaryHNSW& graph, const uint64_t* queries, size_t nq, size_t words,
+                   size_t fetch, size_t ef, kernels::Simd simd, unsigned threads, int32_t* distances,
+                   faiss::Index::idx_t* nodes) {
+  std::vector<float> found(nq * fetch);
+  std::atomic<size_t> computed{0};
+  faiss::SearchParametersHNSW params;
+  params.efSearch = static_cast<int>(std::min<size_t>(ef, std::numeric_limits<int>::max()));
+  ForEachNode(kernels::cpu::ThreadPool::Shared(), graph, words, simd, nq, threads,
+              [&](KernelDistance& distance, faiss::VisitedTable& visited, size_t q) {
+    float* d = found.data() + q * fetch;
+    faiss::Index::idx_t* id = nodes + q * fetch;
+    const size_t before = distance.computed();
+    distance.set_query(reinterpret_cast<const float*>(queries + q * words));
+    faiss::maxheap_heapify(fetch, d, id);
+    graph.hnsw.search(distance, static_cast<int>(fetch), id, d, visited, &params);
+    faiss::maxheap_reorder(fetch, d, id);
+    computed.fetch_add(distance.computed() - before, std::memory_order_relaxed);
+  });
+  for (size_t i = 0; i < nq * fetch; ++i) {
+    distances[i] = nodes[i] < 0 ? -1 : static_cast<int32_t>(std::lround(found[i]));  // empty slots hold FLT_MAX
+  }
+  return computed.load();
+}
+
+// The kernel for the graph's distances, as a scan resolves it: the one
+// named, else DefaultSimd(); InvalidArgument when this CPU cannot run it.
+// Every kernel gives the same distances, so the graph does not depend on it.
+Result<kernels::Simd> GraphSimd(const kernels::ScanOptions& scan) {
+  kernels::Simd simd = kernels::Simd::kScalar;
+  if (scan.simd) {
+    simd = *scan.simd;
+  } else {
+    HVDB_ASSIGN_OR_RETURN(simd, kernels::DefaultSimd());
+  }
+  if (!kernels::SimdSupported(simd)) {
+    return Status::InvalidArgument(std::string("hnsw index: CPU kernel '") + kernels::SimdName(simd) +
+                                   "' is not supported by this CPU");
+  }
+  return simd;
+}
+
+// Threads for a build or a batch of queries: scan.threads, or when 0 as many
+// as OpenMP would give FAISS (OMP_NUM_THREADS, omp_set_num_threads; one per
+// core by default), so a setting that held FAISS's threads still holds.
+unsigned GraphThreads(const kernels::ScanOptions& scan) {
+  return scan.threads ? scan.threads : static_cast<unsigned>(std::max(1, omp_get_max_threads()));
 }
 
 // Every FAISS call goes through here: FAISS reports errors by throwing.
@@ -73,17 +262,17 @@ Status Validate(const IndexOptions& options, size_t) {
   return Status::OK();
 }
 
-Result<std::unique_ptr<Index>> BuildFor(const IndexOptions& options, const RowsView& rows, const kernels::ScanOptions&,
-                                        const BuildProgress& progress) {
+Result<std::unique_ptr<Index>> BuildFor(const IndexOptions& options, const RowsView& rows,
+                                        const kernels::ScanOptions& scan, const BuildProgress& progress) {
   HVDB_ASSIGN_OR_RETURN(std::unique_ptr<HnswIndex> built,
-                        HnswIndex::Build(rows, options.hnsw_m, options.hnsw_ef_construction, progress));
+                        HnswIndex::Build(rows, options.hnsw_m, options.hnsw_ef_construction, progress, scan));
   built->set_ef_search(options.hnsw_ef_search);
   return std::unique_ptr<Index>(std::move(built));
 }
 
 Result<std::unique_ptr<Index>> OpenFor(const IndexOptions& options, const SavedState& state, const RowsView& rows,
-                                       const kernels::ScanOptions&) {
-  HVDB_ASSIGN_OR_RETURN(std::unique_ptr<HnswIndex> loaded, HnswIndex::Load(state.file, rows));
+                                       const kernels::ScanOptions& scan) {
+  HVDB_ASSIGN_OR_RETURN(std::unique_ptr<HnswIndex> loaded, HnswIndex::Load(state.file, rows, scan));
   loaded->set_ef_search(options.hnsw_ef_search);
   return std::unique_ptr<Index>(std::move(loaded));
 }
@@ -106,14 +295,21 @@ uint64_t HnswIndex::memory_bytes() const {
 }
 
 Result<std::unique_ptr<HnswIndex>> HnswIndex::Build(const RowsView& rows, size_t m, size_t ef_construction,
-                                                    const BuildProgress& progress) {
+                                                    const BuildProgress& progress, const kernels::ScanOptions& scan) {
+  if (rows.n > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return Status::InvalidArgument("hnsw index: " + std::to_string(rows.n) +
+                                   " rows; FAISS's graph numbers at most 2^31 - 1 nodes");
+  }
   std::unique_ptr<HnswIndex> index(new HnswIndex());
   index->words_ = rows.words;
+  HVDB_ASSIGN_OR_RETURN(index->simd_, GraphSimd(scan));
+  const unsigned threads = GraphThreads(scan);
   index->row_node_.assign(rows.n, kNoRow32);
   bool stopped = false;
   HVDB_RETURN_IF_ERROR(Guard("building the graph", [&] {
     index->graph_ = std::make_unique<faiss::IndexBinaryHNSW>(static_cast<int>(rows.words * 64), static_cast<int>(m));
     index->graph_->hnsw.efConstruction = static_cast<int>(ef_construction);
+    index->graph_->hnsw.efSearch = 1;  // searches pass their depth (SearchGraph)
     // Live rows in runs, each added in one call (FAISS adds a batch in
     // parallel), small enough that a cancel is seen within a second or so.
     for (size_t r = 0; r < rows.n;) {
@@ -129,7 +325,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Build(const RowsView& rows, size_t
         index->row_node_[i] = static_cast<uint32_t>(index->node_row_.size());
         index->node_row_.push_back(static_cast<uint32_t>(i));
       }
-      index->graph_->add(static_cast<faiss::IndexBinary::idx_t>(end - r), reinterpret_cast<const uint8_t*>(rows.row(r)));
+      AddToGraph(*index->graph_, end - r, rows.row(r), rows.words, index->simd_, threads);
       r = end;
     }
   }));
@@ -142,7 +338,7 @@ void HnswIndex::AddNode(uint32_t row, const uint64_t* bits) {
   if (row >= row_node_.size()) row_node_.resize(std::max<size_t>(row + 1, row_node_.size() * 5 / 4), kNoRow32);
   dirty_ = true;
   try {
-    graph_->add(1, reinterpret_cast<const uint8_t*>(bits));
+    AddToGraph(*graph_, 1, bits, words_, simd_, 1);
   } catch (const std::exception&) {
     broken_ = true;
     return;
@@ -215,22 +411,13 @@ Status HnswIndex::Search(const RowsView& rows, const SearchRequest& request, Sea
   if (fetch > 0 && nodes() > dead_) {
     std::vector<int32_t> distances(nq * fetch);
     std::vector<faiss::IndexBinary::idx_t> labels(nq * fetch);
-    {
-      // One graph search at a time in the process: efSearch is a field of the
-      // index and the distance count a FAISS global.
-      // Neither can carry HVDB_GUARDED_BY (a FAISS struct's field, a FAISS
-      // global), so the analysis checks only that the lock is released.
-      static Mutex search_mu;
-      MutexLock lock(search_mu);
-      const size_t before = faiss::hnsw_stats.ndis;
-      HVDB_RETURN_IF_ERROR(Guard("searching", [&] {
-        graph_->hnsw.efSearch = static_cast<int>(depth);
-        graph_->search(static_cast<faiss::IndexBinary::idx_t>(nq), reinterpret_cast<const uint8_t*>(queries),
-                       static_cast<faiss::IndexBinary::idx_t>(fetch), distances.data(), labels.data());
-      }));
-      const size_t computed = faiss::hnsw_stats.ndis - before;
-      scanned += computed > 0 ? computed : nq * std::min(depth, nodes());
-    }
+    HVDB_ASSIGN_OR_RETURN(const kernels::Simd simd, GraphSimd(request.scan));
+    size_t computed = 0;
+    HVDB_RETURN_IF_ERROR(Guard("searching", [&] {
+      computed = SearchGraph(*graph_, queries, nq, words_, fetch, depth, simd, GraphThreads(request.scan),
+                             distances.data(), labels.data());
+    }));
+    scanned += computed;
     for (size_t q = 0; q < nq; ++q) {
       for (size_t i = 0; i < fetch; ++i) {
         const auto label = labels[q * fetch + i];
@@ -287,7 +474,8 @@ Status HnswIndex::Save(const ByteSink& sink, const RowsView& rows) const {
   return checked.Finish();
 }
 
-Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(const std::string& path, const RowsView& rows) {
+Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(const std::string& path, const RowsView& rows,
+                                                   const kernels::ScanOptions& scan) {
   FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) return Status::NotFound("hnsw index: no file '" + path + "'");
   std::unique_ptr<FILE, int (*)(FILE*)> closer(f, std::fclose);
@@ -323,6 +511,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(const std::string& path, cons
   }
   std::unique_ptr<HnswIndex> index(new HnswIndex());
   index->words_ = rows.words;
+  HVDB_ASSIGN_OR_RETURN(index->simd_, GraphSimd(scan));
   faiss::IndexBinary* read = nullptr;
   HVDB_RETURN_IF_ERROR(Guard("reading " + where, [&] { read = faiss::read_index_binary(f); }));
   index->graph_.reset(dynamic_cast<faiss::IndexBinaryHNSW*>(read));
@@ -334,6 +523,12 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(const std::string& path, cons
     return Status::Corruption(where + ": its graph holds " + std::to_string(index->graph_->ntotal) +
                               " vectors, its node table " + std::to_string(nodes));
   }
+  // The distances read rows of `words` words from the graph's storage.
+  if (static_cast<uint64_t>(index->graph_->code_size) != words * 8 || static_cast<uint64_t>(index->graph_->d) != words * 64) {
+    return Status::Corruption(where + ": its graph holds " + std::to_string(index->graph_->d) +
+                              "-bit vectors, its header " + std::to_string(words * 64));
+  }
+  index->graph_->hnsw.efSearch = 1;  // searches pass their depth (SearchGraph)
   // Reconcile: a node stays bound to its row only if the row is live and
   // holds the same bits.
   index->row_node_.assign(rows.n, kNoRow32);

@@ -18,10 +18,13 @@
 // lacks join the graph or the tail. So a file older than the rows (a crash
 // after writes) still gives exact answers for what it lacks.
 //
-// Thread safety: const methods may run concurrently (graph searches take a
-// process-wide lock around FAISS, whose search depth is a field of the index;
-// FAISS spreads one batch over the cores itself); the others need exclusive
-// access.
+// FAISS's graph routines are driven here with hvdb's kernels for the
+// distances (index/hnsw.cc, KernelDistance): Debian's libfaiss counts bits
+// without POPCNT.
+//
+// Thread safety: const methods may run concurrently (a search passes its
+// depth to FAISS as a parameter and spreads its queries over the kernels'
+// shared threads); the others need exclusive access.
 #ifndef HVDB_INDEX_HNSW_H_
 #define HVDB_INDEX_HNSW_H_
 
@@ -54,12 +57,19 @@ class HnswIndex final : public Index {
   // progress (when set) is asked between batches: false stops the build
   // with Unavailable.
   static constexpr size_t kBuildBatch = 8192;
+  // Distances come from the kernel `scan` names, else DefaultSimd()
+  // (InvalidArgument when this CPU cannot run it), and the graph is linked on
+  // scan.threads threads of its own (0: omp_get_max_threads(), as FAISS
+  // would use). On one thread the graph depends on the rows alone.
   static Result<std::unique_ptr<HnswIndex>> Build(const RowsView& rows, size_t m, size_t ef_construction,
-                                                  const BuildProgress& progress = nullptr);
+                                                  const BuildProgress& progress = nullptr,
+                                                  const kernels::ScanOptions& scan = {});
   // Reads `path` (written by Save) and reconciles it with `rows`. NotFound
   // when there is no file; Corruption naming the problem when it is damaged,
   // unreadable, or of version 1 (no checksum): the caller rebuilds it.
-  static Result<std::unique_ptr<HnswIndex>> Load(const std::string& path, const RowsView& rows);
+  // `scan` as for Build: the kernel of the rows linked while reconciling.
+  static Result<std::unique_ptr<HnswIndex>> Load(const std::string& path, const RowsView& rows,
+                                                 const kernels::ScanOptions& scan = {});
   // Writes the file's bytes, in order, to `sink` (the caller makes the file
   // atomic and durable: storage::DurableFile); an error from the sink stops it.
   Status Save(const ByteSink& sink, const RowsView& rows) const override;
@@ -112,6 +122,7 @@ class HnswIndex final : public Index {
   mutable std::atomic<bool> dirty_{true};  // MarkSaved (const, at close or checkpoint) clears it
   bool broken_ = false;
   size_t ef_search_ = 64;
+  kernels::Simd simd_ = kernels::Simd::kScalar;  // the graph's distances while writes link nodes
 };
 
 }  // namespace hvdb::index

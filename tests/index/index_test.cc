@@ -510,6 +510,65 @@ TEST(IvfUntrainedTest, SavesNothing) {
   EXPECT_TRUE(bytes.empty());
 }
 
+
+// The hnsw graph is built and walked with hvdb's kernels, not FAISS's own
+// distances. On one thread the build is deterministic, so each kernel this CPU
+// runs must give the scalar kernel's graph (its saved bytes) and answers; and
+// with a short candidate list the planted neighbours (ties among them) are
+// found.
+TEST(HnswKernelTest, EveryKernelBuildsAndWalksTheScalarGraph) {
+  std::mt19937_64 rng(testing::ProcessSeed());
+  Rows rows;
+  std::vector<std::vector<uint64_t>> queries;
+  for (size_t q = 0; q < 20; ++q) queries.push_back(RandomRow(rng));
+  // Each query's 5 nearest: 4 planted rows 8 to 32 bits away (random rows
+  // sit near 128), the nearest twice (a tie, both in the top 5).
+  for (size_t i = 0; i < 3000; ++i) rows.Append(RandomRow(rng));
+  for (size_t q = 0; q < queries.size(); ++q) {
+    for (size_t j = 0; j < 4; ++j) rows.Append(Near(queries[q], 8 + 8 * j, rng));
+    rows.Append(std::vector<uint64_t>(rows.row(rows.n() - 4), rows.row(rows.n() - 4) + kWords));
+  }
+  std::string scalar_bytes;
+  std::vector<std::vector<kernels::Neighbor>> scalar;
+  size_t found = 0, wanted = 0;
+  for (kernels::Simd simd : kernels::kAllSimd) {
+    if (!kernels::SimdSupported(simd)) continue;
+    const kernels::ScanOptions scan{simd, 1, 0};
+    auto built = HnswIndex::Build(rows.View(), 8, 40, nullptr, scan);
+    ASSERT_TRUE(built.ok()) << built.status().ToString();
+    std::string bytes;
+    ASSERT_TRUE((*built)->Save([&](std::string_view part) { bytes.append(part); return Status::OK(); }, rows.View()).ok());
+    for (size_t q = 0; q < queries.size(); ++q) {
+      SearchRequest request = Exhaustive(queries[q].data(), 5);
+      request.ef = 16;
+      request.scan = scan;
+      const std::vector<kernels::Neighbor> hits = Answer(**built, rows, request);
+      if (simd == kernels::Simd::kScalar) {
+        const std::vector<kernels::Neighbor> truth = Reference(rows, queries[q].data(), 5, {});
+        for (const auto& hit : hits) found += std::count(truth.begin(), truth.end(), hit);
+        wanted += truth.size();
+        scalar.push_back(hits);
+      } else {
+        EXPECT_EQ(hits, scalar[q]) << kernels::SimdName(simd) << ", query " << q;
+      }
+    }
+    if (simd == kernels::Simd::kScalar) {
+      scalar_bytes = bytes;
+    } else {
+      EXPECT_TRUE(bytes == scalar_bytes) << kernels::SimdName(simd) << " built another graph";
+    }
+  }
+  // A graph walked with wrong distances finds few; a right one nearly all
+  // (a miss loses a query's whole cluster, hence the margin).
+  EXPECT_GE(found, wanted * 80 / 100) << "planted neighbours found with ef 16";
+  // A kernel this CPU cannot run is refused, not replaced.
+  for (kernels::Simd simd : kernels::kAllSimd) {
+    if (kernels::SimdSupported(simd)) continue;
+    EXPECT_TRUE(HnswIndex::Build(rows.View(), 8, 40, nullptr, {simd, 1, 0}).status().IsInvalidArgument())
+        << kernels::SimdName(simd);
+  }
+}
+
 TEST(IndexOptionsTest, EachKindChecksItsOwnKnobs) {
   IndexOptions o;
   o.kind = IndexKind::kPrefix;
