@@ -31,9 +31,11 @@ const char kUsage[] =
     "usage: hvdb-bench index [--n N] [--bits B] [--queries Q] [--datasets planted,clustered,text,text-edited,fashion]\n"
     "         [--prefix-bits P,...] [--candidates C,...] [--nlist L,...] [--nprobe P,...] [--ef E,...]\n"
     "         [--ef-construction E,...] [--hnsw-max-n N]\n"
-    "         [--faiss-ivf-max-n N]\n"
+    "         [--faiss-ivf-max-n N] [--save-datasets DIR]\n"
     "  recall@10 against the exact scan and queries/s for each index and knob, on planted, clustered,\n"
     "  text and Fashion-MNIST data (fashion: opt-in; docs/perf.md; benchmarks/plot_index.py draws the curves).\n"
+    "  --save-datasets: write each dataset's rows and queries as .npy in DIR and measure nothing\n"
+    "  (the peers' benchmark, benchmarks/python/index_peers.py, reads them).\n"
     "usage: hvdb-bench gpu [--n N] [--bits B] [--k K] [--batches B,...] [--dir D]\n"
     "  GPU search through the DB (device gpu): one-query latency, batch throughput beside the\n"
     "  popcount and copy roofs and the CPU, the CPU/GPU crossover, streaming beyond the budget.\n"
@@ -215,6 +217,10 @@ int Index(int argc, char** argv) {
     }
     if (flag == "--dir") {
       c.dir = value;
+      return {};
+    }
+    if (flag == "--save-datasets") {
+      c.save_datasets = value;
       return {};
     }
     return SetNumber(flag, value,

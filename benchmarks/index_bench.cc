@@ -21,6 +21,7 @@
 #include "hdc/splitmix.h"
 #include "hvdb/hdc.h"
 #include "hvdb/hvdb.h"
+#include "hvdb/io.h"
 
 namespace hvdb::bench {
 namespace {
@@ -255,6 +256,18 @@ int RunIndexBench(const IndexBenchConfig& c) {
           .Add("skipped", which == "fashion" ? "no images: install dataset-fashion-mnist (scripts/install-deps.sh)"
                                              : "no sentences: install wordnet-base and fortunes (scripts/install-deps.sh)")
           .Print();
+      continue;
+    }
+    if (!c.save_datasets.empty()) {
+      const std::string stem = c.save_datasets + "/" + which + "-" + std::to_string(c.bits);
+      for (const auto& [part, vectors] : {std::pair{"rows", &d.rows}, std::pair{"queries", &d.queries}}) {
+        if (const Status s = WriteNpy(stem + "-" + part + ".npy", *vectors); !s.ok()) {
+          std::fprintf(stderr, "hvdb-bench index: --save-datasets: %s\n", s.ToString().c_str());
+          return 1;
+        }
+      }
+      JsonLine().Add("bench", "index").Add("dataset", which).Add("saved", stem + "-{rows,queries}.npy")
+          .Add("n", d.rows.size()).Add("queries", d.queries.size()).Add("bits", c.bits).Print();
       continue;
     }
     std::unique_ptr<DB> db;

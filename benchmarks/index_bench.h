@@ -21,7 +21,7 @@ struct IndexBenchConfig {
   // hnsw graphs built (M 16 each), one per construction depth.
   std::vector<size_t> ef_construction = {40};
   // The hnsw graph is built only for datasets of at most this many rows
-  // (FAISS adds about 3000 rows/s at 2048 bits on two cores).
+  // (about 8000 rows/s at 2048 bits on two cores).
   size_t hnsw_max_n = 1000000;
   // Also FAISS's IndexBinaryIVF with the first nlist, for datasets of at most
   // this many rows (0: never). Its training is float k-means through BLAS:
@@ -34,6 +34,11 @@ struct IndexBenchConfig {
   // 10k queries) only when asked for.
   std::vector<std::string> datasets = {"planted", "clustered", "text", "text-edited"};
   std::string dir;   // scratch; empty: $TMPDIR or /tmp
+  // When set, each dataset's rows and queries are written there as
+  // <dataset>-<bits>-rows.npy and -queries.npy (packed uint8 rows, numpy's
+  // bitorder "little"), and nothing is measured: other engines run on the
+  // same arrays (benchmarks/python/index_peers.py).
+  std::string save_datasets;
   unsigned long long seed = 1;
 };
 

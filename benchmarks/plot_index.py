@@ -3,7 +3,9 @@
 scan, one PNG per dataset, one line per index and setting (gnuplot).
 
 usage: plot_index.py RESULTS.json OUT_DIR
-RESULTS.json holds the JSON lines `hvdb-bench index` prints."""
+RESULTS.json holds the JSON lines `hvdb-bench index` prints (index-DATASET.png),
+or those of benchmarks/python/index_peers.py (peers-DATASET.png: hvdb beside
+USearch and FAISS; the float-truth lines of --minilm are left out)."""
 import collections
 import json
 import os
@@ -12,6 +14,12 @@ import sys
 
 
 def series_name(line):
+    if line["bench"] == "index_peers":
+        knob = {"ivf": "nlist={nlist} (nprobe=1..)", "IndexBinaryIVF": "nlist={nlist} (nprobe=1..)",
+                "hnsw": "M={m} efC={ef_construction} (ef=16..)",
+                "IndexBinaryHNSW": "M={m} efC={ef_construction} (ef=16..)",
+                "HNSW-b1x8": "M={connectivity} efC={expansion_add} (ef=16..)"}[line["index"]]
+        return f"{line['engine']} {line['index']} " + knob.format(**line)
     index = line["index"]
     if index == "prefix":
         return f"prefix P={line['prefix_bits']} (c=1..)"
@@ -29,20 +37,24 @@ def main():
     by_dataset = collections.defaultdict(lambda: collections.defaultdict(list))
     sizes = {}
     for l in lines:
-        if "recall_at_10" not in l or l["index"] == "flat":
+        if "recall_at_10" not in l or l["index"] == "flat" or "truth" in l:
             continue
-        by_dataset[l["dataset"]][series_name(l)].append((l["recall_at_10"], l["speedup_vs_flat"]))
-        sizes[l["dataset"]] = (l["n"], l["bits"])
+        peers = l["bench"] == "index_peers"
+        by_dataset[("peers-" if peers else "index-") + l["dataset"]][series_name(l)].append(
+            (l["recall_at_10"], l["qps_vs_flat" if peers else "speedup_vs_flat"]))
+        sizes[("peers-" if peers else "index-") + l["dataset"]] = (l["n"], l["bits"])
     os.makedirs(sys.argv[2], exist_ok=True)
     for dataset, series in by_dataset.items():
         n, bits = sizes[dataset]
-        out = os.path.join(sys.argv[2], f"index-{dataset}.png")
+        out = os.path.join(sys.argv[2], f"{dataset}.png")
+        kind, _, name = dataset.partition("-")
+        title = ("hvdb-bench index: " if kind == "index" else "hvdb, USearch and FAISS: ") + name
         names = sorted(series)
         plots = ", ".join(f"'-' using 1:2 with linespoints title '{name}'" for name in names)
         script = [
             "set terminal png size 900,600 noenhanced",
             f"set output '{out}'",
-            f"set title 'hvdb-bench index: {dataset}, n={n}, {bits} bits, k=10 (2-core VM)'",
+            f"set title '{title}: n={n}, {bits} bits, k=10 (2-core VM)'",
             "set xlabel 'recall@10 against the exact scan'",
             "set ylabel 'queries/s over the exact scan (log)'",
             "set logscale y",
