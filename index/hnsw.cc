@@ -105,10 +105,16 @@ void ForEachNode(kernels::cpu::ThreadPool& pool, const faiss::IndexBinaryHNSW& g
   const unsigned used = static_cast<unsigned>(std::min<size_t>(std::max(threads, 1u), std::max<size_t>(n, 1)));
   pool.Run(used, used, [&](size_t) {
     try {
-      faiss::VisitedTable visited(static_cast<int>(graph.ntotal));
-      KernelDistance distance(graph, words, simd);
+      // Made once this task has an item: a busy pool runs every task inline,
+      // and the later ones find none.
+      std::optional<faiss::VisitedTable> visited;
+      std::optional<KernelDistance> distance;
       for (size_t i; !failed.load(std::memory_order_relaxed) && (i = next.fetch_add(1)) < n;) {
-        body(distance, visited, i);
+        if (!visited) {
+          visited.emplace(static_cast<int>(graph.ntotal));
+          distance.emplace(graph, words, simd);
+        }
+        body(*distance, *visited, i);
       }
     } catch (...) {
       failed = true;
@@ -162,6 +168,7 @@ void AddToGraph(faiss::IndexBinaryHNSW& graph, size_t n, const uint64_t* rows, s
     for (size_t j = 0; j < nodes.size(); ++j) {  // dataset order would bias the graph (one draw each, as FAISS)
       std::swap(nodes[j], nodes[j + static_cast<size_t>(shuffle.rand_int(static_cast<int>(nodes.size() - j)))]);
     }
+    const bool parallel = pool && nodes.size() > 1;
     ForEachNode(run_on, graph, words, simd, nodes.size(), pool ? threads : 1,
                 [&](KernelDistance& distance, faiss::VisitedTable& visited, size_t j) {
                   const size_t node = static_cast<size_t>(nodes[j]);
@@ -169,7 +176,7 @@ void AddToGraph(faiss::IndexBinaryHNSW& graph, size_t n, const uint64_t* rows, s
                   try {
                     hnsw.add_with_locks(distance, static_cast<int>(level), nodes[j], locks, visited);
                   } catch (const std::exception& e) {
-                    if (!pool) throw;
+                    if (!parallel) throw;
                     std::fprintf(stderr, "hvdb: hnsw index: linking a node failed on one of %u threads (%s)\n",
                                  threads, e.what());
                     std::terminate();
@@ -229,10 +236,11 @@ Result<kernels::Simd> GraphSimd(const kernels::ScanOptions& scan) {
   return simd;
 }
 
-// Threads for a build or a batch of queries: scan.threads, or when 0 as many
-// as OpenMP would give FAISS (OMP_NUM_THREADS, omp_set_num_threads; one per
-// core by default), so a setting that held FAISS's threads still holds.
-unsigned GraphThreads(const kernels::ScanOptions& scan) {
+// Threads for a build: scan.threads, or when 0 as many as OpenMP would give
+// FAISS (OMP_NUM_THREADS, omp_set_num_threads; one per core by default), so
+// a setting that held FAISS's build to one thread (a replayable graph) still
+// does.
+unsigned BuildThreads(const kernels::ScanOptions& scan) {
   return scan.threads ? scan.threads : static_cast<unsigned>(std::max(1, omp_get_max_threads()));
 }
 
@@ -303,7 +311,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Build(const RowsView& rows, size_t
   std::unique_ptr<HnswIndex> index(new HnswIndex());
   index->words_ = rows.words;
   HVDB_ASSIGN_OR_RETURN(index->simd_, GraphSimd(scan));
-  const unsigned threads = GraphThreads(scan);
+  const unsigned threads = BuildThreads(scan);
   index->row_node_.assign(rows.n, kNoRow32);
   bool stopped = false;
   HVDB_RETURN_IF_ERROR(Guard("building the graph", [&] {
@@ -414,7 +422,8 @@ Status HnswIndex::Search(const RowsView& rows, const SearchRequest& request, Sea
     HVDB_ASSIGN_OR_RETURN(const kernels::Simd simd, GraphSimd(request.scan));
     size_t computed = 0;
     HVDB_RETURN_IF_ERROR(Guard("searching", [&] {
-      computed = SearchGraph(*graph_, queries, nq, words_, fetch, depth, simd, GraphThreads(request.scan),
+      computed = SearchGraph(*graph_, queries, nq, words_, fetch, depth, simd,
+                             request.scan.threads ? request.scan.threads : kernels::DefaultThreads(),
                              distances.data(), labels.data());
     }));
     scanned += computed;
@@ -523,10 +532,18 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(const std::string& path, cons
     return Status::Corruption(where + ": its graph holds " + std::to_string(index->graph_->ntotal) +
                               " vectors, its node table " + std::to_string(nodes));
   }
-  // The distances read rows of `words` words from the graph's storage.
-  if (static_cast<uint64_t>(index->graph_->code_size) != words * 8 || static_cast<uint64_t>(index->graph_->d) != words * 64) {
-    return Status::Corruption(where + ": its graph holds " + std::to_string(index->graph_->d) +
-                              "-bit vectors, its header " + std::to_string(words * 64));
+  // The distances read rows of `words` words from the graph's storage, and
+  // SearchGraph's depth parameter reaches FAISS's single-beam walk only.
+  const auto* storage = dynamic_cast<const faiss::IndexBinaryFlat*>(index->graph_->storage);
+  if (static_cast<uint64_t>(index->graph_->code_size) != words * 8 ||
+      static_cast<uint64_t>(index->graph_->d) != words * 64 || storage->ntotal != index->graph_->ntotal ||
+      storage->xb.size() != nodes * words * 8) {
+    return Status::Corruption(where + ": its graph's storage does not hold " + std::to_string(nodes) + " rows of " +
+                              std::to_string(words * 64) + " bits");
+  }
+  if (index->graph_->hnsw.upper_beam != 1) {
+    return Status::Corruption(where + ": its graph has upper_beam " + std::to_string(index->graph_->hnsw.upper_beam) +
+                              " (hvdb writes 1)");
   }
   index->graph_->hnsw.efSearch = 1;  // searches pass their depth (SearchGraph)
   // Reconcile: a node stays bound to its row only if the row is live and

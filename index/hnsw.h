@@ -103,7 +103,8 @@ class HnswIndex final : public Index {
   // smaller row, within max_distance when set: the graph searched with a
   // candidate list of max(ef, k + dead nodes), the tail scanned exactly. ef
   // at or above the live node count means "visit everything": then every row
-  // is scanned exactly instead.
+  // is scanned exactly instead. Queries are spread over request.scan.threads
+  // of the kernels' shared threads (0: one per core).
   Status Search(const RowsView& rows, const SearchRequest& request, SearchResult* result) const override;
 
   static const IndexType kType;
