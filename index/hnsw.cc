@@ -442,8 +442,8 @@ Status HnswIndex::Search(const RowsView& rows, const SearchRequest& request, Sea
     const size_t n = rows.n - from;
     const size_t want = std::min(n, k + skip);
     std::vector<kernels::Neighbor> found(nq * want);
-    const kernels::ScanInput input{queries, nq, rows.row(from), n, rows.words,
-                                   rows.tombstones ? rows.tombstones + from / 64 : nullptr};
+    const kernels::ScanInput input{
+        queries, nq, {rows.row(from), n, rows.words, rows.tombstones ? rows.tombstones + from / 64 : nullptr}};
     HVDB_RETURN_IF_ERROR(kernels::TopK(input, want, found.data(), request.scan));
     for (size_t q = 0; q < nq; ++q) {
       for (size_t i = 0; i < want; ++i) {
