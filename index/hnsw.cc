@@ -219,23 +219,6 @@ size_t SearchGraph(const faiss::IndexBinaryHNSW& graph, const uint64_t* queries,
   return computed.load();
 }
 
-// The kernel for the graph's distances, as a scan resolves it: the one
-// named, else DefaultSimd(); InvalidArgument when this CPU cannot run it.
-// Every kernel gives the same distances, so the graph does not depend on it.
-Result<kernels::Simd> GraphSimd(const kernels::ScanOptions& scan) {
-  kernels::Simd simd = kernels::Simd::kScalar;
-  if (scan.simd) {
-    simd = *scan.simd;
-  } else {
-    HVDB_ASSIGN_OR_RETURN(simd, kernels::DefaultSimd());
-  }
-  if (!kernels::SimdSupported(simd)) {
-    return Status::InvalidArgument(std::string("hnsw index: CPU kernel '") + kernels::SimdName(simd) +
-                                   "' is not supported by this CPU");
-  }
-  return simd;
-}
-
 // Threads for a build: scan.threads, or when 0 as many as OpenMP would give
 // FAISS (OMP_NUM_THREADS, omp_set_num_threads; one per core by default), so
 // a setting that held FAISS's build to one thread (a replayable graph) still
@@ -310,7 +293,9 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Build(const RowsView& rows, size_t
   }
   std::unique_ptr<HnswIndex> index(new HnswIndex());
   index->words_ = rows.words;
-  HVDB_ASSIGN_OR_RETURN(index->simd_, GraphSimd(scan));
+  // The graph's kernel, as a scan resolves it (every kernel gives the same
+  // distances, so the graph does not depend on it).
+  HVDB_ASSIGN_OR_RETURN(index->simd_, kernels::ResolveSimd(scan));
   const unsigned threads = BuildThreads(scan);
   index->row_node_.assign(rows.n, kNoRow32);
   bool stopped = false;
@@ -419,7 +404,7 @@ Status HnswIndex::Search(const RowsView& rows, const SearchRequest& request, Sea
   if (fetch > 0 && nodes() > dead_) {
     std::vector<int32_t> distances(nq * fetch);
     std::vector<faiss::IndexBinary::idx_t> labels(nq * fetch);
-    HVDB_ASSIGN_OR_RETURN(const kernels::Simd simd, GraphSimd(request.scan));
+    HVDB_ASSIGN_OR_RETURN(const kernels::Simd simd, kernels::ResolveSimd(request.scan));
     size_t computed = 0;
     HVDB_RETURN_IF_ERROR(Guard("searching", [&] {
       computed = SearchGraph(*graph_, queries, nq, words_, fetch, depth, simd,
@@ -520,7 +505,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(const std::string& path, cons
   }
   std::unique_ptr<HnswIndex> index(new HnswIndex());
   index->words_ = rows.words;
-  HVDB_ASSIGN_OR_RETURN(index->simd_, GraphSimd(scan));
+  HVDB_ASSIGN_OR_RETURN(index->simd_, kernels::ResolveSimd(scan));
   faiss::IndexBinary* read = nullptr;
   HVDB_RETURN_IF_ERROR(Guard("reading " + where, [&] { read = faiss::read_index_binary(f); }));
   index->graph_.reset(dynamic_cast<faiss::IndexBinaryHNSW*>(read));

@@ -70,6 +70,10 @@ struct ScanOptions {
   size_t block_bytes = 0;
 };
 
+// The kernel a scan with `options` runs: options.simd, else DefaultSimd().
+// InvalidArgument naming it when this CPU cannot run it.
+Result<Simd> ResolveSimd(const ScanOptions& options);
+
 // Rows as every layer sees them (a collection's host cache, an ivf list, a
 // device shard's host copy): n rows of `words` 64-bit words, the tombstone
 // bitmap, and in a collection the rows' ids.

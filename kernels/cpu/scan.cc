@@ -87,15 +87,7 @@ const KernelTable& TableFor(Simd simd) {
 }
 
 Result<const KernelTable*> ResolveKernel(const ScanOptions& options) {
-  Simd simd = Simd::kScalar;
-  if (options.simd.has_value()) {
-    simd = *options.simd;
-  } else {
-    HVDB_ASSIGN_OR_RETURN(simd, DefaultSimd());
-  }
-  if (!SimdSupported(simd)) {
-    return Status::InvalidArgument(std::string("CPU kernel '") + SimdName(simd) + "' is not supported by this CPU");
-  }
+  HVDB_ASSIGN_OR_RETURN(const Simd simd, ResolveSimd(options));
   return &TableFor(simd);
 }
 
@@ -224,6 +216,19 @@ Status RunScan(const ScanInput& in, const ScanOptions& options, size_t k, uint32
 }
 
 }  // namespace
+
+Result<Simd> ResolveSimd(const ScanOptions& options) {
+  Simd simd = Simd::kScalar;
+  if (options.simd.has_value()) {
+    simd = *options.simd;
+  } else {
+    HVDB_ASSIGN_OR_RETURN(simd, DefaultSimd());
+  }
+  if (!SimdSupported(simd)) {
+    return Status::InvalidArgument(std::string("CPU kernel '") + SimdName(simd) + "' is not supported by this CPU");
+  }
+  return simd;
+}
 
 uint32_t HammingDistance(const uint64_t* a, const uint64_t* b, size_t words, Simd simd) {
   return TableFor(simd).pair(a, b, words);
