@@ -17,6 +17,23 @@ unsigned Threads(const kernels::ScanOptions& scan) {
   return scan.threads ? scan.threads : kernels::DefaultThreads();
 }
 
+// Lloyd's iterations compare points over at most this many words of each,
+// spread evenly over the row. A Hamming distance over a subset of the bits
+// estimates the whole one (each bit of an HDC code disagrees with the same
+// probability), and 2048 bits separate the clusters of 10048-bit Fashion-MNIST
+// codes as well as all of them do (docs/perf.md, "ivf training on a sketch"),
+// at a fifth of the cost. The centroids returned are still full rows.
+constexpr size_t kSketchWords = 32;
+
+// Words j x words / sketch_words (j < sketch_words) of each of n points.
+std::vector<uint64_t> Sketch(const uint64_t* points, size_t n, size_t words, size_t sketch_words) {
+  std::vector<uint64_t> out(n * sketch_words);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j < sketch_words; ++j) out[i * sketch_words + j] = points[i * words + j * words / sketch_words];
+  }
+  return out;
+}
+
 // k-means++ seeds from points (m x words).
 Status SeedPlusPlus(const uint64_t* points, size_t m, size_t words, size_t clusters, std::mt19937_64& rng,
                     const kernels::ScanOptions& scan, uint64_t* centroids) {
@@ -88,6 +105,22 @@ std::vector<size_t> MajorityUpdate(const uint64_t* points, size_t n, size_t word
   return sizes;
 }
 
+// An empty cluster restarts at a random member of the largest (assignment:
+// n entries; points: n x words; centroids: sizes.size() x words).
+void RestartEmpty(const std::vector<size_t>& sizes, const uint32_t* assignment, size_t n, const uint64_t* points,
+                  size_t words, std::mt19937_64& rng, uint64_t* centroids) {
+  for (size_t c = 0; c < sizes.size(); ++c) {
+    if (sizes[c] != 0) continue;
+    const size_t largest = static_cast<size_t>(std::max_element(sizes.begin(), sizes.end()) - sizes.begin());
+    std::vector<uint32_t> candidates;
+    for (size_t i = 0; i < n; ++i) {
+      if (assignment[i] == largest) candidates.push_back(static_cast<uint32_t>(i));
+    }
+    const uint32_t chosen = candidates[std::uniform_int_distribution<size_t>(0, candidates.size() - 1)(rng)];
+    std::memcpy(centroids + c * words, points + size_t{chosen} * words, words * 8);
+  }
+}
+
 }  // namespace
 
 Status NearestCentroids(const uint64_t* vectors, size_t n, const uint64_t* centroids, size_t clusters, size_t words,
@@ -112,7 +145,12 @@ Result<std::vector<uint64_t>> BinaryKMeans(const uint64_t* points, size_t n, siz
                                    " clusters; at least one point per cluster is needed");
   }
   std::mt19937_64 rng(params.seed);
-  std::vector<uint64_t> centroids(clusters * words);
+  // Seeding and Lloyd's iterations run on sketches of wide points.
+  const size_t lloyd_words = std::min(words, kSketchWords);
+  std::vector<uint64_t> sketch;
+  if (lloyd_words < words) sketch = Sketch(points, n, words, lloyd_words);
+  const uint64_t* lloyd = sketch.empty() ? points : sketch.data();
+  std::vector<uint64_t> centroids(clusters * lloyd_words);
   // Seed on a random subset: k-means++ costs clusters x subset distances.
   const size_t seeding = std::min(n, std::max<size_t>(16 * clusters, 4096));
   std::vector<uint32_t> order(n);
@@ -120,31 +158,38 @@ Result<std::vector<uint64_t>> BinaryKMeans(const uint64_t* points, size_t n, siz
   for (size_t i = 0; i < seeding; ++i) {
     std::swap(order[i], order[std::uniform_int_distribution<size_t>(i, n - 1)(rng)]);
   }
-  std::vector<uint64_t> subset(seeding * words);
-  for (size_t i = 0; i < seeding; ++i) std::memcpy(&subset[i * words], points + size_t{order[i]} * words, words * 8);
-  HVDB_RETURN_IF_ERROR(SeedPlusPlus(subset.data(), seeding, words, clusters, rng, scan, centroids.data()));
+  std::vector<uint64_t> subset(seeding * lloyd_words);
+  for (size_t i = 0; i < seeding; ++i) {
+    std::memcpy(&subset[i * lloyd_words], lloyd + size_t{order[i]} * lloyd_words, lloyd_words * 8);
+  }
+  HVDB_RETURN_IF_ERROR(SeedPlusPlus(subset.data(), seeding, lloyd_words, clusters, rng, scan, centroids.data()));
   subset = {};
 
   std::vector<uint32_t> assignment(n), previous;
   for (size_t it = 0; it < params.iterations; ++it) {
     if (Stopped(params.progress, it, params.iterations)) return Status::Unavailable("training the ivf lists was cancelled");
-    HVDB_RETURN_IF_ERROR(NearestCentroids(points, n, centroids.data(), clusters, words, assignment.data(), scan));
+    HVDB_RETURN_IF_ERROR(NearestCentroids(lloyd, n, centroids.data(), clusters, lloyd_words, assignment.data(), scan));
     if (assignment == previous) break;
-    const std::vector<size_t> sizes = MajorityUpdate(points, n, words, assignment.data(), clusters, Threads(scan),
-                                                     centroids.data());
-    for (size_t c = 0; c < clusters; ++c) {
-      if (sizes[c] != 0) continue;
-      const size_t largest = static_cast<size_t>(std::max_element(sizes.begin(), sizes.end()) - sizes.begin());
-      std::vector<uint32_t> candidates;
-      for (size_t i = 0; i < n; ++i) {
-        if (assignment[i] == largest) candidates.push_back(static_cast<uint32_t>(i));
-      }
-      const uint32_t chosen = candidates[std::uniform_int_distribution<size_t>(0, candidates.size() - 1)(rng)];
-      std::memcpy(&centroids[c * words], points + size_t{chosen} * words, words * 8);
-    }
+    const std::vector<size_t> sizes = MajorityUpdate(lloyd, n, lloyd_words, assignment.data(), clusters,
+                                                     Threads(scan), centroids.data());
+    RestartEmpty(sizes, assignment.data(), n, lloyd, lloyd_words, rng, centroids.data());
     previous = assignment;
   }
-  return centroids;
+  if (sketch.empty()) return centroids;
+  // Full rows: every centroid the majority of its members' whole points (a
+  // tied bit: its first member's), under the sketches' final assignment.
+  HVDB_RETURN_IF_ERROR(NearestCentroids(lloyd, n, centroids.data(), clusters, lloyd_words, assignment.data(), scan));
+  std::vector<uint64_t> full(clusters * words);
+  std::vector<bool> seen(clusters, false);
+  for (size_t i = 0; i < n; ++i) {
+    if (seen[assignment[i]]) continue;
+    seen[assignment[i]] = true;
+    std::memcpy(&full[assignment[i] * words], points + i * words, words * 8);
+  }
+  const std::vector<size_t> sizes = MajorityUpdate(points, n, words, assignment.data(), clusters, Threads(scan),
+                                                   full.data());
+  RestartEmpty(sizes, assignment.data(), n, points, words, rng, full.data());
+  return full;
 }
 
 }  // namespace hvdb::index

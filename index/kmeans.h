@@ -29,6 +29,10 @@ struct KMeansParams {
 // Lloyd iterations: every point to its nearest centroid (ties: the smaller
 // centroid), every centroid to the majority of its members (a tied bit keeps
 // its value; an empty cluster restarts at a random member of the largest).
+// Points wider than 2048 bits are seeded and iterated on sketches of 32 of
+// their words, spread evenly; the centroids returned are then the majority
+// of their members' whole points under the last assignment (a tied bit: the
+// first member's).
 // Deterministic for a given seed, input and kernel-independent (every kernel
 // gives the same distances). InvalidArgument when n < clusters or clusters = 0.
 Result<std::vector<uint64_t>> BinaryKMeans(const uint64_t* points, size_t n, size_t words, const KMeansParams& params,

@@ -236,6 +236,58 @@ TEST(BinaryKMeansTest, ConvergedCentroidsAreTheMajorityOfTheirMembers) {
   EXPECT_GT(checked, kWords * 64 * 3);
 }
 
+// Points wider than 2048 bits: Lloyd's iterations compare sketches of them
+// (32 of their words, spread evenly), but the centroids are still the
+// majority of their members' whole rows. Noise (a quarter of the bits) sits
+// only in the words no sketch holds, so the sketches cluster exactly, and
+// with 7 members a cluster's majority differs from its center and from each
+// member: neither a center nor a seed row passes for it.
+TEST(BinaryKMeansTest, WidePointsClusterOnSketchesAndGetFullWidthCentroids) {
+  std::mt19937_64 rng(testing::ProcessSeed());
+  constexpr size_t kWords = 157, kClusters = 5, kPer = 7;  // 10048 bits
+  const Vectors centers = Random(kClusters, kWords, rng);
+  Planted p = MakeClusters(centers, kWords, kPer, 0, rng);
+  const size_t n = p.truth.size();
+  std::vector<bool> sketched(kWords, false);
+  for (size_t j = 0; j < 32; ++j) sketched[j * kWords / 32] = true;
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t w = 0; w < kWords; ++w) {
+      if (!sketched[w]) p.points[i * kWords + w] ^= rng() & rng();
+    }
+  }
+  KMeansParams params{.clusters = kClusters, .iterations = 10, .seed = 7};
+  for (const kernels::ScanOptions& scan : EveryKernelAndThreadCount()) {
+    auto result = BinaryKMeans(p.points.data(), n, kWords, params, scan);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    const Vectors& centroids = *result;
+    ASSERT_EQ(centroids.size(), kClusters * kWords);
+    const std::vector<uint32_t> assignment = ReferenceNearest(p.points, centroids, kWords);
+    std::vector<int> centroid_of(kClusters, -1);
+    for (size_t i = 0; i < n; ++i) {
+      int& c = centroid_of[p.truth[i]];
+      if (c < 0) c = static_cast<int>(assignment[i]);
+      ASSERT_EQ(assignment[i], static_cast<uint32_t>(c)) << "point " << i << " left its cluster, " << Describe(scan);
+    }
+    ASSERT_EQ(std::set<int>(centroid_of.begin(), centroid_of.end()).size(), kClusters) << Describe(scan);
+    for (size_t c = 0; c < kClusters; ++c) {
+      const uint64_t* centroid = &centroids[static_cast<size_t>(centroid_of[c]) * kWords];
+      for (size_t b = 0; b < kWords * 64; ++b) {
+        size_t ones = 0;
+        for (size_t i = 0; i < n; ++i) {
+          if (p.truth[i] == c) ones += (p.points[i * kWords + b / 64] >> (b % 64)) & 1;
+        }
+        const bool bit = (centroid[b / 64] >> (b % 64)) & 1;
+        ASSERT_EQ(bit, 2 * ones > kPer) << "cluster " << c << ", bit " << b << ", " << Describe(scan);
+      }
+      EXPECT_GT(Distance(centroid, &centers[c * kWords], kWords), 0u) << "cluster " << c;
+      for (size_t i = 0; i < n; ++i) {
+        if (p.truth[i] != c) continue;
+        EXPECT_GT(Distance(centroid, &p.points[i * kWords], kWords), 0u) << "point " << i;
+      }
+    }
+  }
+}
+
 TEST(BinaryKMeansTest, SameAnswerFromEveryKernelThreadCountAndRun) {
   std::mt19937_64 rng(testing::ProcessSeed());
   constexpr size_t kWords = 3, kN = 700, kClusters = 7;
