@@ -25,14 +25,15 @@ struct KMeansParams {
 
 // Centroids (clusters x words) of the n points (n x words). k-means++ seeding
 // (each next seed drawn with probability proportional to its squared distance
-// to the nearest seed so far) on at most 16 x clusters of the points, then
+// to the nearest seed so far) on max(16 x clusters, 4096) of the points, then
 // Lloyd iterations: every point to its nearest centroid (ties: the smaller
 // centroid), every centroid to the majority of its members (a tied bit keeps
 // its value; an empty cluster restarts at a random member of the largest).
 // Points wider than 2048 bits are seeded and iterated on sketches of 32 of
-// their words, spread evenly; the centroids returned are then the majority
-// of their members' whole points under the last assignment (a tied bit: the
-// first member's).
+// their words, spread evenly; then every point goes to its nearest final
+// sketch centroid once more, and the centroids returned are the majority of
+// their members' whole points (a tied bit: the first member's; a cluster
+// left empty: a random member of the largest, whole).
 // Deterministic for a given seed, input and kernel-independent (every kernel
 // gives the same distances). InvalidArgument when n < clusters or clusters = 0.
 Result<std::vector<uint64_t>> BinaryKMeans(const uint64_t* points, size_t n, size_t words, const KMeansParams& params,

@@ -237,54 +237,88 @@ TEST(BinaryKMeansTest, ConvergedCentroidsAreTheMajorityOfTheirMembers) {
 }
 
 // Points wider than 2048 bits: Lloyd's iterations compare sketches of them
-// (32 of their words, spread evenly), but the centroids are still the
-// majority of their members' whole rows. Noise (a quarter of the bits) sits
-// only in the words no sketch holds, so the sketches cluster exactly, and
-// with 7 members a cluster's majority differs from its center and from each
-// member: neither a center nor a seed row passes for it.
+// (32 of their words, spread evenly), but the centroids are the majority of
+// their members' whole rows, a tied bit taking its first member's. The data
+// groups one way on the sketched words (4 groups, identical there) and
+// another on the other words (two far centers, a little noise), which hold
+// four times the bits: k-means over whole rows would follow the second
+// grouping; this one must follow the sketch. 8 members a group, half from
+// each far center, so the unsketched bits where those differ are ties.
 TEST(BinaryKMeansTest, WidePointsClusterOnSketchesAndGetFullWidthCentroids) {
   std::mt19937_64 rng(testing::ProcessSeed());
-  constexpr size_t kWords = 157, kClusters = 5, kPer = 7;  // 10048 bits
-  const Vectors centers = Random(kClusters, kWords, rng);
-  Planted p = MakeClusters(centers, kWords, kPer, 0, rng);
-  const size_t n = p.truth.size();
+  constexpr size_t kWords = 157, kGroups = 4, kPer = 8;  // 10048 bits
   std::vector<bool> sketched(kWords, false);
   for (size_t j = 0; j < 32; ++j) sketched[j * kWords / 32] = true;
-  for (size_t i = 0; i < n; ++i) {
-    for (size_t w = 0; w < kWords; ++w) {
-      if (!sketched[w]) p.points[i * kWords + w] ^= rng() & rng();
-    }
+  const Vectors groups = Random(kGroups, kWords, rng), far = Random(2, kWords, rng);
+  std::vector<uint32_t> group_of;
+  for (size_t g = 0; g < kGroups; ++g) {
+    for (size_t m = 0; m < kPer; ++m) group_of.push_back(static_cast<uint32_t>(g * 2 + m % 2));
   }
-  KMeansParams params{.clusters = kClusters, .iterations = 10, .seed = 7};
+  std::shuffle(group_of.begin(), group_of.end(), rng);
+  const size_t n = group_of.size();
+  Vectors points(n * kWords);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t g = group_of[i] / 2, f = group_of[i] % 2;
+    for (size_t w = 0; w < kWords; ++w) {
+      points[i * kWords + w] = sketched[w] ? groups[g * kWords + w] : far[f * kWords + w] ^ (rng() & rng() & rng());
+    }
+    group_of[i] = static_cast<uint32_t>(g);
+  }
+  KMeansParams params{.clusters = kGroups, .iterations = 10, .seed = 7};
   for (const kernels::ScanOptions& scan : EveryKernelAndThreadCount()) {
-    auto result = BinaryKMeans(p.points.data(), n, kWords, params, scan);
+    auto result = BinaryKMeans(points.data(), n, kWords, params, scan);
     ASSERT_TRUE(result.ok()) << result.status().ToString();
     const Vectors& centroids = *result;
-    ASSERT_EQ(centroids.size(), kClusters * kWords);
-    const std::vector<uint32_t> assignment = ReferenceNearest(p.points, centroids, kWords);
-    std::vector<int> centroid_of(kClusters, -1);
-    for (size_t i = 0; i < n; ++i) {
-      int& c = centroid_of[p.truth[i]];
-      if (c < 0) c = static_cast<int>(assignment[i]);
-      ASSERT_EQ(assignment[i], static_cast<uint32_t>(c)) << "point " << i << " left its cluster, " << Describe(scan);
-    }
-    ASSERT_EQ(std::set<int>(centroid_of.begin(), centroid_of.end()).size(), kClusters) << Describe(scan);
-    for (size_t c = 0; c < kClusters; ++c) {
-      const uint64_t* centroid = &centroids[static_cast<size_t>(centroid_of[c]) * kWords];
+    ASSERT_EQ(centroids.size(), kGroups * kWords);
+    size_t ties = 0;
+    std::set<size_t> used;
+    for (size_t g = 0; g < kGroups; ++g) {
+      // The group's centroid: the one whose sketched words are the group's.
+      size_t found = kGroups;
+      for (size_t c = 0; c < kGroups; ++c) {
+        bool same = true;
+        for (size_t w = 0; w < kWords; ++w) same = same && (!sketched[w] || centroids[c * kWords + w] == groups[g * kWords + w]);
+        if (same) found = c;
+      }
+      ASSERT_LT(found, kGroups) << "group " << g << " has no centroid, " << Describe(scan);
+      used.insert(found);
+      size_t first = n;
+      for (size_t i = n; i-- > 0;) {
+        if (group_of[i] == g) first = i;
+      }
       for (size_t b = 0; b < kWords * 64; ++b) {
         size_t ones = 0;
         for (size_t i = 0; i < n; ++i) {
-          if (p.truth[i] == c) ones += (p.points[i * kWords + b / 64] >> (b % 64)) & 1;
+          if (group_of[i] == g) ones += (points[i * kWords + b / 64] >> (b % 64)) & 1;
         }
-        const bool bit = (centroid[b / 64] >> (b % 64)) & 1;
-        ASSERT_EQ(bit, 2 * ones > kPer) << "cluster " << c << ", bit " << b << ", " << Describe(scan);
-      }
-      EXPECT_GT(Distance(centroid, &centers[c * kWords], kWords), 0u) << "cluster " << c;
-      for (size_t i = 0; i < n; ++i) {
-        if (p.truth[i] != c) continue;
-        EXPECT_GT(Distance(centroid, &p.points[i * kWords], kWords), 0u) << "point " << i;
+        const bool bit = (centroids[found * kWords + b / 64] >> (b % 64)) & 1;
+        const bool first_bit = (points[first * kWords + b / 64] >> (b % 64)) & 1;
+        ties += 2 * ones == kPer;
+        ASSERT_EQ(bit, 2 * ones == kPer ? first_bit : 2 * ones > kPer)
+            << "group " << g << ", bit " << b << ": " << ones << " of " << kPer << ", " << Describe(scan);
       }
     }
+    EXPECT_EQ(used.size(), kGroups) << Describe(scan);
+    EXPECT_GT(ties, kGroups * 1000) << "the far centers differ in half the unsketched bits";
+  }
+}
+
+// Wide copies of A (11) and B (10), three clusters: the third restarts, at
+// full width, at a member of the largest, as narrow points do.
+TEST(BinaryKMeansTest, AnEmptyWideClusterRestartsAtAWholeMember) {
+  std::mt19937_64 rng(testing::ProcessSeed());
+  constexpr size_t kWords = 40;
+  const Vectors a = Random(1, kWords, rng), b = Random(1, kWords, rng);
+  Vectors points;
+  for (int i = 0; i < 11; ++i) points.insert(points.end(), a.begin(), a.end());
+  for (int i = 0; i < 10; ++i) points.insert(points.end(), b.begin(), b.end());
+  for (uint64_t seed = 1; seed <= 6; ++seed) {
+    auto centroids = BinaryKMeans(points.data(), 21, kWords, {.clusters = 3, .iterations = 5, .seed = seed}, {});
+    ASSERT_TRUE(centroids.ok()) << centroids.status().ToString();
+    const Vectors c0(centroids->begin(), centroids->begin() + kWords),
+        c1(centroids->begin() + kWords, centroids->begin() + 2 * kWords), c2(centroids->begin() + 2 * kWords, centroids->end());
+    EXPECT_TRUE((c0 == a && c1 == b) || (c0 == b && c1 == a)) << "seed " << seed;
+    EXPECT_EQ(c2, a) << "seed " << seed;
   }
 }
 
