@@ -59,6 +59,7 @@ Roofs MeasureRoofs(const uint64_t* rows, size_t bytes, unsigned threads, size_t 
   if (const double vectors = MeasureAvx2LookupRoof(threads); vectors > 0) {
     r.avx2_pairs_per_s = vectors / (static_cast<double>(bits) / 256);  // the batch kernel: words / 4 vectors a pair
     line.Add("avx2_lookup_vectors_per_s", vectors).Add("avx2_lookup_pairs_per_s", r.avx2_pairs_per_s);
+    line.Add("avx2_harley_seal_pairs_per_s", MeasureAvx2HarleySealRoof(threads, bits));
   }
   line.Print();
   return r;

@@ -27,12 +27,18 @@ PopcountRoof MeasurePopcountRoof(unsigned threads);
 // lookups (VPSHUFB) on registers, on `threads` threads at once; 0 where
 // AVX2 is absent.
 double MeasureAvx2LookupRoof(unsigned threads);
+// The same roof counted the other way: whole pairs of `bits` bits (as 256-bit
+// vectors, the last one whole) popcounted per second by Harley-Seal
+// carry-save adders, on `threads` threads at once; 0 where AVX2 is absent.
+double MeasureAvx2HarleySealRoof(unsigned threads, size_t bits);
 
 // Per-ISA loops (roof_vpopcnt.cc, compiled with AVX-512 flags): the number of
 // VPOPCNTQ instructions executed.
 uint64_t RunVpopcntqLoop(uint64_t iterations);
 // roof_avx2.cc (-mavx2): the number of 256-bit vectors popcounted.
 uint64_t RunAvx2LookupLoop(uint64_t iterations);
+// roof_avx2.cc (-mavx2): the number of pairs popcounted.
+uint64_t RunAvx2HarleySealLoop(uint64_t pairs, size_t vectors_per_pair);
 // Baseline-plus-popcnt loop (roof_popcnt.cc).
 uint64_t RunPopcntLoop(uint64_t iterations);
 

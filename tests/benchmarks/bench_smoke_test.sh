@@ -14,6 +14,8 @@ for r in roofs:
     for key in ("read_gbs_1t", "popcnt_pairs_per_s"):
         assert r[key] > 0, (key, r)
     assert r["read_gbs_2t"] > 0, r
+    if "avx2_lookup_pairs_per_s" in r:  # AVX2 present: both ways of counting are measured
+        assert r["avx2_lookup_pairs_per_s"] > 0 and r["avx2_harley_seal_pairs_per_s"] > 0, r
 need = ("kernel", "n", "bits", "nq", "k", "threads", "one_query_ms", "batch_qps", "pairs_per_s")
 for l in kern:
     for key in need:
