@@ -92,30 +92,32 @@ cuda-emulation: deps
 	@cmake --build build-cuda-emu -j $(JOBS) --target $(CUDA_EMULATION_TESTS)
 	ctest --test-dir build-cuda-emu --output-on-failure -j $(JOBS) -R '$(CUDA_EMULATION_CTEST)'
 
-# Optimisation and debug info of the ASan + UBSan builds (asan, fuzz): -O1
-# and line tables only, as the sanitizers' own documentation and OSS-Fuzz
-# build; full -O2 -g took twice as long to compile (5 of the 90 CI minutes
-# went to one Boost.Beast file) for nothing a report needs.
+# Optimisation and debug info of the ASan + UBSan build: -O1 and line tables
+# only, as the sanitizers' own documentation and OSS-Fuzz build; full -O2 -g
+# took twice as long to compile (5 of the 90 CI minutes went to one
+# Boost.Beast file) for nothing a report needs.
 SANITIZER_FLAGS = -O1 -g1 -DNDEBUG
-# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer
-# (float-cast-overflow included, no recovery: the first report fails), in
-# build-asan/. librocksdb and FAISS are not instrumented.
+# One clang build, build-asan/, with AddressSanitizer, UndefinedBehaviorSanitizer
+# (float-cast-overflow included, no recovery: the first report fails) and
+# libFuzzer's coverage: `make asan` runs the whole suite in it (each fuzz
+# target replays its corpus and regressions there as a test), `make
+# fuzz-build` builds only the fuzz targets in it. One build instead of two
+# (gcc for the suite, clang for the fuzzers) saves a whole sanitized build of
+# every room in make test. librocksdb and FAISS are not instrumented.
+ASAN_CONFIGURE = cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+  -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$(SANITIZER_FLAGS)" \
+  -DCMAKE_C_FLAGS_RELWITHDEBINFO="$(SANITIZER_FLAGS)" -DHVDB_FUZZ=ON -DHVDB_BUILD_TESTS=ON -DHVDB_ENABLE_CUDA=OFF
 ASAN_TESTS_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
 asan: deps
-	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$(SANITIZER_FLAGS)" -DCMAKE_C_FLAGS_RELWITHDEBINFO="$(SANITIZER_FLAGS)" \
-	  -DHVDB_SANITIZE=address,undefined,float-cast-overflow -DHVDB_ENABLE_CUDA=OFF \
-	  -DHVDB_BUILD_BENCHMARKS=OFF -DHVDB_BUILD_EXAMPLES=OFF >/dev/null
+	@$(ASAN_CONFIGURE) >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	$(ASAN_TESTS_ENV) ctest --test-dir build-asan --output-on-failure -j $(JOBS) -E '^install_consumer$$'
 
-# The libFuzzer targets (clang from Debian, ASan + UBSan), in build-fuzz/.
+# The libFuzzer targets alone, in build-asan/ (above).
 fuzz-build: deps
-	@cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-	  -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$(SANITIZER_FLAGS)" \
-	  -DCMAKE_C_FLAGS_RELWITHDEBINFO="$(SANITIZER_FLAGS)" -DHVDB_FUZZ=ON -DHVDB_ENABLE_CUDA=OFF >/dev/null
-	@cmake --build build-fuzz -j $(JOBS)
+	@$(ASAN_CONFIGURE) >/dev/null
+	@cmake --build build-asan -j $(JOBS) --target hvdb_fuzzers
 
 # Each fuzz target for FUZZ_SECONDS (60 in make test, 600 in make fuzz).
 FUZZ_SECONDS ?= 60
@@ -140,4 +142,4 @@ install: build
 	cmake --install $(BUILD_DIR) $(if $(PREFIX),--prefix $(PREFIX))
 
 clean:
-	rm -rf build build-debug build-tsan build-tsa build-asan build-fuzz
+	rm -rf build build-debug build-tsan build-tsa build-asan build-fuzz build-cuda-emu

@@ -27,7 +27,8 @@ Result<double> MeasureCpu() {
   double best = 1e30;
   for (int i = 0; i < 3; ++i) {
     const double start = Now();
-    HVDB_RETURN_IF_ERROR(kernels::TopK({queries.data(), kQueries, rows.data(), kRows, kWords, nullptr}, 10, out.data()));
+    HVDB_RETURN_IF_ERROR(
+        kernels::TopK({queries.data(), kQueries, {rows.data(), kRows, kWords, nullptr}}, 10, out.data()));
     best = std::min(best, Now() - start);
   }
   return static_cast<double>(kRows * kQueries) / std::max(best, 1e-9);

@@ -169,7 +169,7 @@ Status IvfLists::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
   nprobe = std::clamp<size_t>(nprobe, 1, nlist_);
   std::vector<kernels::Neighbor> probes(nq * nprobe);  // per query, nearest list first
   HVDB_RETURN_IF_ERROR(
-      kernels::TopK({queries, nq, centroids_.data(), nlist_, words_, nullptr}, nprobe, probes.data(), scan));
+      kernels::TopK({queries, nq, {centroids_.data(), nlist_, words_, nullptr}}, nprobe, probes.data(), scan));
   if (rows_scanned != nullptr) {
     *rows_scanned = nq * nlist_;
     for (const kernels::Neighbor& p : probes) *rows_scanned += lists_[p.row].rows.size();

@@ -130,7 +130,7 @@ Status NearestCentroids(const uint64_t* vectors, size_t n, const uint64_t* centr
   std::vector<kernels::Neighbor> nearest(std::min(n, kChunk));
   for (size_t first = 0; first < n; first += kChunk) {
     const size_t count = std::min(kChunk, n - first);
-    const kernels::ScanInput input{vectors + first * words, count, centroids, clusters, words, nullptr};
+    const kernels::ScanInput input{vectors + first * words, count, {centroids, clusters, words, nullptr}};
     HVDB_RETURN_IF_ERROR(kernels::TopK(input, 1, nearest.data(), scan));
     for (size_t i = 0; i < count; ++i) out[first + i] = static_cast<uint32_t>(nearest[i].row);
   }

@@ -59,7 +59,7 @@ Status PrefixIndex::Search(const RowsView& rows, const SearchRequest& request, S
   for (size_t q = 0; q < nq; ++q) {
     std::memcpy(query_prefixes.data() + q * prefix_words_, request.queries + q * words, prefix_words_ * 8);
   }
-  const kernels::ScanInput input{query_prefixes.data(), nq, prefixes_.data(), rows.n, prefix_words_, rows.tombstones};
+  const kernels::ScanInput input{query_prefixes.data(), nq, {prefixes_.data(), rows.n, prefix_words_, rows.tombstones}};
   std::vector<kernels::Neighbor> found(nq * candidates);
   HVDB_RETURN_IF_ERROR(kernels::TopK(input, candidates, found.data(), request.scan));
   // Stage 2: rerank them by the full vectors, in the order of every scan.

@@ -104,7 +104,7 @@ Result<ScanInput> FakeDevice::SearchInput(Handle rows, size_t n, size_t words, H
   if (data == nullptr || data->size() < n * words || (tombstones && dead == nullptr)) {
     return Status::InvalidArgument(name() + ": search over a missing or short buffer");
   }
-  return ScanInput{queries, nq, data->data(), n, words, dead ? dead->data() : nullptr};
+  return ScanInput{queries, nq, {data->data(), n, words, dead ? dead->data() : nullptr}};
 }
 
 Status FakeDevice::TopK(Handle rows, size_t n, size_t words, Handle tombstones, const uint64_t* queries, size_t nq,

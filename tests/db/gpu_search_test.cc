@@ -268,7 +268,7 @@ TEST(GpuMirrorTest, UploadsOnlyWhatChangedBetweenSearches) {
   auto search = [&](size_t n) {
     db::GpuSearchInfo info;
     EXPECT_TRUE(mirror.TopK({rows.data(), n, kWords, tombstones.data()}, query.data(), 1, 10, out.data(), &info).ok());
-    EXPECT_TRUE(kernels::TopK({query.data(), 1, rows.data(), n, kWords, tombstones.data()}, 10, want.data()).ok());
+    EXPECT_TRUE(kernels::TopK({query.data(), 1, {rows.data(), n, kWords, tombstones.data()}}, 10, want.data()).ok());
     EXPECT_EQ(out, want);
     return info.uploaded_bytes;
   };

@@ -57,8 +57,8 @@ class KernelTest : public ::testing::TestWithParam<Simd> {
 
 void ExpectTopKMatches(const PlantedData& d, const std::vector<uint64_t>& tombstones, size_t k,
                        const ScanOptions& options, const std::string& what) {
-  ScanInput in{d.queries.data(), d.nq(), d.rows.data(), d.n(), d.words,
-               tombstones.empty() ? nullptr : tombstones.data()};
+  ScanInput in{d.queries.data(), d.nq(), {d.rows.data(), d.n(), d.words,
+               tombstones.empty() ? nullptr : tombstones.data()}};
   std::vector<Neighbor> got(d.nq() * k);
   ASSERT_TRUE(TopK(in, k, got.data(), options).ok()) << what;
   for (size_t q = 0; q < d.nq(); ++q) {
@@ -73,8 +73,8 @@ void ExpectTopKMatches(const PlantedData& d, const std::vector<uint64_t>& tombst
 
 void ExpectRadiusMatches(const PlantedData& d, const std::vector<uint64_t>& tombstones, uint32_t radius,
                          const ScanOptions& options, const std::string& what) {
-  ScanInput in{d.queries.data(), d.nq(), d.rows.data(), d.n(), d.words,
-               tombstones.empty() ? nullptr : tombstones.data()};
+  ScanInput in{d.queries.data(), d.nq(), {d.rows.data(), d.n(), d.words,
+               tombstones.empty() ? nullptr : tombstones.data()}};
   std::vector<std::vector<Neighbor>> got(d.nq());
   ASSERT_TRUE(WithinRadius(in, radius, got.data(), options).ok()) << what;
   for (size_t q = 0; q < d.nq(); ++q) {
@@ -162,7 +162,7 @@ TEST_P(KernelTest, LargeKAndKAboveN) {
 TEST_P(KernelTest, AllRowsTombstonedReturnsNothing) {
   const PlantedData d = MakePlanted(1300, 40, 32, TestSeed() + 5);
   std::vector<uint64_t> dead((d.n() + 63) / 64, ~uint64_t{0});
-  ScanInput in{d.queries.data(), d.nq(), d.rows.data(), d.n(), d.words, dead.data()};
+  ScanInput in{d.queries.data(), d.nq(), {d.rows.data(), d.n(), d.words, dead.data()}};
   std::vector<Neighbor> got(d.nq() * 4, Neighbor{7, 7});
   ASSERT_TRUE(TopK(in, 4, got.data(), Options(2)).ok());
   for (const Neighbor& nb : got) EXPECT_EQ(nb, Neighbor{});
@@ -186,11 +186,11 @@ TEST_P(KernelTest, RadiusEqualsReference) {
 
 TEST_P(KernelTest, EmptyInputs) {
   const PlantedData d = MakePlanted(100, 3, 16, TestSeed());
-  ScanInput no_rows{d.queries.data(), d.nq(), nullptr, 0, d.words, nullptr};
+  ScanInput no_rows{d.queries.data(), d.nq(), {nullptr, 0, d.words, nullptr}};
   std::vector<Neighbor> got(d.nq() * 3, Neighbor{1, 1});
   ASSERT_TRUE(TopK(no_rows, 3, got.data(), Options(2)).ok());
   for (const Neighbor& nb : got) EXPECT_EQ(nb, Neighbor{});
-  ScanInput no_queries{nullptr, 0, d.rows.data(), d.n(), d.words, nullptr};
+  ScanInput no_queries{nullptr, 0, {d.rows.data(), d.n(), d.words, nullptr}};
   EXPECT_TRUE(TopK(no_queries, 3, nullptr, Options(2)).ok());
   EXPECT_TRUE(WithinRadius(no_queries, 3, nullptr, Options(2)).ok());
 }
@@ -338,7 +338,7 @@ INSTANTIATE_TEST_SUITE_P(AllSupported, KernelTest, ::testing::ValuesIn(Supported
 class KernelArgumentsTest : public ::testing::Test {
  protected:
   PlantedData d = MakePlanted(64, 2, 4, 1);
-  ScanInput Valid() const { return {d.queries.data(), d.nq(), d.rows.data(), d.n(), d.words, nullptr}; }
+  ScanInput Valid() const { return {d.queries.data(), d.nq(), {d.rows.data(), d.n(), d.words, nullptr}}; }
   std::vector<Neighbor> out = std::vector<Neighbor>(2 * 8);
 };
 

@@ -33,7 +33,7 @@ TEST(SimdEnvironment, ForcesOrRejectsClearly) {
     // A scan that relies on the default kernel reports the same error instead of running.
     const uint64_t word = 1;
     Neighbor out;
-    const Status s = TopK({&word, 1, &word, 1, 1, nullptr}, 1, &out);
+    const Status s = TopK({&word, 1, {&word, 1, 1, nullptr}}, 1, &out);
     EXPECT_FALSE(s.ok());
     EXPECT_NE(s.message().find("HVDB_SIMD"), std::string::npos) << s.ToString();
     return;
