@@ -109,13 +109,18 @@ ASAN_CONFIGURE = cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDeb
   -DCMAKE_C_FLAGS_RELWITHDEBINFO="$(SANITIZER_FLAGS)" -DHVDB_FUZZ=ON -DHVDB_BUILD_TESTS=ON -DHVDB_ENABLE_CUDA=OFF
 ASAN_TESTS_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
+# A build-asan/ from before (gcc, no HVDB_FUZZ) is removed first: CMake would
+# keep only the compiler change and drop the sanitizer options.
+ASAN_FRESH = grep -qs 'HVDB_FUZZ:BOOL=ON' build-asan/CMakeCache.txt || rm -rf build-asan
 asan: deps
+	@$(ASAN_FRESH)
 	@$(ASAN_CONFIGURE) >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	$(ASAN_TESTS_ENV) ctest --test-dir build-asan --output-on-failure -j $(JOBS) -E '^install_consumer$$'
 
 # The libFuzzer targets alone, in build-asan/ (above).
 fuzz-build: deps
+	@$(ASAN_FRESH)
 	@$(ASAN_CONFIGURE) >/dev/null
 	@cmake --build build-asan -j $(JOBS) --target hvdb_fuzzers
 
