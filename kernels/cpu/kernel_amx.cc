@@ -234,7 +234,7 @@ void ScanAmx(const ScanTask& t) {
 }  // namespace
 
 const KernelTable& AmxKernel() {
-  static constexpr KernelTable table{Simd::kAmx, &PairOf<AmxIsa>, &DistancesOf<AmxIsa>, &ScanAmx,
+  static constexpr KernelTable table{AmxIsa::kSimd, &PairOf<AmxIsa>, &DistancesOf<AmxIsa>, &ScanAmx,
                                      AmxIsa::kBlockBytes, &AddPlaneOf<AmxIsa>};
   return table;
 }
