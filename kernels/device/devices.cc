@@ -43,9 +43,12 @@ const std::vector<SearchDevice*>& SearchDevices(std::string* why) {
     if (why != nullptr) *why = devices->empty() ? "no device (test override)" : "";
     return *devices;
   }
-  static const Opened opened = Open();
-  if (why != nullptr) *why = opened.why;
-  return opened.devices;
+  // Never destroyed: a database destroyed at exit (one left in a static)
+  // frees its device buffers on these devices, and it may have been made
+  // before them, so destroyed after them. The CUDA driver frees the rest.
+  static const Opened* const opened = new Opened(Open());
+  if (why != nullptr) *why = opened->why;
+  return opened->devices;
 }
 
 Result<Device> DeviceFromEnvironment() {
