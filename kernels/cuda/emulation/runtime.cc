@@ -28,18 +28,20 @@ constexpr int kMaxDevices = 8;
 constexpr size_t kDeviceMemory = size_t{1} << 30;  // each emulated device's memory
 constexpr int kMultiprocessors = 1;  // few blocks (block threads cost): 8 tiles, of several chunks from 16k rows
 
-// HVDB_CUDA_EMULATION_DEVICES: how many devices (1 to 8; default 1).
+// HVDB_CUDA_EMULATION_DEVICES: how many devices (0 to 8; default 1). 0 is a
+// machine without one: the tests that expect no search device run so.
 int DeviceCount() {
   static const int count = [] {
     const char* text = std::getenv("HVDB_CUDA_EMULATION_DEVICES");
     if (text == nullptr || *text == '\0') return 1;
-    const int n = std::atoi(text);
-    if (n < 1 || n > kMaxDevices) {
-      std::fprintf(stderr, "hvdb cuda emulation: HVDB_CUDA_EMULATION_DEVICES is '%s'; expected 1 to %d\n", text,
+    char* end = nullptr;
+    const long n = std::strtol(text, &end, 10);
+    if (*end != '\0' || n < 0 || n > kMaxDevices) {
+      std::fprintf(stderr, "hvdb cuda emulation: HVDB_CUDA_EMULATION_DEVICES is '%s'; expected 0 to %d\n", text,
                    kMaxDevices);
       std::abort();
     }
-    return n;
+    return static_cast<int>(n);
   }();
   return count;
 }
@@ -272,7 +274,7 @@ using hvdb::cuda_emulation::Mem;
 
 cudaError_t cudaGetDeviceCount(int* count) {
   *count = hvdb::cuda_emulation::DeviceCount();
-  return cudaSuccess;
+  return *count == 0 ? Fail(cudaErrorNoDevice) : cudaSuccess;  // as the CUDA runtime does
 }
 
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
