@@ -68,17 +68,24 @@ inline DB* ScratchDatabase(int rows, bool with_prefix) {
   return db.get();
 }
 
-// Whether `line` is a dot-command that reads or writes files, named as the
-// session reads the name (quotes group words: .d""emo is .demo). A fuzzer
-// must not write where it pleases.
-inline bool TouchesFiles(std::string_view line) {
+// A directory for the files a session's dot-commands read and write
+// (.output, .export, .read, ...: its policy allows only this one), emptied,
+// so that no input sees the files of the one before.
+inline const std::string& EmptyFilesDir() {
+  static const std::string dir = ScratchDir() + "/files";
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (!std::filesystem::create_directory(dir, ec)) std::abort();
+  return dir;
+}
+
+// Whether `line` is the .demo dot-command, named as the session reads the
+// name (quotes group words: .d""emo is .demo). It loads 100,000 words into
+// the scratch database, which would slow every later input.
+inline bool RunsTheDemo(std::string_view line) {
   const size_t first = line.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos || line[first] != '.') return false;
-  const std::string name = shell::SplitWords(line.substr(first))[0];
-  for (std::string_view command : {".read", ".import", ".export", ".demo"}) {
-    if (name == command) return true;
-  }
-  return false;
+  return shell::SplitWords(line.substr(first))[0] == ".demo";
 }
 
 }  // namespace hvdb::fuzz

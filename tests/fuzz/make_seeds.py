@@ -37,6 +37,9 @@ pieces = [
     '.mode json\nsearch c record(sym("a"), sym("b"), sym("c"), sym("d")) k 2\n.mode table',
     'let s = sequence(ngram(sym("x"), sym("y")), circular(90, 0, 360)); collections; .describe c; .timer on',
     "-- a comment\nlet q = random(12)\n; ; search c q k 0 radius 120",
+    # The dot-commands with files, inside the target's scratch directory.
+    ".output o.txt\nsearch c c[\"k1\"] k 2\n.output\n.once o.txt\nget c k2\n.export c e.hvdb\n"
+    "create collection e dim 256\n.import e.hvdb e\n.read o.txt\n.read ../o.txt\n.output /tmp/x\n.read .",
 ]
 for i, p in enumerate(pieces):
     put("corpus", "lang", "piece%d.hvdb" % i, p)
