@@ -23,14 +23,13 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Everything: the suite (the Python package's pytest suite among it), then the lock rules (clang -Wthread-safety), the
-# CUDA code under the CUDA emulation, ThreadSanitizer (the emulated CUDA
-# code too), ASan + UBSan, and each fuzz target for a minute
-# (docs/reliability.md, docs/gpu.md).
+# Everything: the suite (the Python package's pytest suite among it), then the
+# lock rules (clang -Wthread-safety), ThreadSanitizer and ASan + UBSan (both
+# with the CUDA code under the CUDA emulation), and each fuzz target for
+# FUZZ_SECONDS (docs/reliability.md, docs/gpu.md).
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory thread-safety
-	@$(MAKE) --no-print-directory cuda-emulation
 	@$(MAKE) --no-print-directory tsan
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory fuzz-smoke
@@ -68,11 +67,21 @@ thread-safety: deps
 # ThreadSanitizer, in build-tsan/.
 # build-tsan/ has the CUDA emulation (below), so the CUDA code's tests run
 # under ThreadSanitizer too: a block's threads are real threads, and a
-# missing __syncthreads is a race it reports.
+# missing __syncthreads is a race it reports. It is the gcc build with
+# warnings as errors of the emulated CUDA code (build-asan/ is clang's);
+# -Wno-tsan: gcc warns that TSan does not see atomic_thread_fence, used
+# only inside Boost.Asio's headers (hvdb's own code uses none).
+# Optimisation and debug info of the sanitized builds (TSan above, ASan +
+# UBSan below): -O1 and line tables only, as the sanitizers' own
+# documentation and OSS-Fuzz build; full -O2 -g took twice as long to compile
+# (5 of the 90 CI minutes went to one Boost.Beast file) for nothing a report
+# needs.
+SANITIZER_FLAGS = -O1 -g1 -DNDEBUG
 TSAN_TESTS = db_test db_bulk_load_test db_ann_index_test kernels_thread_pool_test $(CUDA_EMULATION_TESTS)
 tsan: deps
-	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHVDB_SANITIZE=thread \
-	  -DHVDB_ENABLE_CUDA=OFF -DHVDB_CUDA_EMULATION=ON -DHVDB_BUILD_BENCHMARKS=OFF -DHVDB_BUILD_EXAMPLES=OFF >/dev/null
+	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHVDB_SANITIZE=thread -DHVDB_WERROR=ON \
+	  -DCMAKE_CXX_FLAGS="-Wno-tsan" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$(SANITIZER_FLAGS)" \
+	  -DCMAKE_C_FLAGS_RELWITHDEBINFO="$(SANITIZER_FLAGS)" -DHVDB_ENABLE_CUDA=OFF -DHVDB_CUDA_EMULATION=ON -DHVDB_BUILD_BENCHMARKS=OFF -DHVDB_BUILD_EXAMPLES=OFF >/dev/null
 	@cmake --build build-tsan -j $(JOBS) --target $(TSAN_TESTS) hvdb_cli
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" ctest --test-dir build-tsan --output-on-failure -j $(JOBS) \
 	  -R '^(DbTest|BulkLoadTest|AnnConcurrencyTest|ThreadPool|shell_server|shell_http$$)|$(CUDA_EMULATION_CTEST)'
@@ -80,10 +89,11 @@ tsan: deps
 
 # The CUDA code of kernels/cuda/, kernels and host code alike, run on CPU
 # threads by the CUDA emulation (test machinery, docs/gpu.md), in
-# build-cuda-emu/: the CUDA search tests against the scalar scan, the
-# emulation's own checks (`hvdb info`'s devices among them), the real-device
-# DB and HDC tests. No nvcc needed; `make tsan` runs them again, and `hvdb
-# info` from its build names the emulated device.
+# build-cuda-emu/ without sanitizers: the CUDA search tests against the
+# scalar scan, the emulation's own checks (`hvdb info`'s devices among them),
+# the real-device DB and HDC tests. No nvcc needed. make test runs these
+# tests under `make tsan` and `make asan` instead, whose builds have the
+# emulation; this is the quick loop while changing kernels/cuda/.
 CUDA_EMULATION_TESTS = kernels_cuda_emulation_test kernels_cuda_search_test db_gpu_search_test hdc_batch_device_test
 CUDA_EMULATION_CTEST = ^(CudaEmulationTest|CudaEmulationDeathTest|CudaSearchTest|RealDeviceTest|BatchDeviceTest)\.
 cuda-emulation: deps
@@ -92,21 +102,17 @@ cuda-emulation: deps
 	@cmake --build build-cuda-emu -j $(JOBS) --target $(CUDA_EMULATION_TESTS)
 	ctest --test-dir build-cuda-emu --output-on-failure -j $(JOBS) -R '$(CUDA_EMULATION_CTEST)'
 
-# Optimisation and debug info of the ASan + UBSan build: -O1 and line tables
-# only, as the sanitizers' own documentation and OSS-Fuzz build; full -O2 -g
-# took twice as long to compile (5 of the 90 CI minutes went to one
-# Boost.Beast file) for nothing a report needs.
-SANITIZER_FLAGS = -O1 -g1 -DNDEBUG
 # One clang build, build-asan/, with AddressSanitizer, UndefinedBehaviorSanitizer
 # (float-cast-overflow included, no recovery: the first report fails) and
 # libFuzzer's coverage: `make asan` runs the whole suite in it (each fuzz
 # target replays its corpus and regressions there as a test), `make
 # fuzz-build` builds only the fuzz targets in it. One build instead of two
 # (gcc for the suite, clang for the fuzzers) saves a whole sanitized build of
-# every room in make test. librocksdb and FAISS are not instrumented.
+# every room in make test. librocksdb and FAISS are not instrumented. The
+# CUDA emulation is on, so the CUDA code's tests run under ASan and UBSan too.
 ASAN_CONFIGURE = cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
   -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$(SANITIZER_FLAGS)" \
-  -DCMAKE_C_FLAGS_RELWITHDEBINFO="$(SANITIZER_FLAGS)" -DHVDB_FUZZ=ON -DHVDB_BUILD_TESTS=ON -DHVDB_ENABLE_CUDA=OFF
+  -DCMAKE_C_FLAGS_RELWITHDEBINFO="$(SANITIZER_FLAGS)" -DHVDB_FUZZ=ON -DHVDB_BUILD_TESTS=ON -DHVDB_ENABLE_CUDA=OFF -DHVDB_CUDA_EMULATION=ON
 ASAN_TESTS_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
 # A build-asan/ from before (gcc, no HVDB_FUZZ) is removed first: CMake would
@@ -124,13 +130,15 @@ fuzz-build: deps
 	@$(ASAN_CONFIGURE) >/dev/null
 	@cmake --build build-asan -j $(JOBS) --target hvdb_fuzzers
 
-# Each fuzz target for FUZZ_SECONDS (60 in make test, 600 in make fuzz).
-FUZZ_SECONDS ?= 60
+# Each fuzz target for FUZZ_SECONDS: 30 in make test (a smoke run; make asan
+# has replayed every corpus input and regression already), 600 in make fuzz
+# and make stress, where new inputs are found.
+FUZZ_SECONDS ?= 30
 fuzz-smoke: fuzz-build
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 fuzz: fuzz-build
-	scripts/fuzz.sh $(if $(filter 60,$(FUZZ_SECONDS)),600,$(FUZZ_SECONDS))
+	scripts/fuzz.sh $(if $(filter 30,$(FUZZ_SECONDS)),600,$(FUZZ_SECONDS))
 
 # The long runs: 200 kills per write workload, and the fuzz targets for 10 minutes each.
 stress: build
