@@ -46,16 +46,27 @@ void Collector::Offer(uint32_t distance, uint64_t row) {
     return;
   }
   const Neighbor offered{row, distance};
+  // A lambda, so the comparisons inline (a function pointer was called per step).
+  const auto nearer = [](const Neighbor& a, const Neighbor& b) { return NearerFirst(a, b); };
   if (size_ < k_) {
     heap_[size_++] = offered;
-    std::push_heap(heap_, heap_ + size_, NearerFirst);
+    std::push_heap(heap_, heap_ + size_, nearer);
   } else {
     // In order, a row below the threshold is nearer than the held k-th;
     // across scans a tie with it is nearer only when its name is smaller.
-    if (across_ && !NearerFirst(offered, heap_[0])) return;
-    std::pop_heap(heap_, heap_ + k_, NearerFirst);
-    heap_[k_ - 1] = offered;
-    std::push_heap(heap_, heap_ + k_, NearerFirst);
+    if (across_ && !nearer(offered, heap_[0])) return;
+    // The held k-th replaced: one sift down from the top (pop_heap then
+    // push_heap took two passes).
+    size_t at = 0;
+    for (;;) {
+      const size_t left = 2 * at + 1;
+      if (left >= k_) break;
+      const size_t child = left + 1 < k_ && nearer(heap_[left], heap_[left + 1]) ? left + 1 : left;
+      if (!nearer(offered, heap_[child])) break;
+      heap_[at] = heap_[child];
+      at = child;
+    }
+    heap_[at] = offered;
   }
   if (size_ == k_) threshold = uint64_t{heap_[0].distance} + (across_ ? 1 : 0);
 }
@@ -72,6 +83,8 @@ constexpr size_t kMinRowsPerThread = 1024;
 // Queries scanned together: bounds collector memory and keeps the block of
 // queries in cache while rows stream past.
 constexpr size_t kQueryChunk = 256;
+// Queries a lane takes at least when chunks of queries run side by side.
+constexpr size_t kMinQueriesPerLane = 16;
 // Collector storage allowed per chunk (all threads), which shrinks the chunk for huge k.
 constexpr size_t kCollectorBudgetBytes = size_t{64} << 20;
 
@@ -151,8 +164,11 @@ Status RunScan(const ScanInput& in, const ScanOptions& options, size_t k, uint32
   const size_t row_bytes = in.rows.words * sizeof(uint64_t);
   const size_t block_rows = BlockRows(*kernel, options, in.rows.words);
 
-  size_t chunk = std::min(kQueryChunk, in.nq);
-  if (k > 0) chunk = std::clamp<size_t>(kCollectorBudgetBytes / (k * parts * sizeof(Neighbor)), 1, chunk);
+  // Fewer row ranges than threads (a small row set, e.g. ivf's centroids):
+  // chunks of queries run side by side too, each part of each lane its own task.
+  const size_t lanes = std::max<size_t>(1, std::min<size_t>(threads / parts, (in.nq + kMinQueriesPerLane - 1) / kMinQueriesPerLane));
+  size_t chunk = std::min(kQueryChunk, (in.nq + lanes - 1) / lanes);
+  if (k > 0) chunk = std::clamp<size_t>(kCollectorBudgetBytes / (k * parts * lanes * sizeof(Neighbor)), 1, chunk);
 
   struct PartState {
     std::vector<Collector> collectors;
@@ -160,7 +176,7 @@ Status RunScan(const ScanInput& in, const ScanOptions& options, size_t k, uint32
     std::vector<std::vector<Neighbor>> hits;    // chunk, radius mode
     std::unique_ptr<uint64_t, AlignedWords> scratch;
   };
-  std::vector<PartState> states(parts);
+  std::vector<PartState> states(lanes * parts);  // lane l's part p at l * parts + p
   for (PartState& s : states) {
     s.collectors.resize(chunk);
     if (k > 0) s.heaps.resize(chunk * k);
@@ -170,45 +186,56 @@ Status RunScan(const ScanInput& in, const ScanOptions& options, size_t k, uint32
   }
 
   std::vector<Neighbor> merged;
-  for (size_t q0 = 0; q0 < in.nq; q0 += chunk) {
-    const size_t qn = std::min(chunk, in.nq - q0);
-    for (PartState& s : states) {
-      for (size_t qi = 0; qi < qn; ++qi) {
-        if (k > 0) s.collectors[qi].ResetTopK(&s.heaps[qi * k], k);
-        else s.collectors[qi].ResetRadius(radius, &s.hits[qi]);
+  for (size_t round = 0; round < in.nq; round += chunk * lanes) {
+    // Lane l takes queries [first(l), first(l) + count(l)).
+    const auto first = [&](size_t l) { return std::min(in.nq, round + l * chunk); };
+    const auto count = [&](size_t l) { return std::min(in.nq, first(l) + chunk) - first(l); };
+    for (size_t l = 0; l < lanes; ++l) {
+      for (size_t p = 0; p < parts; ++p) {
+        PartState& s = states[l * parts + p];
+        for (size_t qi = 0; qi < count(l); ++qi) {
+          if (k > 0) s.collectors[qi].ResetTopK(&s.heaps[qi * k], k);
+          else s.collectors[qi].ResetRadius(radius, &s.hits[qi]);
+        }
       }
     }
     if (split.parts > 0) {
-      cpu::ThreadPool::Shared().Run(split.parts, threads, [&](size_t part) {
+      cpu::ThreadPool::Shared().Run(lanes * split.parts, threads, [&](size_t t) {
+        const size_t lane = t / split.parts, part = t % split.parts;
+        if (count(lane) == 0) return;
         cpu::ScanTask task;
-        task.queries = in.queries + q0 * in.rows.words;
-        task.nq = qn;
+        task.queries = in.queries + first(lane) * in.rows.words;
+        task.nq = count(lane);
         task.rows = in.rows.rows;
         task.words = in.rows.words;
         task.tombstones = in.rows.tombstones;
         task.row_begin = part * split.rows_per_part;
         task.row_end = std::min(in.rows.n, task.row_begin + split.rows_per_part);
-        task.collectors = states[part].collectors.data();
+        task.collectors = states[t].collectors.data();
         task.block_rows = block_rows;
-        task.scratch = states[part].scratch.get();
+        task.scratch = states[t].scratch.get();
         kernel->scan(task);
       });
     }
-    for (size_t qi = 0; qi < qn; ++qi) {
-      merged.clear();
-      for (PartState& s : states) {
-        if (k > 0) merged.insert(merged.end(), s.collectors[qi].held(), s.collectors[qi].held() + s.collectors[qi].size());
-        else merged.insert(merged.end(), s.hits[qi].begin(), s.hits[qi].end());
-      }
-      if (k > 0) {
-        const size_t keep = std::min(k, merged.size());
-        std::partial_sort(merged.begin(), merged.begin() + static_cast<std::ptrdiff_t>(keep), merged.end(), NearerFirst);
-        Neighbor* out = topk_out + (q0 + qi) * k;
-        std::copy(merged.begin(), merged.begin() + static_cast<std::ptrdiff_t>(keep), out);
-        std::fill(out + keep, out + k, Neighbor{});
-      } else {
-        std::sort(merged.begin(), merged.end(), NearerFirst);
-        radius_out[q0 + qi] = merged;
+    for (size_t l = 0; l < lanes; ++l) {
+      for (size_t qi = 0; qi < count(l); ++qi) {
+        merged.clear();
+        for (size_t p = 0; p < parts; ++p) {
+          const PartState& s = states[l * parts + p];
+          if (k > 0) merged.insert(merged.end(), s.collectors[qi].held(), s.collectors[qi].held() + s.collectors[qi].size());
+          else merged.insert(merged.end(), s.hits[qi].begin(), s.hits[qi].end());
+        }
+        const size_t q = first(l) + qi;
+        if (k > 0) {
+          const size_t keep = std::min(k, merged.size());
+          std::partial_sort(merged.begin(), merged.begin() + static_cast<std::ptrdiff_t>(keep), merged.end(), NearerFirst);
+          Neighbor* out = topk_out + q * k;
+          std::copy(merged.begin(), merged.begin() + static_cast<std::ptrdiff_t>(keep), out);
+          std::fill(out + keep, out + k, Neighbor{});
+        } else {
+          std::sort(merged.begin(), merged.end(), NearerFirst);
+          radius_out[q] = merged;
+        }
       }
     }
   }

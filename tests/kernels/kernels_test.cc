@@ -149,6 +149,23 @@ TEST_P(KernelTest, TopKWithTombstonesEqualsReference) {
   }
 }
 
+// Fewer row ranges than threads: chunks of queries run side by side too
+// (lanes), alone (one range) and beside several ranges, the last lane short.
+TEST_P(KernelTest, QueryLanesEqualReference) {
+  for (const Shape s : {Shape{2048, 1000, 50}, Shape{2048, 2500, 77}, Shape{64, 300, 100}}) {
+    const PlantedData d = MakePlanted(s.n, s.nq, s.bits / 64, TestSeed() + s.n + s.nq);
+    const std::vector<uint64_t> dead = RandomTombstones(d.n(), 0.2, TestSeed() + s.nq);
+    for (unsigned threads : {3u, 4u, 8u}) {
+      for (size_t k : {size_t{1}, size_t{16}}) {
+        ExpectTopKMatches(d, {}, k, Options(threads), Describe(GetParam(), s, k, threads) + " lanes");
+      }
+      ExpectTopKMatches(d, dead, 10, Options(threads), Describe(GetParam(), s, 10, threads) + " lanes, tombstones");
+      ExpectRadiusMatches(d, dead, static_cast<uint32_t>(s.bits / 2 - s.bits / 64), Options(threads),
+                          Describe(GetParam(), s, 0, threads) + " lanes, radius");
+    }
+  }
+}
+
 TEST_P(KernelTest, LargeKAndKAboveN) {
   const PlantedData d = MakePlanted(1500, 40, 32, TestSeed() + 99);
   ExpectTopKMatches(d, {}, 1024, Options(2), "k=1024");
