@@ -166,7 +166,8 @@ Status RunScan(const ScanInput& in, const ScanOptions& options, size_t k, uint32
 
   // Fewer row ranges than threads (a small row set, e.g. ivf's centroids):
   // chunks of queries run side by side too, each part of each lane its own task.
-  const size_t lanes = std::max<size_t>(1, std::min<size_t>(threads / parts, (in.nq + kMinQueriesPerLane - 1) / kMinQueriesPerLane));
+  const size_t lanes =
+      std::max<size_t>(1, std::min<size_t>(threads / parts, (in.nq + kMinQueriesPerLane - 1) / kMinQueriesPerLane));
   size_t chunk = std::min(kQueryChunk, (in.nq + lanes - 1) / lanes);
   if (k > 0) chunk = std::clamp<size_t>(kCollectorBudgetBytes / (k * parts * lanes * sizeof(Neighbor)), 1, chunk);
 
