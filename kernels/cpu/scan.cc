@@ -186,7 +186,6 @@ Status RunScan(const ScanInput& in, const ScanOptions& options, size_t k, uint32
     if (!s.scratch) return Status::ResourceExhausted("cannot allocate a scan block of " + std::to_string(block_rows * row_bytes) + " bytes");
   }
 
-  std::vector<Neighbor> merged;
   for (size_t round = 0; round < in.nq; round += chunk * lanes) {
     // Lane l takes queries [first(l), first(l) + count(l)).
     const auto first = [&](size_t l) { return std::min(in.nq, round + l * chunk); };
@@ -218,27 +217,35 @@ Status RunScan(const ScanInput& in, const ScanOptions& options, size_t k, uint32
         kernel->scan(task);
       });
     }
-    for (size_t l = 0; l < lanes; ++l) {
-      for (size_t qi = 0; qi < count(l); ++qi) {
+    // Each query's lists from its lane's parts, merged with the queries split
+    // across the threads (on one thread this took a fifth of a scan of 1024
+    // rows at k = 100).
+    const size_t round_queries = std::min(in.nq - round, chunk * lanes);
+    const size_t slices = std::min<size_t>(threads, (round_queries + kMinQueriesPerLane - 1) / kMinQueriesPerLane);
+    const size_t per_slice = (round_queries + slices - 1) / slices;
+    cpu::ThreadPool::Shared().Run(slices, threads, [&](size_t slice) {
+      const auto nearer = [](const Neighbor& a, const Neighbor& b) { return NearerFirst(a, b); };
+      std::vector<Neighbor> merged;
+      for (size_t i = slice * per_slice; i < std::min(round_queries, (slice + 1) * per_slice); ++i) {
+        const size_t lane = i / chunk, qi = i % chunk, q = round + i;
         merged.clear();
         for (size_t p = 0; p < parts; ++p) {
-          const PartState& s = states[l * parts + p];
+          const PartState& s = states[lane * parts + p];
           if (k > 0) merged.insert(merged.end(), s.collectors[qi].held(), s.collectors[qi].held() + s.collectors[qi].size());
           else merged.insert(merged.end(), s.hits[qi].begin(), s.hits[qi].end());
         }
-        const size_t q = first(l) + qi;
         if (k > 0) {
           const size_t keep = std::min(k, merged.size());
-          std::partial_sort(merged.begin(), merged.begin() + static_cast<std::ptrdiff_t>(keep), merged.end(), NearerFirst);
+          std::partial_sort(merged.begin(), merged.begin() + static_cast<std::ptrdiff_t>(keep), merged.end(), nearer);
           Neighbor* out = topk_out + q * k;
           std::copy(merged.begin(), merged.begin() + static_cast<std::ptrdiff_t>(keep), out);
           std::fill(out + keep, out + k, Neighbor{});
         } else {
-          std::sort(merged.begin(), merged.end(), NearerFirst);
+          std::sort(merged.begin(), merged.end(), nearer);
           radius_out[q] = merged;
         }
       }
-    }
+    });
   }
   return Status::OK();
 }
