@@ -11,6 +11,11 @@
 #include "kernels/hamming.h"
 
 namespace hvdb::kernels {
+
+// NearerFirst as a type, so that the heap and sort algorithms inline it
+// (given the function, they called it through a pointer at every step).
+constexpr auto kNearerFirst = [](const Neighbor& a, const Neighbor& b) { return NearerFirst(a, b); };
+
 namespace cpu {
 
 void Collector::ResetTopK(Neighbor* storage, size_t k) {
@@ -46,23 +51,21 @@ void Collector::Offer(uint32_t distance, uint64_t row) {
     return;
   }
   const Neighbor offered{row, distance};
-  // A lambda, so the comparisons inline (a function pointer was called per step).
-  const auto nearer = [](const Neighbor& a, const Neighbor& b) { return NearerFirst(a, b); };
   if (size_ < k_) {
     heap_[size_++] = offered;
-    std::push_heap(heap_, heap_ + size_, nearer);
+    std::push_heap(heap_, heap_ + size_, kNearerFirst);
   } else {
     // In order, a row below the threshold is nearer than the held k-th;
     // across scans a tie with it is nearer only when its name is smaller.
-    if (across_ && !nearer(offered, heap_[0])) return;
+    if (across_ && !kNearerFirst(offered, heap_[0])) return;
     // The held k-th replaced: one sift down from the top (pop_heap then
     // push_heap took two passes).
     size_t at = 0;
     for (;;) {
       const size_t left = 2 * at + 1;
       if (left >= k_) break;
-      const size_t child = left + 1 < k_ && nearer(heap_[left], heap_[left + 1]) ? left + 1 : left;
-      if (!nearer(offered, heap_[child])) break;
+      const size_t child = left + 1 < k_ && kNearerFirst(heap_[left], heap_[left + 1]) ? left + 1 : left;
+      if (!kNearerFirst(offered, heap_[child])) break;
       heap_[at] = heap_[child];
       at = child;
     }
@@ -83,8 +86,9 @@ constexpr size_t kMinRowsPerThread = 1024;
 // Queries scanned together: bounds collector memory and keeps the block of
 // queries in cache while rows stream past.
 constexpr size_t kQueryChunk = 256;
-// Queries a lane takes at least when chunks of queries run side by side.
-constexpr size_t kMinQueriesPerLane = 16;
+// Queries a thread takes at least where queries are split across threads
+// (a scan's lanes, the merge's slices).
+constexpr size_t kMinQueriesPerThread = 16;
 // Collector storage allowed per chunk (all threads), which shrinks the chunk for huge k.
 constexpr size_t kCollectorBudgetBytes = size_t{64} << 20;
 
@@ -167,7 +171,7 @@ Status RunScan(const ScanInput& in, const ScanOptions& options, size_t k, uint32
   // Fewer row ranges than threads (a small row set, e.g. ivf's centroids):
   // chunks of queries run side by side too, each part of each lane its own task.
   const size_t lanes =
-      std::max<size_t>(1, std::min<size_t>(threads / parts, (in.nq + kMinQueriesPerLane - 1) / kMinQueriesPerLane));
+      std::max<size_t>(1, std::min<size_t>(threads / parts, (in.nq + kMinQueriesPerThread - 1) / kMinQueriesPerThread));
   size_t chunk = std::min(kQueryChunk, (in.nq + lanes - 1) / lanes);
   if (k > 0) chunk = std::clamp<size_t>(kCollectorBudgetBytes / (k * parts * lanes * sizeof(Neighbor)), 1, chunk);
 
@@ -221,10 +225,9 @@ Status RunScan(const ScanInput& in, const ScanOptions& options, size_t k, uint32
     // across the threads (on one thread this took a fifth of a scan of 1024
     // rows at k = 100).
     const size_t round_queries = std::min(in.nq - round, chunk * lanes);
-    const size_t slices = std::min<size_t>(threads, (round_queries + kMinQueriesPerLane - 1) / kMinQueriesPerLane);
+    const size_t slices = std::min<size_t>(threads, (round_queries + kMinQueriesPerThread - 1) / kMinQueriesPerThread);
     const size_t per_slice = (round_queries + slices - 1) / slices;
     cpu::ThreadPool::Shared().Run(slices, threads, [&](size_t slice) {
-      const auto nearer = [](const Neighbor& a, const Neighbor& b) { return NearerFirst(a, b); };
       std::vector<Neighbor> merged;
       for (size_t i = slice * per_slice; i < std::min(round_queries, (slice + 1) * per_slice); ++i) {
         const size_t lane = i / chunk, qi = i % chunk, q = round + i;
@@ -236,12 +239,12 @@ Status RunScan(const ScanInput& in, const ScanOptions& options, size_t k, uint32
         }
         if (k > 0) {
           const size_t keep = std::min(k, merged.size());
-          std::partial_sort(merged.begin(), merged.begin() + static_cast<std::ptrdiff_t>(keep), merged.end(), nearer);
+          std::partial_sort(merged.begin(), merged.begin() + static_cast<std::ptrdiff_t>(keep), merged.end(), kNearerFirst);
           Neighbor* out = topk_out + q * k;
           std::copy(merged.begin(), merged.begin() + static_cast<std::ptrdiff_t>(keep), out);
           std::fill(out + keep, out + k, Neighbor{});
         } else {
-          std::sort(merged.begin(), merged.end(), nearer);
+          std::sort(merged.begin(), merged.end(), kNearerFirst);
           radius_out[q] = merged;
         }
       }
@@ -381,7 +384,7 @@ std::vector<Neighbor> SharedBoundSearch::Hits(size_t q) const {
   std::vector<Neighbor> hits = k_ > 0 ? std::vector<Neighbor>(collectors_[q].held(),
                                                               collectors_[q].held() + collectors_[q].size())
                                       : within_[q];
-  std::sort(hits.begin(), hits.end(), NearerFirst);
+  std::sort(hits.begin(), hits.end(), kNearerFirst);
   return hits;
 }
 
