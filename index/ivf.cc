@@ -230,10 +230,7 @@ Status IvfLists::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
       [&](size_t slot) { return slot / others; }));
   for (size_t q = 0; q < nq; ++q) {
     std::vector<kernels::Neighbor>& hits = (*out)[q];
-    for (size_t p = 0; p < others; ++p) {
-      const std::vector<kernels::Neighbor> more = rest->Hits(q * others + p);
-      hits.insert(hits.end(), more.begin(), more.end());
-    }
+    rest->AppendHits(q * others, others, &hits);
     kernels::MergeHits(&hits, k);
   }
   return Status::OK();

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/mutex.h"
 #include "hvdb/result.h"
 #include "hvdb/status.h"
 
@@ -118,19 +119,20 @@ Status TopK(const ScanInput& input, size_t k, Neighbor* out, const ScanOptions& 
 Status WithinRadius(const ScanInput& input, uint32_t radius, std::vector<Neighbor>* out,
                     const ScanOptions& options = {});
 
-namespace cpu {
-class Collector;
-}  // namespace cpu
-
 // Searches whose rows come in several sets scanned one after another (an ivf
-// index's probed lists). Each query keeps one collector across the sets, so a
-// row that cannot beat the query's current k-th distance costs no collector
-// work in any later set. The caller names each set's rows (names[i] for its
-// row i), in any order across sets; among rows at equal distance the smaller
-// name wins, as in TopK.
+// index's probed lists). Each query keeps a bound across the sets: the k-th
+// distance it has found so far (or max_distance), so that a row which cannot
+// beat it costs no collector work in any later set. The caller names each
+// set's rows (names[i] for its row i), in any order across sets; among rows at
+// equal distance the smaller name wins, as in TopK.
+//
+// A scan collects into collectors of the calling thread's own and keeps only
+// each query's hits and bound, so a search of many queries (an ivf's
+// nq x nprobe probes) holds 4 bytes per query plus its hits, not a collector
+// of k slots each.
 //
 // Thread safety: Scan calls may run at once when no query is in two of them;
-// Hits once they all returned.
+// Hits and AppendHits once they all returned, from one thread.
 class SharedBoundSearch {
  public:
   // k in [1, kMaxK]: the k nearest, only within max_distance when set;
@@ -151,16 +153,30 @@ class SharedBoundSearch {
   // bound known from elsewhere, as max_distance).
   void Limit(size_t q, uint32_t distance);
 
-  // Query q's hits so far, nearest first (at most k when k > 0).
-  std::vector<Neighbor> Hits(size_t q) const;
+  // Query q's hits, nearest first (at most k when k > 0).
+  std::vector<Neighbor> Hits(size_t q);
+  // Appends to *out the hits kept for queries [first, first + count), in no
+  // order; with k > 0 they include each query's k nearest, and MergeHits(k)
+  // of them is its answer.
+  void AppendHits(size_t first, size_t count, std::vector<Neighbor>* out);
 
  private:
-  SharedBoundSearch(size_t nq, size_t k);
+  struct Kept {
+    uint32_t query;
+    Neighbor hit;
+  };
+  SharedBoundSearch(size_t nq, size_t k, uint32_t max_distance);
+  // Groups kept_ by query into by_query_ once every Scan returned.
+  void Group();
+
   size_t nq_;
   size_t k_;
-  std::vector<Neighbor> heaps_;                // nq x k (top-k)
-  std::vector<std::vector<Neighbor>> within_;  // nq (radius)
-  std::unique_ptr<cpu::Collector[]> collectors_;
+  std::vector<uint32_t> bound_;  // nq: each query's rows are within this distance
+  Mutex kept_mu_;
+  std::vector<Kept> kept_ HVDB_GUARDED_BY(kept_mu_);  // what the scans kept, in no order
+  bool grouped_ HVDB_GUARDED_BY(kept_mu_) = false;
+  std::vector<size_t> first_;     // nq + 1: query q's hits at by_query_[first_[q], first_[q + 1])
+  std::vector<Neighbor> by_query_;
 };
 
 // One step of bit-sliced counting (bundling): adds `carry` (one bit per

@@ -19,8 +19,9 @@ namespace hvdb::kernels::cpu {
 // increasing row order, so on equal distance the row already held wins and
 // the smaller row is kept, as the tie rule asks.
 //
-// Across scans (SharedBoundSearch: one collector kept over several row sets)
-// rows come named by the caller and in no particular order: the threshold
+// Across scans (SharedBoundSearch: a collector per query and row set, started
+// from the bound the query's earlier sets gave) rows come named by the caller
+// and in no particular order: the threshold
 // then admits the held k-th distance itself, and Offer keeps a tied row only
 // when its name is smaller.
 class Collector {
@@ -42,12 +43,13 @@ class Collector {
   // (unless across scans).
   void Offer(uint32_t distance, uint64_t row);
 
-  // Top-k mode: the rows held, in storage[0, size()), heap-ordered.
+  // Top-k mode: the rows held, in storage[0, size()): sorted nearest first
+  // for k up to 32, heap-ordered above.
   size_t size() const { return size_; }
   const Neighbor* held() const { return heap_; }
 
  private:
-  Neighbor* heap_ = nullptr;  // max-heap on (distance, row)
+  Neighbor* heap_ = nullptr;  // sorted (k <= 32) or a max-heap on (distance, row)
   size_t k_ = 0;
   size_t size_ = 0;
   std::vector<Neighbor>* hits_ = nullptr;  // radius mode when set

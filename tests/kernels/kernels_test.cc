@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/hamming.h"
+#include "kernels/results.h"
 #include "tests/kernels/reference.h"
 #include "tests/test_seed.h"
 
@@ -131,7 +132,7 @@ TEST_P(KernelTest, TopKEqualsReference) {
   for (const Shape& s : kShapes) {
     const PlantedData d = MakePlanted(s.n, s.nq, s.bits / 64, TestSeed() ^ (s.bits * 31 + s.nq));
     for (unsigned threads : {1u, 2u}) {
-      for (size_t k : {size_t{1}, size_t{10}, size_t{100}}) {
+      for (size_t k : {size_t{1}, size_t{10}, size_t{32}, size_t{33}, size_t{100}}) {
         ExpectTopKMatches(d, {}, k, Options(threads), Describe(GetParam(), s, k, threads));
       }
     }
@@ -284,7 +285,8 @@ TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
       size_t k;
       std::optional<uint32_t> max_distance;
     };
-    for (const Case& c : {Case{1, {}}, Case{10, {}}, Case{100, {}}, Case{10, near}, Case{0, near}, Case{0, 3}}) {
+    for (const Case& c : {Case{1, {}}, Case{10, {}}, Case{32, {}}, Case{33, {}}, Case{100, {}}, Case{10, near},
+                          Case{0, near}, Case{0, 3}}) {
       const std::string what = Describe(GetParam(), s, c.k, 2) + " max_distance " +
                                (c.max_distance ? std::to_string(*c.max_distance) : "none");
       auto search = SharedBoundSearch::Make(d.nq(), c.k, c.max_distance);
@@ -324,7 +326,19 @@ TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
         }
         if (c.k != 0 && want.size() > c.k) want.resize(c.k);
         ASSERT_EQ((*search)->Hits(q), want) << what << " query " << q;
+        // The kept hits of a query, merged, are the same answer.
+        std::vector<Neighbor> kept;
+        (*search)->AppendHits(q, 1, &kept);
+        MergeHits(&kept, c.k);
+        ASSERT_EQ(kept, want) << what << " query " << q << " (AppendHits)";
       }
+      // A range of queries: the hits kept for each of them.
+      std::vector<Neighbor> all, each;
+      (*search)->AppendHits(0, d.nq(), &all);
+      for (size_t q = 0; q < d.nq(); ++q) (*search)->AppendHits(q, 1, &each);
+      std::sort(all.begin(), all.end(), NearerFirst);
+      std::sort(each.begin(), each.end(), NearerFirst);
+      ASSERT_EQ(all, each) << what;
     }
   }
 }
