@@ -112,6 +112,10 @@ class IvfLists {
     uint64_t version = 0;         // a process-wide fresh number at every change of codes
   };
   IvfLists(std::vector<uint64_t> centroids, size_t nlist, size_t words);
+  // The nprobe centroids nearest to each query (nq x words), nearest first,
+  // ties to the smaller list: probes[q * nprobe, +nprobe).
+  Status RankLists(const uint64_t* queries, size_t nq, size_t nprobe, const kernels::ScanOptions& scan,
+                   kernels::Neighbor* probes) const;
   // Search's device half, given each query's probes (nq x nprobe).
   Status SearchOnDevice(const uint64_t* queries, size_t nq, size_t k, std::optional<uint32_t> max_distance,
                         size_t nprobe, const std::vector<kernels::Neighbor>& probes,

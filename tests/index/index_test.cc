@@ -499,6 +499,59 @@ TEST_F(IvfFileTest, DamageIsCorruptionAndOtherOptionsNotFound) {
 
 // An index with nothing trained saves nothing (the collection then removes
 // its file rather than leave an empty one).
+// IvfLists::Search against a reference built from its parts: each query's
+// nprobe nearest centroids (ties to the smaller list), then the k nearest
+// rows among those lists' rows (ties to the smaller row). The nprobe values
+// cover both ways of ranking the centroids (a top-k scan; every distance and
+// a counting sort, for many probes over narrow rows), and the rows are few
+// bits wide so that centroids and rows tie often.
+TEST(IvfListsTest, SearchProbesTheNearestListsWithTies) {
+  std::mt19937_64 rng(testing::ProcessSeed() + 91);
+  for (const size_t words : {size_t{1}, size_t{4}, size_t{16}}) {
+    constexpr size_t kRows = 3000, kQueries = 40, kNlist = 64, kK = 10;
+    std::vector<uint64_t> bits(kRows * words), queries(kQueries * words);
+    // 1-word rows of 12 random bits: distances in [0, 12], so ties are everywhere.
+    const uint64_t mask = words == 1 ? 0xfff : ~uint64_t{0};
+    for (uint64_t& w : bits) w = rng() & mask;
+    for (uint64_t& w : queries) w = rng() & mask;
+    for (size_t q = 0; q < kQueries; ++q) {  // a planted neighbour, a few bits off a row
+      std::copy_n(&bits[(q * 61) * words], words, &queries[q * words]);
+      queries[q * words] ^= uint64_t{1} << (q % 12);
+    }
+    const RowsView rows{bits.data(), kRows, words, nullptr, nullptr};
+    kernels::ScanOptions scan;
+    scan.threads = 2;
+    auto lists = IvfLists::Train(rows, kNlist, 4, scan);
+    ASSERT_TRUE(lists.ok()) << lists.status().ToString();
+    auto distance = [&](const uint64_t* a, const uint64_t* b) {
+      uint32_t d = 0;
+      for (size_t w = 0; w < words; ++w) d += static_cast<uint32_t>(std::popcount(a[w] ^ b[w]));
+      return d;
+    };
+    for (const size_t nprobe : {size_t{1}, size_t{3}, size_t{4}, size_t{5}, size_t{17}, size_t{64}}) {
+      std::vector<std::vector<kernels::Neighbor>> got;
+      uint64_t scanned = 0;
+      ASSERT_TRUE((*lists)->Search(queries.data(), kQueries, kK, std::nullopt, nprobe, scan, &got, &scanned).ok());
+      ASSERT_EQ(got.size(), kQueries);
+      for (size_t q = 0; q < kQueries; ++q) {
+        const uint64_t* query = &queries[q * words];
+        std::vector<kernels::Neighbor> centroids;
+        for (uint32_t l = 0; l < kNlist; ++l) centroids.push_back({l, distance(query, &(*lists)->centroids()[l * words])});
+        std::sort(centroids.begin(), centroids.end(), kernels::NearerFirst);
+        std::vector<bool> probed(kNlist, false);
+        for (size_t p = 0; p < nprobe; ++p) probed[centroids[p].row] = true;
+        std::vector<kernels::Neighbor> want;
+        for (uint32_t r = 0; r < kRows; ++r) {
+          if (probed[(*lists)->list_of(r)]) want.push_back({r, distance(query, &bits[r * words])});
+        }
+        std::sort(want.begin(), want.end(), kernels::NearerFirst);
+        want.resize(std::min(want.size(), kK));
+        ASSERT_EQ(got[q], want) << words << " words, nprobe " << nprobe << ", query " << q;
+      }
+    }
+  }
+}
+
 TEST(IvfUntrainedTest, SavesNothing) {
   Rows rows;
   std::mt19937_64 rng(testing::ProcessSeed());
