@@ -407,11 +407,11 @@ Status SharedBoundSearch::Scan(const uint64_t* queries, const uint32_t* which, s
       bound_[which[i]] = static_cast<uint32_t>(std::min<uint64_t>(bound_[which[i]], collectors[i].threshold - 1));
     }
   }
-  if (heaps.capacity() > (size_t{1} << 20)) std::vector<Neighbor>().swap(heaps);  // kept only while small
+  if (heaps.capacity() > (size_t{1} << 16)) std::vector<Neighbor>().swap(heaps);  // kept only while small (1 MB)
   if (k_ == 0) {
-    for (size_t i = 0; i < count; ++i) {
-      if (within[i].capacity() > (size_t{1} << 16)) std::vector<Neighbor>().swap(within[i]);
-    }
+    size_t held = 0;
+    for (const std::vector<Neighbor>& hits : within) held += hits.capacity();
+    if (held > (size_t{1} << 16)) std::vector<std::vector<Neighbor>>().swap(within);  // kept only while small
   }
   return Status::OK();
 }
