@@ -48,6 +48,7 @@ constexpr size_t kRankAllMaxWords = 8;
 // centroid, so ties go to the smaller centroid as in TopK.
 void NearestByCounting(const uint32_t* distance, size_t n, size_t keep, std::vector<uint32_t>* start,
                        kernels::Neighbor* out) {
+  if (n == 0) return;
   const auto [lo, hi] = std::minmax_element(distance, distance + n);
   start->assign(size_t{*hi} - *lo + 1, 0);
   for (size_t i = 0; i < n; ++i) ++(*start)[distance[i] - *lo];

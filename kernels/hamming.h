@@ -157,7 +157,7 @@ class SharedBoundSearch {
   std::vector<Neighbor> Hits(size_t q);
   // Appends to *out the hits kept for queries [first, first + count), in no
   // order; with k > 0 they include each query's k nearest, and MergeHits(k)
-  // of them is its answer.
+  // of them is its answer. REQUIRES: first + count <= nq.
   void AppendHits(size_t first, size_t count, std::vector<Neighbor>* out);
 
  private:
