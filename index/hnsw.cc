@@ -408,7 +408,7 @@ Status HnswIndex::Search(const RowsView& rows, const SearchRequest& request, Sea
     size_t computed = 0;
     HVDB_RETURN_IF_ERROR(Guard("searching", [&] {
       computed = SearchGraph(*graph_, queries, nq, words_, fetch, depth, simd,
-                             request.scan.threads ? request.scan.threads : kernels::DefaultThreads(),
+                             kernels::ThreadsFor(request.scan),
                              distances.data(), labels.data());
     }));
     scanned += computed;

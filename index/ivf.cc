@@ -199,7 +199,7 @@ Status IvfLists::RankLists(const uint64_t* queries, size_t nq, size_t nprobe, co
   }
   kernels::ScanOptions one = scan;
   one.threads = 1;
-  const unsigned threads = scan.threads ? scan.threads : kernels::DefaultThreads();
+  const unsigned threads = kernels::ThreadsFor(scan);
   constexpr size_t kQueriesPerTask = 16;
   std::vector<Status> failures((nq + kQueriesPerTask - 1) / kQueriesPerTask);
   kernels::cpu::ThreadPool::Shared().Run(failures.size(), threads, [&](size_t task) {
@@ -229,7 +229,7 @@ Status IvfLists::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
   if (device != nullptr) return SearchOnDevice(queries, nq, k, max_distance, nprobe, probes, out, device);
   kernels::ScanOptions one = scan;
   one.threads = 1;
-  const unsigned threads = scan.threads ? scan.threads : kernels::DefaultThreads();
+  const unsigned threads = kernels::ThreadsFor(scan);
   // Scans each list once for all the searches (slots) that probe it, the
   // lists on any threads: slot s, for query query_of(s), probes list_of(s).
   auto scan_lists = [&](kernels::SharedBoundSearch& search, size_t slots, auto&& list_of, auto&& query_of) {

@@ -13,10 +13,6 @@
 namespace hvdb::index {
 namespace {
 
-unsigned Threads(const kernels::ScanOptions& scan) {
-  return scan.threads ? scan.threads : kernels::DefaultThreads();
-}
-
 // Lloyd's iterations compare points over at most this many words of each,
 // spread evenly over the row. A Hamming distance over a subset of the bits
 // estimates the whole one (each bit of an HDC code disagrees with the same
@@ -172,7 +168,7 @@ Result<std::vector<uint64_t>> BinaryKMeans(const uint64_t* points, size_t n, siz
     HVDB_RETURN_IF_ERROR(NearestCentroids(lloyd, n, centroids.data(), clusters, lloyd_words, assignment.data(), scan));
     if (assignment == previous) break;
     const std::vector<size_t> sizes = MajorityUpdate(lloyd, n, lloyd_words, assignment.data(), clusters,
-                                                     Threads(scan), centroids.data());
+                                                     kernels::ThreadsFor(scan), centroids.data());
     RestartEmpty(sizes, assignment.data(), n, lloyd, lloyd_words, rng, centroids.data());
     previous = assignment;
   }
@@ -187,8 +183,8 @@ Result<std::vector<uint64_t>> BinaryKMeans(const uint64_t* points, size_t n, siz
     seen[assignment[i]] = true;
     std::memcpy(&full[assignment[i] * words], points + i * words, words * 8);
   }
-  const std::vector<size_t> sizes = MajorityUpdate(points, n, words, assignment.data(), clusters, Threads(scan),
-                                                   full.data());
+  const std::vector<size_t> sizes =
+      MajorityUpdate(points, n, words, assignment.data(), clusters, kernels::ThreadsFor(scan), full.data());
   RestartEmpty(sizes, assignment.data(), n, points, words, rng, full.data());
   return full;
 }

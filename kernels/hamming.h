@@ -188,6 +188,9 @@ uint64_t AddToBitPlane(uint64_t* plane, uint64_t* carry, size_t words, Simd simd
 // Threads a scan uses when ScanOptions::threads is 0.
 unsigned DefaultThreads();
 
+// Threads a scan with `options` uses: options.threads, else DefaultThreads().
+unsigned ThreadsFor(const ScanOptions& options);
+
 }  // namespace hvdb::kernels
 
 #endif  // HVDB_KERNELS_HAMMING_H_

@@ -143,10 +143,6 @@ Status ValidateShape(const uint64_t* queries, size_t nq, const uint64_t* rows, s
   return Status::OK();
 }
 
-unsigned ThreadsFor(const ScanOptions& options) {
-  return options.threads == 0 ? DefaultThreads() : options.threads;
-}
-
 // Splits [0, n) into ranges of a multiple of 64 rows (so a thread's tombstone
 // words are its own), at most `threads` of them.
 struct RowSplit {
@@ -277,6 +273,10 @@ Status RunScan(const ScanInput& in, const ScanOptions& options, size_t k, uint32
 }
 
 }  // namespace
+
+unsigned ThreadsFor(const ScanOptions& options) {
+  return options.threads == 0 ? DefaultThreads() : options.threads;
+}
 
 Result<Simd> ResolveSimd(const ScanOptions& options) {
   Simd simd = Simd::kScalar;
