@@ -9,6 +9,7 @@
 #include "kernels/cpu/kernel_table.h"
 #include "kernels/cpu/thread_pool.h"
 #include "kernels/hamming.h"
+#include "kernels/results.h"
 
 namespace hvdb::kernels {
 
@@ -71,10 +72,7 @@ void Collector::Offer(uint32_t distance, uint64_t row) {
       --at;
     }
     heap_[at] = offered;
-    if (size_ == k_) threshold = uint64_t{heap_[k_ - 1].distance} + (across_ ? 1 : 0);
-    return;
-  }
-  if (size_ < k_) {
+  } else if (size_ < k_) {
     heap_[size_++] = offered;
     std::push_heap(heap_, heap_ + size_, kNearerFirst);
   } else {
@@ -94,7 +92,8 @@ void Collector::Offer(uint32_t distance, uint64_t row) {
     }
     heap_[at] = offered;
   }
-  if (size_ == k_) threshold = uint64_t{heap_[0].distance} + (across_ ? 1 : 0);
+  // The held k-th: last when sorted, the heap's top otherwise.
+  if (size_ == k_) threshold = uint64_t{heap_[k_ <= kSortedMaxK ? k_ - 1 : 0].distance} + (across_ ? 1 : 0);
 }
 
 }  // namespace cpu
@@ -395,9 +394,9 @@ Status SharedBoundSearch::Scan(const uint64_t* queries, const uint32_t* which, s
   {
     MutexLock lock(kept_mu_);
     for (size_t i = 0; i < count; ++i) {
-      const Collector& c = collectors[i];
-      const Neighbor* first = k_ > 0 ? c.held() : within[i].data();
-      for (size_t j = 0; j < (k_ > 0 ? c.size() : within[i].size()); ++j) kept_.push_back({which[i], first[j]});
+      const Neighbor* hits = k_ > 0 ? collectors[i].held() : within[i].data();
+      const size_t found = k_ > 0 ? collectors[i].size() : within[i].size();
+      for (size_t j = 0; j < found; ++j) kept_.push_back({which[i], hits[j]});
     }
     grouped_ = false;
   }
@@ -433,8 +432,7 @@ void SharedBoundSearch::Group() {
 std::vector<Neighbor> SharedBoundSearch::Hits(size_t q) {
   std::vector<Neighbor> hits;
   AppendHits(q, 1, &hits);
-  std::sort(hits.begin(), hits.end(), kNearerFirst);
-  if (k_ > 0 && hits.size() > k_) hits.resize(k_);
+  MergeHits(&hits, k_);
   return hits;
 }
 
