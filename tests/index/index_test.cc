@@ -70,9 +70,10 @@ class Rows {
   uint64_t next_id_ = 100;
 };
 
-uint32_t Distance(const uint64_t* a, const uint64_t* b) {
+// The scalar distance over the first `words` words.
+uint32_t Distance(const uint64_t* a, const uint64_t* b, size_t words = kWords) {
   uint32_t d = 0;
-  for (size_t w = 0; w < kWords; ++w) d += static_cast<uint32_t>(std::popcount(a[w] ^ b[w]));
+  for (size_t w = 0; w < words; ++w) d += static_cast<uint32_t>(std::popcount(a[w] ^ b[w]));
   return d;
 }
 
@@ -99,9 +100,7 @@ std::vector<kernels::Neighbor> PrefixReference(const Rows& rows, const uint64_t*
   std::vector<kernels::Neighbor> by_prefix;
   for (size_t r = 0; r < rows.n(); ++r) {
     if (rows.deleted(r)) continue;
-    uint32_t d = 0;
-    for (size_t w = 0; w < prefix_words; ++w) d += static_cast<uint32_t>(std::popcount(query[w] ^ rows.row(r)[w]));
-    by_prefix.push_back({r, d});
+    by_prefix.push_back({r, Distance(query, rows.row(r), prefix_words)});
   }
   std::sort(by_prefix.begin(), by_prefix.end(), kernels::NearerFirst);
   by_prefix.resize(std::min(by_prefix.size(), candidates));
@@ -497,8 +496,6 @@ TEST_F(IvfFileTest, DamageIsCorruptionAndOtherOptionsNotFound) {
   EXPECT_TRUE(Open(kScalar).ok());
 }
 
-// An index with nothing trained saves nothing (the collection then removes
-// its file rather than leave an empty one).
 // IvfLists::Search against a reference built from its parts: each query's
 // nprobe nearest centroids (ties to the smaller list), then the k nearest
 // rows among those lists' rows (ties to the smaller row). The nprobe values
@@ -523,11 +520,6 @@ TEST(IvfListsTest, SearchProbesTheNearestListsWithTies) {
     scan.threads = 2;
     auto lists = IvfLists::Train(rows, kNlist, 4, scan);
     ASSERT_TRUE(lists.ok()) << lists.status().ToString();
-    auto distance = [&](const uint64_t* a, const uint64_t* b) {
-      uint32_t d = 0;
-      for (size_t w = 0; w < words; ++w) d += static_cast<uint32_t>(std::popcount(a[w] ^ b[w]));
-      return d;
-    };
     for (const size_t nprobe : {size_t{1}, size_t{3}, size_t{4}, size_t{5}, size_t{17}, size_t{64}}) {
       std::vector<std::vector<kernels::Neighbor>> got;
       uint64_t scanned = 0;
@@ -536,13 +528,13 @@ TEST(IvfListsTest, SearchProbesTheNearestListsWithTies) {
       for (size_t q = 0; q < kQueries; ++q) {
         const uint64_t* query = &queries[q * words];
         std::vector<kernels::Neighbor> centroids;
-        for (uint32_t l = 0; l < kNlist; ++l) centroids.push_back({l, distance(query, &(*lists)->centroids()[l * words])});
+        for (uint32_t l = 0; l < kNlist; ++l) centroids.push_back({l, Distance(query, &(*lists)->centroids()[l * words], words)});
         std::sort(centroids.begin(), centroids.end(), kernels::NearerFirst);
         std::vector<bool> probed(kNlist, false);
         for (size_t p = 0; p < nprobe; ++p) probed[centroids[p].row] = true;
         std::vector<kernels::Neighbor> want;
         for (uint32_t r = 0; r < kRows; ++r) {
-          if (probed[(*lists)->list_of(r)]) want.push_back({r, distance(query, &bits[r * words])});
+          if (probed[(*lists)->list_of(r)]) want.push_back({r, Distance(query, &bits[r * words], words)});
         }
         std::sort(want.begin(), want.end(), kernels::NearerFirst);
         want.resize(std::min(want.size(), kK));
@@ -552,6 +544,8 @@ TEST(IvfListsTest, SearchProbesTheNearestListsWithTies) {
   }
 }
 
+// An index with nothing trained saves nothing (the collection then removes
+// its file rather than leave an empty one).
 TEST(IvfUntrainedTest, SavesNothing) {
   Rows rows;
   std::mt19937_64 rng(testing::ProcessSeed());
