@@ -129,7 +129,8 @@ Status WithinRadius(const ScanInput& input, uint32_t radius, std::vector<Neighbo
 // A scan collects into collectors of the calling thread's own and keeps only
 // each query's hits and bound, so a search of many queries (an ivf's
 // nq x nprobe probes) holds 4 bytes per query plus its hits, not a collector
-// of k slots each.
+// of k slots each. A thread's collectors hold at most 2^16 slots (1 MB): a
+// scan with a larger count x k goes over its rows in several passes.
 //
 // Thread safety: Scan calls may run at once when no query is in two of them;
 // Hits and AppendHits once they all returned, from one thread.

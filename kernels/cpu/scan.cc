@@ -113,6 +113,9 @@ constexpr size_t kQueryChunk = 256;
 constexpr size_t kMinQueriesPerThread = 16;
 // Collector storage allowed per chunk (all threads), which shrinks the chunk for huge k.
 constexpr size_t kCollectorBudgetBytes = size_t{64} << 20;
+// SharedBoundSearch: top-k slots a thread holds at once (1 MB), kept between
+// scans; also the radius hits it keeps between scans.
+constexpr size_t kSharedHeapEntries = size_t{1} << 16;
 
 const KernelTable& TableFor(Simd simd) {
   switch (simd) {
@@ -357,8 +360,8 @@ Status SharedBoundSearch::Scan(const uint64_t* queries, const uint32_t* which, s
   thread_local std::unique_ptr<uint64_t, AlignedWords> scratch;
   thread_local size_t scratch_words = 0;
   thread_local std::vector<Collector> collectors;
-  thread_local std::vector<Neighbor> heaps;                // count x k (top-k)
-  thread_local std::vector<std::vector<Neighbor>> within;  // count (radius)
+  thread_local std::vector<Neighbor> heaps;                // pass x k (top-k)
+  thread_local std::vector<std::vector<Neighbor>> within;  // pass (radius)
   if (scratch_words < block_rows * rows.words) {
     scratch = AllocateScratch(block_rows * rows.words);
     scratch_words = scratch ? block_rows * rows.words : 0;
@@ -367,50 +370,57 @@ Status SharedBoundSearch::Scan(const uint64_t* queries, const uint32_t* which, s
                                        std::to_string(block_rows * rows.words * sizeof(uint64_t)) + " bytes");
     }
   }
-  collectors.resize(count);
+  // Queries per pass over the rows: as many as kSharedHeapEntries slots hold,
+  // so that a huge k costs passes, not memory (k = kMaxK: one query a pass).
+  const size_t pass = k_ > 0 ? std::clamp<size_t>(kSharedHeapEntries / k_, 1, count) : count;
+  collectors.resize(pass);
   if (k_ > 0) {
-    heaps.resize(count * k_);
-  } else if (within.size() < count) {
-    within.resize(count);
+    heaps.resize(pass * k_);
+  } else if (within.size() < pass) {
+    within.resize(pass);
   }
-  for (size_t i = 0; i < count; ++i) {
-    if (k_ > 0) collectors[i].ResetTopKAcross(&heaps[i * k_], k_, bound_[which[i]]);
-    else collectors[i].ResetRadius(bound_[which[i]], &within[i]);
-    collectors[i].set_names(names);
-  }
-  cpu::ScanTask task;
-  task.queries = queries;
-  task.nq = count;
-  task.rows = rows.rows;
-  task.words = rows.words;
-  task.tombstones = rows.tombstones;
-  task.row_begin = 0;
-  task.row_end = rows.n;
-  task.collectors = collectors.data();
-  task.block_rows = block_rows;
-  task.scratch = scratch.get();
-  kernel->scan(task);
+  for (size_t begin = 0; begin < count; begin += pass) {
+    const size_t n = std::min(pass, count - begin);
+    const uint32_t* pass_which = which + begin;
+    for (size_t i = 0; i < n; ++i) {
+      if (k_ > 0) collectors[i].ResetTopKAcross(&heaps[i * k_], k_, bound_[pass_which[i]]);
+      else collectors[i].ResetRadius(bound_[pass_which[i]], &within[i]);
+      collectors[i].set_names(names);
+    }
+    cpu::ScanTask task;
+    task.queries = queries + begin * rows.words;
+    task.nq = n;
+    task.rows = rows.rows;
+    task.words = rows.words;
+    task.tombstones = rows.tombstones;
+    task.row_begin = 0;
+    task.row_end = rows.n;
+    task.collectors = collectors.data();
+    task.block_rows = block_rows;
+    task.scratch = scratch.get();
+    kernel->scan(task);
 
-  {
-    MutexLock lock(kept_mu_);
-    for (size_t i = 0; i < count; ++i) {
-      const Neighbor* hits = k_ > 0 ? collectors[i].held() : within[i].data();
-      const size_t found = k_ > 0 ? collectors[i].size() : within[i].size();
-      for (size_t j = 0; j < found; ++j) kept_.push_back({which[i], hits[j]});
+    {
+      MutexLock lock(kept_mu_);
+      for (size_t i = 0; i < n; ++i) {
+        const Neighbor* hits = k_ > 0 ? collectors[i].held() : within[i].data();
+        const size_t found = k_ > 0 ? collectors[i].size() : within[i].size();
+        for (size_t j = 0; j < found; ++j) kept_.push_back({pass_which[i], hits[j]});
+      }
+      grouped_ = false;
     }
-    grouped_ = false;
-  }
-  // A later set only has to beat what this one found (a full top-k's k-th).
-  for (size_t i = 0; i < count; ++i) {
-    if (k_ > 0 && collectors[i].size() == k_) {
-      bound_[which[i]] = static_cast<uint32_t>(std::min<uint64_t>(bound_[which[i]], collectors[i].threshold - 1));
+    // A later set only has to beat what this one found (a full top-k's k-th).
+    for (size_t i = 0; i < n; ++i) {
+      if (k_ > 0 && collectors[i].size() == k_) {
+        bound_[pass_which[i]] =
+            static_cast<uint32_t>(std::min<uint64_t>(bound_[pass_which[i]], collectors[i].threshold - 1));
+      }
     }
   }
-  if (heaps.capacity() > (size_t{1} << 16)) std::vector<Neighbor>().swap(heaps);  // kept only while small (1 MB)
   if (k_ == 0) {
     size_t held = 0;
     for (const std::vector<Neighbor>& hits : within) held += hits.capacity();
-    if (held > (size_t{1} << 16)) std::vector<std::vector<Neighbor>>().swap(within);  // kept only while small
+    if (held > kSharedHeapEntries) std::vector<std::vector<Neighbor>>().swap(within);  // kept only while small
   }
   return Status::OK();
 }

@@ -343,6 +343,36 @@ TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
   }
 }
 
+// A k so large that a thread's collectors hold only a few queries (three at
+// k = kMaxK / 4 + 1, one at kMaxK): a set is scanned in passes of queries,
+// and each query's bound still carries from the first set to the second.
+TEST_P(KernelTest, SharedBoundSearchOfAHugeKScansInPasses) {
+  constexpr size_t kWords = 2, kFirstSet = 70000, kN = 90000;
+  const PlantedData d = MakePlanted(kN, 7, kWords, TestSeed() + 43);
+  const std::vector<uint64_t> dead = RandomTombstones(kN, 0.05, TestSeed() + 44);
+  std::vector<uint32_t> names(kN), which(d.nq());
+  for (uint32_t r = 0; r < kN; ++r) names[r] = r;
+  for (uint32_t q = 0; q < d.nq(); ++q) which[q] = q;
+  for (const size_t k : {kMaxK / 4 + 1, kMaxK}) {
+    auto search = SharedBoundSearch::Make(d.nq(), k, std::nullopt);
+    ASSERT_TRUE(search.ok()) << search.status().ToString();
+    // Rows [0, kFirstSet) then [kFirstSet, kN), each set with its own tombstone words.
+    for (const auto& [begin, end] : {std::pair<size_t, size_t>{0, kFirstSet}, {kFirstSet, kN}}) {
+      std::vector<uint64_t> tombstones((end - begin + 63) / 64);
+      for (size_t r = begin; r < end; ++r) {
+        if (ReferenceDead(dead, r)) tombstones[(r - begin) / 64] |= uint64_t{1} << ((r - begin) % 64);
+      }
+      const RowsView rows{d.rows.data() + begin * kWords, end - begin, kWords, tombstones.data()};
+      ASSERT_TRUE((*search)->Scan(d.queries.data(), which.data(), d.nq(), rows, names.data() + begin, Options(1)).ok());
+    }
+    for (size_t q = 0; q < d.nq(); ++q) {
+      std::vector<Neighbor> want = ReferenceAll(d.queries.data() + q * kWords, d.rows, kWords, dead);
+      want.resize(k);
+      ASSERT_EQ((*search)->Hits(q), want) << SimdName(GetParam()) << " k " << k << " query " << q;
+    }
+  }
+}
+
 TEST(SharedBoundSearchTest, BadArguments) {
   EXPECT_TRUE(SharedBoundSearch::Make(2, 0, std::nullopt).status().IsInvalidArgument());
   EXPECT_TRUE(SharedBoundSearch::Make(2, kMaxK + 1, std::nullopt).status().IsInvalidArgument());
