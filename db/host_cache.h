@@ -46,6 +46,9 @@ class HostCache {
   // rows() row ids, increasing.
   const uint64_t* ids() const { return reinterpret_cast<const uint64_t*>(ids_.data()); }
   std::string_view key(size_t r) const { return keys_.key(r); }
+  // Cache hints for key(r), a few lookups ahead: see KeyTable.
+  void PrefetchKeyOffset(size_t r) const { keys_.PrefetchOffset(r); }
+  void PrefetchKey(size_t r) const { keys_.PrefetchKey(r); }
   // The live row holding `key`, or kNoRow32.
   uint32_t Find(std::string_view key) const { return keys_.Find(key); }
   bool pinned() const { return arena_.pinned(); }
