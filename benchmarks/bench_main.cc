@@ -34,6 +34,7 @@ const char kUsage[] =
     "         [--faiss-ivf-max-n N] [--save-datasets DIR]\n"
     "  recall@10 against the exact scan and queries/s for each index and knob, on planted, clustered,\n"
     "  text and Fashion-MNIST data (fashion: opt-in; docs/perf.md; benchmarks/plot_index.py draws the curves).\n"
+    "  --nlist 0: the count chosen from the data (each line's lists says which).\n"
     "  --save-datasets: write each dataset's rows and queries as .npy in DIR and measure nothing\n"
     "  (the peers' benchmark, benchmarks/python/index_peers.py, reads them).\n"
     "usage: hvdb-bench gpu [--n N] [--bits B] [--k K] [--batches B,...] [--dir D]\n"
@@ -101,11 +102,11 @@ int ParseFlags(int argc, char** argv, bool* faiss,
 }
 
 // "A,B,C" as positive numbers; false when one is not.
-bool ParseSizes(const char* value, std::vector<size_t>* out) {
+bool ParseSizes(const char* value, std::vector<size_t>* out, bool zero_allowed = false) {
   out->clear();
   for (const std::string& part : SplitComma(value)) {
     size_t number = 0;
-    if (!ParseSize(part.c_str(), &number) || number == 0) return false;
+    if (!ParseSize(part.c_str(), &number) || (number == 0 && !zero_allowed)) return false;
     out->push_back(number);
   }
   return !out->empty();
@@ -195,8 +196,12 @@ int Index(int argc, char** argv) {
   bool unused_faiss = true;
   const int status = ParseFlags(argc, argv, &unused_faiss, [&](std::string_view flag, const char* value) -> std::string {
     std::string error;
+    if (flag == "--nlist") {  // 0: chosen from the data
+      if (!ParseSizes(value, &c.nlist, /*zero_allowed=*/true)) return "--nlist: '" + std::string(value) + "' is not a list";
+      return error;
+    }
     if (SetList(flag, value,
-                {{"--prefix-bits", &c.prefix_bits}, {"--candidates", &c.candidates}, {"--nlist", &c.nlist},
+                {{"--prefix-bits", &c.prefix_bits}, {"--candidates", &c.candidates},
                  {"--nprobe", &c.nprobe}, {"--ef", &c.ef}, {"--ef-construction", &c.ef_construction}},
                 &error)) {
       return error;

@@ -324,15 +324,17 @@ int RunIndexBench(const IndexBenchConfig& c) {
       const CollectionStats st = coll->Stats();
       const double reopen_s = reopen();
       if (reopen_s < 0) return 1;
+      // nlist 0: the count chosen from the data (lists).
       for (size_t nprobe : c.nprobe) {
-        if (nprobe > nlist) continue;
+        if (nprobe > st.ivf_lists) continue;
         JsonLine line = Line(d, c.bits, "ivf");
-        line.Add("nlist", nlist).Add("nprobe", nprobe).Add("build_s", build_s).Add("index_bytes", st.index_bytes)
+        line.Add("nlist", nlist).Add("lists", st.ivf_lists).Add("nprobe", nprobe).Add("build_s", build_s)
+            .Add("index_bytes", st.index_bytes)
             .Add("reopen_s", reopen_s).Add("flat_reopen_s", flat_reopen_s);
         Measure(coll, d, {.k = k, .nprobe = nprobe}, exact, flat_qps, std::move(line));
       }
     }
-    if (d.rows.size() <= c.faiss_ivf_max_n && !c.nlist.empty() && 4 * c.nlist[0] <= d.rows.size()) {
+    if (d.rows.size() <= c.faiss_ivf_max_n && !c.nlist.empty() && c.nlist[0] > 0 && 4 * c.nlist[0] <= d.rows.size()) {
       // FAISS's binary IVF with the first nlist, beside hvdb's.
       const size_t words = c.bits / 64;
       std::vector<uint64_t> rows(d.rows.size() * words), queries(d.queries.size() * words);

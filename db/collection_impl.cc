@@ -484,6 +484,7 @@ CollectionStats CollectionImpl::Stats() const {
     s.pinned = cache_->pinned();
     s.index = index_options_.kind;
     s.index_bytes = index_->memory_bytes();
+    s.ivf_lists = index_->trained_lists();
   }
   {
     MutexLock lock(gpu_mu_);  // a drop or reload resets gpu_ under it too

@@ -96,7 +96,7 @@ Result<SearchPlan> PlanSearch(const PlanInput& input) {
     why_index = declined;
   } else {
     plan.index = input.index;
-    why_index = std::string(input.index->name()) + " index";
+    why_index = input.index->Summary();
   }
   // The device. The devices are opened (a CUDA context on each) only when a
   // plan may use them: not for device cpu, nor when there is nothing to scan,

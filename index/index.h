@@ -68,8 +68,13 @@ class Index {
   virtual ~Index() = default;
   virtual IndexKind kind() const = 0;
   const char* name() const { return IndexKindName(kind()); }
+  // How a search plan names it: "<name> index", with what it chose itself
+  // where that is not in its options (ivf's nlist chosen from the data).
+  virtual std::string Summary() const { return std::string(name()) + " index"; }
   // Bytes it holds beyond the collection's rows.
   virtual uint64_t memory_bytes() const = 0;
+  // The lists it has trained (ivf); 0 for the other kinds and while untrained.
+  virtual uint64_t trained_lists() const { return 0; }
 
   // Empty when Search answers `request` over `rows`; otherwise why it does
   // not ("ivf not trained yet: 12 live rows of the 4096 it needs"); the

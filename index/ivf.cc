@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "index/checked_file.h"
+#include "index/ivf_nlist.h"
 #include "index/kmeans.h"
 #include "index/little_endian.h"
 #include "kernels/crc32c.h"
@@ -371,9 +372,9 @@ constexpr size_t kEntryBytes = 8 + 4 + 4;                    // row id, list, CR
 uint32_t RowChecksum(const RowsView& rows, size_t r) { return kernels::Crc32c(rows.row(r), rows.words * 8); }
 
 Status ValidateIvf(const IndexOptions& options, size_t) {
-  if (options.ivf_nlist == 0 || options.ivf_nlist > kernels::kMaxK) {
+  if (options.ivf_nlist > kernels::kMaxK) {
     return Status::InvalidArgument("ivf index: nlist " + std::to_string(options.ivf_nlist) + " must be in [1, " +
-                                   std::to_string(kernels::kMaxK) + "]");
+                                   std::to_string(kernels::kMaxK) + "], or 0 to choose it from the data");
   }
   if (options.ivf_nprobe == 0) return Status::InvalidArgument("ivf index: nprobe must be at least 1");
   if (options.ivf_iterations == 0 || options.ivf_iterations > 1000) {
@@ -392,8 +393,12 @@ Result<std::unique_ptr<Index>> IvfIndex::Build(const IndexOptions& options, cons
                                                const kernels::ScanOptions& scan, const BuildProgress& progress) {
   auto index = std::make_unique<IvfIndex>(options, scan);
   if (LiveRows(rows) >= index->training_rows()) {
-    HVDB_ASSIGN_OR_RETURN(index->trained_,
-                          IvfLists::Train(rows, options.ivf_nlist, options.ivf_iterations, scan, progress));
+    size_t nlist = options.ivf_nlist;
+    if (nlist == 0) {
+      HVDB_ASSIGN_OR_RETURN(const NlistChoice choice, ChooseNlist(rows, scan, progress));
+      nlist = choice.nlist;
+    }
+    HVDB_ASSIGN_OR_RETURN(index->trained_, IvfLists::Train(rows, nlist, options.ivf_iterations, scan, progress));
   }
   return std::unique_ptr<Index>(std::move(index));
 }
@@ -422,7 +427,12 @@ Result<std::unique_ptr<Index>> IvfIndex::Open(const IndexOptions& options, const
     return Status::Corruption(what + " has format version " + std::to_string(version) + "; this build reads version " +
                               std::to_string(kFileVersion));
   }
-  if (nlist != options.ivf_nlist || words != rows.words) {
+  if (nlist == 0 || nlist > kernels::kMaxK) {
+    return Status::Corruption(what + " records nlist " + std::to_string(nlist) + ", outside [1, " +
+                              std::to_string(kernels::kMaxK) + "]");
+  }
+  // nlist 0 in the options: the one chosen at training, whatever it was.
+  if ((options.ivf_nlist != 0 && nlist != options.ivf_nlist) || words != rows.words) {
     return Status::NotFound(what + " is for nlist " + std::to_string(nlist) + " of " + std::to_string(words) +
                             " words");
   }
@@ -491,7 +501,14 @@ const IndexType IvfIndex::kType{IndexKind::kIvf, StateHome::kFile, ValidateIvf, 
 std::string IvfIndex::Declines(const RowsView& rows, const SearchRequest&) const {
   if (trained_ != nullptr) return {};
   return "ivf index not trained yet (" + std::to_string(LiveRows(rows)) + " live rows; it trains at " +
-         std::to_string(training_rows()) + ", 4 x nlist)";
+         std::to_string(training_rows()) +
+         (options_.ivf_nlist == 0 ? ", 16 x the fewest lists it chooses)" : ", 4 x nlist)");
+}
+
+std::string IvfIndex::Summary() const {
+  if (trained_ == nullptr) return "ivf index";
+  return "ivf index (nlist " + std::to_string(trained_->nlist()) +
+         (options_.ivf_nlist == 0 ? ", chosen from the data)" : ")");
 }
 
 Status IvfIndex::Search(const RowsView&, const SearchRequest& request, SearchResult* result) const {

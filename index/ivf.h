@@ -28,6 +28,7 @@
 #include "base/mutex.h"
 #include "hvdb/result.h"
 #include "index/index.h"
+#include "index/ivf_nlist.h"
 #include "kernels/device/search_device.h"
 #include "kernels/hamming.h"
 
@@ -142,9 +143,16 @@ class IvfIndex final : public Index {
 
   IndexKind kind() const override { return IndexKind::kIvf; }
   uint64_t memory_bytes() const override { return trained_ ? trained_->memory_bytes() : 0; }
+  uint64_t trained_lists() const override { return trained_ ? trained_->nlist() : 0; }
   const IvfLists* trained() const { return trained_.get(); }
   // Live rows it needs before it trains.
-  uint64_t training_rows() const { return 4 * uint64_t{options_.ivf_nlist}; }
+  // nlist 0 (chosen from the data at each training, index/ivf_nlist.h): 16
+  // rows per list of the fewest lists it chooses.
+  uint64_t training_rows() const {
+    return options_.ivf_nlist == 0 ? 16 * uint64_t{kMinChosenNlist} : 4 * uint64_t{options_.ivf_nlist};
+  }
+  // "ivf index (nlist 1024, chosen from the data)" once trained.
+  std::string Summary() const override;
 
   // Declines while untrained.
   std::string Declines(const RowsView& rows, const SearchRequest& request) const override;

@@ -398,6 +398,8 @@ void DefineCollection(nb::module_& m) {
       .def_ro("item_memory_seed", &CollectionStats::item_memory_seed)
       .def_prop_ro("index", [](const CollectionStats& s) { return IndexKindName(s.index); })
       .def_ro("index_bytes", &CollectionStats::index_bytes)
+      .def_ro("ivf_lists", &CollectionStats::ivf_lists,
+              "ivf: the lists trained (the nlist chosen from the data when ivf_nlist is 0); 0 until trained")
       .def_ro("gpu_bytes", &CollectionStats::gpu_bytes)
       .def("__repr__", [](const CollectionStats& s) {
         return "CollectionStats(name='" + s.name + "', dim=" + std::to_string(s.dim) +

@@ -213,11 +213,22 @@ def test_indexes_and_their_knobs(db, rng):
     full = c.search(rows[:5], k=3, nprobe=4)  # every list: exact
     assert full.keys == exact.keys and np.array_equal(full.distances, exact.distances)
     assert full.stats.index == "ivf"
+    assert c.stats().ivf_lists == 4
+    # ivf_nlist 0 (the default): trained at 1024 rows, with the count chosen
+    # from the data (random rows: no clusters, so the sqrt rule, at least 64).
+    c.set_index("ivf")
+    assert c.index["ivf_nlist"] == 0 and c.stats().ivf_lists == 0
+    assert "it trains at 1024" in c.search(rows[:5], k=3).stats.plan.reason
+    c.bulk_load(random_rows(rng, 700, DIM), keys=[f"more{i}" for i in range(700)])
+    assert c.stats().ivf_lists == 64
+    assert "ivf index (nlist 64, chosen from the data)" in c.search(rows[:5], k=3).stats.plan.reason
+    exact = c.search(rows[:5], k=3, exact=True)
+    assert c.search(rows[:5], k=3, nprobe=64).keys == exact.keys
     c.set_index("hnsw", hnsw_m=8, hnsw_ef_search=32)
     assert c.index["kind"] == "hnsw" and c.index["hnsw_m"] == 8
-    assert c.search(rows[:5], k=3, ef=400).keys == exact.keys
+    assert c.search(rows[:5], k=3, ef=1100).keys == exact.keys  # ef >= the 1100 rows: exact
     c.set_index("prefix", prefix_bits=64)
-    assert c.search(rows[:5], k=3, candidates=200).keys == exact.keys
+    assert c.search(rows[:5], k=3, candidates=400).keys == exact.keys  # 3 x 400 >= 1100
     with pytest.raises(hvdb.InvalidArgument, match="'ivf_nlst' is unknown"):
         c.set_index("ivf", ivf_nlst=8)
     with pytest.raises(hvdb.InvalidArgument, match="ivf_nlist = 'many' is not an integer"):

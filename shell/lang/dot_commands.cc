@@ -132,14 +132,16 @@ Status Describe(Session& s, const Words& w) {
             << ",\"deleted_rows\":" << st.deleted_rows << ",\"memory_bytes\":" << st.memory_bytes
             << ",\"disk_bytes\":" << st.disk_bytes << ",\"item_memory_seed\":" << st.item_memory_seed
             << ",\"item_memory\":" << (shared ? "\"database\"" : "\"own\"") << ",\"index\":" << JsonString(IndexKindName(st.index))
-            << ",\"accumulators\":" << accumulators.size() << "}\n";
+            << ",\"ivf_lists\":" << st.ivf_lists << ",\"accumulators\":" << accumulators.size() << "}\n";
   } else {
     s.out() << "collection " << st.name << ": dim " << st.dim << ", " << st.count << " vectors, " << st.deleted_rows
             << " deleted rows awaiting compaction, " << st.memory_bytes << " bytes in memory, about " << st.disk_bytes
             << " on disk, item memory seed " << st.item_memory_seed
             << (shared ? " (the database's)" : " (its own; the database's is " +
                                                    std::to_string(s.db()->item_memory_seed()) + ")")
-            << ", index " << IndexKindName(st.index) << ", " << accumulators.size()
+            << ", index " << IndexKindName(st.index)
+            << (st.ivf_lists > 0 ? " (" + std::to_string(st.ivf_lists) + " lists)" : std::string())
+            << ", " << accumulators.size()
             << (accumulators.size() == 1 ? " accumulator" : " accumulators") << " (.accumulators " << Printable(st.name)
             << ")\n";
   }

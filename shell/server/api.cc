@@ -234,7 +234,7 @@ json::object StatsJson(const CollectionStats& s) {
   return {{"name", s.name},           {"dim", s.dim},
           {"count", s.count},         {"deleted_rows", s.deleted_rows},
           {"memory_bytes", s.memory_bytes}, {"disk_bytes", s.disk_bytes},
-          {"index", IndexKindName(s.index)}, {"index_bytes", s.index_bytes},
+          {"index", IndexKindName(s.index)}, {"index_bytes", s.index_bytes}, {"ivf_lists", s.ivf_lists},
           {"gpu_bytes", s.gpu_bytes}, {"item_memory_seed", s.item_memory_seed}};
 }
 

@@ -230,6 +230,52 @@ TEST_F(IvfTrainingTest, FlatUntilEnoughRowsThenTrainedAndRetrainedAsItGrows) {
   EXPECT_LT(stats.rows_scanned, c->Count());
 }
 
+// nlist 0, the default: chosen from the data when the collection reaches
+// 1024 live rows (index/ivf_nlist.h). Rows in 100 clusters get lists that
+// hold them: one probe finds nearly all of a fresh member's ten nearest. The
+// plan names the nlist; a reopen keeps the lists from the file.
+TEST_F(IvfTrainingTest, NlistChosenFromTheDataByDefault) {
+  auto db = OpenOrDie(dir_ / "db");
+  CollectionOptions options{.dim = kDim};
+  options.index = {.kind = hvdb::IndexKind::kIvf, .ivf_nprobe = 1};
+  ASSERT_EQ(options.index.ivf_nlist, 0u);
+  ASSERT_TRUE(db->CreateCollection("c", options).ok());
+  Collection* c = GetOrDie(db.get(), "c");
+  std::vector<Hypervector> centres;
+  for (int j = 0; j < 100; ++j) centres.push_back(Hypervector::Random(kDim, rng_()).value());
+  auto write = [&](int first, int count) {
+    WriteBatch batch;
+    for (int i = first; i < first + count; ++i) batch.Put("r" + std::to_string(i), Near(centres[i % 100], 128, rng_));
+    ASSERT_TRUE(c->Write(batch, {.sync = false}).ok());
+  };
+  write(0, 1000);
+  SearchStats stats;
+  ASSERT_TRUE(c->Search(centres[0], {.k = 10}, &stats).ok());
+  EXPECT_EQ(stats.plan.index, hvdb::IndexKind::kFlat);
+  EXPECT_NE(stats.plan.reason.find("it trains at 1024, 16 x the fewest lists it chooses"), std::string::npos)
+      << stats.plan.reason;
+  write(1000, 2000);
+  std::vector<Hypervector> queries;
+  for (int q = 0; q < 50; ++q) queries.push_back(Near(centres[rng_() % 100], 128, rng_));
+  std::vector<std::vector<SearchHit>> before;
+  size_t found = 0;
+  for (const Hypervector& q : queries) {
+    before.push_back(c->Search(q, {.k = 10}, &stats).value());
+    const auto exact = c->Search(q, {.k = 10, .exact = true}).value();
+    for (const SearchHit& hit : before.back()) found += hit.distance <= exact.back().distance;
+  }
+  EXPECT_EQ(stats.plan.index, hvdb::IndexKind::kIvf);
+  const std::string reason = stats.plan.reason;
+  EXPECT_NE(reason.find(", chosen from the data)"), std::string::npos) << reason;
+  EXPECT_GE(found, 50u * 10 * 9 / 10) << reason;
+  EXPECT_EQ(c->index().ivf_nlist, 0u);  // the options stay as asked
+  db.reset();
+  db = OpenOrDie(dir_ / "db");
+  c = GetOrDie(db.get(), "c");
+  for (size_t q = 0; q < queries.size(); ++q) EXPECT_EQ(c->Search(queries[q], {.k = 10}, &stats).value(), before[q]);
+  EXPECT_EQ(stats.plan.reason, reason);
+}
+
 // Rows wider than 2048 bits train on a sketch (index/kmeans.h): the lists
 // still hold every row once, a probe of all of them is the exact scan, before
 // and after a reopen reads the wide centroids back, and one probe scans less.
@@ -271,7 +317,7 @@ TEST_F(IvfTrainingTest, BadParametersAreNamedAndChangeNothing) {
     EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
     EXPECT_NE(s.message().find(words), std::string::npos) << s.ToString();
   };
-  expect_bad({.kind = hvdb::IndexKind::kIvf, .ivf_nlist = 0}, "nlist 0");
+  expect_bad({.kind = hvdb::IndexKind::kIvf, .ivf_nlist = 70000}, "nlist 70000 must be in [1, 65536], or 0");
   expect_bad({.kind = hvdb::IndexKind::kIvf, .ivf_nprobe = 0}, "nprobe");
   expect_bad({.kind = hvdb::IndexKind::kIvf, .ivf_iterations = 0}, "iterations 0");
   expect_bad({.kind = hvdb::IndexKind::kIvf, .ivf_retrain_imbalance = 0.5}, "retrain_imbalance");

@@ -77,7 +77,7 @@ TEST_F(PlanSearchTest, TheIndexAnswersUnlessExactOrItDeclines) {
   EXPECT_EQ(plan->index, ivf.get());
   EXPECT_EQ(plan->device, Device::kCpu);
   EXPECT_EQ(plan->kernel, "scalar");
-  EXPECT_EQ(plan->reason, "ivf index; an index answers on the CPU unless device gpu is asked");
+  EXPECT_EQ(plan->reason, "ivf index (nlist 4); an index answers on the CPU unless device gpu is asked");
   EXPECT_EQ(plan->Describe().index, IndexKind::kIvf);
 
   plan = Plan(*ivf, Device::kAuto, 10, /*exact=*/true);

@@ -18,6 +18,7 @@
 #include "index/hnsw.h"
 #include "index/index.h"
 #include "index/ivf.h"
+#include "index/ivf_nlist.h"
 #include "index/little_endian.h"
 #include "index/prefix.h"
 #include "kernels/crc32c.h"
@@ -494,6 +495,20 @@ TEST_F(IvfFileTest, DamageIsCorruptionAndOtherOptionsNotFound) {
   EXPECT_TRUE(Open(kScalar).status().IsNotFound());
   Write(good);
   EXPECT_TRUE(Open(kScalar).ok());
+  // nlist chosen from the data: the file's nlist, whatever it is, when it is
+  // one an index can have.
+  options_.ivf_nlist = 0;
+  auto chosen = Open(kScalar);
+  ASSERT_TRUE(chosen.ok()) << chosen.status().ToString();
+  EXPECT_EQ(static_cast<const IvfIndex&>(**chosen).trained()->nlist(), 8u);
+  for (const uint64_t nlist : {uint64_t{0}, uint64_t{kernels::kMaxK + 1}}) {
+    std::string wrong_nlist = content;
+    wrong_nlist.replace(12, 4, LittleEndian(nlist, 4));
+    Write(WithTrailer(wrong_nlist));
+    const Status s = Open(kScalar).status();
+    EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+    EXPECT_NE(s.message().find("records nlist " + std::to_string(nlist)), std::string::npos) << s.ToString();
+  }
 }
 
 // IvfLists::Search against a reference built from its parts: each query's
@@ -542,6 +557,92 @@ TEST(IvfListsTest, SearchProbesTheNearestListsWithTies) {
       }
     }
   }
+}
+
+// nlist chosen from the data (index/ivf_nlist.h). Rows in clusters: the
+// choice is a clustered peak and the lists trained with it keep fresh
+// members' ten nearest neighbours in the list their first probe scans. Rows
+// without clusters, or too few to measure: the power of two nearest sqrt(n).
+TEST(ChooseNlistTest, ClustersGetListsThatHoldThemElseTheRootOfTheRows) {
+  constexpr size_t kClusterWords = 8, kClusters = 150, kRows = 12000, kQueries = 100;
+  std::mt19937_64 rng(testing::ProcessSeed() + 93);
+  std::vector<uint64_t> centres(kClusters * kClusterWords), bits(kRows * kClusterWords), queries;
+  for (uint64_t& w : centres) w = rng();
+  auto member = [&](size_t c) {  // 12.5% of the bits flipped at random
+    std::vector<uint64_t> v(&centres[c * kClusterWords], &centres[(c + 1) * kClusterWords]);
+    for (uint64_t& w : v) w ^= rng() & rng() & rng();
+    return v;
+  };
+  for (size_t r = 0; r < kRows; ++r) {
+    const std::vector<uint64_t> v = member(r % kClusters);
+    std::copy(v.begin(), v.end(), &bits[r * kClusterWords]);
+  }
+  for (size_t q = 0; q < kQueries; ++q) {
+    const std::vector<uint64_t> v = member(rng() % kClusters);
+    queries.insert(queries.end(), v.begin(), v.end());
+  }
+  kernels::ScanOptions scan;
+  scan.threads = 2;
+  const RowsView clustered{bits.data(), kRows, kClusterWords, nullptr, nullptr};
+  auto choice = ChooseNlist(clustered, scan);
+  ASSERT_TRUE(choice.ok()) << choice.status().ToString();
+  EXPECT_TRUE(choice->clustered);
+  ASSERT_FALSE(choice->candidates.empty());
+  EXPECT_EQ(choice->candidates.front().nlist, kMinChosenNlist);
+  double best = 0;
+  for (size_t i = 0; i < choice->candidates.size(); ++i) {
+    if (i > 0) {
+      EXPECT_EQ(choice->candidates[i].nlist, 2 * choice->candidates[i - 1].nlist);
+    }
+    EXPECT_LE(choice->candidates[i].nlist * 16, kRows);
+    if (choice->candidates[i].together > best) best = choice->candidates[i].together;
+  }
+  EXPECT_GE(best, kWholeClusters);
+  for (const auto& c : choice->candidates) {
+    if (c.nlist == choice->nlist) {
+      EXPECT_EQ(c.together, best);
+    }
+  }
+  EXPECT_EQ(ChooseNlist(clustered, scan)->nlist, choice->nlist);  // deterministic
+  // The lists of that nlist: one probe finds most of the ten nearest.
+  auto lists = IvfLists::Train(clustered, choice->nlist, 10, scan);
+  ASSERT_TRUE(lists.ok()) << lists.status().ToString();
+  std::vector<std::vector<kernels::Neighbor>> got;
+  uint64_t scanned = 0;
+  ASSERT_TRUE((*lists)->Search(queries.data(), kQueries, 10, std::nullopt, 1, scan, &got, &scanned).ok());
+  std::vector<kernels::Neighbor> exact(kQueries * 10);
+  ASSERT_TRUE(kernels::TopK({queries.data(), kQueries, clustered}, 10, exact.data(), scan).ok());
+  size_t found = 0;
+  for (size_t q = 0; q < kQueries; ++q) {
+    for (const kernels::Neighbor& n : got[q]) found += n.distance <= exact[q * 10 + 9].distance;
+  }
+  EXPECT_GE(found, kQueries * 10 * 9 / 10) << "nlist " << choice->nlist;
+  // A stop asked for through progress stops the measurement.
+  EXPECT_TRUE(ChooseNlist(clustered, scan, [](uint64_t, uint64_t) { return false; }).status().IsUnavailable());
+
+  // Uniform random rows: no candidate keeps neighbours together.
+  for (uint64_t& w : bits) w = rng();
+  auto random = ChooseNlist(clustered, scan);
+  ASSERT_TRUE(random.ok()) << random.status().ToString();
+  EXPECT_FALSE(random->clustered);
+  EXPECT_EQ(random->nlist, 128u);  // sqrt(12000) = 110
+  // It measured up to 512 lists (16 rows a list at least), or stopped at the
+  // second candidate in a row below the best share.
+  const auto& measured = random->candidates;
+  ASSERT_GE(measured.size(), 2u);
+  double best_share = 0;
+  for (size_t i = 0; i + 2 < measured.size(); ++i) best_share = std::max(best_share, measured[i].together);
+  EXPECT_TRUE(measured.back().nlist == 512 ||
+              (measured[measured.size() - 2].together <= best_share && measured.back().together <= best_share))
+      << measured.size() << " candidates";
+  EXPECT_LE(measured.back().nlist, 512u);
+  // Too few live rows to measure (half of 1500 deleted): capped at rows / 16.
+  std::vector<uint64_t> deleted(kRows / 64 + 1, 0);
+  for (size_t r = 0; r < 1500; r += 2) deleted[r / 64] |= uint64_t{1} << (r % 64);
+  auto few = ChooseNlist({bits.data(), 1500, kClusterWords, deleted.data(), nullptr}, scan);
+  ASSERT_TRUE(few.ok());
+  EXPECT_TRUE(few->candidates.empty());
+  EXPECT_EQ(few->nlist, 750u / 16);
 }
 
 // An index with nothing trained saves nothing (the collection then removes

@@ -84,6 +84,7 @@ struct CollectionStats {
   uint64_t item_memory_seed = 0;
   IndexKind index = IndexKind::kFlat;  // IndexOptions::kind
   uint64_t index_bytes = 0;    // memory of the index beyond the rows (prefix array, lists, graph)
+  uint64_t ivf_lists = 0;      // ivf: the lists trained (the nlist chosen when ivf_nlist is 0); 0 until trained
   uint64_t gpu_bytes = 0;      // device memory of its GPU shards (0 before a GPU search)
 };
 

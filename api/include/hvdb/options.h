@@ -99,9 +99,13 @@ struct IndexOptions {
   size_t prefix_bits = 256;
   // prefix: rows reranked per hit wanted, when a search does not say.
   size_t prefix_candidates = 16;
-  // ivf: number of lists (centroids). Trained once the collection holds
-  // 4 x ivf_nlist rows; until then searches scan every row.
-  size_t ivf_nlist = 1024;
+  // ivf: number of lists (centroids), or 0: chosen from the data at each
+  // training, as the count of lists that keeps rows' nearest neighbours in
+  // their own list when the data has clusters, else the power of two nearest
+  // sqrt(rows) (docs/indexes.md, "Choosing nlist"). Trained once the
+  // collection holds 4 x ivf_nlist rows (1024 rows for 0); until then
+  // searches scan every row.
+  size_t ivf_nlist = 0;
   // ivf: lists probed when a search does not say.
   size_t ivf_nprobe = 8;
   // ivf: Lloyd iterations of training.
