@@ -17,19 +17,23 @@ constexpr size_t kNeighbours = 10;
 // Neighbours are looked for among this many live rows at most (a sample of
 // a larger collection still holds a cluster's rows at its density / share).
 constexpr size_t kNeighbourPool = size_t{1} << 18;
-// A candidate's centroids: k-means of 16 rows per list, 5 Lloyd iterations.
-// Measured to peak at the same nlist as ivf's own training (64 rows per
-// list, 10 iterations) at about a quarter of its cost, with shares lower
-// than that training's recall on noisy clusters (0.86 where it gives 0.99,
-// hence kWholeClusters); 8 rows and 3 iterations peaked at the wrong nlist.
+// A candidate's centroids: k-means of 16 rows per list, and of 32768 rows
+// at least, with 5 Lloyd iterations. The floor gives the candidates up to
+// 2048 lists one sample, so that their shares compare: a sample growing with
+// nlist favoured the larger candidate (on 1000 noisy clusters the share at
+// 2048 lists passed that at 1024, where 1024 lists give recall 0.99 at one
+// probe and 2048 lists 0.87). 8 rows a list and 3 iterations peaked at the
+// wrong nlist.
 constexpr size_t kSamplePerCandidateList = 16;
+constexpr size_t kCandidateSampleFloor = size_t{1} << 15;
 constexpr size_t kCandidateIterations = 5;
-// The measurement ends at the first candidate past a clustered peak, or at
-// the second in a row below the best share (the shares of rows without
-// clusters stay flat or fall as the lists shrink; those of clustered rows
-// climb to their peak), which spares the largest candidates, the costliest
-// to train.
+// The measurement ends at the second candidate in a row below the best
+// share, or at one kPastThePeak below a clustered peak (the shares of rows
+// without clusters stay flat or fall as the lists shrink; those of clustered
+// rows climb to their peak, with dips of a few hundredths on the way), which
+// spares the largest candidates, the costliest to train.
 constexpr size_t kCandidatesPastTheBest = 2;
+constexpr double kPastThePeak = 0.03;
 constexpr uint64_t kChoiceSeed = 0xc4005e;
 
 size_t RootRule(size_t live) {
@@ -90,7 +94,7 @@ Result<NlistChoice> ChooseNlist(const RowsView& rows, const kernels::ScanOptions
   for (size_t nlist = kMinChosenNlist; nlist <= kMaxChosenNlist && nlist * 16 <= live; nlist *= 2) {
     // The sample leaves the probes out: centroids fitted to them would
     // keep their neighbours together more often than for a query.
-    const size_t sample = std::min(m - probes, kSamplePerCandidateList * nlist);
+    const size_t sample = std::min(m - probes, std::max(kCandidateSampleFloor, kSamplePerCandidateList * nlist));
     HVDB_ASSIGN_OR_RETURN(std::vector<uint64_t> centroids,
                           BinaryKMeans(bits.data() + probes * words, sample, words,
                                        {nlist, kCandidateIterations, kChoiceSeed, progress ? stop_only : nullptr},
@@ -110,7 +114,7 @@ Result<NlistChoice> ChooseNlist(const RowsView& rows, const kernels::ScanOptions
         choice.nlist = nlist;
         choice.clustered = true;
       }
-    } else if (choice.clustered || ++since_best == kCandidatesPastTheBest) {
+    } else if (++since_best == kCandidatesPastTheBest || (choice.clustered && share < best - kPastThePeak)) {
       break;
     }
   }
