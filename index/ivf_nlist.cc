@@ -17,15 +17,14 @@ constexpr size_t kNeighbours = 10;
 // Neighbours are looked for among this many live rows at most (a sample of
 // a larger collection still holds a cluster's rows at its density / share).
 constexpr size_t kNeighbourPool = size_t{1} << 18;
-// A candidate's centroids: k-means of 16 rows per list, and of 32768 rows
-// at least, with 5 Lloyd iterations. The floor gives the candidates up to
-// 2048 lists one sample, so that their shares compare: a sample growing with
-// nlist favoured the larger candidate (on 1000 noisy clusters the share at
-// 2048 lists passed that at 1024, where 1024 lists give recall 0.99 at one
-// probe and 2048 lists 0.87). 8 rows a list and 3 iterations peaked at the
-// wrong nlist.
-constexpr size_t kSamplePerCandidateList = 16;
-constexpr size_t kCandidateSampleFloor = size_t{1} << 15;
+// Each candidate's centroids: k-means of one sample of 32768 rows (fewer
+// when the pool is smaller), 5 Lloyd iterations. One sample for all, so
+// that their shares compare: a sample growing with nlist (16 rows a list)
+// favoured the larger candidate (on 1000 noisy clusters the share at 2048
+// lists passed that at 1024, where 1024 lists give recall 0.99 at one probe
+// and 2048 lists 0.87), and cost twice as much at 4096 lists. 8 rows a list
+// and 3 iterations peaked at the wrong nlist.
+constexpr size_t kCandidateSample = size_t{1} << 15;
 constexpr size_t kCandidateIterations = 5;
 // The measurement ends at the second candidate in a row below the best
 // share, or at one kPastThePeak below a clustered peak (the shares of rows
@@ -94,7 +93,7 @@ Result<NlistChoice> ChooseNlist(const RowsView& rows, const kernels::ScanOptions
   for (size_t nlist = kMinChosenNlist; nlist <= kMaxChosenNlist && nlist * 16 <= live; nlist *= 2) {
     // The sample leaves the probes out: centroids fitted to them would
     // keep their neighbours together more often than for a query.
-    const size_t sample = std::min(m - probes, std::max(kCandidateSampleFloor, kSamplePerCandidateList * nlist));
+    const size_t sample = std::min(m - probes, kCandidateSample);
     HVDB_ASSIGN_OR_RETURN(std::vector<uint64_t> centroids,
                           BinaryKMeans(bits.data() + probes * words, sample, words,
                                        {nlist, kCandidateIterations, kChoiceSeed, progress ? stop_only : nullptr},

@@ -135,7 +135,8 @@ def main():
     parser.add_argument("--nq", type=int, default=1000, help="--minilm: glosses held out as queries")
     parser.add_argument("--cache", default="~/.cache/hvdb-bench", help="--minilm: where the embeddings are kept")
     parser.add_argument("--rescore", type=int, default=100, help="--minilm: candidates rescored in float")
-    parser.add_argument("--nlist", type=int, default=256)
+    parser.add_argument("--nlist", type=int, default=256,
+                        help="ivf lists (hvdb and FAISS); 0: hvdb chooses them from the data, FAISS is left out")
     parser.add_argument("--nprobe", default="1,2,4,8,16,32,64")
     parser.add_argument("--ef", default="16,32,64,128,256,512")
     parser.add_argument("--ef-construction", default="40,128", help="hnsw graphs built (hvdb's and FAISS's), one per depth")
@@ -196,9 +197,10 @@ def main():
         engine.col.set_index("ivf", ivf_nlist=args.nlist)
         build_s = time.perf_counter() - start
         memory = engine.col.stats().index_bytes
+        lists = engine.col.stats().ivf_lists  # --nlist 0: the count chosen from the data
         for nprobe in nprobes:
-            if nprobe <= args.nlist:
-                report("hvdb", "ivf", dict(nlist=args.nlist, nprobe=nprobe),
+            if nprobe <= lists:
+                report("hvdb", "ivf", dict(nlist=args.nlist, lists=lists, nprobe=nprobe),
                        lambda q, k, p=nprobe: engine.search(q, k, nprobe=p), build_s, memory, HVDB_MEMORY)
     for efc in efcs if "hvdb-hnsw" not in skip else []:
         start = time.perf_counter()
@@ -222,7 +224,7 @@ def main():
                 return d.astype(np.int64), ids
             return search
 
-        if "faiss-ivf" not in skip:
+        if "faiss-ivf" not in skip and args.nlist > 0:
             start = time.perf_counter()
             index = faiss.IndexBinaryIVF(faiss.IndexBinaryFlat(bits), bits, args.nlist)
             index.train(rows)
