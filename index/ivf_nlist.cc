@@ -14,8 +14,9 @@ namespace {
 // The rows whose neighbours are looked at, and how many of each.
 constexpr size_t kProbeRows = 256;
 constexpr size_t kNeighbours = 10;
-// Neighbours are looked for among this many live rows at most (a sample of
-// a larger collection still holds a cluster's rows at its density / share).
+// Neighbours are looked for among this many live rows at most: a larger
+// collection's are a random sample of it, where a probe's nearest rows are
+// still those of its cluster unless clusters are of a few dozen rows.
 constexpr size_t kNeighbourPool = size_t{1} << 18;
 // Each candidate's centroids: k-means of one sample of 32768 rows (fewer
 // when the pool is smaller), 5 Lloyd iterations. One sample for all, so
