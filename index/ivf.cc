@@ -43,6 +43,13 @@ uint64_t NextVersion() {
 // 2048 bits the two measured within 10% of each other either way.
 constexpr size_t kRankAllShare = 16;
 constexpr size_t kRankAllMaxWords = 8;
+// Lists of rows of at most this many words keep their codes a second time,
+// transposed (kernels::TransposedRows): most of a probe's scans are of a few
+// queries (a query's nearest list is shared by few others), which over narrow
+// rows cost less from the transposed copy than row by row (Group8's sums).
+// Wider rows spend their time in the distances, not the sums, and would
+// double the lists' memory for little.
+constexpr size_t kTransposedMaxWords = 8;
 
 // The first `keep` of (distance, centroid) order among distance[0, n), into
 // out[0, keep): a counting sort over the distances' range, stable in the
@@ -133,6 +140,7 @@ Status IvfLists::AssignAll(const RowsView& rows, const kernels::ScanOptions& sca
   for (size_t l = 0; l < nlist_; ++l) {
     lists_[l].rows.reserve(sizes[l]);
     lists_[l].codes.reserve(sizes[l] * words_);
+    if (words_ <= kTransposedMaxWords) lists_[l].transposed.Reserve(sizes[l], words_);
   }
   for (size_t r = 0; r < rows.n; ++r) {
     if (!rows.deleted(r)) Add(static_cast<uint32_t>(r), rows.row(r), lists[r]);
@@ -149,7 +157,9 @@ double IvfLists::Imbalance() const {
 
 uint64_t IvfLists::memory_bytes() const {
   uint64_t bytes = centroids_.size() * 8 + list_of_row_.capacity() * 4;
-  for (const List& list : lists_) bytes += list.rows.capacity() * 4 + list.codes.capacity() * 8;
+  for (const List& list : lists_) {
+    bytes += list.rows.capacity() * 4 + list.codes.capacity() * 8 + list.transposed.capacity_bytes();
+  }
   return bytes;
 }
 
@@ -163,6 +173,7 @@ void IvfLists::Add(uint32_t row, const uint64_t* bits, uint32_t list) {
   const size_t at = static_cast<size_t>(std::lower_bound(l.rows.begin(), l.rows.end(), row) - l.rows.begin());
   l.rows.insert(l.rows.begin() + static_cast<ptrdiff_t>(at), row);
   l.codes.insert(l.codes.begin() + static_cast<ptrdiff_t>(at * words_), bits, bits + words_);
+  if (words_ <= kTransposedMaxWords) l.transposed.Update(l.codes.data(), l.rows.size(), words_, at);
   list_of_row_[row] = list;
   l.version = NextVersion();
   ++rows_;
@@ -175,6 +186,7 @@ void IvfLists::Remove(uint32_t row) {
   l.rows.erase(l.rows.begin() + static_cast<ptrdiff_t>(at));
   const auto first = l.codes.begin() + static_cast<ptrdiff_t>(at * words_);
   l.codes.erase(first, first + static_cast<ptrdiff_t>(words_));
+  if (words_ <= kTransposedMaxWords) l.transposed.Update(l.codes.data(), l.rows.size(), words_, at);
   list_of_row_[row] = kNoRow32;
   l.version = NextVersion();
   --rows_;
@@ -253,7 +265,8 @@ Status IvfLists::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
         std::copy_n(queries + query_of(which[first[l] + j]) * words_, words_, &batch[j * words_]);
       }
       failures[i] = search.Scan(batch.data(), &which[first[l]], count,
-                                {list.codes.data(), list.rows.size(), words_, nullptr}, list.rows.data(), one);
+                                {list.codes.data(), list.rows.size(), words_, nullptr}, list.rows.data(), one,
+                                words_ <= kTransposedMaxWords ? &list.transposed : nullptr);
       if (batch.capacity() > (size_t{1} << 20)) std::vector<uint64_t>().swap(batch);  // kept only while small
     });
     for (const Status& s : failures) HVDB_RETURN_IF_ERROR(s);

@@ -7,7 +7,9 @@
 // Each list holds its rows' numbers (increasing) and a copy of their bits
 // (rows x words, contiguous), so a probe is one sequential scan with the
 // ordinary kernels and ties still go to the smaller row. The copy doubles the
-// memory of the indexed vectors; that is the price of contiguous lists.
+// memory of the indexed vectors; that is the price of contiguous lists. Over
+// rows of at most 512 bits a list also keeps its bits transposed (ivf.cc,
+// kTransposedMaxWords), which triples it.
 //
 // Persistence: the centroids and each row's list are a file (Save, Open),
 // so that an open does not assign every row again; rows the file does not
@@ -110,6 +112,7 @@ class IvfLists {
   struct List {
     std::vector<uint32_t> rows;   // increasing
     std::vector<uint64_t> codes;  // rows.size() x words
+    kernels::TransposedRows transposed;  // codes again, over narrow rows only (ivf.cc)
     uint64_t version = 0;         // a process-wide fresh number at every change of codes
   };
   IvfLists(std::vector<uint64_t> centroids, size_t nlist, size_t words);

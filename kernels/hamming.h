@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/mutex.h"
@@ -119,6 +120,50 @@ Status TopK(const ScanInput& input, size_t k, Neighbor* out, const ScanOptions& 
 Status WithinRadius(const ScanInput& input, uint32_t radius, std::vector<Neighbor>* out,
                     const ScanOptions& options = {});
 
+// Rows stored a second time, transposed: groups of 8 rows, word-major inside
+// a group (word w of row 8g + j at data()[(g * words + w) * 8 + j]), the last
+// group padded with zero rows, 64-byte aligned. The transposing kernels (avx2,
+// avx512, and amx below its batch size) scan them for any number of queries,
+// without transposing first and without the horizontal sums a row-major
+// group of 8 costs a query, which over narrow rows cost as much as the
+// distances (ivf keeps its lists of narrow rows so).
+// Not thread-safe for writes; reads may run at once.
+class TransposedRows {
+ public:
+  TransposedRows() = default;
+  // A moved-from object holds no rows.
+  TransposedRows(TransposedRows&& other) noexcept { *this = std::move(other); }
+  TransposedRows& operator=(TransposedRows&& other) noexcept {
+    data_ = std::move(other.data_);
+    capacity_words_ = std::exchange(other.capacity_words_, 0);
+    n_ = std::exchange(other.n_, 0);
+    words_ = std::exchange(other.words_, 0);
+    return *this;
+  }
+  // Room for n rows of `words` words without reallocating (as
+  // std::vector::reserve); the rows held are kept.
+  void Reserve(size_t n, size_t words);
+  // Rows [from, n) of `rows` (n x words) written again, the rows before kept
+  // (a change at row `from`: a row inserted or erased there); n may differ
+  // from the last call's; other words than the last call's rewrite every row.
+  void Update(const uint64_t* rows, size_t n, size_t words, size_t from);
+  const uint64_t* data() const { return data_.get(); }
+  size_t n() const { return n_; }
+  size_t words() const { return words_; }
+  uint64_t capacity_bytes() const { return capacity_words_ * sizeof(uint64_t); }
+
+ private:
+  struct Free {
+    void operator()(uint64_t* p) const;
+  };
+  // To capacity_words (when more than now), the first keep_words kept.
+  void Grow(size_t capacity_words, size_t keep_words);
+  std::unique_ptr<uint64_t, Free> data_;
+  size_t capacity_words_ = 0;
+  size_t n_ = 0;
+  size_t words_ = 0;
+};
+
 // Searches whose rows come in several sets scanned one after another (an ivf
 // index's probed lists). Each query keeps a bound across the sets: the k-th
 // distance it has found so far (or max_distance), so that a row which cannot
@@ -147,8 +192,10 @@ class SharedBoundSearch {
   // queries[i * rows.words, +words) holds the bits of query which[i] < nq,
   // no query twice.
   // names: rows.n names. On the calling thread, with options.simd.
+  // transposed: the same rows transposed, or null (InvalidArgument when its
+  // shape is not rows'); the kernels that transpose may read it instead.
   Status Scan(const uint64_t* queries, const uint32_t* which, size_t count, const RowsView& rows,
-              const uint32_t* names, const ScanOptions& options);
+              const uint32_t* names, const ScanOptions& options, const TransposedRows* transposed = nullptr);
 
   // Before any Scan for query q: it keeps only rows within `distance` (a
   // bound known from elsewhere, as max_distance).

@@ -27,6 +27,7 @@
 #define HVDB_KERNELS_CPU_KERNEL_IMPL_H_
 
 #include "kernels/cpu/kernel_table.h"
+#include "kernels/cpu/transpose_groups.h"
 
 namespace hvdb::kernels::cpu {
 namespace {
@@ -42,18 +43,6 @@ inline unsigned LiveMask(const uint64_t* tombstones, size_t r, size_t count) {
   uint64_t dead = tombstones[word] >> shift;
   if (shift + count > 64) dead |= tombstones[word + 1] << (64 - shift);
   return ~static_cast<unsigned>(dead) & all;
-}
-
-// The transposed layout, portably: word w of row 8g+j at
-// scratch[(g * words + w) * 8 + j], the last group padded with zero rows.
-inline void TransposeGroups(const uint64_t* rows, size_t count, size_t words, uint64_t* scratch) {
-  for (size_t g = 0; g * 8 < count; ++g) {
-    uint64_t* group = scratch + g * words * 8;
-    for (size_t j = 0; j < 8; ++j) {
-      const size_t r = g * 8 + j;
-      for (size_t w = 0; w < words; ++w) group[w * 8 + j] = r < count ? rows[r * words + w] : 0;
-    }
-  }
 }
 
 inline bool IsLive(const uint64_t* tombstones, size_t r) {
@@ -110,17 +99,17 @@ void DistancesOf(const uint64_t* query, const uint64_t* rows, size_t n, size_t w
   for (; r < n; ++r) out[r] = I::Pair(query, rows + r * words, words);
 }
 
-// Transposed blocks: queries in passes of kQueriesPerPass, each pass
-// walking the block's groups in row order.
+// Transposed blocks (rows [b0, b1) as groups of 8 from `groups`): queries in
+// passes of kQueriesPerPass, each pass walking the groups in row order.
 template <typename I>
-void ScanTransposedBlock(const ScanTask& t, size_t b0, size_t b1) {
+void ScanTransposedBlock(const ScanTask& t, const uint64_t* groups, size_t b0, size_t b1) {
   const size_t words = t.words;
   uint32_t dist[kQueriesPerPass][8];
   unsigned masks[kQueriesPerPass];
   for (size_t qi = 0; qi < t.nq; qi += kQueriesPerPass) {
     const size_t count = MinSize(kQueriesPerPass, t.nq - qi);
     Collector* collectors = t.collectors + qi;
-    const uint64_t* group = t.scratch;
+    const uint64_t* group = groups;
     for (size_t r = b0; r < b1; r += 8, group += words * 8) {
       Group8T<I>(group, words, t.queries + qi * words, count, collectors, dist, masks);
       for (size_t j = 0; j < count; ++j) {
@@ -152,14 +141,20 @@ void ScanRowMajorBlock(const ScanTask& t, size_t b0, size_t b1) {
 
 template <typename I>
 void ScanOf(const ScanTask& t) {
+  // Rows stored transposed are read as they are, even for one query: a
+  // group then costs no horizontal sums (Group8's) and no transposing.
   bool transpose = false;
-  if constexpr (I::kTransposes) transpose = t.nq >= I::kTransposeMinQueries;
+  if constexpr (I::kTransposes) transpose = t.groups != nullptr || t.nq >= I::kTransposeMinQueries;
   for (size_t b0 = t.row_begin; b0 < t.row_end; b0 += t.block_rows) {
     const size_t b1 = MinSize(b0 + t.block_rows, t.row_end);
     if constexpr (I::kTransposes) {
+      if (transpose && t.groups != nullptr) {
+        ScanTransposedBlock<I>(t, t.groups + b0 * t.words, b0, b1);
+        continue;
+      }
       if (transpose) {
         I::Transpose(t.rows + b0 * t.words, b1 - b0, t.words, t.scratch);
-        ScanTransposedBlock<I>(t, b0, b1);
+        ScanTransposedBlock<I>(t, t.scratch, b0, b1);
         continue;
       }
     }

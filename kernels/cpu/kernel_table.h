@@ -69,6 +69,10 @@ struct ScanTask {
   Collector* collectors = nullptr;    // nq, this thread's
   size_t block_rows = 0;              // rows per cache block, a multiple of 8
   uint64_t* scratch = nullptr;        // block_rows x words, 64-byte aligned
+  // Or: the rows also stored transposed (TransposedRows' layout from row 0,
+  // 64-byte aligned), which a transposing kernel reads for any nq instead of
+  // transposing into scratch. REQUIRES then: row_begin a multiple of 8.
+  const uint64_t* groups = nullptr;
 };
 
 struct KernelTable {

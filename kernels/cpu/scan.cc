@@ -4,10 +4,12 @@
 #include <cstdlib>
 #include <limits>
 #include <memory>
+#include <new>
 #include <string>
 
 #include "kernels/cpu/kernel_table.h"
 #include "kernels/cpu/thread_pool.h"
+#include "kernels/cpu/transpose_groups.h"
 #include "kernels/hamming.h"
 #include "kernels/results.h"
 
@@ -341,9 +343,41 @@ Result<std::unique_ptr<SharedBoundSearch>> SharedBoundSearch::Make(size_t nq, si
   return std::unique_ptr<SharedBoundSearch>(new SharedBoundSearch(nq, k, max_distance.value_or(kNoDistance)));
 }
 
+void TransposedRows::Free::operator()(uint64_t* p) const { std::free(p); }
+
+void TransposedRows::Reserve(size_t n, size_t words) {
+  if (words != words_ && n_ > 0) return;  // the next Update rewrites everything anyway
+  Grow((n + 7) / 8 * 8 * words, (n_ + 7) / 8 * 8 * words_);
+}
+
+void TransposedRows::Update(const uint64_t* rows, size_t n, size_t words, size_t from) {
+  if (words != words_) from = 0;
+  from = std::min(from, std::min(n, n_)) / 8 * 8;  // from a whole group, and no row left unwritten
+  const size_t needed = (n + 7) / 8 * 8 * words;
+  if (needed > capacity_words_) Grow(std::max(needed, capacity_words_ + capacity_words_ / 4), from * words);
+  if (n > from) cpu::TransposeGroups(rows + from * words, n - from, words, data_.get() + from * words);
+  n_ = n;
+  words_ = words;
+}
+
+void TransposedRows::Grow(size_t capacity_words, size_t keep_words) {
+  if (capacity_words <= capacity_words_) return;
+  std::unique_ptr<uint64_t, Free> grown(AllocateScratch(capacity_words).release());
+  if (!grown) throw std::bad_alloc();  // as a std::vector would
+  if (keep_words > 0) std::copy_n(data_.get(), keep_words, grown.get());
+  data_ = std::move(grown);
+  capacity_words_ = capacity_words;
+}
+
 Status SharedBoundSearch::Scan(const uint64_t* queries, const uint32_t* which, size_t count, const RowsView& rows,
-                               const uint32_t* names, const ScanOptions& options) {
+                               const uint32_t* names, const ScanOptions& options,
+                               const TransposedRows* transposed) {
   HVDB_RETURN_IF_ERROR(ValidateShape(queries, count, rows.rows, rows.n, rows.words));
+  if (transposed != nullptr && (transposed->n() != rows.n || transposed->words() != rows.words)) {
+    return Status::InvalidArgument("transposed rows of " + std::to_string(transposed->n()) + " x " +
+                                   std::to_string(transposed->words()) + " words for a set of " +
+                                   std::to_string(rows.n) + " x " + std::to_string(rows.words));
+  }
   if (count > 0 && which == nullptr) return Status::InvalidArgument("which is null but count = " + std::to_string(count));
   if (rows.n > 0 && names == nullptr) return Status::InvalidArgument("names is null but n = " + std::to_string(rows.n));
   HVDB_ASSIGN_OR_RETURN(const KernelTable* kernel, ResolveKernel(options));
@@ -398,6 +432,7 @@ Status SharedBoundSearch::Scan(const uint64_t* queries, const uint32_t* which, s
     task.collectors = collectors.data();
     task.block_rows = block_rows;
     task.scratch = scratch.get();
+    task.groups = transposed != nullptr ? transposed->data() : nullptr;
     kernel->scan(task);
 
     {

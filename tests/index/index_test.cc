@@ -535,27 +535,48 @@ TEST(IvfListsTest, SearchProbesTheNearestListsWithTies) {
     scan.threads = 2;
     auto lists = IvfLists::Train(rows, kNlist, 4, scan);
     ASSERT_TRUE(lists.ok()) << lists.status().ToString();
-    for (const size_t nprobe : {size_t{1}, size_t{3}, size_t{4}, size_t{5}, size_t{17}, size_t{64}}) {
-      std::vector<std::vector<kernels::Neighbor>> got;
-      uint64_t scanned = 0;
-      ASSERT_TRUE((*lists)->Search(queries.data(), kQueries, kK, std::nullopt, nprobe, scan, &got, &scanned).ok());
-      ASSERT_EQ(got.size(), kQueries);
-      for (size_t q = 0; q < kQueries; ++q) {
-        const uint64_t* query = &queries[q * words];
-        std::vector<kernels::Neighbor> centroids;
-        for (uint32_t l = 0; l < kNlist; ++l) centroids.push_back({l, Distance(query, &(*lists)->centroids()[l * words], words)});
-        std::sort(centroids.begin(), centroids.end(), kernels::NearerFirst);
-        std::vector<bool> probed(kNlist, false);
-        for (size_t p = 0; p < nprobe; ++p) probed[centroids[p].row] = true;
-        std::vector<kernels::Neighbor> want;
-        for (uint32_t r = 0; r < kRows; ++r) {
-          if (probed[(*lists)->list_of(r)]) want.push_back({r, Distance(query, &bits[r * words], words)});
+    std::vector<bool> held(kRows, true);
+    auto expect_probes = [&](const std::string& when) {
+      for (const size_t nprobe : {size_t{1}, size_t{3}, size_t{4}, size_t{5}, size_t{17}, size_t{64}}) {
+        std::vector<std::vector<kernels::Neighbor>> got;
+        uint64_t scanned = 0;
+        ASSERT_TRUE((*lists)->Search(queries.data(), kQueries, kK, std::nullopt, nprobe, scan, &got, &scanned).ok());
+        ASSERT_EQ(got.size(), kQueries);
+        for (size_t q = 0; q < kQueries; ++q) {
+          const uint64_t* query = &queries[q * words];
+          std::vector<kernels::Neighbor> centroids;
+          for (uint32_t l = 0; l < kNlist; ++l) {
+            centroids.push_back({l, Distance(query, &(*lists)->centroids()[l * words], words)});
+          }
+          std::sort(centroids.begin(), centroids.end(), kernels::NearerFirst);
+          std::vector<bool> probed(kNlist, false);
+          for (size_t p = 0; p < nprobe; ++p) probed[centroids[p].row] = true;
+          std::vector<kernels::Neighbor> want;
+          for (uint32_t r = 0; r < kRows; ++r) {
+            if (held[r] && probed[(*lists)->list_of(r)]) want.push_back({r, Distance(query, &bits[r * words], words)});
+          }
+          std::sort(want.begin(), want.end(), kernels::NearerFirst);
+          want.resize(std::min(want.size(), kK));
+          ASSERT_EQ(got[q], want) << words << " words, nprobe " << nprobe << ", query " << q << ", " << when;
         }
-        std::sort(want.begin(), want.end(), kernels::NearerFirst);
-        want.resize(std::min(want.size(), kK));
-        ASSERT_EQ(got[q], want) << words << " words, nprobe " << nprobe << ", query " << q;
+      }
+    };
+    expect_probes("as trained");
+    // Writes inside the lists (narrow rows' lists keep a transposed copy in
+    // step): rows taken out, and rows put back with new bits into any list,
+    // each in the middle of its list's rows.
+    for (uint32_t r = 0; r < kRows; ++r) {
+      if (r % 7 == 3 || r % 11 == 5) {
+        (*lists)->Remove(r);
+        held[r] = false;
+      }
+      if (r % 11 == 5) {
+        for (size_t w = 0; w < words; ++w) bits[r * words + w] = rng() & mask;
+        (*lists)->Add(r, &bits[r * words], static_cast<uint32_t>(rng() % kNlist));
+        held[r] = true;
       }
     }
+    expect_probes("after writes");
   }
 }
 

@@ -256,6 +256,9 @@ TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
       std::vector<uint64_t> queries;
     };
     std::vector<Set> sets(kSets);
+    // The odd sets are also scanned from a transposed copy of their rows,
+    // which the transposing kernels read for any number of queries.
+    std::vector<TransposedRows> transposed(kSets);
     std::vector<uint32_t> order(d.n());
     for (uint32_t r = 0; r < d.n(); ++r) order[r] = r;
     std::shuffle(order.begin(), order.end(), rng);
@@ -274,6 +277,7 @@ TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
                         d.rows.begin() + (set.names[j] + 1) * d.words);
         if (ReferenceDead(dead, set.names[j])) set.tombstones[j / 64] |= uint64_t{1} << (j % 64);
       }
+      if (i % 2 == 1) transposed[i].Update(set.rows.data(), set.names.size(), d.words, 0);
       for (size_t q = 0; q < d.nq(); ++q) {
         if (!shown(q, i)) continue;
         set.which.push_back(static_cast<uint32_t>(q));
@@ -294,10 +298,10 @@ TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
       std::vector<size_t> visit(kSets);
       for (size_t i = 0; i < kSets; ++i) visit[i] = i;
       std::shuffle(visit.begin(), visit.end(), rng);
-      auto scan = [&](const Set& set, Status* status) {
+      auto scan = [&](const Set& set, const TransposedRows* t, Status* status) {
         const RowsView rows{set.rows.data(), set.names.size(), d.words, set.tombstones.data()};
         *status = (*search)->Scan(set.queries.data(), set.which.data(), set.which.size(), rows, set.names.data(),
-                                  Options(1));
+                                  Options(1), t);
       };
       for (size_t v = 0; v < kSets; ++v) {
         // Each set as two scans at once, one per thread: the queries of even
@@ -313,9 +317,10 @@ TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
           half.queries.insert(half.queries.end(), set.queries.begin() + j * d.words,
                               set.queries.begin() + (j + 1) * d.words);
         }
+        const TransposedRows* t = visit[v] % 2 == 1 ? &transposed[visit[v]] : nullptr;
         Status first, second;
-        std::thread other([&] { scan(even, &first); });
-        scan(odd, &second);
+        std::thread other([&] { scan(even, t, &first); });
+        scan(odd, t, &second);
         other.join();
         ASSERT_TRUE(first.ok() && second.ok()) << what << ": " << first.ToString() << second.ToString();
       }
@@ -390,6 +395,99 @@ TEST(SharedBoundSearchTest, BadArguments) {
   // Four rows at distance 0: the three smallest names.
   EXPECT_EQ((*search)->Hits(0), (std::vector<Neighbor>{{5, 0}, {6, 0}, {7, 0}}));
   EXPECT_TRUE((*search)->Hits(1).empty());
+}
+
+// The transposed layout after rows are inserted and erased anywhere (as an
+// ivf list changes): every word where the layout puts it, zero padding.
+TEST(TransposedRowsTest, UpdateKeepsTheLayoutThroughInsertsAndErases) {
+  std::mt19937_64 rng(TestSeed() + 45);
+  for (size_t words : {1, 6, 9}) {
+    std::vector<uint64_t> rows;
+    TransposedRows t;
+    auto expect_layout = [&](const std::string& what) {
+      const size_t n = rows.size() / words;
+      ASSERT_EQ(t.n(), n) << what;
+      ASSERT_EQ(t.words(), words) << what;
+      if (n == 0) return;
+      ASSERT_EQ(reinterpret_cast<uintptr_t>(t.data()) % 64, 0u) << what;
+      ASSERT_GE(t.capacity_bytes(), (n + 7) / 8 * 8 * words * 8) << what;
+      for (size_t r = 0; r < (n + 7) / 8 * 8; ++r) {
+        for (size_t w = 0; w < words; ++w) {
+          const uint64_t want = r < n ? rows[r * words + w] : 0;
+          ASSERT_EQ(t.data()[(r / 8 * words + w) * 8 + r % 8], want) << what << " row " << r << " word " << w;
+        }
+      }
+    };
+    if (words == 6) {  // room reserved up front (then grown past it: checked below)
+      t.Reserve(40, words);
+      EXPECT_EQ(t.capacity_bytes(), 40 * words * 8);
+    }
+    for (int step = 0; step < 300; ++step) {
+      const size_t n = rows.size() / words;
+      const bool erase = n > 0 && rng() % 3 == 0;
+      const size_t at = erase ? rng() % n : rng() % (n + 1);
+      if (erase) {
+        rows.erase(rows.begin() + static_cast<ptrdiff_t>(at * words),
+                   rows.begin() + static_cast<ptrdiff_t>((at + 1) * words));
+      } else {
+        std::vector<uint64_t> row(words);
+        for (uint64_t& w : row) w = rng();
+        rows.insert(rows.begin() + static_cast<ptrdiff_t>(at * words), row.begin(), row.end());
+      }
+      t.Update(rows.data(), rows.size() / words, words, at);
+      expect_layout("words " + std::to_string(words) + " step " + std::to_string(step) +
+                    (erase ? " erased " : " inserted ") + std::to_string(at));
+    }
+    EXPECT_GT(t.capacity_bytes(), 40 * words * 8) << "words " << words << ": never grew";
+    // Moved: the rows go along, the moved-from object holds none.
+    const uint64_t* data = t.data();
+    TransposedRows moved(std::move(t));
+    EXPECT_EQ(moved.data(), data);
+    EXPECT_EQ(moved.n(), rows.size() / words);
+    EXPECT_EQ(t.n(), 0u);  // NOLINT(bugprone-use-after-move): what a move leaves is the contract
+    EXPECT_EQ(t.capacity_bytes(), 0u);
+    t.Update(rows.data(), rows.size() / words, words, 19);
+    std::swap(t, moved);
+    expect_layout("words " + std::to_string(words) + " after a move");
+  }
+}
+
+// A transposing kernel reads the transposed copy (here of other rows than
+// the row-major ones, which a caller must not do) for one query as for 20
+// (below amx's batch size, where amx reads the rows); a copy of another shape
+// is refused.
+TEST(TransposedRowsTest, TransposingKernelsReadTheCopyAndItsShapeIsChecked) {
+  const PlantedData shown = MakePlanted(37, 20, 6, TestSeed() + 46);
+  const PlantedData other = MakePlanted(37, 1, 6, TestSeed() + 47);
+  TransposedRows t;
+  t.Update(shown.rows.data(), shown.n(), shown.words, 0);
+  std::vector<uint32_t> names(shown.n()), which(shown.nq());
+  for (uint32_t r = 0; r < shown.n(); ++r) names[r] = r;
+  for (uint32_t q = 0; q < shown.nq(); ++q) which[q] = q;
+  for (const Simd simd : SupportedKernels()) {
+    if (simd == Simd::kScalar) continue;  // does not transpose: reads the rows
+    for (const size_t count : {size_t{1}, shown.nq()}) {
+      auto search = SharedBoundSearch::Make(shown.nq(), 5, std::nullopt);
+      ASSERT_TRUE(search.ok());
+      ScanOptions options;
+      options.simd = simd;
+      options.threads = 1;
+      options.block_bytes = 16 * shown.words * 8;  // blocks of 16 rows: the copy is read block by block
+      ASSERT_TRUE((*search)->Scan(shown.queries.data(), which.data(), count,
+                                  {other.rows.data(), other.n(), other.words}, names.data(), options, &t).ok());
+      for (size_t q = 0; q < count; ++q) {
+        std::vector<Neighbor> want = ReferenceAll(shown.queries.data() + q * shown.words, shown.rows, shown.words, {});
+        want.resize(5);
+        ASSERT_EQ((*search)->Hits(q), want) << SimdName(simd) << " count " << count << " query " << q;
+      }
+    }
+  }
+  auto search = SharedBoundSearch::Make(1, 5, std::nullopt);
+  ASSERT_TRUE(search.ok());
+  const RowsView fewer{shown.rows.data(), shown.n() - 1, shown.words};
+  const Status s = (*search)->Scan(shown.queries.data(), which.data(), 1, fewer, names.data(), {}, &t);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("transposed rows of 37 x 6 words for a set of 36 x 6"), std::string::npos) << s.ToString();
 }
 
 INSTANTIATE_TEST_SUITE_P(AllSupported, KernelTest, ::testing::ValuesIn(SupportedKernels()),
