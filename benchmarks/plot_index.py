@@ -19,7 +19,10 @@ def series_name(line):
                 "hnsw": "M={m} efC={ef_construction} (ef=16..)",
                 "IndexBinaryHNSW": "M={m} efC={ef_construction} (ef=16..)",
                 "HNSW-b1x8": "M={connectivity} efC={expansion_add} (ef=16..)"}[line["index"]]
-        return f"{line['engine']} {line['index']} " + knob.format(**line)
+        fields = dict(line)
+        if fields.get("nlist") == 0 and "lists" in fields:  # chosen from the data
+            fields["nlist"] = f"{fields['lists']} chosen"
+        return f"{line['engine']} {line['index']} " + knob.format(**fields)
     index = line["index"]
     if index == "prefix":
         return f"prefix P={line['prefix_bits']} (c=1..)"
