@@ -148,13 +148,9 @@ void ScanOf(const ScanTask& t) {
   for (size_t b0 = t.row_begin; b0 < t.row_end; b0 += t.block_rows) {
     const size_t b1 = MinSize(b0 + t.block_rows, t.row_end);
     if constexpr (I::kTransposes) {
-      if (transpose && t.groups != nullptr) {
-        ScanTransposedBlock<I>(t, t.groups + b0 * t.words, b0, b1);
-        continue;
-      }
       if (transpose) {
-        I::Transpose(t.rows + b0 * t.words, b1 - b0, t.words, t.scratch);
-        ScanTransposedBlock<I>(t, t.scratch, b0, b1);
+        if (t.groups == nullptr) I::Transpose(t.rows + b0 * t.words, b1 - b0, t.words, t.scratch);
+        ScanTransposedBlock<I>(t, t.groups != nullptr ? t.groups + b0 * t.words : t.scratch, b0, b1);
         continue;
       }
     }
