@@ -31,10 +31,12 @@ const char kUsage[] =
     "usage: hvdb-bench index [--n N] [--bits B] [--queries Q] [--datasets planted,clustered,text,text-edited,fashion]\n"
     "         [--prefix-bits P,...] [--candidates C,...] [--nlist L,...] [--nprobe P,...] [--ef E,...]\n"
     "         [--ef-construction E,...] [--hnsw-max-n N]\n"
-    "         [--faiss-ivf-max-n N] [--save-datasets DIR]\n"
+    "         [--faiss-ivf-max-n N] [--save-datasets DIR] [--rows FILE.npy --query-file FILE.npy]\n"
     "  recall@10 against the exact scan and queries/s for each index and knob, on planted, clustered,\n"
     "  text and Fashion-MNIST data (fashion: opt-in; docs/perf.md; benchmarks/plot_index.py draws the curves).\n"
     "  --nlist 0: the count chosen from the data (each line's lists says which).\n"
+    "  --rows/--query-file: also a set read from .npy files of packed uint8 rows (measured first; the\n"
+    "  bits are the files'; index_peers.py --minilm --save-codes writes MiniLM's), --datasets '' for it alone.\n"
     "  --save-datasets: write each dataset's rows and queries as .npy in DIR and measure nothing\n"
     "  (the peers' benchmark, benchmarks/python/index_peers.py, reads them).\n"
     "usage: hvdb-bench gpu [--n N] [--bits B] [--k K] [--batches B,...] [--dir D]\n"
@@ -228,6 +230,10 @@ int Index(int argc, char** argv) {
       c.save_datasets = value;
       return {};
     }
+    if (flag == "--rows" || flag == "--query-file") {
+      (flag == "--rows" ? c.rows_file : c.queries_file) = value;
+      return {};
+    }
     return SetNumber(flag, value,
                      {{"--n", [&](size_t v) { c.n = v; }},
                       {"--bits", [&](size_t v) { c.bits = v; }},
@@ -237,6 +243,7 @@ int Index(int argc, char** argv) {
                       {"--seed", [&](size_t v) { c.seed = v; }}});
   });
   if (status >= 0) return status;
+  if (c.rows_file.empty() != c.queries_file.empty()) return Fail("--rows and --query-file go together");
   if (!hvdb::ValidateDim(c.bits).ok() || c.queries == 0 || c.n < 10 * c.queries) {
     return Fail("--bits must be a valid dimension and --n at least 10 x --queries (at least 1)");
   }

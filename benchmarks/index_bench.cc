@@ -43,6 +43,7 @@ struct Rng {
 
 struct Dataset {
   std::string name;
+  size_t bits = 0;
   std::vector<Hypervector> rows, queries;
 };
 
@@ -50,7 +51,7 @@ struct Dataset {
 // 37.5% noise (so its exact top 10 is them). (b) 1000 centres, rows 25% to
 // 31% away from theirs; queries are fresh members of random centres.
 Dataset Make(const std::string& name, size_t n, size_t nq, size_t dim, uint64_t seed) {
-  Dataset d{name, {}, {}};
+  Dataset d{name, dim, {}, {}};
   Rng rng{seed};
   const size_t words = dim / 64;
   auto random = [&] {
@@ -138,7 +139,7 @@ std::vector<std::string> DebianSentences(uint64_t seed) {
 // sentences with more trigrams in common). "text-edited": the queries are
 // stored sentences with their first word dropped (find the sentence meant).
 Dataset MakeText(const std::string& name, size_t n, size_t nq, size_t dim, uint64_t seed) {
-  Dataset d{name, {}, {}};
+  Dataset d{name, dim, {}, {}};
   const std::vector<std::string> sentences = DebianSentences(seed);
   if (sentences.size() < 2 * nq) return d;
   const size_t rows = std::min(sentences.size() - nq, n);
@@ -162,7 +163,7 @@ Dataset MakeText(const std::string& name, size_t n, size_t nq, size_t dim, uint6
 // the first n of the 60k training images as rows, the first nq of the 10k
 // test images as queries.
 Dataset MakeFashion(size_t n, size_t nq, size_t dim) {
-  Dataset d{"fashion", {}, {}};
+  Dataset d{"fashion", dim, {}, {}};
   const examples::FashionMnistEncoder encoder(hdc::SeedFromName("fashion-mnist"), dim, 32);
   examples::FashionMnistImages train, test;
   if (!encoder.Load(false, std::min<size_t>(n, 60000), &train) || !encoder.Load(true, std::min<size_t>(nq, 10000), &test)) {
@@ -173,9 +174,29 @@ Dataset MakeFashion(size_t n, size_t nq, size_t dim) {
   return d;
 }
 
-JsonLine Line(const Dataset& d, size_t bits, const char* index) {
+// The rows and queries of two .npy files (packed uint8 rows), named by the
+// rows file's stem. InvalidArgument naming the file that is unreadable,
+// empty or of another width than the other.
+Result<Dataset> ReadFiles(const std::string& rows_file, const std::string& queries_file) {
+  Dataset d{std::filesystem::path(rows_file).stem().string(), 0, {}, {}};
+  HVDB_ASSIGN_OR_RETURN(d.rows, ReadNpy(rows_file));
+  HVDB_ASSIGN_OR_RETURN(d.queries, ReadNpy(queries_file));
+  if (d.rows.empty() || d.queries.empty()) {
+    return Status::InvalidArgument("--rows " + rows_file + " and --query-file " + queries_file +
+                                   " must both hold rows; one is empty");
+  }
+  d.bits = d.rows[0].dim();
+  if (d.queries[0].dim() != d.bits) {
+    return Status::InvalidArgument("--query-file " + queries_file + " has rows of " +
+                                   std::to_string(d.queries[0].dim()) + " bits, --rows " + rows_file + " of " +
+                                   std::to_string(d.bits));
+  }
+  return d;
+}
+
+JsonLine Line(const Dataset& d, const char* index) {
   JsonLine line;
-  line.Add("bench", "index").Add("dataset", d.name).Add("n", d.rows.size()).Add("bits", bits).Add("index", index);
+  line.Add("bench", "index").Add("dataset", d.name).Add("n", d.rows.size()).Add("bits", d.bits).Add("index", index);
   return line;
 }
 
@@ -247,10 +268,23 @@ int RunIndexBench(const IndexBenchConfig& c) {
   const std::string scratch = MakeScratchDir(c.dir, "hvdb-index-bench");
   if (scratch.empty()) return 1;
   const size_t k = 10;
-  for (const std::string& which : c.datasets) {
-    const Dataset d = which.rfind("text", 0) == 0 ? MakeText(which, c.n, c.queries, c.bits, c.seed)
-                      : which == "fashion"        ? MakeFashion(c.n, c.queries, c.bits)
-                                                  : Make(which, c.n, c.queries, c.bits, c.seed);
+  std::vector<std::string> sets = c.datasets;
+  if (!c.rows_file.empty()) sets.insert(sets.begin(), "");  // the files' set, first
+  for (const std::string& set : sets) {
+    Dataset d;
+    if (set.empty()) {
+      Result<Dataset> read = ReadFiles(c.rows_file, c.queries_file);
+      if (!read.ok()) {
+        std::fprintf(stderr, "hvdb-bench index: %s\n", read.status().ToString().c_str());
+        return 1;
+      }
+      d = std::move(read).value();
+    } else {
+      d = set.rfind("text", 0) == 0 ? MakeText(set, c.n, c.queries, c.bits, c.seed)
+          : set == "fashion"        ? MakeFashion(c.n, c.queries, c.bits)
+                                    : Make(set, c.n, c.queries, c.bits, c.seed);
+    }
+    const std::string& which = d.name;
     if (d.rows.empty()) {
       JsonLine().Add("bench", "index").Add("dataset", which)
           .Add("skipped", which == "fashion" ? "no images: install dataset-fashion-mnist (scripts/install-deps.sh)"
@@ -259,7 +293,7 @@ int RunIndexBench(const IndexBenchConfig& c) {
       continue;
     }
     if (!c.save_datasets.empty()) {
-      const std::string stem = c.save_datasets + "/" + which + "-" + std::to_string(c.bits);
+      const std::string stem = c.save_datasets + "/" + which + "-" + std::to_string(d.bits);
       for (const auto& [part, vectors] : {std::pair{"rows", &d.rows}, std::pair{"queries", &d.queries}}) {
         if (const Status s = WriteNpy(stem + "-" + part + ".npy", *vectors); !s.ok()) {
           std::fprintf(stderr, "hvdb-bench index: --save-datasets: %s\n", s.ToString().c_str());
@@ -267,12 +301,12 @@ int RunIndexBench(const IndexBenchConfig& c) {
         }
       }
       JsonLine().Add("bench", "index").Add("dataset", which).Add("saved", stem + "-{rows,queries}.npy")
-          .Add("n", d.rows.size()).Add("queries", d.queries.size()).Add("bits", c.bits).Print();
+          .Add("n", d.rows.size()).Add("queries", d.queries.size()).Add("bits", d.bits).Print();
       continue;
     }
     std::unique_ptr<DB> db;
     if (!DB::Open({}, scratch + "/" + which, &db).ok()) return 1;
-    if (!db->CreateCollection("c", {.dim = c.bits}).ok()) return 1;
+    if (!db->CreateCollection("c", {.dim = d.bits}).ok()) return 1;
     Collection* coll = nullptr;
     (void)db->GetCollection("c", &coll);
     for (size_t i = 0; i < d.rows.size();) {
@@ -298,16 +332,16 @@ int RunIndexBench(const IndexBenchConfig& c) {
         static_cast<double>(d.queries.size()) /
         BestPassSeconds([&] { (void)coll->SearchBatch(d.queries, {.k = k, .exact = true}); });
     double start = Now();
-    Line(d, c.bits, "flat").Add("recall_at_10", 1.0).Add("qps", flat_qps).Add("flat_qps", flat_qps)
+    Line(d, "flat").Add("recall_at_10", 1.0).Add("qps", flat_qps).Add("flat_qps", flat_qps)
         .Add("speedup_vs_flat", 1.0).Add("rows_scanned_per_query", d.rows.size()).Add("reopen_s", flat_reopen_s)
         .Print();
 
     for (size_t p : c.prefix_bits) {
-      if (p >= c.bits || !coll->SetIndex({.kind = hvdb::IndexKind::kPrefix, .prefix_bits = p}).ok()) continue;
+      if (p >= d.bits || !coll->SetIndex({.kind = hvdb::IndexKind::kPrefix, .prefix_bits = p}).ok()) continue;
       const double reopen_s = reopen();
       if (reopen_s < 0) return 1;
       for (size_t cand : c.candidates) {
-        JsonLine line = Line(d, c.bits, "prefix");
+        JsonLine line = Line(d, "prefix");
         line.Add("prefix_bits", p).Add("candidates", cand).Add("reopen_s", reopen_s).Add("flat_reopen_s", flat_reopen_s);
         Measure(coll, d, {.k = k, .candidates = cand}, exact, flat_qps, std::move(line));
       }
@@ -318,7 +352,7 @@ int RunIndexBench(const IndexBenchConfig& c) {
       const Status built = coll->SetIndex({.kind = hvdb::IndexKind::kIvf, .ivf_nlist = nlist});
       const double build_s = Now() - start;
       if (!built.ok()) {
-        Line(d, c.bits, "ivf").Add("nlist", nlist).Add("error", built.ToString()).Print();
+        Line(d, "ivf").Add("nlist", nlist).Add("error", built.ToString()).Print();
         continue;
       }
       const CollectionStats st = coll->Stats();
@@ -327,7 +361,7 @@ int RunIndexBench(const IndexBenchConfig& c) {
       // nlist 0: the count chosen from the data (lists).
       for (size_t nprobe : c.nprobe) {
         if (nprobe > st.ivf_lists) continue;
-        JsonLine line = Line(d, c.bits, "ivf");
+        JsonLine line = Line(d, "ivf");
         line.Add("nlist", nlist).Add("lists", st.ivf_lists).Add("nprobe", nprobe).Add("build_s", build_s)
             .Add("index_bytes", st.index_bytes)
             .Add("reopen_s", reopen_s).Add("flat_reopen_s", flat_reopen_s);
@@ -336,7 +370,7 @@ int RunIndexBench(const IndexBenchConfig& c) {
     }
     if (d.rows.size() <= c.faiss_ivf_max_n && !c.nlist.empty() && c.nlist[0] > 0 && 4 * c.nlist[0] <= d.rows.size()) {
       // FAISS's binary IVF with the first nlist, beside hvdb's.
-      const size_t words = c.bits / 64;
+      const size_t words = d.bits / 64;
       std::vector<uint64_t> rows(d.rows.size() * words), queries(d.queries.size() * words);
       for (size_t i = 0; i < d.rows.size(); ++i) std::copy_n(d.rows[i].data(), words, &rows[i * words]);
       for (size_t i = 0; i < d.queries.size(); ++i) std::copy_n(d.queries[i].data(), words, &queries[i * words]);
@@ -353,7 +387,7 @@ int RunIndexBench(const IndexBenchConfig& c) {
             if (labels[q * k + j] >= 0) keys[q].push_back(std::to_string(labels[q * k + j]));  // keys are row numbers
           }
         }
-        Line(d, c.bits, "faiss-ivf").Add("nlist", c.nlist[0]).Add("nprobe", nprobe)
+        Line(d, "faiss-ivf").Add("nlist", c.nlist[0]).Add("nprobe", nprobe)
             .Add("build_s", faiss.train_s + faiss.add_s).Add("train_s", faiss.train_s)
             .Add("recall_at_10", Recall(exact, keys))
             .Add("qps", qps).Add("flat_qps", flat_qps).Add("speedup_vs_flat", qps / flat_qps)
@@ -367,19 +401,19 @@ int RunIndexBench(const IndexBenchConfig& c) {
             coll->SetIndex({.kind = hvdb::IndexKind::kHnsw, .hnsw_m = 16, .hnsw_ef_construction = efc});
         const double build_s = Now() - start;
         if (!built.ok()) {
-          Line(d, c.bits, "hnsw").Add("ef_construction", efc).Add("error", built.ToString()).Print();
+          Line(d, "hnsw").Add("ef_construction", efc).Add("error", built.ToString()).Print();
           continue;
         }
         const CollectionStats st = coll->Stats();
         for (size_t ef : c.ef) {
-          JsonLine line = Line(d, c.bits, "hnsw");
+          JsonLine line = Line(d, "hnsw");
           line.Add("m", size_t{16}).Add("ef_construction", efc).Add("ef", ef).Add("build_s", build_s)
               .Add("index_bytes", st.index_bytes);
           Measure(coll, d, {.k = k, .ef = ef}, exact, flat_qps, std::move(line));
         }
       }
     } else {
-      Line(d, c.bits, "hnsw").Add("skipped", "n above --hnsw-max-n " + std::to_string(c.hnsw_max_n)).Print();
+      Line(d, "hnsw").Add("skipped", "n above --hnsw-max-n " + std::to_string(c.hnsw_max_n)).Print();
     }
     db.reset();
     std::error_code ec;

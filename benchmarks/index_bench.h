@@ -33,6 +33,11 @@ struct IndexBenchConfig {
   // are, up to n); fashion (Fashion-MNIST as HDC codes, up to 60k rows and
   // 10k queries) only when asked for.
   std::vector<std::string> datasets = {"planted", "clustered", "text", "text-edited"};
+  // Also a set read from files (.npy of packed uint8 rows, numpy's bitorder
+  // "little", as --save-datasets and index_peers.py --save-codes write
+  // them), named by the rows file's stem, measured first; bits come from
+  // the files, n and queries are what they hold. Both or neither.
+  std::string rows_file, queries_file;
   std::string dir;   // scratch; empty: $TMPDIR or /tmp
   // When set, each dataset's rows and queries are written there as
   // <dataset>-<bits>-rows.npy and -queries.npy (packed uint8 rows, numpy's

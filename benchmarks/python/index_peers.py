@@ -9,6 +9,10 @@ build seconds and index memory, one JSON line per engine and setting.
         --rows /tmp/sets/fashion-10048-rows.npy --queries /tmp/sets/fashion-10048-queries.npy
     # WordNet's glosses through all-MiniLM-L6-v2, sign bits (benchmarks/python/minilm.py):
     .venv/bin/python benchmarks/python/index_peers.py --minilm --cache ~/.cache/hvdb-bench
+    # The same codes for hvdb-bench index (hvdb alone, from C++):
+    .venv/bin/python benchmarks/python/index_peers.py --minilm --save-codes /tmp/sets
+    build/benchmarks/hvdb-bench index --datasets '' --rows /tmp/sets/minilm-384-rows.npy \\
+        --query-file /tmp/sets/minilm-384-queries.npy --nlist 0 --nprobe 16,24,32,64 --prefix-bits 4096
 
 PYTHONPATH must reach the hvdb package (build/python after `make build`).
 
@@ -135,6 +139,8 @@ def main():
     parser.add_argument("--nq", type=int, default=1000, help="--minilm: glosses held out as queries")
     parser.add_argument("--cache", default="~/.cache/hvdb-bench", help="--minilm: where the embeddings are kept")
     parser.add_argument("--rescore", type=int, default=100, help="--minilm: candidates rescored in float")
+    parser.add_argument("--save-codes", metavar="DIR",
+                        help="write the binary rows and queries to DIR/<name>-<bits>-{rows,queries}.npy and measure nothing")
     parser.add_argument("--nlist", type=int, default=256,
                         help="ivf lists (hvdb and FAISS); 0: hvdb chooses them from the data, FAISS is left out")
     parser.add_argument("--nprobe", default="1,2,4,8,16,32,64")
@@ -158,6 +164,13 @@ def main():
         parser.error("give --rows and --queries, or --minilm")
     rows, queries = np.ascontiguousarray(rows, dtype=np.uint8), np.ascontiguousarray(queries, dtype=np.uint8)
     n, bits, nq = len(rows), rows.shape[1] * 8, len(queries)
+    if args.save_codes:
+        os.makedirs(args.save_codes, exist_ok=True)
+        stem = os.path.join(args.save_codes, f"{name}-{bits}")
+        np.save(stem + "-rows.npy", rows)
+        np.save(stem + "-queries.npy", queries)
+        emit(bench="index_peers", dataset=name, n=n, bits=bits, queries=nq, saved=stem + "-{rows,queries}.npy")
+        return
     common = dict(bench="index_peers", dataset=name, n=n, bits=bits, queries=nq, threads=args.threads)
 
     engine = HvdbEngine(rows, args.threads)
