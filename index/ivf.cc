@@ -38,9 +38,12 @@ uint64_t NextVersion() {
 // about nprobe x (1 + ln(nlist / nprobe)) of the centroids, each costing more
 // than a distance (at nlist 256 and nprobe 64 over 384-bit rows: 148 offers a
 // query, 63% of all the search's offers; ranking by counting made that search
-// 20% faster). Wider rows keep the top-k scan: its transposed blocks compute
-// a distance several times faster than one query's row-major pass, and at
-// 2048 bits the two measured within 10% of each other either way.
+// 20% faster). The centroids are kept transposed for it (centroid_groups_),
+// so that 16 queries' distances cost four-query passes, not one query's
+// row-major groups and their horizontal sums (5% of a MiniLM search). Wider
+// rows keep the top-k scan: its transposed blocks compute a distance several
+// times faster than one query's row-major pass, and at 2048 bits the two
+// measured within 10% of each other either way.
 constexpr size_t kRankAllShare = 16;
 constexpr size_t kRankAllMaxWords = 8;
 // Lists of rows of at most this many words keep their codes a second time,
@@ -51,21 +54,49 @@ constexpr size_t kRankAllMaxWords = 8;
 // double the lists' memory for little.
 constexpr size_t kTransposedMaxWords = 8;
 
-// The first `keep` of (distance, centroid) order among distance[0, n), into
-// out[0, keep): a counting sort over the distances' range, stable in the
-// centroid, so ties go to the smaller centroid as in TopK.
-void NearestByCounting(const uint32_t* distance, size_t n, size_t keep, std::vector<uint32_t>* start,
-                       kernels::Neighbor* out) {
-  if (n == 0) return;
-  const auto [lo, hi] = std::minmax_element(distance, distance + n);
-  start->assign(size_t{*hi} - *lo + 1, 0);
-  for (size_t i = 0; i < n; ++i) ++(*start)[distance[i] - *lo];
-  uint32_t before = 0;
-  for (uint32_t& s : *start) before += std::exchange(s, before);
-  const uint32_t base = *lo;
-  for (size_t i = 0; i < n; ++i) {
-    const uint32_t at = (*start)[distance[i] - base]++;
-    if (at < keep) out[at] = {i, distance[i]};
+// The first `keep` (at most n) of (distance, centroid) order among
+// distance[0, n), each at most max_distance, into out[0, keep): counts per
+// distance give the cut (the keep-th distance), and a counting sort of the
+// centroids up to it, stable in the centroid, gives the order, so ties go to
+// the smaller centroid as in TopK. Branch-free over the n distances but for
+// the counts: ranking was 9% of a MiniLM search with a counting sort of all
+// of them (their range found first).
+struct CountingScratch {
+  std::vector<uint32_t> counts, picked;
+};
+void NearestByCounting(const uint32_t* distance, size_t n, size_t keep, uint32_t max_distance,
+                       CountingScratch* scratch, kernels::Neighbor* out) {
+  keep = std::min(keep, n);  // so that the cut is found
+  if (keep == 0) return;
+  // Two tallies (even and odd centroids), so that equal distances in a row
+  // do not wait on one counter.
+  scratch->counts.assign(2 * (size_t{max_distance} + 1), 0);
+  uint32_t* const even = scratch->counts.data();
+  uint32_t* const odd = even + max_distance + 1;
+  size_t i = 0;
+  for (; i + 2 <= n; i += 2) {
+    ++even[distance[i]];
+    ++odd[distance[i + 1]];
+  }
+  if (i < n) ++even[distance[i]];
+  // even[d] becomes the place of the first centroid at distance d, up to the cut.
+  uint32_t cut = 0;
+  for (uint32_t through = 0;; ++cut) {
+    const uint32_t count = even[cut] + odd[cut];
+    even[cut] = through;
+    through += count;
+    if (through >= keep) break;
+  }
+  scratch->picked.resize(n);
+  uint32_t* const picked = scratch->picked.data();
+  size_t m = 0;
+  for (i = 0; i < n; ++i) {
+    picked[m] = static_cast<uint32_t>(i);
+    m += distance[i] <= cut ? 1 : 0;
+  }
+  for (size_t j = 0; j < m; ++j) {
+    const uint32_t at = even[distance[picked[j]]]++;
+    if (at < keep) out[at] = {picked[j], distance[picked[j]]};
   }
 }
 
@@ -74,6 +105,7 @@ void NearestByCounting(const uint32_t* distance, size_t n, size_t keep, std::vec
 IvfLists::IvfLists(std::vector<uint64_t> centroids, size_t nlist, size_t words)
     : nlist_(nlist), words_(words), centroids_(std::move(centroids)), lists_(nlist) {
   for (List& l : lists_) l.version = NextVersion();
+  if (words_ <= kRankAllMaxWords) centroid_groups_.Update(centroids_.data(), nlist_, words_, 0);
 }
 
 Result<std::unique_ptr<IvfLists>> IvfLists::Train(const RowsView& rows, size_t nlist, size_t iterations,
@@ -156,7 +188,7 @@ double IvfLists::Imbalance() const {
 }
 
 uint64_t IvfLists::memory_bytes() const {
-  uint64_t bytes = centroids_.size() * 8 + list_of_row_.capacity() * 4;
+  uint64_t bytes = centroids_.size() * 8 + centroid_groups_.capacity_bytes() + list_of_row_.capacity() * 4;
   for (const List& list : lists_) {
     bytes += list.rows.capacity() * 4 + list.codes.capacity() * 8 + list.transposed.capacity_bytes();
   }
@@ -216,12 +248,15 @@ Status IvfLists::RankLists(const uint64_t* queries, size_t nq, size_t nprobe, co
   constexpr size_t kQueriesPerTask = 16;
   std::vector<Status> failures((nq + kQueriesPerTask - 1) / kQueriesPerTask);
   kernels::cpu::ThreadPool::Shared().Run(failures.size(), threads, [&](size_t task) {
-    std::vector<uint32_t> distance(nlist_), start;
-    for (size_t q = task * kQueriesPerTask; q < std::min(nq, (task + 1) * kQueriesPerTask); ++q) {
-      failures[task] = kernels::HammingDistances(queries + q * words_, centroids_.data(), nlist_, words_,
-                                                 distance.data(), one);
-      if (!failures[task].ok()) return;
-      NearestByCounting(distance.data(), nlist_, nprobe, &start, probes + q * nprobe);
+    const size_t first = task * kQueriesPerTask;
+    const size_t count = std::min(nq - first, kQueriesPerTask);
+    std::vector<uint32_t> distance(count * nlist_);
+    CountingScratch scratch;
+    failures[task] = kernels::HammingDistances(queries + first * words_, count, centroid_groups_, distance.data(), one);
+    if (!failures[task].ok()) return;
+    const uint32_t max_distance = static_cast<uint32_t>(words_ * 64);
+    for (size_t q = 0; q < count; ++q) {
+      NearestByCounting(&distance[q * nlist_], nlist_, nprobe, max_distance, &scratch, probes + (first + q) * nprobe);
     }
   });
   for (const Status& s : failures) HVDB_RETURN_IF_ERROR(s);
@@ -243,8 +278,8 @@ Status IvfLists::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
   kernels::ScanOptions one = scan;
   one.threads = 1;
   const unsigned threads = kernels::ThreadsFor(scan);
-  // Scans each list once for all the searches (slots) that probe it, the
-  // lists on any threads: slot s, for query query_of(s), probes list_of(s).
+  // Scans each list once for all the queries that probe it, the lists on any
+  // threads: slot s, for query query_of(s), probes list_of(s).
   auto scan_lists = [&](kernels::SharedBoundSearch& search, size_t slots, auto&& list_of, auto&& query_of) {
     std::vector<uint32_t> first(nlist_ + 1, 0), which(slots), active;
     for (size_t slot = 0; slot < slots; ++slot) ++first[list_of(slot) + 1];
@@ -253,7 +288,7 @@ Status IvfLists::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
       first[l + 1] += first[l];
     }
     std::vector<uint32_t> at(first.begin(), first.end() - 1);
-    for (size_t slot = 0; slot < slots; ++slot) which[at[list_of(slot)]++] = static_cast<uint32_t>(slot);
+    for (size_t slot = 0; slot < slots; ++slot) which[at[list_of(slot)]++] = static_cast<uint32_t>(query_of(slot));
     std::vector<Status> failures(active.size());
     kernels::cpu::ThreadPool::Shared().Run(active.size(), threads, [&](size_t i) {
       const size_t l = active[i];
@@ -262,7 +297,7 @@ Status IvfLists::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
       thread_local std::vector<uint64_t> batch;  // the list's queries, gathered
       batch.resize(count * words_);
       for (size_t j = 0; j < count; ++j) {
-        std::copy_n(queries + query_of(which[first[l] + j]) * words_, words_, &batch[j * words_]);
+        std::copy_n(queries + which[first[l] + j] * words_, words_, &batch[j * words_]);
       }
       failures[i] = search.Scan(batch.data(), &which[first[l]], count,
                                 {list.codes.data(), list.rows.size(), words_, nullptr}, list.rows.data(), one,
@@ -274,9 +309,9 @@ Status IvfLists::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
   };
   // First every query's nearest list, which usually holds its nearest rows;
   // then its other lists, all in one pass (each list scanned once for every
-  // query probing it), each (query, list) pair from the k-th distance the
-  // nearest list gave, so that a row which cannot beat it costs no
-  // collector work.
+  // query probing it), each (query, list) pair from the query's k-th
+  // distance so far (the nearest list's, lowered as its other lists are
+  // scanned), so that a row which cannot beat it costs no collector work.
   HVDB_ASSIGN_OR_RETURN(std::unique_ptr<kernels::SharedBoundSearch> nearest,
                         kernels::SharedBoundSearch::Make(nq, k, max_distance));
   HVDB_RETURN_IF_ERROR(scan_lists(
@@ -286,17 +321,16 @@ Status IvfLists::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
   if (nprobe == 1) return Status::OK();
   const size_t others = nprobe - 1;
   HVDB_ASSIGN_OR_RETURN(std::unique_ptr<kernels::SharedBoundSearch> rest,
-                        kernels::SharedBoundSearch::Make(nq * others, k, max_distance));
+                        kernels::SharedBoundSearch::Make(nq, k, max_distance));
   for (size_t q = 0; q < nq && k > 0; ++q) {
-    if ((*out)[q].size() < k) continue;
-    for (size_t p = 0; p < others; ++p) rest->Limit(q * others + p, (*out)[q].back().distance);
+    if ((*out)[q].size() == k) rest->Limit(q, (*out)[q].back().distance);
   }
   HVDB_RETURN_IF_ERROR(scan_lists(
       *rest, nq * others, [&](size_t slot) { return probes[slot / others * nprobe + 1 + slot % others].row; },
       [&](size_t slot) { return slot / others; }));
   for (size_t q = 0; q < nq; ++q) {
     std::vector<kernels::Neighbor>& hits = (*out)[q];
-    rest->AppendHits(q * others, others, &hits);
+    rest->AppendHits(q, 1, &hits);
     kernels::MergeHits(&hits, k);
   }
   return Status::OK();

@@ -131,6 +131,7 @@ class IvfLists {
   size_t nlist_;
   size_t words_;
   std::vector<uint64_t> centroids_;  // nlist x words
+  kernels::TransposedRows centroid_groups_;  // centroids_ again, transposed, over narrow rows only (ivf.cc)
   std::vector<List> lists_;
   std::vector<uint32_t> list_of_row_;  // per cache row; kNoRow32 when not held
   uint64_t rows_ = 0;

@@ -11,6 +11,7 @@
 #ifndef HVDB_KERNELS_HAMMING_H_
 #define HVDB_KERNELS_HAMMING_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -164,6 +165,14 @@ class TransposedRows {
   size_t words_ = 0;
 };
 
+// Distances from nq queries (nq x rows.words()) to each row of `rows`:
+// out[q * rows.n() + r], nq x rows.n() in all. On the calling thread
+// (options.threads is not consulted), with options.simd; four queries a pass
+// over the transposed groups, so no pair costs a horizontal sum (an ivf
+// index ranks its centroids so).
+Status HammingDistances(const uint64_t* queries, size_t nq, const TransposedRows& rows, uint32_t* out,
+                        const ScanOptions& options = {});
+
 // Searches whose rows come in several sets scanned one after another (an ivf
 // index's probed lists). Each query keeps a bound across the sets: the k-th
 // distance it has found so far (or max_distance), so that a row which cannot
@@ -177,8 +186,10 @@ class TransposedRows {
 // of k slots each. A thread's collectors hold at most 2^16 slots (1 MB): a
 // scan with a larger count x k goes over its rows in several passes.
 //
-// Thread safety: Scan calls may run at once when no query is in two of them;
-// Hits and AppendHits once they all returned, from one thread.
+// Thread safety: Scan and Limit calls may run at once, a query in several of
+// them (its bound lowered by whichever finds a nearer k-th first; the hits
+// are the same either way); Hits and AppendHits once they all returned, from
+// one thread.
 class SharedBoundSearch {
  public:
   // k in [1, kMaxK]: the k nearest, only within max_distance when set;
@@ -197,8 +208,8 @@ class SharedBoundSearch {
   Status Scan(const uint64_t* queries, const uint32_t* which, size_t count, const RowsView& rows,
               const uint32_t* names, const ScanOptions& options, const TransposedRows* transposed = nullptr);
 
-  // Before any Scan for query q: it keeps only rows within `distance` (a
-  // bound known from elsewhere, as max_distance).
+  // Query q keeps only rows within `distance` from now on (a bound known from
+  // elsewhere, as max_distance); a Scan running meanwhile may not see it.
   void Limit(size_t q, uint32_t distance);
 
   // Query q's hits, nearest first (at most k when k > 0).
@@ -219,7 +230,7 @@ class SharedBoundSearch {
 
   size_t nq_;
   size_t k_;
-  std::vector<uint32_t> bound_;  // nq: each query's rows are within this distance
+  std::vector<std::atomic<uint32_t>> bound_;  // nq: each query's rows are within this distance
   Mutex kept_mu_;
   std::vector<Kept> kept_ HVDB_GUARDED_BY(kept_mu_);  // what the scans kept, in no order
   bool grouped_ HVDB_GUARDED_BY(kept_mu_) = false;

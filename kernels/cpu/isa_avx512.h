@@ -118,8 +118,8 @@ struct Avx512Isa {
   // Group8T for Q queries at once: each word of the group is loaded once and
   // xor-ed with Q broadcast query words, so Q chains run side by side.
   template <size_t Q>
-  static void Group8TQ(const uint64_t* group, size_t words, const uint64_t* queries, const Collector* collectors,
-                       uint32_t (*dist)[8], unsigned* masks) {
+  static unsigned Group8TQ(const uint64_t* group, size_t words, const uint64_t* queries, const Collector* collectors,
+                           uint32_t (*dist)[8], unsigned* masks) {
     __m512i acc[Q];
     for (size_t j = 0; j < Q; ++j) acc[j] = _mm512_setzero_si512();
     // Four words a step: the loop's scalar bookkeeping would otherwise take
@@ -131,7 +131,18 @@ struct Avx512Isa {
       for (size_t u = 0; u < kUnroll; ++u) AddWord<Q>(group, words, queries, w + u, acc);
     }
     for (; w < words; ++w) AddWord<Q>(group, words, queries, w, acc);
-    for (size_t j = 0; j < Q; ++j) masks[j] = Finish(acc[j], collectors[j].threshold, dist[j]);
+    unsigned any = 0;
+    for (size_t j = 0; j < Q; ++j) {
+      masks[j] = _mm512_cmplt_epu64_mask(acc[j], _mm512_set1_epi64(static_cast<long long>(collectors[j].threshold)));
+      any |= masks[j];
+    }
+    // Most groups offer nothing: their distances are not stored.
+    if (any != 0) {
+      for (size_t j = 0; j < Q; ++j) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dist[j]), _mm512_cvtepi64_epi32(acc[j]));
+      }
+    }
+    return any;
   }
 };
 

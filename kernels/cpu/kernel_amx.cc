@@ -234,8 +234,9 @@ void ScanAmx(const ScanTask& t) {
 }  // namespace
 
 const KernelTable& AmxKernel() {
-  static constexpr KernelTable table{AmxIsa::kSimd, &PairOf<AmxIsa>, &DistancesOf<AmxIsa>, &ScanAmx,
-                                     AmxIsa::kBlockBytes, &AddPlaneOf<AmxIsa>};
+  static constexpr KernelTable table{AmxIsa::kSimd,       &PairOf<AmxIsa>, &DistancesOf<AmxIsa>,
+                                     &TransposedDistancesOf<AmxIsa>, &ScanAmx, AmxIsa::kBlockBytes,
+                                     &AddPlaneOf<AmxIsa>};
   return table;
 }
 

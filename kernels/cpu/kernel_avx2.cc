@@ -69,8 +69,8 @@ struct Isa {
   // Q queries against one transposed group: per query, byte counters for rows
   // 0-3 and 4-7, flushed into 64-bit totals every kStepsPerFlush words.
   template <size_t Q>
-  static void Group8TQ(const uint64_t* group, size_t words, const uint64_t* queries, const Collector* collectors,
-                       uint32_t (*dist)[8], unsigned* masks) {
+  static unsigned Group8TQ(const uint64_t* group, size_t words, const uint64_t* queries, const Collector* collectors,
+                           uint32_t (*dist)[8], unsigned* masks) {
     const __m256i zero = _mm256_setzero_si256();
     __m256i total_lo[Q], total_hi[Q];
     for (size_t j = 0; j < Q; ++j) total_lo[j] = total_hi[j] = zero;
@@ -92,6 +92,7 @@ struct Isa {
         total_hi[j] = _mm256_add_epi64(total_hi[j], _mm256_sad_epu8(bytes_hi[j], zero));
       }
     }
+    unsigned any = 0;
     for (size_t j = 0; j < Q; ++j) {
       alignas(32) uint64_t d[8];
       _mm256_store_si256(reinterpret_cast<__m256i*>(d), total_lo[j]);
@@ -102,7 +103,9 @@ struct Isa {
         if (d[lane] < collectors[j].threshold) mask |= 1u << lane;
       }
       masks[j] = mask;
+      any |= mask;
     }
+    return any;
   }
 
 };

@@ -16,10 +16,11 @@
 //   static void Transpose(const uint64_t* rows, size_t count, size_t words, uint64_t* scratch);
 //   // Group8 over one transposed group for Q (1 to kQueriesPerPass = 4)
 //   // consecutive queries (Q x words) and their collectors' thresholds:
-//   // distances into dist[j][8], lane masks into masks[j].
+//   // lane masks into masks[j]; returns their OR, and only when it is not 0
+//   // are the distances written (into dist[j][8]).
 //   template <size_t Q>
-//   static void Group8TQ(const uint64_t* group, size_t words, const uint64_t* queries,
-//                        const Collector* collectors, uint32_t (*dist)[8], unsigned* masks);
+//   static unsigned Group8TQ(const uint64_t* group, size_t words, const uint64_t* queries,
+//                            const Collector* collectors, uint32_t (*dist)[8], unsigned* masks);
 //   static constexpr size_t kTransposeMinQueries;  // batches this large transpose
 //   static constexpr size_t kBlockBytes;
 // Everything here has internal linkage (see kernel_table.h for why).
@@ -75,18 +76,6 @@ unsigned Group8Of(const uint64_t* rows, size_t words, const uint64_t* q, uint64_
 
 constexpr size_t kQueriesPerPass = 4;
 
-// Group8TQ with the query count known only at run time.
-template <typename I>
-void Group8T(const uint64_t* group, size_t words, const uint64_t* queries, size_t count, const Collector* collectors,
-             uint32_t (*dist)[8], unsigned* masks) {
-  switch (count) {
-    case 4: return I::template Group8TQ<4>(group, words, queries, collectors, dist, masks);
-    case 3: return I::template Group8TQ<3>(group, words, queries, collectors, dist, masks);
-    case 2: return I::template Group8TQ<2>(group, words, queries, collectors, dist, masks);
-    default: return I::template Group8TQ<1>(group, words, queries, collectors, dist, masks);
-  }
-}
-
 template <typename I>
 uint32_t PairOf(const uint64_t* a, const uint64_t* b, size_t words) {
   return I::Pair(a, b, words);
@@ -99,22 +88,73 @@ void DistancesOf(const uint64_t* query, const uint64_t* rows, size_t n, size_t w
   for (; r < n; ++r) out[r] = I::Pair(query, rows + r * words, words);
 }
 
+// One pass of Q queries (Q x words at queries, their collectors) over the
+// transposed groups of rows [b0, b1) at `groups`.
+template <typename I, size_t Q>
+void ScanTransposedPass(const ScanTask& t, const uint64_t* groups, size_t b0, size_t b1, const uint64_t* queries,
+                        Collector* collectors) {
+  const size_t words = t.words;
+  uint32_t dist[Q][8];
+  unsigned masks[Q];
+  const uint64_t* group = groups;
+  for (size_t r = b0; r < b1; r += 8, group += words * 8) {
+    if (I::template Group8TQ<Q>(group, words, queries, collectors, dist, masks) == 0) continue;
+    const unsigned live = LiveMask(t.tombstones, r, MinSize(8, b1 - r));
+    for (size_t j = 0; j < Q; ++j) {
+      if ((masks[j] & live) != 0) OfferLanes(collectors[j], masks[j] & live, dist[j], r);
+    }
+  }
+}
+
+// Q queries' distances to every row of the groups, into out (row stride n).
+template <typename I, size_t Q>
+void TransposedDistancesPass(const uint64_t* queries, const uint64_t* groups, size_t n, size_t words, uint32_t* out) {
+  Collector admit_all[Q];  // thresholds no distance reaches, so every lane's distance is written
+  for (Collector& c : admit_all) c.threshold = ~uint64_t{0};
+  uint32_t dist[Q][8];
+  unsigned masks[Q];
+  for (size_t r = 0; r < n; r += 8, groups += words * 8) {
+    I::template Group8TQ<Q>(groups, words, queries, admit_all, dist, masks);
+    for (size_t j = 0; j < Q; ++j) {
+      for (size_t lane = 0; lane < 8 && r + lane < n; ++lane) out[j * n + r + lane] = dist[j][lane];
+    }
+  }
+}
+
+template <typename I>
+void TransposedDistancesOf(const uint64_t* queries, size_t nq, const uint64_t* groups, size_t n, size_t words,
+                           uint32_t* out) {
+  if constexpr (I::kTransposes) {
+    size_t q = 0;
+    for (; q + kQueriesPerPass <= nq; q += kQueriesPerPass) {
+      TransposedDistancesPass<I, kQueriesPerPass>(queries + q * words, groups, n, words, out + q * n);
+    }
+    for (; q < nq; ++q) TransposedDistancesPass<I, 1>(queries + q * words, groups, n, words, out + q * n);
+  } else {  // lane by lane
+    for (size_t q = 0; q < nq; ++q) {
+      for (size_t r = 0; r < n; ++r) {
+        const uint64_t* lane = groups + (r / 8 * words * 8) + r % 8;
+        const uint64_t* query = queries + q * words;
+        uint32_t d = 0;
+        for (size_t w = 0; w < words; ++w) d += static_cast<uint32_t>(__builtin_popcountll(lane[w * 8] ^ query[w]));
+        out[q * n + r] = d;
+      }
+    }
+  }
+}
+
 // Transposed blocks (rows [b0, b1) as groups of 8 from `groups`): queries in
 // passes of kQueriesPerPass, each pass walking the groups in row order.
 template <typename I>
 void ScanTransposedBlock(const ScanTask& t, const uint64_t* groups, size_t b0, size_t b1) {
-  const size_t words = t.words;
-  uint32_t dist[kQueriesPerPass][8];
-  unsigned masks[kQueriesPerPass];
   for (size_t qi = 0; qi < t.nq; qi += kQueriesPerPass) {
-    const size_t count = MinSize(kQueriesPerPass, t.nq - qi);
+    const uint64_t* queries = t.queries + qi * t.words;
     Collector* collectors = t.collectors + qi;
-    const uint64_t* group = groups;
-    for (size_t r = b0; r < b1; r += 8, group += words * 8) {
-      Group8T<I>(group, words, t.queries + qi * words, count, collectors, dist, masks);
-      for (size_t j = 0; j < count; ++j) {
-        if (masks[j] != 0) OfferLanes(collectors[j], masks[j] & LiveMask(t.tombstones, r, MinSize(8, b1 - r)), dist[j], r);
-      }
+    switch (MinSize(kQueriesPerPass, t.nq - qi)) {
+      case 4: ScanTransposedPass<I, 4>(t, groups, b0, b1, queries, collectors); break;
+      case 3: ScanTransposedPass<I, 3>(t, groups, b0, b1, queries, collectors); break;
+      case 2: ScanTransposedPass<I, 2>(t, groups, b0, b1, queries, collectors); break;
+      default: ScanTransposedPass<I, 1>(t, groups, b0, b1, queries, collectors); break;
     }
   }
 }
@@ -173,8 +213,8 @@ uint64_t AddPlaneOf(uint64_t* plane, uint64_t* carry, size_t words) {
 
 template <typename I>
 const KernelTable& TableOf() {
-  static constexpr KernelTable table{I::kSimd, &PairOf<I>, &DistancesOf<I>, &ScanOf<I>, I::kBlockBytes,
-                                     &AddPlaneOf<I>};
+  static constexpr KernelTable table{I::kSimd,     &PairOf<I>,      &DistancesOf<I>, &TransposedDistancesOf<I>,
+                                     &ScanOf<I>,    I::kBlockBytes,  &AddPlaneOf<I>};
   return table;
 }
 

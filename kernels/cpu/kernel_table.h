@@ -36,7 +36,8 @@ class Collector {
   void ResetRadius(uint32_t radius, std::vector<Neighbor>* hits);
   // Top-k across scans: rows in any order; only rows within `max_distance`.
   void ResetTopKAcross(Neighbor* storage, size_t k, uint32_t max_distance);
-  // Rows offered from now on are named names[row] (null: row itself).
+  // Ties between rows offered from now on go to the smaller names[row]
+  // (null: the smaller row). Rows are held and listed by row, not by name.
   void set_names(const uint32_t* names) { names_ = names; }
 
   // REQUIRES: distance < threshold; row larger than every row offered before
@@ -81,6 +82,10 @@ struct KernelTable {
   uint32_t (*pair)(const uint64_t* a, const uint64_t* b, size_t words);
   // out[i] = distance(query, row i) for i in [0, n).
   void (*distances)(const uint64_t* query, const uint64_t* rows, size_t n, size_t words, uint32_t* out);
+  // out[q * n + r] = distance(query q, row r) for nq queries (nq x words) and
+  // n rows stored as TransposedRows' groups.
+  void (*transposed_distances)(const uint64_t* queries, size_t nq, const uint64_t* groups, size_t n, size_t words,
+                               uint32_t* out);
   // Offers every live row of the task whose distance is below its query's threshold.
   void (*scan)(const ScanTask& task);
   // Default cache block size in bytes of rows.

@@ -1,6 +1,7 @@
 // Copyright hvdb authors. The scan driver: checks arguments, splits rows across
 // threads, feeds per-thread collectors through the chosen kernel and merges them.
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <limits>
 #include <memory>
@@ -55,40 +56,45 @@ void Collector::ResetRadius(uint32_t radius, std::vector<Neighbor>* hits) {
 }
 
 void Collector::Offer(uint32_t distance, uint64_t row) {
-  if (names_ != nullptr) row = names_[row];
   if (hits_ != nullptr) {
     hits_->push_back({row, distance});
     return;
   }
+  // Held by number; a name is read only to break a tie (names are often
+  // not in cache, so reading one per offer cost more than the rest of it).
+  const auto nearer = [this](const Neighbor& a, const Neighbor& b) {
+    if (a.distance != b.distance) return a.distance < b.distance;
+    return names_ != nullptr ? names_[a.row] < names_[b.row] : a.row < b.row;
+  };
   const Neighbor offered{row, distance};
   if (k_ <= kSortedMaxK) {
     size_t at;
     if (size_ < k_) {
       at = size_++;
     } else {
-      if (across_ && !kNearerFirst(offered, heap_[k_ - 1])) return;
+      if (across_ && !nearer(offered, heap_[k_ - 1])) return;
       at = k_ - 1;
     }
-    while (at > 0 && kNearerFirst(offered, heap_[at - 1])) {
+    while (at > 0 && nearer(offered, heap_[at - 1])) {
       heap_[at] = heap_[at - 1];
       --at;
     }
     heap_[at] = offered;
   } else if (size_ < k_) {
     heap_[size_++] = offered;
-    std::push_heap(heap_, heap_ + size_, kNearerFirst);
+    std::push_heap(heap_, heap_ + size_, nearer);
   } else {
     // In order, a row below the threshold is nearer than the held k-th;
     // across scans a tie with it is nearer only when its name is smaller.
-    if (across_ && !kNearerFirst(offered, heap_[0])) return;
+    if (across_ && !nearer(offered, heap_[0])) return;
     // The held k-th replaced: one sift down from the top (pop_heap then
     // push_heap took two passes).
     size_t at = 0;
     for (;;) {
       const size_t left = 2 * at + 1;
       if (left >= k_) break;
-      const size_t child = left + 1 < k_ && kNearerFirst(heap_[left], heap_[left + 1]) ? left + 1 : left;
-      if (!kNearerFirst(offered, heap_[child])) break;
+      const size_t child = left + 1 < k_ && nearer(heap_[left], heap_[left + 1]) ? left + 1 : left;
+      if (!nearer(offered, heap_[child])) break;
       heap_[at] = heap_[child];
       at = child;
     }
@@ -313,6 +319,17 @@ Status HammingDistances(const uint64_t* query, const uint64_t* rows, size_t n, s
   return Status::OK();
 }
 
+Status HammingDistances(const uint64_t* queries, size_t nq, const TransposedRows& rows, uint32_t* out,
+                        const ScanOptions& options) {
+  if (rows.n() == 0 || nq == 0) return Status::OK();
+  HVDB_RETURN_IF_ERROR(ValidateShape(queries, nq, rows.data(), rows.n(), rows.words()));
+  if (out == nullptr) return Status::InvalidArgument("out is null but nq x n = " + std::to_string(nq) + " x " +
+                                                     std::to_string(rows.n()));
+  HVDB_ASSIGN_OR_RETURN(const KernelTable* kernel, ResolveKernel(options));
+  kernel->transposed_distances(queries, nq, rows.data(), rows.n(), rows.words(), out);
+  return Status::OK();
+}
+
 Status TopK(const ScanInput& input, size_t k, Neighbor* out, const ScanOptions& options) {
   if (k == 0) return Status::InvalidArgument("k must be at least 1");
   if (k > kMaxK) {
@@ -329,7 +346,9 @@ Status WithinRadius(const ScanInput& input, uint32_t radius, std::vector<Neighbo
 }
 
 SharedBoundSearch::SharedBoundSearch(size_t nq, size_t k, uint32_t max_distance)
-    : nq_(nq), k_(k), bound_(nq, max_distance) {}
+    : nq_(nq), k_(k), bound_(nq) {
+  for (std::atomic<uint32_t>& b : bound_) b.store(max_distance, std::memory_order_relaxed);
+}
 
 SharedBoundSearch::~SharedBoundSearch() = default;
 
@@ -417,8 +436,9 @@ Status SharedBoundSearch::Scan(const uint64_t* queries, const uint32_t* which, s
     const size_t n = std::min(pass, count - begin);
     const uint32_t* pass_which = which + begin;
     for (size_t i = 0; i < n; ++i) {
-      if (k_ > 0) collectors[i].ResetTopKAcross(&heaps[i * k_], k_, bound_[pass_which[i]]);
-      else collectors[i].ResetRadius(bound_[pass_which[i]], &within[i]);
+      const uint32_t bound = bound_[pass_which[i]].load(std::memory_order_relaxed);
+      if (k_ > 0) collectors[i].ResetTopKAcross(&heaps[i * k_], k_, bound);
+      else collectors[i].ResetRadius(bound, &within[i]);
       collectors[i].set_names(names);
     }
     cpu::ScanTask task;
@@ -440,15 +460,14 @@ Status SharedBoundSearch::Scan(const uint64_t* queries, const uint32_t* which, s
       for (size_t i = 0; i < n; ++i) {
         const Neighbor* hits = k_ > 0 ? collectors[i].held() : within[i].data();
         const size_t found = k_ > 0 ? collectors[i].size() : within[i].size();
-        for (size_t j = 0; j < found; ++j) kept_.push_back({pass_which[i], hits[j]});
+        for (size_t j = 0; j < found; ++j) kept_.push_back({pass_which[i], {names[hits[j].row], hits[j].distance}});
       }
       grouped_ = false;
     }
     // A later set only has to beat what this one found (a full top-k's k-th).
     for (size_t i = 0; i < n; ++i) {
       if (k_ > 0 && collectors[i].size() == k_) {
-        bound_[pass_which[i]] =
-            static_cast<uint32_t>(std::min<uint64_t>(bound_[pass_which[i]], collectors[i].threshold - 1));
+        Limit(pass_which[i], static_cast<uint32_t>(collectors[i].threshold - 1));
       }
     }
   }
@@ -460,7 +479,12 @@ Status SharedBoundSearch::Scan(const uint64_t* queries, const uint32_t* which, s
   return Status::OK();
 }
 
-void SharedBoundSearch::Limit(size_t q, uint32_t distance) { bound_[q] = std::min(bound_[q], distance); }
+void SharedBoundSearch::Limit(size_t q, uint32_t distance) {
+  // Any bound read is a true one (each only lowers the last), so relaxed.
+  uint32_t now = bound_[q].load(std::memory_order_relaxed);
+  while (distance < now && !bound_[q].compare_exchange_weak(now, distance, std::memory_order_relaxed)) {
+  }
+}
 
 void SharedBoundSearch::Group() {
   MutexLock lock(kept_mu_);
