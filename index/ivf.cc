@@ -312,26 +312,21 @@ Status IvfLists::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
   // query probing it), each (query, list) pair from the query's k-th
   // distance so far (the nearest list's, lowered as its other lists are
   // scanned), so that a row which cannot beat it costs no collector work.
-  HVDB_ASSIGN_OR_RETURN(std::unique_ptr<kernels::SharedBoundSearch> nearest,
+  // One search keeps both passes' hits, merged once per query at the end.
+  HVDB_ASSIGN_OR_RETURN(std::unique_ptr<kernels::SharedBoundSearch> search,
                         kernels::SharedBoundSearch::Make(nq, k, max_distance));
   HVDB_RETURN_IF_ERROR(scan_lists(
-      *nearest, nq, [&](size_t q) { return probes[q * nprobe].row; }, [](size_t q) { return q; }));
-  out->assign(nq, {});
-  for (size_t q = 0; q < nq; ++q) (*out)[q] = nearest->Hits(q);
-  if (nprobe == 1) return Status::OK();
-  const size_t others = nprobe - 1;
-  HVDB_ASSIGN_OR_RETURN(std::unique_ptr<kernels::SharedBoundSearch> rest,
-                        kernels::SharedBoundSearch::Make(nq, k, max_distance));
-  for (size_t q = 0; q < nq && k > 0; ++q) {
-    if ((*out)[q].size() == k) rest->Limit(q, (*out)[q].back().distance);
+      *search, nq, [&](size_t q) { return probes[q * nprobe].row; }, [](size_t q) { return q; }));
+  if (nprobe > 1) {
+    const size_t others = nprobe - 1;
+    HVDB_RETURN_IF_ERROR(scan_lists(
+        *search, nq * others, [&](size_t slot) { return probes[slot / others * nprobe + 1 + slot % others].row; },
+        [&](size_t slot) { return slot / others; }));
   }
-  HVDB_RETURN_IF_ERROR(scan_lists(
-      *rest, nq * others, [&](size_t slot) { return probes[slot / others * nprobe + 1 + slot % others].row; },
-      [&](size_t slot) { return slot / others; }));
+  out->assign(nq, {});
   for (size_t q = 0; q < nq; ++q) {
-    std::vector<kernels::Neighbor>& hits = (*out)[q];
-    rest->AppendHits(q, 1, &hits);
-    kernels::MergeHits(&hits, k);
+    search->AppendHits(q, 1, &(*out)[q]);
+    kernels::MergeHits(&(*out)[q], k);
   }
   return Status::OK();
 }
