@@ -89,11 +89,12 @@ void DistancesOf(const uint64_t* query, const uint64_t* rows, size_t n, size_t w
 }
 
 // One pass of Q queries (Q x words at queries, their collectors) over the
-// transposed groups of rows [b0, b1) at `groups`.
-template <typename I, size_t Q>
+// transposed groups of rows [b0, b1) at `groups`; rows of W words (0: of
+// t.words, known only at run time).
+template <typename I, size_t Q, size_t W>
 void ScanTransposedPass(const ScanTask& t, const uint64_t* groups, size_t b0, size_t b1, const uint64_t* queries,
                         Collector* collectors) {
-  const size_t words = t.words;
+  const size_t words = W != 0 ? W : t.words;
   uint32_t dist[Q][8];
   unsigned masks[Q];
   const uint64_t* group = groups;
@@ -143,6 +144,21 @@ void TransposedDistancesOf(const uint64_t* queries, size_t nq, const uint64_t* g
   }
 }
 
+// ScanTransposedPass with the width known at compile time for rows of 4 to
+// 8 words (256 to 512 bits: sentence embeddings' codes, where a group costs
+// few operations and the word loop's own costs showed), so that the
+// compiler unrolls the words.
+template <typename I, size_t Q>
+void ScanTransposedPassOfWidth(const ScanTask& t, const uint64_t* groups, size_t b0, size_t b1,
+                               const uint64_t* queries, Collector* collectors) {
+  switch (t.words) {
+    case 4: return ScanTransposedPass<I, Q, 4>(t, groups, b0, b1, queries, collectors);
+    case 6: return ScanTransposedPass<I, Q, 6>(t, groups, b0, b1, queries, collectors);
+    case 8: return ScanTransposedPass<I, Q, 8>(t, groups, b0, b1, queries, collectors);
+    default: return ScanTransposedPass<I, Q, 0>(t, groups, b0, b1, queries, collectors);
+  }
+}
+
 // Transposed blocks (rows [b0, b1) as groups of 8 from `groups`): queries in
 // passes of kQueriesPerPass, each pass walking the groups in row order.
 template <typename I>
@@ -151,10 +167,10 @@ void ScanTransposedBlock(const ScanTask& t, const uint64_t* groups, size_t b0, s
     const uint64_t* queries = t.queries + qi * t.words;
     Collector* collectors = t.collectors + qi;
     switch (MinSize(kQueriesPerPass, t.nq - qi)) {
-      case 4: ScanTransposedPass<I, 4>(t, groups, b0, b1, queries, collectors); break;
-      case 3: ScanTransposedPass<I, 3>(t, groups, b0, b1, queries, collectors); break;
-      case 2: ScanTransposedPass<I, 2>(t, groups, b0, b1, queries, collectors); break;
-      default: ScanTransposedPass<I, 1>(t, groups, b0, b1, queries, collectors); break;
+      case 4: ScanTransposedPassOfWidth<I, 4>(t, groups, b0, b1, queries, collectors); break;
+      case 3: ScanTransposedPassOfWidth<I, 3>(t, groups, b0, b1, queries, collectors); break;
+      case 2: ScanTransposedPassOfWidth<I, 2>(t, groups, b0, b1, queries, collectors); break;
+      default: ScanTransposedPassOfWidth<I, 1>(t, groups, b0, b1, queries, collectors); break;
     }
   }
 }

@@ -94,9 +94,12 @@ std::string Describe(Simd simd, const Shape& s, size_t k, unsigned threads) {
 // below and above the batch sizes at which kernels change layout (16 for the
 // transposed AVX-512 path, 32 for AMX tiles), and one batch that the AMX
 // kernel splits into several query passes (6144 bits: its widest tile case).
+// 256, 384 and 512 bits: the widths the transposed passes unroll (queries
+// in passes of 4 and a remainder of 2, 3 and 1).
 const Shape kShapes[] = {
-    {64, 2051, 3},    {64, 1999, 37},  {1024, 2053, 5},  {1024, 1501, 33}, {2048, 2501, 2},
-    {2048, 2113, 40}, {8192, 777, 4},  {8192, 913, 21},  {10048, 1203, 3}, {10048, 1117, 19},
+    {64, 2051, 3},    {64, 1999, 37},  {256, 1501, 6},   {384, 2003, 23},  {512, 1203, 9},  {1024, 2053, 5},
+    {1024, 1501, 33}, {2048, 2501, 2}, {2048, 2113, 40}, {8192, 777, 4},   {8192, 913, 21}, {10048, 1203, 3},
+    {10048, 1117, 19},
 };
 
 TEST_P(KernelTest, PairDistanceEqualsReference) {
