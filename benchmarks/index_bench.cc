@@ -186,6 +186,9 @@ Result<Dataset> ReadFiles(const std::string& rows_file, const std::string& queri
                                    " must both hold rows; one is empty");
   }
   d.bits = d.rows[0].dim();
+  if (const Status valid = ValidateDim(d.bits); !valid.ok()) {
+    return Status::InvalidArgument("--rows " + rows_file + ": " + valid.message());
+  }
   if (d.queries[0].dim() != d.bits) {
     return Status::InvalidArgument("--query-file " + queries_file + " has rows of " +
                                    std::to_string(d.queries[0].dim()) + " bits, --rows " + rows_file + " of " +

@@ -55,7 +55,8 @@ constexpr size_t kRankAllMaxWords = 8;
 constexpr size_t kTransposedMaxWords = 8;
 
 // The first `keep` (at most n) of (distance, centroid) order among
-// distance[0, n), each at most max_distance, into out[0, keep): counts per
+// distance[0, n), each at most max_distance (words x 64; a larger one would
+// count past the tallies), into out[0, keep): counts per
 // distance give the cut (the keep-th distance), and a counting sort of the
 // centroids up to it, stable in the centroid, gives the order, so ties go to
 // the smaller centroid as in TopK. Branch-free over the n distances but for

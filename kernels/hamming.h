@@ -63,6 +63,9 @@ struct Neighbor {
 inline bool NearerFirst(const Neighbor& a, const Neighbor& b) {
   return a.distance != b.distance ? a.distance < b.distance : a.row < b.row;
 }
+// The same as a function object, which the heap and sort algorithms inline
+// (given the function, they call it through a pointer at every step).
+inline constexpr auto kNearerFirst = [](const Neighbor& a, const Neighbor& b) { return NearerFirst(a, b); };
 
 struct ScanOptions {
   // Kernel to run; unset: DefaultSimd().
@@ -173,23 +176,25 @@ class TransposedRows {
 Status HammingDistances(const uint64_t* queries, size_t nq, const TransposedRows& rows, uint32_t* out,
                         const ScanOptions& options = {});
 
-// Searches whose rows come in several sets scanned one after another (an ivf
-// index's probed lists). Each query keeps a bound across the sets: the k-th
-// distance it has found so far (or max_distance), so that a row which cannot
-// beat it costs no collector work in any later set. The caller names each
-// set's rows (names[i] for its row i), in any order across sets; among rows at
-// equal distance the smaller name wins, as in TopK.
+// Searches whose rows come in several sets, scanned one after another or at
+// once on several threads (an ivf index's probed lists). Each query keeps a
+// bound across the sets: the k-th distance a finished scan has found for it
+// so far (or max_distance), so that a row which cannot beat it costs no
+// collector work in any set scanned later. The caller names each set's rows
+// (names[i] for its row i), in any order across sets; among rows at equal
+// distance the smaller name wins, as in TopK.
 //
 // A scan collects into collectors of the calling thread's own and keeps only
-// each query's hits and bound, so a search of many queries (an ivf's
-// nq x nprobe probes) holds 4 bytes per query plus its hits, not a collector
-// of k slots each. A thread's collectors hold at most 2^16 slots (1 MB): a
-// scan with a larger count x k goes over its rows in several passes.
+// each query's hits and bound, so a search of many queries (an ivf's nq
+// queries, each probing nprobe lists) holds 4 bytes per query plus its hits,
+// not a collector of k slots per probe. A thread's collectors hold at most
+// 2^16 slots (1 MB): a scan with a larger count x k goes over its rows in
+// several passes.
 //
-// Thread safety: Scan and Limit calls may run at once, a query in several of
-// them (its bound lowered by whichever finds a nearer k-th first; the hits
-// are the same either way); Hits and AppendHits once they all returned, from
-// one thread.
+// Thread safety: Scan calls may run at once, a query in several of them (its
+// bound lowered by whichever finds a nearer k-th first; the hits are the
+// same either way); Hits and AppendHits once they all returned, from one
+// thread.
 class SharedBoundSearch {
  public:
   // k in [1, kMaxK]: the k nearest, only within max_distance when set;
@@ -208,10 +213,6 @@ class SharedBoundSearch {
   Status Scan(const uint64_t* queries, const uint32_t* which, size_t count, const RowsView& rows,
               const uint32_t* names, const ScanOptions& options, const TransposedRows* transposed = nullptr);
 
-  // Query q keeps only rows within `distance` from now on (a bound known from
-  // elsewhere, as max_distance); a Scan running meanwhile may not see it.
-  void Limit(size_t q, uint32_t distance);
-
   // Query q's hits, nearest first (at most k when k > 0).
   std::vector<Neighbor> Hits(size_t q);
   // Appends to *out the hits kept for queries [first, first + count), in no
@@ -225,6 +226,9 @@ class SharedBoundSearch {
     Neighbor hit;
   };
   SharedBoundSearch(size_t nq, size_t k, uint32_t max_distance);
+  // Query q keeps only rows within `distance` from now on; a Scan running
+  // meanwhile may not see it. Any thread.
+  void Limit(size_t q, uint32_t distance);
   // Groups kept_ by query into by_query_ once every Scan returned.
   void Group();
 

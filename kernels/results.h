@@ -43,13 +43,11 @@ inline HitLists UnpackTopK(const Neighbor* slots, size_t nq, size_t k, std::opti
 // Sorts hits gathered from several parts into the one order (nearer first,
 // ties to the smaller row) and keeps the first k (k == 0: all of them).
 inline void MergeHits(std::vector<Neighbor>* hits, size_t k) {
-  // A lambda, not the function's address, so that the sorts inline it.
-  const auto nearer_first = [](const Neighbor& a, const Neighbor& b) { return NearerFirst(a, b); };
   if (k != 0 && hits->size() > k) {
-    std::partial_sort(hits->begin(), hits->begin() + static_cast<std::ptrdiff_t>(k), hits->end(), nearer_first);
+    std::partial_sort(hits->begin(), hits->begin() + static_cast<std::ptrdiff_t>(k), hits->end(), kNearerFirst);
     hits->resize(k);
   } else {
-    std::sort(hits->begin(), hits->end(), nearer_first);
+    std::sort(hits->begin(), hits->end(), kNearerFirst);
   }
 }
 

@@ -126,11 +126,15 @@ template <typename I>
 void TransposedDistancesOf(const uint64_t* queries, size_t nq, const uint64_t* groups, size_t n, size_t words,
                            uint32_t* out) {
   if constexpr (I::kTransposes) {
-    size_t q = 0;
-    for (; q + kQueriesPerPass <= nq; q += kQueriesPerPass) {
-      TransposedDistancesPass<I, kQueriesPerPass>(queries + q * words, groups, n, words, out + q * n);
+    for (size_t q = 0; q < nq; q += kQueriesPerPass) {
+      const uint64_t* pass = queries + q * words;
+      switch (MinSize(kQueriesPerPass, nq - q)) {
+        case 4: TransposedDistancesPass<I, 4>(pass, groups, n, words, out + q * n); break;
+        case 3: TransposedDistancesPass<I, 3>(pass, groups, n, words, out + q * n); break;
+        case 2: TransposedDistancesPass<I, 2>(pass, groups, n, words, out + q * n); break;
+        default: TransposedDistancesPass<I, 1>(pass, groups, n, words, out + q * n); break;
+      }
     }
-    for (; q < nq; ++q) TransposedDistancesPass<I, 1>(queries + q * words, groups, n, words, out + q * n);
   } else {  // lane by lane
     for (size_t q = 0; q < nq; ++q) {
       for (size_t r = 0; r < n; ++r) {
@@ -144,9 +148,9 @@ void TransposedDistancesOf(const uint64_t* queries, size_t nq, const uint64_t* g
   }
 }
 
-// ScanTransposedPass with the width known at compile time for rows of 4 to
-// 8 words (256 to 512 bits: sentence embeddings' codes, where a group costs
-// few operations and the word loop's own costs showed), so that the
+// ScanTransposedPass with the width known at compile time for rows of 4, 6
+// or 8 words (256, 384, 512 bits: sentence embeddings' codes, where a group
+// costs few operations and the word loop's own costs showed), so that the
 // compiler unrolls the words.
 template <typename I, size_t Q>
 void ScanTransposedPassOfWidth(const ScanTask& t, const uint64_t* groups, size_t b0, size_t b1,

@@ -20,10 +20,10 @@ namespace hvdb::kernels::cpu {
 // the smaller row is kept, as the tie rule asks.
 //
 // Across scans (SharedBoundSearch: a collector per query and row set, started
-// from the bound the query's earlier sets gave) rows come named by the caller
-// and in no particular order: the threshold
-// then admits the held k-th distance itself, and Offer keeps a tied row only
-// when its name is smaller.
+// from the bound the query's finished sets gave) the caller names the rows,
+// in no particular order across sets: the threshold then admits the held
+// k-th distance itself, and Offer keeps a tied row only when its name is
+// smaller. Rows are held by number all the same; the caller names them.
 class Collector {
  public:
   // A row can only enter when its distance is below this; kernels compare
@@ -50,7 +50,7 @@ class Collector {
   const Neighbor* held() const { return heap_; }
 
  private:
-  Neighbor* heap_ = nullptr;  // sorted (k <= 32) or a max-heap on (distance, row)
+  Neighbor* heap_ = nullptr;  // sorted (k <= 32) or a max-heap on (distance, name or row)
   size_t k_ = 0;
   size_t size_ = 0;
   std::vector<Neighbor>* hits_ = nullptr;  // radius mode when set

@@ -15,11 +15,6 @@
 #include "kernels/results.h"
 
 namespace hvdb::kernels {
-
-// NearerFirst as a type, so that the heap and sort algorithms inline it
-// (given the function, they called it through a pointer at every step).
-constexpr auto kNearerFirst = [](const Neighbor& a, const Neighbor& b) { return NearerFirst(a, b); };
-
 namespace cpu {
 
 // Up to this k a top-k collector keeps its rows sorted and inserts by moving

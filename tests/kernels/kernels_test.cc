@@ -95,9 +95,10 @@ std::string Describe(Simd simd, const Shape& s, size_t k, unsigned threads) {
 // transposed AVX-512 path, 32 for AMX tiles), and one batch that the AMX
 // kernel splits into several query passes (6144 bits: its widest tile case).
 // 256, 384 and 512 bits: the widths the transposed passes unroll (queries
-// in passes of 4 and a remainder of 2, 3 and 1).
+// in passes of 4 and a remainder of 2, 3 and 1; at least 16, so that a
+// batch scan transposes, and a set shown two thirds of them keeps a remainder).
 const Shape kShapes[] = {
-    {64, 2051, 3},    {64, 1999, 37},  {256, 1501, 6},   {384, 2003, 23},  {512, 1203, 9},  {1024, 2053, 5},
+    {64, 2051, 3},    {64, 1999, 37},  {256, 1501, 18},  {384, 2003, 23},  {512, 1203, 17}, {1024, 2053, 5},
     {1024, 1501, 33}, {2048, 2501, 2}, {2048, 2113, 40}, {8192, 777, 4},   {8192, 913, 21}, {10048, 1203, 3},
     {10048, 1117, 19},
 };
@@ -279,6 +280,7 @@ TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
     const PlantedData d = MakePlanted(s.n, s.nq, s.bits / 64, TestSeed() ^ (s.bits * 7 + s.nq));
     const std::vector<uint64_t> dead = RandomTombstones(d.n(), 0.1, TestSeed() + s.n);
     constexpr size_t kSets = 6;
+    static_assert(kSets % 2 == 0, "sets are scanned two at a time");
     struct Set {
       std::vector<uint32_t> names;
       std::vector<uint64_t> rows, tombstones;
