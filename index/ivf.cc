@@ -251,14 +251,17 @@ Status IvfLists::RankLists(const uint64_t* queries, size_t nq, size_t nprobe, co
   kernels::cpu::ThreadPool::Shared().Run(failures.size(), threads, [&](size_t task) {
     const size_t first = task * kQueriesPerTask;
     const size_t count = std::min(nq - first, kQueriesPerTask);
-    std::vector<uint32_t> distance(count * nlist_);
-    CountingScratch scratch;
+    // Per thread, kept between tasks and searches (16 x nlist distances).
+    thread_local std::vector<uint32_t> distance;
+    thread_local CountingScratch scratch;
+    distance.resize(count * nlist_);
     failures[task] = kernels::HammingDistances(queries + first * words_, count, centroid_groups_, distance.data(), one);
     if (!failures[task].ok()) return;
     const uint32_t max_distance = static_cast<uint32_t>(words_ * 64);
     for (size_t q = 0; q < count; ++q) {
       NearestByCounting(&distance[q * nlist_], nlist_, nprobe, max_distance, &scratch, probes + (first + q) * nprobe);
     }
+    if (distance.capacity() > (size_t{1} << 18)) std::vector<uint32_t>().swap(distance);  // kept only while small
   });
   for (const Status& s : failures) HVDB_RETURN_IF_ERROR(s);
   return Status::OK();
@@ -280,16 +283,22 @@ Status IvfLists::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
   one.threads = 1;
   const unsigned threads = kernels::ThreadsFor(scan);
   // Scans each list once for all the queries that probe it, the lists on any
-  // threads: slot s, for query query_of(s), probes list_of(s).
-  auto scan_lists = [&](kernels::SharedBoundSearch& search, size_t slots, auto&& list_of, auto&& query_of) {
-    std::vector<uint32_t> first(nlist_ + 1, 0), which(slots), active;
-    for (size_t slot = 0; slot < slots; ++slot) ++first[list_of(slot) + 1];
+  // threads: every query's probes [probe_begin, probe_end).
+  auto scan_lists = [&](kernels::SharedBoundSearch& search, size_t probe_begin, size_t probe_end) {
+    std::vector<uint32_t> first(nlist_ + 1, 0), which(nq * (probe_end - probe_begin)), active;
+    for (size_t q = 0; q < nq; ++q) {
+      for (size_t p = probe_begin; p < probe_end; ++p) ++first[probes[q * nprobe + p].row + 1];
+    }
     for (size_t l = 0; l < nlist_; ++l) {
       if (first[l + 1] != 0 && !lists_[l].rows.empty()) active.push_back(static_cast<uint32_t>(l));
       first[l + 1] += first[l];
     }
     std::vector<uint32_t> at(first.begin(), first.end() - 1);
-    for (size_t slot = 0; slot < slots; ++slot) which[at[list_of(slot)]++] = static_cast<uint32_t>(query_of(slot));
+    for (size_t q = 0; q < nq; ++q) {
+      for (size_t p = probe_begin; p < probe_end; ++p) {
+        which[at[probes[q * nprobe + p].row]++] = static_cast<uint32_t>(q);
+      }
+    }
     std::vector<Status> failures(active.size());
     kernels::cpu::ThreadPool::Shared().Run(active.size(), threads, [&](size_t i) {
       const size_t l = active[i];
@@ -316,19 +325,9 @@ Status IvfLists::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
   // One search keeps both passes' hits, merged once per query at the end.
   HVDB_ASSIGN_OR_RETURN(std::unique_ptr<kernels::SharedBoundSearch> search,
                         kernels::SharedBoundSearch::Make(nq, k, max_distance));
-  HVDB_RETURN_IF_ERROR(scan_lists(
-      *search, nq, [&](size_t q) { return probes[q * nprobe].row; }, [](size_t q) { return q; }));
-  if (nprobe > 1) {
-    const size_t others = nprobe - 1;
-    HVDB_RETURN_IF_ERROR(scan_lists(
-        *search, nq * others, [&](size_t slot) { return probes[slot / others * nprobe + 1 + slot % others].row; },
-        [&](size_t slot) { return slot / others; }));
-  }
-  out->assign(nq, {});
-  for (size_t q = 0; q < nq; ++q) {
-    search->AppendHits(q, 1, &(*out)[q]);
-    kernels::MergeHits(&(*out)[q], k);
-  }
+  HVDB_RETURN_IF_ERROR(scan_lists(*search, 0, 1));
+  if (nprobe > 1) HVDB_RETURN_IF_ERROR(scan_lists(*search, 1, nprobe));
+  search->MergedHits(scan, out);
   return Status::OK();
 }
 

@@ -27,6 +27,8 @@
 #ifndef HVDB_KERNELS_CPU_KERNEL_IMPL_H_
 #define HVDB_KERNELS_CPU_KERNEL_IMPL_H_
 
+#include <type_traits>
+
 #include "kernels/cpu/kernel_table.h"
 #include "kernels/cpu/transpose_groups.h"
 
@@ -75,6 +77,22 @@ unsigned Group8Of(const uint64_t* rows, size_t words, const uint64_t* q, uint64_
 }
 
 constexpr size_t kQueriesPerPass = 4;
+
+// Queries [0, nq) in passes of kQueriesPerPass, the last pass with those
+// left: pass(std::integral_constant<size_t, Q>{}, first) for queries
+// [first, first + Q), so that each pass runs with Q known at compile time.
+template <typename Pass>
+void ForEachQueryPass(size_t nq, Pass&& pass) {
+  static_assert(kQueriesPerPass == 4, "one case per pass width below");
+  for (size_t first = 0; first < nq; first += kQueriesPerPass) {
+    switch (MinSize(kQueriesPerPass, nq - first)) {
+      case 4: pass(std::integral_constant<size_t, 4>{}, first); break;
+      case 3: pass(std::integral_constant<size_t, 3>{}, first); break;
+      case 2: pass(std::integral_constant<size_t, 2>{}, first); break;
+      default: pass(std::integral_constant<size_t, 1>{}, first); break;
+    }
+  }
+}
 
 template <typename I>
 uint32_t PairOf(const uint64_t* a, const uint64_t* b, size_t words) {
@@ -126,15 +144,9 @@ template <typename I>
 void TransposedDistancesOf(const uint64_t* queries, size_t nq, const uint64_t* groups, size_t n, size_t words,
                            uint32_t* out) {
   if constexpr (I::kTransposes) {
-    for (size_t q = 0; q < nq; q += kQueriesPerPass) {
-      const uint64_t* pass = queries + q * words;
-      switch (MinSize(kQueriesPerPass, nq - q)) {
-        case 4: TransposedDistancesPass<I, 4>(pass, groups, n, words, out + q * n); break;
-        case 3: TransposedDistancesPass<I, 3>(pass, groups, n, words, out + q * n); break;
-        case 2: TransposedDistancesPass<I, 2>(pass, groups, n, words, out + q * n); break;
-        default: TransposedDistancesPass<I, 1>(pass, groups, n, words, out + q * n); break;
-      }
-    }
+    ForEachQueryPass(nq, [&](auto queries_in_pass, size_t q) {
+      TransposedDistancesPass<I, decltype(queries_in_pass)::value>(queries + q * words, groups, n, words, out + q * n);
+    });
   } else {  // lane by lane
     for (size_t q = 0; q < nq; ++q) {
       for (size_t r = 0; r < n; ++r) {
@@ -167,16 +179,10 @@ void ScanTransposedPassOfWidth(const ScanTask& t, const uint64_t* groups, size_t
 // passes of kQueriesPerPass, each pass walking the groups in row order.
 template <typename I>
 void ScanTransposedBlock(const ScanTask& t, const uint64_t* groups, size_t b0, size_t b1) {
-  for (size_t qi = 0; qi < t.nq; qi += kQueriesPerPass) {
-    const uint64_t* queries = t.queries + qi * t.words;
-    Collector* collectors = t.collectors + qi;
-    switch (MinSize(kQueriesPerPass, t.nq - qi)) {
-      case 4: ScanTransposedPassOfWidth<I, 4>(t, groups, b0, b1, queries, collectors); break;
-      case 3: ScanTransposedPassOfWidth<I, 3>(t, groups, b0, b1, queries, collectors); break;
-      case 2: ScanTransposedPassOfWidth<I, 2>(t, groups, b0, b1, queries, collectors); break;
-      default: ScanTransposedPassOfWidth<I, 1>(t, groups, b0, b1, queries, collectors); break;
-    }
-  }
+  ForEachQueryPass(t.nq, [&](auto queries_in_pass, size_t qi) {
+    ScanTransposedPassOfWidth<I, decltype(queries_in_pass)::value>(t, groups, b0, b1, t.queries + qi * t.words,
+                                                                   t.collectors + qi);
+  });
 }
 
 template <typename I>

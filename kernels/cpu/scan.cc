@@ -459,20 +459,25 @@ Status SharedBoundSearch::Scan(const uint64_t* queries, const uint32_t* which, s
     task.groups = transposed != nullptr ? transposed->data() : nullptr;
     kernel->scan(task);
 
-    {
-      MutexLock lock(kept_mu_);
-      for (size_t i = 0; i < n; ++i) {
-        const Neighbor* hits = k_ > 0 ? collectors[i].held() : within[i].data();
-        const size_t found = k_ > 0 ? collectors[i].size() : within[i].size();
-        for (size_t j = 0; j < found; ++j) kept_.push_back({pass_which[i], {names[hits[j].row], hits[j].distance}});
-      }
-      grouped_ = false;
-    }
     // A later set only has to beat what this one found (a full top-k's k-th).
     for (size_t i = 0; i < n; ++i) {
       if (k_ > 0 && collectors[i].size() == k_) {
         Limit(pass_which[i], static_cast<uint32_t>(collectors[i].threshold - 1));
       }
+    }
+    {
+      // Only hits within the query's bound now can be among its k nearest
+      // (k hits kept already are that near), so only they are kept.
+      MutexLock lock(kept_mu_);
+      for (size_t i = 0; i < n; ++i) {
+        const Neighbor* hits = k_ > 0 ? collectors[i].held() : within[i].data();
+        const size_t found = k_ > 0 ? collectors[i].size() : within[i].size();
+        const uint32_t bound = bound_[pass_which[i]].load(std::memory_order_relaxed);
+        for (size_t j = 0; j < found; ++j) {
+          if (hits[j].distance <= bound) kept_.push_back({pass_which[i], {names[hits[j].row], hits[j].distance}});
+        }
+      }
+      grouped_ = false;
     }
   }
   if (k_ == 0) {
@@ -512,6 +517,38 @@ std::vector<Neighbor> SharedBoundSearch::Hits(size_t q) {
 void SharedBoundSearch::AppendHits(size_t first, size_t count, std::vector<Neighbor>* out) {
   Group();
   out->insert(out->end(), by_query_.begin() + first_[first], by_query_.begin() + first_[first + count]);
+}
+
+void SharedBoundSearch::MergedHits(const ScanOptions& options, std::vector<std::vector<Neighbor>>* out) {
+  Group();
+  out->assign(nq_, {});
+  const size_t tasks = (nq_ + kMinQueriesPerThread - 1) / kMinQueriesPerThread;
+  cpu::ThreadPool::Shared().Run(tasks, ThreadsFor(options), [&](size_t task) {
+    const size_t end = std::min(nq_, (task + 1) * kMinQueriesPerThread);
+    std::vector<uint64_t> keys;
+    for (size_t q = task * kMinQueriesPerThread; q < end; ++q) {
+      const auto first = by_query_.begin() + static_cast<std::ptrdiff_t>(first_[q]);
+      const auto last = by_query_.begin() + static_cast<std::ptrdiff_t>(first_[q + 1]);
+      // Hits beyond the query's final bound (a k-th distance some scan
+      // found) were kept before it fell; they are dropped before sorting.
+      // The rest sort as distance << 32 | name (names are 32 bits): the
+      // order of NearerFirst, compared as one integer.
+      const uint32_t bound = bound_[q].load(std::memory_order_relaxed);
+      keys.resize(static_cast<size_t>(last - first));
+      size_t near = 0;
+      for (auto hit = first; hit != last; ++hit) {
+        keys[near] = uint64_t{hit->distance} << 32 | hit->row;
+        near += hit->distance <= bound;
+      }
+      const size_t keep = k_ > 0 ? std::min(k_, near) : near;
+      const auto kept = keys.begin() + static_cast<std::ptrdiff_t>(keep);
+      if (keep < near) std::nth_element(keys.begin(), kept, keys.begin() + static_cast<std::ptrdiff_t>(near));
+      std::sort(keys.begin(), kept);
+      std::vector<Neighbor>& hits = (*out)[q];
+      hits.resize(keep);
+      for (size_t i = 0; i < keep; ++i) hits[i] = {keys[i] & 0xffffffffu, static_cast<uint32_t>(keys[i] >> 32)};
+    }
+  });
 }
 
 uint64_t AddToBitPlane(uint64_t* plane, uint64_t* carry, size_t words, Simd simd) {

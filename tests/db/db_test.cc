@@ -29,6 +29,39 @@ void ExpectSameHits(const std::vector<SearchHit>& got, const std::vector<SearchH
   }
 }
 
+// A batch's keys are copied into its hits on the search's threads, in
+// slices of queries: a batch of several slices on two threads gives each
+// query what it gets searched alone (keys short and long, ties, deletes).
+TEST(DbTest, ABatchOfManyQueriesEqualsEachQuerySearchedAlone) {
+  TempDir dir;
+  std::mt19937_64 rng(DbTestSeed() + 3);
+  auto db = OpenOrDie(dir.path());
+  ASSERT_TRUE(db->CreateCollection("c", {.dim = kDim}).ok());
+  Collection* c = GetOrDie(db.get(), "c");
+  std::vector<Hypervector> queries;
+  for (int i = 0; i < 150; ++i) queries.push_back(Rand(rng()));
+  for (int i = 0; i < 600; ++i) {
+    const std::string key = (i % 3 == 0 ? std::string(40 + i % 50, 'x') : "r") + std::to_string(i);
+    const Hypervector v = i < 300 ? queries[i % queries.size()] : Rand(rng());  // each query twice: ties
+    ASSERT_TRUE(c->Put(key, v, {.sync = false}).ok());
+  }
+  for (int i = 0; i < 600; i += 11) ASSERT_TRUE(c->Delete("r" + std::to_string(i)).ok());
+  const SearchOptions nearest{.k = 10, .threads = 2}, within{.k = 0, .max_distance = 470, .threads = 2};
+  for (const SearchOptions& options : {nearest, within}) {
+    auto batch = c->SearchBatch(std::span<const Hypervector>(queries), options);
+    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+    ASSERT_EQ(batch->size(), queries.size());
+    SearchOptions alone = options;
+    alone.threads = 1;
+    for (size_t q = 0; q < queries.size(); ++q) {
+      auto hits = c->Search(queries[q], alone);
+      ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+      ASSERT_FALSE(hits->empty()) << "query " << q;
+      ExpectSameHits((*batch)[q], *hits);
+    }
+  }
+}
+
 TEST(DbTest, CreatePutGetAcrossReopen) {
   TempDir dir;
   {

@@ -343,6 +343,10 @@ TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
         other.join();
         ASSERT_TRUE(first.ok() && second.ok()) << what << ": " << first.ToString() << second.ToString();
       }
+      // Every query's answer at once, merged on two threads.
+      std::vector<std::vector<Neighbor>> merged;
+      (*search)->MergedHits(Options(2), &merged);
+      ASSERT_EQ(merged.size(), d.nq()) << what;
       for (size_t q = 0; q < d.nq(); ++q) {
         std::vector<Neighbor> want;
         for (const Neighbor& nb : ReferenceAll(d.queries.data() + q * d.words, d.rows, d.words, dead)) {
@@ -350,6 +354,7 @@ TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
         }
         if (c.k != 0 && want.size() > c.k) want.resize(c.k);
         ASSERT_EQ((*search)->Hits(q), want) << what << " query " << q;
+        ASSERT_EQ(merged[q], want) << what << " query " << q << " (MergedHits)";
         // The kept hits of a query, merged, are the same answer.
         std::vector<Neighbor> kept;
         (*search)->AppendHits(q, 1, &kept);
