@@ -322,12 +322,13 @@ Status IvfLists::Search(const uint64_t* queries, size_t nq, size_t k, std::optio
   // query probing it), each (query, list) pair from the query's k-th
   // distance so far (the nearest list's, lowered as its other lists are
   // scanned), so that a row which cannot beat it costs no collector work.
-  // One search keeps both passes' hits, merged once per query at the end.
+  // One search keeps both passes' hits, merged once per query at the end, on
+  // the search's threads.
   HVDB_ASSIGN_OR_RETURN(std::unique_ptr<kernels::SharedBoundSearch> search,
                         kernels::SharedBoundSearch::Make(nq, k, max_distance));
   HVDB_RETURN_IF_ERROR(scan_lists(*search, 0, 1));
   if (nprobe > 1) HVDB_RETURN_IF_ERROR(scan_lists(*search, 1, nprobe));
-  search->MergedHits(scan, out);
+  search->AllHits(scan, out);
   return Status::OK();
 }
 

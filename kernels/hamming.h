@@ -193,8 +193,8 @@ Status HammingDistances(const uint64_t* queries, size_t nq, const TransposedRows
 //
 // Thread safety: Scan calls may run at once, a query in several of them (its
 // bound lowered by whichever finds a nearer k-th first; the hits are the
-// same either way); Hits, AppendHits and MergedHits once they all
-// returned, from one thread.
+// same either way); Hits, AppendHits and AllHits once they all
+// returned, from one thread (AllHits not from a ThreadPool task).
 class SharedBoundSearch {
  public:
   // k in [1, kMaxK]: the k nearest, only within max_distance when set;
@@ -222,7 +222,7 @@ class SharedBoundSearch {
   // Every query's answer: (*out)[q] = Hits(q) for q in [0, nq), the queries
   // merged on options.threads threads (a batch's merge is a share of a fast
   // search's time). options.simd is not read.
-  void MergedHits(const ScanOptions& options, std::vector<std::vector<Neighbor>>* out);
+  void AllHits(const ScanOptions& options, std::vector<std::vector<Neighbor>>* out);
 
  private:
   struct Kept {

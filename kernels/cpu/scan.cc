@@ -467,7 +467,8 @@ Status SharedBoundSearch::Scan(const uint64_t* queries, const uint32_t* which, s
     }
     {
       // Only hits within the query's bound now can be among its k nearest
-      // (k hits kept already are that near), so only they are kept.
+      // (some scan found k hits that near, and keeps them), so only they
+      // are kept.
       MutexLock lock(kept_mu_);
       for (size_t i = 0; i < n; ++i) {
         const Neighbor* hits = k_ > 0 ? collectors[i].held() : within[i].data();
@@ -519,7 +520,7 @@ void SharedBoundSearch::AppendHits(size_t first, size_t count, std::vector<Neigh
   out->insert(out->end(), by_query_.begin() + first_[first], by_query_.begin() + first_[first + count]);
 }
 
-void SharedBoundSearch::MergedHits(const ScanOptions& options, std::vector<std::vector<Neighbor>>* out) {
+void SharedBoundSearch::AllHits(const ScanOptions& options, std::vector<std::vector<Neighbor>>* out) {
   Group();
   out->assign(nq_, {});
   const size_t tasks = (nq_ + kMinQueriesPerThread - 1) / kMinQueriesPerThread;
@@ -537,7 +538,7 @@ void SharedBoundSearch::MergedHits(const ScanOptions& options, std::vector<std::
       keys.resize(static_cast<size_t>(last - first));
       size_t near = 0;
       for (auto hit = first; hit != last; ++hit) {
-        keys[near] = uint64_t{hit->distance} << 32 | hit->row;
+        keys[near] = (uint64_t{hit->distance} << 32) | hit->row;
         near += hit->distance <= bound;
       }
       const size_t keep = k_ > 0 ? std::min(k_, near) : near;

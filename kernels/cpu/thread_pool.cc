@@ -28,7 +28,15 @@ ThreadPool& ThreadPool::Shared() {
 }
 
 void ThreadPool::Drain(const std::function<void(size_t)>& fn, size_t tasks) {
-  for (size_t i = next_.fetch_add(1); i < tasks; i = next_.fetch_add(1)) fn(i);
+  for (size_t i = next_.fetch_add(1); i < tasks; i = next_.fetch_add(1)) {
+    try {
+      fn(i);
+    } catch (...) {
+      next_.store(tasks);  // no thread starts another task of this loop
+      MutexLock lock(mu_);
+      if (!error_) error_ = std::current_exception();
+    }
+  }
 }
 
 void ThreadPool::WorkerLoop(unsigned id) {
@@ -70,13 +78,16 @@ void ThreadPool::Run(size_t tasks, unsigned threads, const std::function<void(si
   }
   wake_.SignalAll();
   Drain(fn, tasks);
+  std::exception_ptr error;
   {
     MutexLock lock(mu_);
     while (busy_workers_ != 0) done_.Wait(mu_);
     fn_ = nullptr;
     active_workers_ = 0;
+    std::swap(error, error_);
   }
   run_mu_.Unlock();
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace hvdb::kernels::cpu

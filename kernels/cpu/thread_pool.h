@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <thread>
 #include <vector>
@@ -29,14 +30,17 @@ class ThreadPool {
   static ThreadPool& Shared();
 
   // Calls fn(i) once for each i in [0, tasks), on at most `threads` threads
-  // (the caller included), and returns when every call has returned.
-  // fn must not throw.
+  // (the caller included), and returns when every call has returned. When a
+  // call throws (std::bad_alloc in a task that allocates), the tasks not yet
+  // started are skipped and Run rethrows the first exception on the calling
+  // thread once every call has returned, leaving the pool usable.
   void Run(size_t tasks, unsigned threads, const std::function<void(size_t)>& fn) HVDB_EXCLUDES(mu_);
 
  private:
   void WorkerLoop(unsigned id) HVDB_EXCLUDES(mu_);
-  // Runs the loop's tasks not yet taken (by any thread).
-  void Drain(const std::function<void(size_t)>& fn, size_t tasks);
+  // Runs the loop's tasks not yet taken (by any thread); the first exception
+  // is kept in error_ and ends the loop.
+  void Drain(const std::function<void(size_t)>& fn, size_t tasks) HVDB_EXCLUDES(mu_);
 
   Mutex run_mu_ HVDB_ACQUIRED_BEFORE(mu_);  // held by the caller whose loop owns the workers
 
@@ -49,6 +53,7 @@ class ThreadPool {
   unsigned busy_workers_ HVDB_GUARDED_BY(mu_) = 0;    // of those, the ones not yet finished
   uint64_t generation_ HVDB_GUARDED_BY(mu_) = 0;
   bool stop_ HVDB_GUARDED_BY(mu_) = false;
+  std::exception_ptr error_ HVDB_GUARDED_BY(mu_);  // the current loop's first exception
 
   std::atomic<size_t> next_{0};
   std::vector<std::thread> threads_;

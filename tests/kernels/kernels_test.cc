@@ -345,7 +345,7 @@ TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
       }
       // Every query's answer at once, merged on two threads.
       std::vector<std::vector<Neighbor>> merged;
-      (*search)->MergedHits(Options(2), &merged);
+      (*search)->AllHits(Options(2), &merged);
       ASSERT_EQ(merged.size(), d.nq()) << what;
       for (size_t q = 0; q < d.nq(); ++q) {
         std::vector<Neighbor> want;
@@ -354,7 +354,7 @@ TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
         }
         if (c.k != 0 && want.size() > c.k) want.resize(c.k);
         ASSERT_EQ((*search)->Hits(q), want) << what << " query " << q;
-        ASSERT_EQ(merged[q], want) << what << " query " << q << " (MergedHits)";
+        ASSERT_EQ(merged[q], want) << what << " query " << q << " (AllHits)";
         // The kept hits of a query, merged, are the same answer.
         std::vector<Neighbor> kept;
         (*search)->AppendHits(q, 1, &kept);
@@ -394,10 +394,14 @@ TEST_P(KernelTest, SharedBoundSearchOfAHugeKScansInPasses) {
       const RowsView rows{d.rows.data() + begin * kWords, end - begin, kWords, tombstones.data()};
       ASSERT_TRUE((*search)->Scan(d.queries.data(), which.data(), d.nq(), rows, names.data() + begin, Options(1)).ok());
     }
+    std::vector<std::vector<Neighbor>> all;
+    (*search)->AllHits(Options(2), &all);
+    ASSERT_EQ(all.size(), d.nq());
     for (size_t q = 0; q < d.nq(); ++q) {
       std::vector<Neighbor> want = ReferenceAll(d.queries.data() + q * kWords, d.rows, kWords, dead);
       want.resize(k);
       ASSERT_EQ((*search)->Hits(q), want) << SimdName(GetParam()) << " k " << k << " query " << q;
+      ASSERT_EQ(all[q], want) << SimdName(GetParam()) << " k " << k << " query " << q << " (AllHits)";
     }
   }
 }

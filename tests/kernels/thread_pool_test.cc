@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -17,6 +19,37 @@ TEST(ThreadPool, RunsEveryTaskExactlyOnce) {
       std::vector<std::atomic<int>> hits(tasks);
       pool.Run(tasks, threads, [&](size_t i) { hits[i].fetch_add(1); });
       for (size_t i = 0; i < tasks; ++i) ASSERT_EQ(hits[i].load(), 1) << tasks << " tasks, " << threads << " threads";
+    }
+  }
+}
+
+// A task that throws (a search's std::bad_alloc) ends its loop: Run rethrows
+// it on the caller once every started task has returned, and the next loop
+// runs every task again, on the workers too.
+TEST(ThreadPool, AThrowingTaskIsRethrownOnTheCallerAndThePoolStaysUsable) {
+  ThreadPool pool(3);
+  for (unsigned threads : {1u, 4u}) {
+    std::vector<std::atomic<int>> hits(100);
+    EXPECT_THROW(pool.Run(hits.size(), threads,
+                          [&](size_t i) {
+                            hits[i].fetch_add(1);
+                            if (i == 37) throw std::runtime_error("task 37");
+                          }),
+                 std::runtime_error)
+        << threads << " threads";
+    EXPECT_EQ(hits[37].load(), 1);
+    for (auto& h : hits) EXPECT_LE(h.load(), 1);
+    std::vector<std::atomic<int>> again(100);
+    std::atomic<int> on_workers{0};
+    const std::thread::id caller = std::this_thread::get_id();
+    pool.Run(again.size(), threads, [&](size_t i) {
+      again[i].fetch_add(1);
+      if (std::this_thread::get_id() != caller) on_workers.fetch_add(1);
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    });
+    for (size_t i = 0; i < again.size(); ++i) ASSERT_EQ(again[i].load(), 1) << threads << " threads, task " << i;
+    if (threads > 1) {
+      EXPECT_GT(on_workers.load(), 0) << "the workers no longer take part";
     }
   }
 }
