@@ -44,8 +44,14 @@ TEST(ThreadPool, AThrowingTaskIsRethrownOnTheCallerAndThePoolStaysUsable) {
     const std::thread::id caller = std::this_thread::get_id();
     pool.Run(again.size(), threads, [&](size_t i) {
       again[i].fetch_add(1);
-      if (std::this_thread::get_id() != caller) on_workers.fetch_add(1);
-      std::this_thread::sleep_for(std::chrono::microseconds(100));
+      if (std::this_thread::get_id() != caller) {
+        on_workers.fetch_add(1);
+      } else if (threads > 1) {  // the caller's task waits (10 s at most) for a worker to take one
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (on_workers.load() == 0 && std::chrono::steady_clock::now() < until) {
+          std::this_thread::sleep_for(std::chrono::microseconds(100));
+        }
+      }
     });
     for (size_t i = 0; i < again.size(); ++i) ASSERT_EQ(again[i].load(), 1) << threads << " threads, task " << i;
     if (threads > 1) {
