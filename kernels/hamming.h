@@ -26,6 +26,10 @@
 
 namespace hvdb::kernels {
 
+namespace cpu {
+struct KernelTable;
+}  // namespace cpu
+
 // The CPU kernels, slowest first.
 enum class Simd : int {
   kScalar = 0,  // portable reference: one 64-bit popcount per word
@@ -184,6 +188,10 @@ Status HammingDistances(const uint64_t* queries, size_t nq, const TransposedRows
 // (names[i] for its row i), in any order across sets; among rows at equal
 // distance the smaller name wins, as in TopK.
 //
+// A small narrow set scanned for queries that no finished scan has bounded
+// yet (an ivf's nearest lists) has every distance computed and each query's
+// k-th found by counting instead (scan.cc, kSelectMaxRows).
+//
 // A scan collects into collectors of the calling thread's own and keeps only
 // each query's hits and bound, so a search of many queries (an ivf's nq
 // queries, each probing nprobe lists) holds 4 bytes per query plus its hits,
@@ -233,15 +241,33 @@ class SharedBoundSearch {
   // Query q keeps only rows within `distance` from now on; a Scan running
   // meanwhile may not see it. Any thread.
   void Limit(size_t q, uint32_t distance);
-  // Groups kept_ by query into by_query_ once every Scan returned.
+  // Scan's path for queries whose bound is still max_distance_ over a small
+  // transposed set without tombstones: every distance, each query's k-th
+  // nearest found by counting, and every row within it kept (ties included;
+  // the merge breaks them by name). REQUIRES: k_ > 0.
+  void KeepNearest(const uint64_t* queries, const uint32_t* which, size_t count, const TransposedRows& rows,
+                   const uint32_t* names, const cpu::KernelTable& kernel);
+  // Groups the shards' hits by query into by_query_ once every Scan returned.
   void Group();
+  // The calling thread's shard of shards_.
+  static size_t ThreadShard();
+
+  // What the scans kept, in no order. A thread keeps into the shard of its
+  // own number (ThreadShard), so that scans running at once do not wait on
+  // one lock (an ivf search's two threads did, each wait a sleep in the
+  // kernel; docs/perf.md).
+  struct alignas(64) KeptShard {
+    Mutex mu;
+    std::vector<Kept> kept HVDB_GUARDED_BY(mu);
+  };
+  static constexpr size_t kKeptShards = 8;
 
   size_t nq_;
   size_t k_;
+  uint32_t max_distance_;
   std::vector<std::atomic<uint32_t>> bound_;  // nq: each query's rows are within this distance
-  Mutex kept_mu_;
-  std::vector<Kept> kept_ HVDB_GUARDED_BY(kept_mu_);  // what the scans kept, in no order
-  bool grouped_ HVDB_GUARDED_BY(kept_mu_) = false;
+  KeptShard shards_[kKeptShards];
+  std::atomic<bool> grouped_{false};  // by_query_ holds every shard's hits
   std::vector<size_t> first_;     // nq + 1: query q's hits at by_query_[first_[q], first_[q + 1])
   std::vector<Neighbor> by_query_;
 };

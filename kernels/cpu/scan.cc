@@ -341,7 +341,7 @@ Status WithinRadius(const ScanInput& input, uint32_t radius, std::vector<Neighbo
 }
 
 SharedBoundSearch::SharedBoundSearch(size_t nq, size_t k, uint32_t max_distance)
-    : nq_(nq), k_(k), bound_(nq) {
+    : nq_(nq), k_(k), max_distance_(max_distance), bound_(nq) {
   for (std::atomic<uint32_t>& b : bound_) b.store(max_distance, std::memory_order_relaxed);
 }
 
@@ -385,6 +385,21 @@ void TransposedRows::Grow(size_t capacity_words, size_t keep_words) {
 
 // Sets of at most this many rows have their names prefetched (16 KB).
 constexpr size_t kPrefetchNamesMax = 4096;
+// A set of at most this many rows, scanned for queries that no finished set
+// has bounded yet (an ivf's nearest lists), has every distance computed and
+// each query's k-th nearest found by counting the rows at each distance
+// (KeepNearest), not by a top-k collector: from no bound the collector takes
+// in about k x (1 + ln(n / k)) of the rows, each insertion costing more than
+// a distance (at nprobe 24 over MiniLM's 384-bit rows, lists of 450 rows: 50
+// offers a query in its nearest list, 70% of all the search's offers). Over
+// larger sets the insertions are a smaller share of the rows than writing
+// and counting every distance costs; over wider rows (a count per distance,
+// up to 64 x words, cleared for each query) the distances are most of the
+// time and the collector's offers a small share.
+constexpr size_t kSelectMaxRows = 2048;
+constexpr size_t kSelectMaxWords = 8;
+// Distances computed at once by KeepNearest (128 KB).
+constexpr size_t kSelectDistances = size_t{1} << 15;
 
 Status SharedBoundSearch::Scan(const uint64_t* queries, const uint32_t* which, size_t count, const RowsView& rows,
                                const uint32_t* names, const ScanOptions& options,
@@ -410,6 +425,13 @@ Status SharedBoundSearch::Scan(const uint64_t* queries, const uint32_t* which, s
   // the scan runs.
   if (rows.n <= kPrefetchNamesMax) {
     for (size_t i = 0; i < rows.n; i += 64 / sizeof(uint32_t)) __builtin_prefetch(names + i);
+  }
+  if (k_ > 0 && transposed != nullptr && rows.tombstones == nullptr && rows.n <= kSelectMaxRows &&
+      rows.words <= kSelectMaxWords &&
+      std::all_of(which, which + count,
+                  [&](uint32_t q) { return bound_[q].load(std::memory_order_relaxed) == max_distance_; })) {
+    KeepNearest(queries, which, count, *transposed, names, *kernel);
+    return Status::OK();
   }
   const size_t block_rows = BlockRows(*kernel, options, rows.words);
   // Per thread, kept between calls (a probe is often a few hundred rows for
@@ -469,17 +491,18 @@ Status SharedBoundSearch::Scan(const uint64_t* queries, const uint32_t* which, s
       // Only hits within the query's bound now can be among its k nearest
       // (some scan found k hits that near, and keeps them), so only they
       // are kept.
-      MutexLock lock(kept_mu_);
+      KeptShard& shard = shards_[ThreadShard()];
+      MutexLock lock(shard.mu);
       for (size_t i = 0; i < n; ++i) {
         const Neighbor* hits = k_ > 0 ? collectors[i].held() : within[i].data();
         const size_t found = k_ > 0 ? collectors[i].size() : within[i].size();
         const uint32_t bound = bound_[pass_which[i]].load(std::memory_order_relaxed);
         for (size_t j = 0; j < found; ++j) {
-          if (hits[j].distance <= bound) kept_.push_back({pass_which[i], {names[hits[j].row], hits[j].distance}});
+          if (hits[j].distance <= bound) shard.kept.push_back({pass_which[i], {names[hits[j].row], hits[j].distance}});
         }
       }
-      grouped_ = false;
     }
+    grouped_.store(false, std::memory_order_relaxed);
   }
   if (k_ == 0) {
     size_t held = 0;
@@ -489,6 +512,60 @@ Status SharedBoundSearch::Scan(const uint64_t* queries, const uint32_t* which, s
   return Status::OK();
 }
 
+void SharedBoundSearch::KeepNearest(const uint64_t* queries, const uint32_t* which, size_t count,
+                                    const TransposedRows& rows, const uint32_t* names,
+                                    const cpu::KernelTable& kernel) {
+  const size_t n = rows.n();
+  const uint32_t max_distance = static_cast<uint32_t>(rows.words() * 64);
+  const size_t pass = std::clamp<size_t>(kSelectDistances / n, 1, count);
+  // Per thread, kept between calls: pass x n distances, four tallies.
+  thread_local std::vector<uint32_t> distances;
+  thread_local std::vector<uint16_t> tallies;  // n <= kSelectMaxRows rows fit
+  distances.resize(pass * n);
+  KeptShard& shard = shards_[ThreadShard()];
+  MutexLock lock(shard.mu);
+  for (size_t begin = 0; begin < count; begin += pass) {
+    const size_t m = std::min(pass, count - begin);
+    kernel.transposed_distances(queries + begin * rows.words(), m, rows.data(), n, rows.words(), distances.data());
+    for (size_t i = 0; i < m; ++i) {
+      const uint32_t q = which[begin + i];
+      const uint32_t* const d = &distances[i * n];
+      const uint32_t bound = std::min(bound_[q].load(std::memory_order_relaxed), max_distance);
+      // Rows per distance up to the bound (those beyond it tallied at
+      // bound + 1), in four tallies so that rows at equal distances close
+      // together do not wait on one counter's store.
+      const size_t bins = size_t{bound} + 2;
+      tallies.assign(4 * bins, 0);
+      uint16_t* const tally = tallies.data();
+      size_t r = 0;
+      for (; r + 4 <= n; r += 4) {
+        for (size_t t = 0; t < 4; ++t) ++tally[t * bins + std::min(d[r + t], bound + 1)];
+      }
+      for (; r < n; ++r) ++tally[std::min(d[r], bound + 1)];
+      // The cut: the k-th nearest distance, or the bound when fewer than k
+      // rows are within it.
+      const auto rows_at = [&](uint32_t distance) {
+        return size_t{tally[distance]} + tally[bins + distance] + tally[2 * bins + distance] +
+               tally[3 * bins + distance];
+      };
+      uint32_t cut = 0;
+      size_t through = rows_at(0);
+      while (through < k_ && cut < bound) through += rows_at(++cut);
+      if (through >= k_) Limit(q, cut);
+      // The `through` rows within the cut (about k of n), the search
+      // stopped at the last.
+      for (size_t found = 0, row = 0; found < through; ++row) {
+        if (d[row] <= cut) {  // seldom
+          shard.kept.push_back({q, {names[row], d[row]}});
+          ++found;
+        }
+      }
+    }
+  }
+  grouped_.store(false, std::memory_order_relaxed);
+  if (distances.capacity() > kSelectDistances) std::vector<uint32_t>().swap(distances);  // kept only while small
+}
+
 void SharedBoundSearch::Limit(size_t q, uint32_t distance) {
   // Any bound read is a true one (each only lowers the last), so relaxed.
   uint32_t now = bound_[q].load(std::memory_order_relaxed);
@@ -496,16 +573,31 @@ void SharedBoundSearch::Limit(size_t q, uint32_t distance) {
   }
 }
 
+size_t SharedBoundSearch::ThreadShard() {
+  // Numbered on first use: a pool's threads, numbered once, keep to shards
+  // of their own.
+  static std::atomic<size_t> next{0};
+  thread_local const size_t shard = next.fetch_add(1, std::memory_order_relaxed) % kKeptShards;
+  return shard;
+}
+
 void SharedBoundSearch::Group() {
-  MutexLock lock(kept_mu_);
-  if (grouped_) return;
+  if (grouped_.load(std::memory_order_relaxed)) return;
   first_.assign(nq_ + 1, 0);
-  for (const Kept& kept : kept_) ++first_[kept.query + 1];
+  size_t kept = 0;
+  for (KeptShard& shard : shards_) {
+    MutexLock lock(shard.mu);
+    for (const Kept& k : shard.kept) ++first_[k.query + 1];
+    kept += shard.kept.size();
+  }
   for (size_t q = 0; q < nq_; ++q) first_[q + 1] += first_[q];
-  by_query_.resize(kept_.size());
+  by_query_.resize(kept);
   std::vector<size_t> at(first_.begin(), first_.end() - 1);
-  for (const Kept& kept : kept_) by_query_[at[kept.query]++] = kept.hit;
-  grouped_ = true;
+  for (KeptShard& shard : shards_) {
+    MutexLock lock(shard.mu);
+    for (const Kept& k : shard.kept) by_query_[at[k.query]++] = k.hit;
+  }
+  grouped_.store(true, std::memory_order_relaxed);
 }
 
 std::vector<Neighbor> SharedBoundSearch::Hits(size_t q) {

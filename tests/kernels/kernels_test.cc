@@ -271,16 +271,18 @@ TEST_P(KernelTest, AddToBitPlaneMatchesTheDefinition) {
 // One collector per query across several row sets (ivf's probed lists):
 // rows dealt at random to sets, each set's rows named in a shuffled order,
 // some rows dead; each query scanned against the sets its number picks, in a
-// random order, two sets at a time on two threads (a query in both, its
-// bound lowered by either). The answer is the plain scan over the rows it
-// was shown.
+// random order, the first set alone, then two sets at a time on two threads
+// (a query in both, its bound lowered by either). The answer is the plain
+// scan over the rows it was shown. In every other case set 1 (transposed,
+// no tombstones) comes first, so its queries, none bounded yet, take the
+// selecting path (KeepNearest) for top-k.
 TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
   std::mt19937_64 rng(TestSeed() + 41);
   for (const Shape& s : kShapes) {
     const PlantedData d = MakePlanted(s.n, s.nq, s.bits / 64, TestSeed() ^ (s.bits * 7 + s.nq));
-    const std::vector<uint64_t> dead = RandomTombstones(d.n(), 0.1, TestSeed() + s.n);
-    constexpr size_t kSets = 6;
-    static_assert(kSets % 2 == 0, "sets are scanned two at a time");
+    std::vector<uint64_t> dead = RandomTombstones(d.n(), 0.1, TestSeed() + s.n);
+    constexpr size_t kSets = 7, kSelectingSet = 1;
+    static_assert(kSets % 2 == 1, "the first set alone, then two at a time");
     struct Set {
       std::vector<uint32_t> names;
       std::vector<uint64_t> rows, tombstones;
@@ -298,6 +300,7 @@ TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
     for (uint32_t r : order) {
       set_of[r] = rng() % kSets;
       sets[set_of[r]].names.push_back(r);
+      if (set_of[r] == kSelectingSet) dead[r / 64] &= ~(uint64_t{1} << (r % 64));  // its rows all live
     }
     // Query q sees set i unless (q + i) % 3 == 0.
     auto shown = [](size_t q, size_t i) { return (q + i) % 3 != 0; };
@@ -321,25 +324,32 @@ TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
       size_t k;
       std::optional<uint32_t> max_distance;
     };
+    size_t case_number = 0;
     for (const Case& c : {Case{1, {}}, Case{10, {}}, Case{32, {}}, Case{33, {}}, Case{100, {}}, Case{10, near},
-                          Case{0, near}, Case{0, 3}}) {
-      const std::string what = Describe(GetParam(), s, c.k, 2) + " max_distance " +
+                          Case{0, near}, Case{0, 3}, Case{10, {}}, Case{100, {}}, Case{10, near}}) {
+      std::string what = Describe(GetParam(), s, c.k, 2) + " max_distance " +
                                (c.max_distance ? std::to_string(*c.max_distance) : "none");
       auto search = SharedBoundSearch::Make(d.nq(), c.k, c.max_distance);
       ASSERT_TRUE(search.ok()) << search.status().ToString();
       std::vector<size_t> visit(kSets);
       for (size_t i = 0; i < kSets; ++i) visit[i] = i;
       std::shuffle(visit.begin(), visit.end(), rng);
-      auto scan = [&](const Set& set, const TransposedRows* t, Status* status) {
-        const RowsView rows{set.rows.data(), set.names.size(), d.words, set.tombstones.data()};
+      if (case_number++ % 2 == 0) std::swap(visit[0], *std::find(visit.begin(), visit.end(), kSelectingSet));
+      what += visit[0] == kSelectingSet ? " (the selecting set first)" : "";
+      auto scan = [&](size_t i, Status* status) {
+        const Set& set = sets[i];
+        const RowsView rows{set.rows.data(), set.names.size(), d.words,
+                            i == kSelectingSet ? nullptr : set.tombstones.data()};
         *status = (*search)->Scan(set.queries.data(), set.which.data(), set.which.size(), rows, set.names.data(),
-                                  Options(1), t);
+                                  Options(1), i % 2 == 1 ? &transposed[i] : nullptr);
       };
-      for (size_t v = 0; v + 1 < kSets; v += 2) {  // two sets at once, one per thread
-        auto transposed_of = [&](size_t i) { return i % 2 == 1 ? &transposed[i] : nullptr; };
+      Status alone;
+      scan(visit[0], &alone);
+      ASSERT_TRUE(alone.ok()) << what << ": " << alone.ToString();
+      for (size_t v = 1; v + 1 < kSets; v += 2) {  // two sets at once, one per thread
         Status first, second;
-        std::thread other([&] { scan(sets[visit[v]], transposed_of(visit[v]), &first); });
-        scan(sets[visit[v + 1]], transposed_of(visit[v + 1]), &second);
+        std::thread other([&] { scan(visit[v], &first); });
+        scan(visit[v + 1], &second);
         other.join();
         ASSERT_TRUE(first.ok() && second.ok()) << what << ": " << first.ToString() << second.ToString();
       }
