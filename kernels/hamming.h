@@ -188,9 +188,10 @@ Status HammingDistances(const uint64_t* queries, size_t nq, const TransposedRows
 // (names[i] for its row i), in any order across sets; among rows at equal
 // distance the smaller name wins, as in TopK.
 //
-// A small narrow set scanned for queries that no finished scan has bounded
-// yet (an ivf's nearest lists) has every distance computed and each query's
-// k-th found by counting instead (scan.cc, kSelectMaxRows).
+// A scan of a small narrow set, given transposed and without tombstones,
+// for queries whose bounds are all still max_distance (an ivf's nearest
+// lists) computes every distance and finds each query's k-th by counting
+// instead (scan.cc, kSelectMaxRows).
 //
 // A scan collects into collectors of the calling thread's own and keeps only
 // each query's hits and bound, so a search of many queries (an ivf's nq
@@ -252,10 +253,10 @@ class SharedBoundSearch {
   // The calling thread's shard of shards_.
   static size_t ThreadShard();
 
-  // What the scans kept, in no order. A thread keeps into the shard of its
-  // own number (ThreadShard), so that scans running at once do not wait on
-  // one lock (an ivf search's two threads did, each wait a sleep in the
-  // kernel; docs/perf.md).
+  // What the scans kept, in no order. A thread appends to the shard of its
+  // own number (ThreadShard; more than kKeptShards threads share them), so
+  // that scans running at once seldom wait on one lock (an ivf search's two
+  // threads did, each wait a sleep in the kernel; docs/perf.md).
   struct alignas(64) KeptShard {
     Mutex mu;
     std::vector<Kept> kept HVDB_GUARDED_BY(mu);
@@ -267,6 +268,9 @@ class SharedBoundSearch {
   uint32_t max_distance_;
   std::vector<std::atomic<uint32_t>> bound_;  // nq: each query's rows are within this distance
   KeptShard shards_[kKeptShards];
+  // Atomic since Scans running at once clear it; read, and first_ and
+  // by_query_ written, only by Group, on the one thread that reads the hits
+  // once every Scan returned (the contract above).
   std::atomic<bool> grouped_{false};  // by_query_ holds every shard's hits
   std::vector<size_t> first_;     // nq + 1: query q's hits at by_query_[first_[q], first_[q + 1])
   std::vector<Neighbor> by_query_;

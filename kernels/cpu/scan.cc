@@ -518,12 +518,14 @@ void SharedBoundSearch::KeepNearest(const uint64_t* queries, const uint32_t* whi
   const size_t n = rows.n();
   const uint32_t max_distance = static_cast<uint32_t>(rows.words() * 64);
   const size_t pass = std::clamp<size_t>(kSelectDistances / n, 1, count);
-  // Per thread, kept between calls: pass x n distances, four tallies.
+  // Per thread, kept between calls: pass x n distances (at most
+  // max(kSelectDistances, kSelectMaxRows)), four tallies, the hits found
+  // (appended to the thread's shard at the end, under its lock).
   thread_local std::vector<uint32_t> distances;
   thread_local std::vector<uint16_t> tallies;  // n <= kSelectMaxRows rows fit
+  thread_local std::vector<Kept> found;
   distances.resize(pass * n);
-  KeptShard& shard = shards_[ThreadShard()];
-  MutexLock lock(shard.mu);
+  found.clear();
   for (size_t begin = 0; begin < count; begin += pass) {
     const size_t m = std::min(pass, count - begin);
     kernel.transposed_distances(queries + begin * rows.words(), m, rows.data(), n, rows.words(), distances.data());
@@ -554,16 +556,21 @@ void SharedBoundSearch::KeepNearest(const uint64_t* queries, const uint32_t* whi
       if (through >= k_) Limit(q, cut);
       // The `through` rows within the cut (about k of n), the search
       // stopped at the last.
-      for (size_t found = 0, row = 0; found < through; ++row) {
+      for (size_t within = 0, row = 0; within < through; ++row) {
         if (d[row] <= cut) {  // seldom
-          shard.kept.push_back({q, {names[row], d[row]}});
-          ++found;
+          found.push_back({q, {names[row], d[row]}});
+          ++within;
         }
       }
     }
   }
+  {
+    KeptShard& shard = shards_[ThreadShard()];
+    MutexLock lock(shard.mu);
+    shard.kept.insert(shard.kept.end(), found.begin(), found.end());
+  }
   grouped_.store(false, std::memory_order_relaxed);
-  if (distances.capacity() > kSelectDistances) std::vector<uint32_t>().swap(distances);  // kept only while small
+  if (found.capacity() > kSharedHeapEntries) std::vector<Kept>().swap(found);  // kept only while small
 }
 
 void SharedBoundSearch::Limit(size_t q, uint32_t distance) {

@@ -274,14 +274,15 @@ TEST_P(KernelTest, AddToBitPlaneMatchesTheDefinition) {
 // random order, the first set alone, then two sets at a time on two threads
 // (a query in both, its bound lowered by either). The answer is the plain
 // scan over the rows it was shown. In every other case set 1 (transposed,
-// no tombstones) comes first, so its queries, none bounded yet, take the
-// selecting path (KeepNearest) for top-k.
+// no tombstones) comes first, so for top-k over rows of at most 512 bits
+// its queries, none bounded yet, take the counting path (KeepNearest),
+// k = 500 among them (more rows than the set holds).
 TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
   std::mt19937_64 rng(TestSeed() + 41);
   for (const Shape& s : kShapes) {
     const PlantedData d = MakePlanted(s.n, s.nq, s.bits / 64, TestSeed() ^ (s.bits * 7 + s.nq));
     std::vector<uint64_t> dead = RandomTombstones(d.n(), 0.1, TestSeed() + s.n);
-    constexpr size_t kSets = 7, kSelectingSet = 1;
+    constexpr size_t kSets = 7, kCountingSet = 1;
     static_assert(kSets % 2 == 1, "the first set alone, then two at a time");
     struct Set {
       std::vector<uint32_t> names;
@@ -300,7 +301,7 @@ TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
     for (uint32_t r : order) {
       set_of[r] = rng() % kSets;
       sets[set_of[r]].names.push_back(r);
-      if (set_of[r] == kSelectingSet) dead[r / 64] &= ~(uint64_t{1} << (r % 64));  // its rows all live
+      if (set_of[r] == kCountingSet) dead[r / 64] &= ~(uint64_t{1} << (r % 64));  // its rows all live
     }
     // Query q sees set i unless (q + i) % 3 == 0.
     auto shown = [](size_t q, size_t i) { return (q + i) % 3 != 0; };
@@ -326,7 +327,8 @@ TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
     };
     size_t case_number = 0;
     for (const Case& c : {Case{1, {}}, Case{10, {}}, Case{32, {}}, Case{33, {}}, Case{100, {}}, Case{10, near},
-                          Case{0, near}, Case{0, 3}, Case{10, {}}, Case{100, {}}, Case{10, near}}) {
+                          Case{0, near}, Case{0, 3}, Case{10, {}}, Case{100, {}}, Case{10, near}, Case{33, {}},
+                          Case{500, {}}}) {
       std::string what = Describe(GetParam(), s, c.k, 2) + " max_distance " +
                                (c.max_distance ? std::to_string(*c.max_distance) : "none");
       auto search = SharedBoundSearch::Make(d.nq(), c.k, c.max_distance);
@@ -334,12 +336,12 @@ TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
       std::vector<size_t> visit(kSets);
       for (size_t i = 0; i < kSets; ++i) visit[i] = i;
       std::shuffle(visit.begin(), visit.end(), rng);
-      if (case_number++ % 2 == 0) std::swap(visit[0], *std::find(visit.begin(), visit.end(), kSelectingSet));
-      what += visit[0] == kSelectingSet ? " (the selecting set first)" : "";
+      if (case_number++ % 2 == 0) std::swap(visit[0], *std::find(visit.begin(), visit.end(), kCountingSet));
+      what += visit[0] == kCountingSet ? " (the counting set first)" : "";
       auto scan = [&](size_t i, Status* status) {
         const Set& set = sets[i];
         const RowsView rows{set.rows.data(), set.names.size(), d.words,
-                            i == kSelectingSet ? nullptr : set.tombstones.data()};
+                            i == kCountingSet ? nullptr : set.tombstones.data()};
         *status = (*search)->Scan(set.queries.data(), set.which.data(), set.which.size(), rows, set.names.data(),
                                   Options(1), i % 2 == 1 ? &transposed[i] : nullptr);
       };
