@@ -248,6 +248,10 @@ class SharedBoundSearch {
   // the merge breaks them by name). REQUIRES: k_ > 0.
   void KeepNearest(const uint64_t* queries, const uint32_t* which, size_t count, const TransposedRows& rows,
                    const uint32_t* names, const cpu::KernelTable& kernel);
+  // Query q's answer into *hits (Hits(q)), from its grouped hits: those
+  // within its final bound, sorted, the first k. keys: scratch. REQUIRES:
+  // grouped.
+  void Answer(size_t q, std::vector<uint64_t>* keys, std::vector<Neighbor>* hits) const;
   // Groups the shards' hits by query into by_query_ once every Scan returned.
   void Group();
   // The calling thread's shard of shards_.

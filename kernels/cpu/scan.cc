@@ -608,15 +608,38 @@ void SharedBoundSearch::Group() {
 }
 
 std::vector<Neighbor> SharedBoundSearch::Hits(size_t q) {
+  Group();
   std::vector<Neighbor> hits;
-  AppendHits(q, 1, &hits);
-  MergeHits(&hits, k_);
+  std::vector<uint64_t> keys;
+  Answer(q, &keys, &hits);
   return hits;
 }
 
 void SharedBoundSearch::AppendHits(size_t first, size_t count, std::vector<Neighbor>* out) {
   Group();
   out->insert(out->end(), by_query_.begin() + first_[first], by_query_.begin() + first_[first + count]);
+}
+
+void SharedBoundSearch::Answer(size_t q, std::vector<uint64_t>* keys, std::vector<Neighbor>* hits) const {
+  const auto first = by_query_.begin() + static_cast<std::ptrdiff_t>(first_[q]);
+  const auto last = by_query_.begin() + static_cast<std::ptrdiff_t>(first_[q + 1]);
+  // Hits beyond the query's final bound (a k-th distance some scan found)
+  // were kept before it fell; they are dropped before sorting. The rest
+  // sort as distance << 32 | name (names are 32 bits): the order of
+  // NearerFirst, compared as one integer.
+  const uint32_t bound = bound_[q].load(std::memory_order_relaxed);
+  keys->resize(static_cast<size_t>(last - first));
+  size_t near = 0;
+  for (auto hit = first; hit != last; ++hit) {
+    (*keys)[near] = (uint64_t{hit->distance} << 32) | hit->row;
+    near += hit->distance <= bound;
+  }
+  const size_t keep = k_ > 0 ? std::min(k_, near) : near;
+  const auto kept = keys->begin() + static_cast<std::ptrdiff_t>(keep);
+  if (keep < near) std::nth_element(keys->begin(), kept, keys->begin() + static_cast<std::ptrdiff_t>(near));
+  std::sort(keys->begin(), kept);
+  hits->resize(keep);
+  for (size_t i = 0; i < keep; ++i) (*hits)[i] = {(*keys)[i] & 0xffffffffu, static_cast<uint32_t>((*keys)[i] >> 32)};
 }
 
 void SharedBoundSearch::AllHits(const ScanOptions& options, std::vector<std::vector<Neighbor>>* out) {
@@ -626,28 +649,7 @@ void SharedBoundSearch::AllHits(const ScanOptions& options, std::vector<std::vec
   cpu::ThreadPool::Shared().Run(tasks, ThreadsFor(options), [&](size_t task) {
     const size_t end = std::min(nq_, (task + 1) * kMinQueriesPerThread);
     std::vector<uint64_t> keys;
-    for (size_t q = task * kMinQueriesPerThread; q < end; ++q) {
-      const auto first = by_query_.begin() + static_cast<std::ptrdiff_t>(first_[q]);
-      const auto last = by_query_.begin() + static_cast<std::ptrdiff_t>(first_[q + 1]);
-      // Hits beyond the query's final bound (a k-th distance some scan
-      // found) were kept before it fell; they are dropped before sorting.
-      // The rest sort as distance << 32 | name (names are 32 bits): the
-      // order of NearerFirst, compared as one integer.
-      const uint32_t bound = bound_[q].load(std::memory_order_relaxed);
-      keys.resize(static_cast<size_t>(last - first));
-      size_t near = 0;
-      for (auto hit = first; hit != last; ++hit) {
-        keys[near] = (uint64_t{hit->distance} << 32) | hit->row;
-        near += hit->distance <= bound;
-      }
-      const size_t keep = k_ > 0 ? std::min(k_, near) : near;
-      const auto kept = keys.begin() + static_cast<std::ptrdiff_t>(keep);
-      if (keep < near) std::nth_element(keys.begin(), kept, keys.begin() + static_cast<std::ptrdiff_t>(near));
-      std::sort(keys.begin(), kept);
-      std::vector<Neighbor>& hits = (*out)[q];
-      hits.resize(keep);
-      for (size_t i = 0; i < keep; ++i) hits[i] = {keys[i] & 0xffffffffu, static_cast<uint32_t>(keys[i] >> 32)};
-    }
+    for (size_t q = task * kMinQueriesPerThread; q < end; ++q) Answer(q, &keys, &(*out)[q]);
   });
 }
 
