@@ -385,12 +385,12 @@ void TransposedRows::Grow(size_t capacity_words, size_t keep_words) {
 
 // Sets of at most this many rows have their names prefetched (16 KB).
 constexpr size_t kPrefetchNamesMax = 4096;
-// A set of at most this many rows, scanned for queries that no finished set
-// has bounded yet (an ivf's nearest lists), has every distance computed and
-// each query's k-th nearest found by counting the rows at each distance
-// (KeepNearest), not by a top-k collector: from no bound the collector takes
-// in about k x (1 + ln(n / k)) of the rows, each insertion costing more than
-// a distance (at nprobe 24 over MiniLM's 384-bit rows, lists of 450 rows: 50
+// A set of at most this many rows (given transposed, without tombstones),
+// scanned for queries whose bounds are all still max_distance_ (an ivf's
+// nearest lists), has every distance computed and each query's k-th nearest
+// found by counting the rows at each distance (KeepNearest), not by a top-k
+// collector: from no bound the collector takes in about k x (1 + ln(n / k))
+// of the rows, each insertion costing more than a distance (at nprobe 24 over MiniLM's 384-bit rows, lists of 450 rows: 50
 // offers a query in its nearest list, 70% of all the search's offers). Over
 // larger sets the insertions are a smaller share of the rows than writing
 // and counting every distance costs; over wider rows (a count per distance,

@@ -330,7 +330,7 @@ TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
                           Case{0, near}, Case{0, 3}, Case{10, {}}, Case{100, {}}, Case{10, near}, Case{33, {}},
                           Case{500, {}}}) {
       std::string what = Describe(GetParam(), s, c.k, 2) + " max_distance " +
-                               (c.max_distance ? std::to_string(*c.max_distance) : "none");
+                         (c.max_distance ? std::to_string(*c.max_distance) : "none");
       auto search = SharedBoundSearch::Make(d.nq(), c.k, c.max_distance);
       ASSERT_TRUE(search.ok()) << search.status().ToString();
       std::vector<size_t> visit(kSets);
