@@ -27,6 +27,10 @@ struct Avx512Isa {
 
   static __m512i Load(const uint64_t* p) { return _mm512_loadu_si512(p); }
 
+  static uint32_t AtMost16(const uint32_t* values, uint32_t limit) {
+    return _mm512_cmple_epu32_mask(_mm512_loadu_si512(values), _mm512_set1_epi32(static_cast<int>(limit)));
+  }
+
   static uint32_t Pair(const uint64_t* a, const uint64_t* b, size_t words) {
     __m512i acc0 = _mm512_setzero_si512();
     __m512i acc1 = _mm512_setzero_si512();

@@ -236,7 +236,8 @@ void ScanAmx(const ScanTask& t) {
 const KernelTable& AmxKernel() {
   static constexpr KernelTable table{AmxIsa::kSimd,       &PairOf<AmxIsa>, &DistancesOf<AmxIsa>,
                                      &TransposedDistancesOf<AmxIsa>, &ScanAmx, AmxIsa::kBlockBytes,
-                                     &AddPlaneOf<AmxIsa>};
+                                     &AddPlaneOf<AmxIsa>, &LeastOf<AmxIsa>, &CountAtMostOf<AmxIsa>,
+                                     &RowsAtMostOf<AmxIsa>};
   return table;
 }
 

@@ -19,6 +19,18 @@ struct Isa {
   // Byte counters gain at most 8 a step; 31 steps stay below 256.
   static constexpr size_t kStepsPerFlush = 31;
 
+  // v <= limit exactly when min(v, limit) == v (AVX2 compares signed only).
+  static uint32_t AtMost16(const uint32_t* values, uint32_t limit) {
+    const __m256i l = _mm256_set1_epi32(static_cast<int>(limit));
+    uint32_t mask = 0;
+    for (int half = 0; half < 2; ++half) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(values + 8 * half));
+      const __m256i within = _mm256_cmpeq_epi32(_mm256_min_epu32(v, l), v);
+      mask |= static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(within))) << (8 * half);
+    }
+    return mask;
+  }
+
   static __m256i ByteCounts(__m256i x) {
     const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,  //
                                          0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);

@@ -93,6 +93,12 @@ struct KernelTable {
   // Bit-sliced counters (bundling): plane ^= carry, carry = old plane & carry,
   // over `words` words; returns the OR of the new carry (0: nothing left).
   uint64_t (*add_plane)(uint64_t* plane, uint64_t* carry, size_t words);
+  // Over n values (a query's distances to a set's rows, n < 2^32): the least
+  // (all ones when n = 0); how many are at most `limit`; the positions of
+  // those, in increasing order, into rows (room for n), returning how many.
+  uint32_t (*least)(const uint32_t* values, size_t n);
+  size_t (*count_at_most)(const uint32_t* values, size_t n, uint32_t limit);
+  size_t (*rows_at_most)(const uint32_t* values, size_t n, uint32_t limit, uint32_t* rows);
 };
 
 // Each defined in its own per-ISA file.

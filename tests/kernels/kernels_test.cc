@@ -348,6 +348,30 @@ TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
       Status alone;
       scan(visit[0], &alone);
       ASSERT_TRUE(alone.ok()) << what << ": " << alone.ToString();
+      // Scanned first, the counting set (rows of at most 512 bits) keeps for
+      // each query exactly its rows within the k-th distance (ties at it
+      // included), or all those within max_distance when fewer: the bound it
+      // leaves is that k-th distance, not a looser one.
+      if (visit[0] == kCountingSet && c.k > 0 && s.bits <= 512) {
+        for (size_t q = 0; q < d.nq(); ++q) {
+          std::vector<Neighbor> want;
+          for (const Neighbor& nb : ReferenceAll(d.queries.data() + q * d.words, d.rows, d.words, dead)) {
+            if (shown(q, kCountingSet) && set_of[nb.row] == kCountingSet &&
+                (!c.max_distance || nb.distance <= *c.max_distance)) {
+              want.push_back(nb);
+            }
+          }
+          if (want.size() > c.k) {
+            const uint32_t kth = want[c.k - 1].distance;
+            want.erase(std::find_if(want.begin(), want.end(), [&](const Neighbor& nb) { return nb.distance > kth; }),
+                       want.end());
+          }
+          std::vector<Neighbor> kept;
+          (*search)->AppendHits(q, 1, &kept);
+          std::sort(kept.begin(), kept.end(), NearerFirst);
+          ASSERT_EQ(kept, want) << what << " query " << q << " (kept by the counting set)";
+        }
+      }
       for (size_t v = 1; v + 1 < kSets; v += 2) {  // two sets at once, one per thread
         Status first, second;
         std::thread other([&] { scan(visit[v], &first); });
