@@ -259,17 +259,12 @@ uint32_t LeastOf(const uint32_t* values, size_t n) {
   return least;
 }
 
-// Counted in 32 bits (as wide as the values, so one vector op a lane) over
-// blocks of at most 2^31 values.
+// Counted in 32 bits, as wide as the values, so one vector op a lane (n <
+// 2^32: the count fits).
 template <typename I>
 size_t CountAtMostOf(const uint32_t* values, size_t n, uint32_t limit) {
-  size_t count = 0;
-  for (size_t begin = 0; begin < n; begin += size_t{1} << 31) {
-    const size_t end = MinSize(n, begin + (size_t{1} << 31));
-    uint32_t block = 0;
-    for (size_t i = begin; i < end; ++i) block += values[i] <= limit ? 1u : 0u;
-    count += block;
-  }
+  uint32_t count = 0;
+  for (size_t i = 0; i < n; ++i) count += values[i] <= limit ? 1u : 0u;
   return count;
 }
 

@@ -284,16 +284,17 @@ Status RunScan(const ScanInput& in, const ScanOptions& options, size_t k, uint32
 // widths doubling until k lie within, then the last step halved until exact.
 // Over MiniLM's nearest lists (516 distances a query, k = 10, the k-th 26
 // above the least on average) that is 9 counts, and the selection 1.7x
-// faster than a tally of every distance (a load, a compare and a store
-// each); eight cuts counted in each pass, or the rows of the bracket
+// faster than a tally of every distance (a load, a clamp and an increment
+// in memory each); eight cuts counted in each pass, or the rows of the bracket
 // gathered and tallied instead of halving it, measured slower.
 struct Cut {
   uint32_t distance;
   bool full;
 };
 Cut KthNearest(const KernelTable& kernel, const uint32_t* d, size_t n, size_t k, uint32_t bound) {
+  if (k > n) return {bound, false};  // fewer than k in all
   const uint32_t least = kernel.least(d, n);
-  if (least > bound) return {bound, false};  // n = 0 too: least is then all ones
+  if (least > bound) return {bound, false};
   uint32_t below = least;  // fewer than k distances within it
   uint32_t cut = least;
   bool full = kernel.count_at_most(d, n, least) >= k;
@@ -556,10 +557,11 @@ void SharedBoundSearch::KeepNearest(const uint64_t* queries, const uint32_t* whi
   const uint32_t max_distance = static_cast<uint32_t>(rows.words() * 64);
   const size_t pass = std::clamp<size_t>(kSelectDistances / n, 1, count);
   // Per thread, kept between calls: pass x n distances (at most
-  // max(kSelectDistances, kSelectMaxRows)), the hits found (appended to the
-  // thread's shard at the end, under its lock).
+  // max(kSelectDistances, kSelectMaxRows)), the rows within a query's cut
+  // (n), the hits found (appended to the thread's shard at the end, under
+  // its lock).
   thread_local std::vector<uint32_t> distances;
-  thread_local std::vector<uint32_t> nearest;  // the rows within a query's cut
+  thread_local std::vector<uint32_t> nearest;
   thread_local std::vector<Kept> found;
   distances.resize(pass * n);
   nearest.resize(n);

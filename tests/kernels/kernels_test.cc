@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "kernels/cpu/kernel_table.h"
 #include "kernels/hamming.h"
 #include "kernels/results.h"
 #include "tests/kernels/reference.h"
@@ -277,6 +278,45 @@ TEST_P(KernelTest, AddToBitPlaneMatchesTheDefinition) {
 // no tombstones) comes first, so for top-k over rows of at most 512 bits
 // its queries, none bounded yet, take the counting path (KeepNearest),
 // k = 500 among them (more rows than the set holds).
+// The kernel's table, as the scan resolves it (kernels/cpu/scan.cc).
+const kernels::cpu::KernelTable& TableOfKernel(Simd simd) {
+  switch (simd) {
+#if defined(__x86_64__)
+    case Simd::kAmx: return kernels::cpu::AmxKernel();
+    case Simd::kAvx512: return kernels::cpu::Avx512Kernel();
+    case Simd::kAvx2: return kernels::cpu::Avx2Kernel();
+#endif
+    default: return kernels::cpu::ScalarKernel();
+  }
+}
+
+// The passes over a query's distances that find its k-th nearest in a small
+// set (KeepNearest), against their definitions: lengths around the 16-lane
+// masks, values and limits at both ends of 32 bits (AVX2 compares signed).
+TEST_P(KernelTest, DistancePassesEqualTheirDefinitions) {
+  const kernels::cpu::KernelTable& table = TableOfKernel(GetParam());
+  std::mt19937_64 rng(TestSeed() + 47);
+  const uint32_t ends[] = {0, 1, 0x7fffffffu, 0x80000000u, 0xfffffffeu, 0xffffffffu};
+  for (const size_t n : {0, 1, 15, 16, 17, 33, 100, 2048}) {
+    std::vector<uint32_t> values(n);
+    for (uint32_t& v : values) v = rng() % 4 == 0 ? ends[rng() % 6] : static_cast<uint32_t>(rng() % 520);
+    const uint32_t least = n == 0 ? ~uint32_t{0} : *std::min_element(values.begin(), values.end());
+    EXPECT_EQ(table.least(values.data(), n), least) << "n = " << n;
+    std::vector<uint32_t> limits(std::begin(ends), std::end(ends));
+    limits.insert(limits.end(), {least, least + 1, 100, 519});
+    for (const uint32_t limit : limits) {
+      std::vector<uint32_t> want;
+      for (uint32_t i = 0; i < n; ++i) {
+        if (values[i] <= limit) want.push_back(i);
+      }
+      EXPECT_EQ(table.count_at_most(values.data(), n, limit), want.size()) << "n = " << n << ", limit " << limit;
+      std::vector<uint32_t> got(n);
+      got.resize(table.rows_at_most(values.data(), n, limit, got.data()));
+      EXPECT_EQ(got, want) << "n = " << n << ", limit " << limit;
+    }
+  }
+}
+
 TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
   std::mt19937_64 rng(TestSeed() + 41);
   for (const Shape& s : kShapes) {
@@ -350,8 +390,9 @@ TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
       ASSERT_TRUE(alone.ok()) << what << ": " << alone.ToString();
       // Scanned first, the counting set (rows of at most 512 bits) keeps for
       // each query exactly its rows within the k-th distance (ties at it
-      // included), or all those within max_distance when fewer: the bound it
-      // leaves is that k-th distance, not a looser one.
+      // included), or all those within max_distance when fewer: its cut is
+      // that k-th distance, not a looser one (which would still give the
+      // right answers, only slower).
       if (visit[0] == kCountingSet && c.k > 0 && s.bits <= 512) {
         for (size_t q = 0; q < d.nq(); ++q) {
           std::vector<Neighbor> want;
