@@ -269,15 +269,6 @@ TEST_P(KernelTest, AddToBitPlaneMatchesTheDefinition) {
   }
 }
 
-// One collector per query across several row sets (ivf's probed lists):
-// rows dealt at random to sets, each set's rows named in a shuffled order,
-// some rows dead; each query scanned against the sets its number picks, in a
-// random order, the first set alone, then two sets at a time on two threads
-// (a query in both, its bound lowered by either). The answer is the plain
-// scan over the rows it was shown. In every other case set 1 (transposed,
-// no tombstones) comes first, so for top-k over rows of at most 512 bits
-// its queries, none bounded yet, take the counting path (KeepNearest),
-// k = 500 among them (more rows than the set holds).
 // The kernel's table, as the scan resolves it (kernels/cpu/scan.cc).
 const kernels::cpu::KernelTable& TableOfKernel(Simd simd) {
   switch (simd) {
@@ -317,6 +308,15 @@ TEST_P(KernelTest, DistancePassesEqualTheirDefinitions) {
   }
 }
 
+// One collector per query across several row sets (ivf's probed lists):
+// rows dealt at random to sets, each set's rows named in a shuffled order,
+// some rows dead; each query scanned against the sets its number picks, in a
+// random order, the first set alone, then two sets at a time on two threads
+// (a query in both, its bound lowered by either). The answer is the plain
+// scan over the rows it was shown. In every other case set 1 (transposed,
+// no tombstones) comes first, so for top-k over rows of at most 512 bits
+// its queries, none bounded yet, take the counting path (KeepNearest),
+// k = 500 among them (more rows than the set holds).
 TEST_P(KernelTest, SharedBoundSearchEqualsTheScanOfTheRowsShown) {
   std::mt19937_64 rng(TestSeed() + 41);
   for (const Shape& s : kShapes) {
