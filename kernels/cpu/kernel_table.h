@@ -106,6 +106,9 @@ const KernelTable& ScalarKernel();
 const KernelTable& Avx2Kernel();
 const KernelTable& Avx512Kernel();
 const KernelTable& AmxKernel();
+// The table of `simd` (the scalar one for a kernel this build lacks).
+// REQUIRES for a call through it: SimdSupported(simd).
+const KernelTable& TableFor(Simd simd);
 
 }  // namespace hvdb::kernels::cpu
 

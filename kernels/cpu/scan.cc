@@ -99,12 +99,24 @@ void Collector::Offer(uint32_t distance, uint64_t row) {
   if (size_ == k_) threshold = uint64_t{heap_[k_ <= kSortedMaxK ? k_ - 1 : 0].distance} + (across_ ? 1 : 0);
 }
 
+const KernelTable& TableFor(Simd simd) {
+  switch (simd) {
+#if defined(__x86_64__)
+    case Simd::kAmx: return AmxKernel();
+    case Simd::kAvx512: return Avx512Kernel();
+    case Simd::kAvx2: return Avx2Kernel();
+#endif
+    default: return ScalarKernel();
+  }
+}
+
 }  // namespace cpu
 
 namespace {
 
 using cpu::Collector;
 using cpu::KernelTable;
+using cpu::TableFor;
 
 // Rows a thread takes at least, so that tiny scans stay on one thread.
 constexpr size_t kMinRowsPerThread = 1024;
@@ -119,17 +131,6 @@ constexpr size_t kCollectorBudgetBytes = size_t{64} << 20;
 // SharedBoundSearch: top-k slots a thread holds at once (1 MB), kept between
 // scans; also the radius hits it keeps between scans.
 constexpr size_t kSharedHeapEntries = size_t{1} << 16;
-
-const KernelTable& TableFor(Simd simd) {
-  switch (simd) {
-#if defined(__x86_64__)
-    case Simd::kAmx: return cpu::AmxKernel();
-    case Simd::kAvx512: return cpu::Avx512Kernel();
-    case Simd::kAvx2: return cpu::Avx2Kernel();
-#endif
-    default: return cpu::ScalarKernel();
-  }
-}
 
 Result<const KernelTable*> ResolveKernel(const ScanOptions& options) {
   HVDB_ASSIGN_OR_RETURN(const Simd simd, ResolveSimd(options));

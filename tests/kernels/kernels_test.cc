@@ -269,23 +269,11 @@ TEST_P(KernelTest, AddToBitPlaneMatchesTheDefinition) {
   }
 }
 
-// The kernel's table, as the scan resolves it (kernels/cpu/scan.cc).
-const kernels::cpu::KernelTable& TableOfKernel(Simd simd) {
-  switch (simd) {
-#if defined(__x86_64__)
-    case Simd::kAmx: return kernels::cpu::AmxKernel();
-    case Simd::kAvx512: return kernels::cpu::Avx512Kernel();
-    case Simd::kAvx2: return kernels::cpu::Avx2Kernel();
-#endif
-    default: return kernels::cpu::ScalarKernel();
-  }
-}
-
 // The passes over a query's distances that find its k-th nearest in a small
 // set (KeepNearest), against their definitions: lengths around the 16-lane
 // masks, values and limits at both ends of 32 bits (AVX2 compares signed).
 TEST_P(KernelTest, DistancePassesEqualTheirDefinitions) {
-  const kernels::cpu::KernelTable& table = TableOfKernel(GetParam());
+  const kernels::cpu::KernelTable& table = kernels::cpu::TableFor(GetParam());
   std::mt19937_64 rng(TestSeed() + 47);
   const uint32_t ends[] = {0, 1, 0x7fffffffu, 0x80000000u, 0xfffffffeu, 0xffffffffu};
   for (const size_t n : {0, 1, 15, 16, 17, 33, 100, 2048}) {
