@@ -32,6 +32,7 @@ const char kUsage[] =
     "         [--prefix-bits P,...] [--candidates C,...] [--nlist L,...] [--nprobe P,...] [--ef E,...]\n"
     "         [--ef-construction E,...] [--hnsw-max-n N]\n"
     "         [--faiss-ivf-max-n N] [--save-datasets DIR] [--rows FILE.npy --query-file FILE.npy]\n"
+    "         [--pass-seconds S]\n"
     "  recall@10 against the exact scan and queries/s for each index and knob, on planted, clustered,\n"
     "  text and Fashion-MNIST data (fashion: opt-in; docs/perf.md; benchmarks/plot_index.py draws the curves).\n"
     "  --nlist 0: the count chosen from the data (each line's lists says which).\n"
@@ -39,6 +40,8 @@ const char kUsage[] =
     "  bits are the files'; index_peers.py --minilm --save-codes writes MiniLM's), --datasets '' for it alone.\n"
     "  --save-datasets: write each dataset's rows and queries as .npy in DIR and measure nothing\n"
     "  (the peers' benchmark, benchmarks/python/index_peers.py, reads them).\n"
+    "  --pass-seconds: time each measurement's passes this long in all (default 0.5 s, at most 100 passes),\n"
+    "  the best pass reported; a long one leaves time to attach a profiler (docs/perf.md).\n"
     "usage: hvdb-bench gpu [--n N] [--bits B] [--k K] [--batches B,...] [--dir D]\n"
     "  GPU search through the DB (device gpu): one-query latency, batch throughput beside the\n"
     "  popcount and copy roofs and the CPU, the CPU/GPU crossover, streaming beyond the budget.\n"
@@ -232,6 +235,15 @@ int Index(int argc, char** argv) {
     }
     if (flag == "--rows" || flag == "--query-file") {
       (flag == "--rows" ? c.rows_file : c.queries_file) = value;
+      return {};
+    }
+    if (flag == "--pass-seconds") {
+      char* end = nullptr;
+      const double v = std::strtod(value, &end);
+      if (end == value || *end != '\0' || !(v >= 0 && v <= 86400)) {
+        return "--pass-seconds: '" + std::string(value) + "' is not a number of seconds in [0, 86400]";
+      }
+      c.pass_seconds = v;
       return {};
     }
     return SetNumber(flag, value,

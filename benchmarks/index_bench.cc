@@ -6,10 +6,12 @@
 #include <stdlib.h>
 
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -216,28 +218,36 @@ double Recall(const std::vector<std::vector<SearchHit>>& exact, const std::vecto
   return static_cast<double>(hit) / static_cast<double>(std::max<size_t>(want, 1));
 }
 
-// The best of several passes of the queries (3 at least, and 0.5 s): one
-// pass of a fast index takes milliseconds, which a busy VM blurs.
-double BestPassSeconds(const std::function<void()>& pass) {
-  double best = 1e300, total = 0;
-  for (int passes = 0; passes < 3 || (total < 0.5 && passes < 100); ++passes) {
-    const double start = Now();
-    pass();
-    const double took = Now() - start;
-    best = std::min(best, took);
-    total += took;
-  }
-  return best;
-}
+// The best of several passes of the queries: 3 at least and 0.5 s in all
+// (at most 100 passes), since one pass of a fast index takes milliseconds,
+// which a busy VM blurs; or, with --pass-seconds, until that long in all
+// (a profiler attached meanwhile sees the search alone).
+struct PassTimer {
+  std::optional<double> seconds;  // --pass-seconds
 
-// Times the queries (BestPassSeconds); prints recall@10 against `exact`,
+  double Best(const std::function<void()>& pass) const {
+    const double wanted = seconds.value_or(0.5);
+    const int max_passes = seconds.has_value() ? INT_MAX : 100;
+    double best = 1e300, total = 0;
+    for (int passes = 0; passes < 3 || (total < wanted && passes < max_passes); ++passes) {
+      const double start = Now();
+      pass();
+      const double took = Now() - start;
+      best = std::min(best, took);
+      total += took;
+    }
+    return best;
+  }
+};
+
+// Times the queries (PassTimer); prints recall@10 against `exact`,
 // queries/s beside the flat scan's, and the rows each query compared.
-void Measure(Collection* coll, const Dataset& d, const SearchOptions& options,
+void Measure(const PassTimer& timer, Collection* coll, const Dataset& d, const SearchOptions& options,
              const std::vector<std::vector<SearchHit>>& exact, double flat_qps, JsonLine line) {
   SearchStats stats;
   const auto got = coll->SearchBatch(d.queries, options, &stats);
   const double qps = static_cast<double>(d.queries.size()) /
-                     BestPassSeconds([&] { (void)coll->SearchBatch(d.queries, options); });
+                     timer.Best([&] { (void)coll->SearchBatch(d.queries, options); });
   if (!got.ok()) {
     line.Add("error", got.status().ToString()).Print();
     return;
@@ -271,6 +281,7 @@ int RunIndexBench(const IndexBenchConfig& c) {
   const std::string scratch = MakeScratchDir(c.dir, "hvdb-index-bench");
   if (scratch.empty()) return 1;
   const size_t k = 10;
+  const PassTimer timer{c.pass_seconds};
   std::vector<std::string> sets = c.datasets;
   if (!c.rows_file.empty()) sets.insert(sets.begin(), "");  // the files' set, first
   for (const std::string& set : sets) {
@@ -333,7 +344,7 @@ int RunIndexBench(const IndexBenchConfig& c) {
     const auto exact = coll->SearchBatch(d.queries, {.k = k, .exact = true}).value();
     const double flat_qps =
         static_cast<double>(d.queries.size()) /
-        BestPassSeconds([&] { (void)coll->SearchBatch(d.queries, {.k = k, .exact = true}); });
+        timer.Best([&] { (void)coll->SearchBatch(d.queries, {.k = k, .exact = true}); });
     double start = Now();
     Line(d, "flat").Add("recall_at_10", 1.0).Add("qps", flat_qps).Add("flat_qps", flat_qps)
         .Add("speedup_vs_flat", 1.0).Add("rows_scanned_per_query", d.rows.size()).Add("reopen_s", flat_reopen_s)
@@ -346,7 +357,7 @@ int RunIndexBench(const IndexBenchConfig& c) {
       for (size_t cand : c.candidates) {
         JsonLine line = Line(d, "prefix");
         line.Add("prefix_bits", p).Add("candidates", cand).Add("reopen_s", reopen_s).Add("flat_reopen_s", flat_reopen_s);
-        Measure(coll, d, {.k = k, .candidates = cand}, exact, flat_qps, std::move(line));
+        Measure(timer, coll, d, {.k = k, .candidates = cand}, exact, flat_qps, std::move(line));
       }
     }
     for (size_t nlist : c.nlist) {
@@ -368,7 +379,7 @@ int RunIndexBench(const IndexBenchConfig& c) {
         line.Add("nlist", nlist).Add("lists", st.ivf_lists).Add("nprobe", nprobe).Add("build_s", build_s)
             .Add("index_bytes", st.index_bytes)
             .Add("reopen_s", reopen_s).Add("flat_reopen_s", flat_reopen_s);
-        Measure(coll, d, {.k = k, .nprobe = nprobe}, exact, flat_qps, std::move(line));
+        Measure(timer, coll, d, {.k = k, .nprobe = nprobe}, exact, flat_qps, std::move(line));
       }
     }
     if (d.rows.size() <= c.faiss_ivf_max_n && !c.nlist.empty() && c.nlist[0] > 0 && 4 * c.nlist[0] <= d.rows.size()) {
@@ -383,7 +394,7 @@ int RunIndexBench(const IndexBenchConfig& c) {
         if (nprobe > c.nlist[0]) continue;
         const std::vector<int64_t> labels = faiss.Search(queries.data(), d.queries.size(), k, nprobe);
         const double qps = static_cast<double>(d.queries.size()) /
-                           BestPassSeconds([&] { (void)faiss.Search(queries.data(), d.queries.size(), k, nprobe); });
+                           timer.Best([&] { (void)faiss.Search(queries.data(), d.queries.size(), k, nprobe); });
         std::vector<std::vector<std::string>> keys(d.queries.size());
         for (size_t q = 0; q < d.queries.size(); ++q) {
           for (size_t j = 0; j < k; ++j) {
@@ -412,7 +423,7 @@ int RunIndexBench(const IndexBenchConfig& c) {
           JsonLine line = Line(d, "hnsw");
           line.Add("m", size_t{16}).Add("ef_construction", efc).Add("ef", ef).Add("build_s", build_s)
               .Add("index_bytes", st.index_bytes);
-          Measure(coll, d, {.k = k, .ef = ef}, exact, flat_qps, std::move(line));
+          Measure(timer, coll, d, {.k = k, .ef = ef}, exact, flat_qps, std::move(line));
         }
       }
     } else {

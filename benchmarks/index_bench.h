@@ -4,6 +4,7 @@
 #define HVDB_BENCHMARKS_INDEX_BENCH_H_
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,10 @@ struct IndexBenchConfig {
   // same arrays (benchmarks/python/index_peers.py).
   std::string save_datasets;
   unsigned long long seed = 1;
+  // Each measurement's timed passes run this long in all (at least 3;
+  // unset: 0.5 s and at most 100 passes). A long one lets a profiler
+  // attached meanwhile see the search alone.
+  std::optional<double> pass_seconds;
 };
 
 // Prints JSON lines; returns the exit status.

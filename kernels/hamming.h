@@ -113,6 +113,13 @@ struct ScanInput {
 // REQUIRES: SimdSupported(simd); a and b point at `words` words each.
 uint32_t HammingDistance(const uint64_t* a, const uint64_t* b, size_t words, Simd simd);
 
+// Over a query's n distances (n < 2^32), with `simd`: the least of them
+// (~0u when n is 0), and the places i of those at most `limit`, in
+// increasing order, into rows (room for n), returning how many.
+// REQUIRES: SimdSupported(simd).
+uint32_t LeastDistance(const uint32_t* distance, size_t n, Simd simd);
+size_t RowsWithin(const uint32_t* distance, size_t n, uint32_t limit, uint32_t* rows, Simd simd);
+
 // Distance from one query to each of n rows (tombstones are not consulted).
 // out: n distances. Rows are split across threads.
 Status HammingDistances(const uint64_t* query, const uint64_t* rows, size_t n, size_t words,

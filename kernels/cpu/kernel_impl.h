@@ -26,6 +26,10 @@
 //   // Optional (default: one compare a lane): bit j set when values[j] <=
 //   // limit, for j < 16.
 //   static uint32_t AtMost16(const uint32_t* values, uint32_t limit);
+//   // Optional (default: AtMost16's lanes one by one): the places first + j
+//   // of those lanes, in order, into rows[0, returned); may write all of
+//   // rows[0, 16).
+//   static uint32_t RowsAtMost16(const uint32_t* values, uint32_t limit, uint32_t first, uint32_t* rows);
 // Everything here has internal linkage (see kernel_table.h for why).
 #ifndef HVDB_KERNELS_CPU_KERNEL_IMPL_H_
 #define HVDB_KERNELS_CPU_KERNEL_IMPL_H_
@@ -287,8 +291,13 @@ size_t RowsAtMostOf(const uint32_t* values, size_t n, uint32_t limit, uint32_t* 
   size_t found = 0;
   size_t r = 0;
   for (; r + 16 <= n; r += 16) {
-    for (uint32_t mask = AtMost16Of<I>(values + r, limit); mask != 0; mask &= mask - 1) {
-      rows[found++] = static_cast<uint32_t>(r + __builtin_ctz(mask));
+    if constexpr (requires { I::RowsAtMost16(values, limit, 0u, rows); }) {
+      // rows has room for n, and found <= r: 16 more fit.
+      found += I::RowsAtMost16(values + r, limit, static_cast<uint32_t>(r), rows + found);
+    } else {
+      for (uint32_t mask = AtMost16Of<I>(values + r, limit); mask != 0; mask &= mask - 1) {
+        rows[found++] = static_cast<uint32_t>(r + __builtin_ctz(mask));
+      }
     }
   }
   for (; r < n; ++r) {

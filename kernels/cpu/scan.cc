@@ -339,6 +339,12 @@ uint32_t HammingDistance(const uint64_t* a, const uint64_t* b, size_t words, Sim
   return TableFor(simd).pair(a, b, words);
 }
 
+uint32_t LeastDistance(const uint32_t* distance, size_t n, Simd simd) { return TableFor(simd).least(distance, n); }
+
+size_t RowsWithin(const uint32_t* distance, size_t n, uint32_t limit, uint32_t* rows, Simd simd) {
+  return TableFor(simd).rows_at_most(distance, n, limit, rows);
+}
+
 Status HammingDistances(const uint64_t* query, const uint64_t* rows, size_t n, size_t words, uint32_t* out,
                         const ScanOptions& options) {
   HVDB_RETURN_IF_ERROR(ValidateShape(query, 1, rows, n, words));

@@ -57,7 +57,7 @@ assert all(l["ops_per_s"] > 0 and l["gb_per_s"] > 0 and l["roof_read_gbs"] > 0 f
 print("bench smoke: hdc ok")
 PY
 index=$("$bench" index --n 3000 --bits 256 --queries 30 --prefix-bits 64 --candidates 1,400 --nlist 8 --nprobe 1,8 \
-  --ef 16,100000 --faiss-ivf-max-n 3000 --datasets planted,clustered,text,text-edited,fashion)
+  --ef 16,100000 --faiss-ivf-max-n 3000 --datasets planted,clustered,text,text-edited,fashion --pass-seconds 0)
 python3 - "$index" <<'PY'
 import json, sys
 lines = [json.loads(l) for l in sys.argv[1].splitlines()]
@@ -92,6 +92,9 @@ if "$bench" load --n 0 >/dev/null 2>&1; then echo "FAIL: --n 0 accepted" >&2; ex
 if "$bench" query --bits 100 --n 10 >/dev/null 2>&1; then echo "FAIL: query --bits 100 accepted" >&2; exit 1; fi
 if "$bench" kernels --bits 100 --n 10 >/dev/null 2>&1; then echo "FAIL: --bits 100 accepted" >&2; exit 1; fi
 if "$bench" kernels --kernels avx9000 --n 10 >/dev/null 2>&1; then echo "FAIL: unknown kernel accepted" >&2; exit 1; fi
+for bad in -1 abc 1e9; do
+  if "$bench" index --pass-seconds "$bad" --n 100 >/dev/null 2>&1; then echo "FAIL: --pass-seconds $bad accepted" >&2; exit 1; fi
+done
 if "$bench" frobnicate >/dev/null 2>&1; then echo "FAIL: unknown benchmark accepted" >&2; exit 1; fi
 # The server under load on small data: every figure there, no errors, the
 # server stopped in time with the stalled clients still connected.
