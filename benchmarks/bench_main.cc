@@ -40,7 +40,7 @@ const char kUsage[] =
     "  bits are the files'; index_peers.py --minilm --save-codes writes MiniLM's), --datasets '' for it alone.\n"
     "  --save-datasets: write each dataset's rows and queries as .npy in DIR and measure nothing\n"
     "  (the peers' benchmark, benchmarks/python/index_peers.py, reads them).\n"
-    "  --pass-seconds: time each measurement's passes this long in all (default 0.5 s, at most 100 passes),\n"
+    "  --pass-seconds: time each measurement's passes this long in all (unset: 0.5 s and at most 100 passes),\n"
     "  the best pass reported; a long one leaves time to attach a profiler (docs/perf.md).\n"
     "usage: hvdb-bench gpu [--n N] [--bits B] [--k K] [--batches B,...] [--dir D]\n"
     "  GPU search through the DB (device gpu): one-query latency, batch throughput beside the\n"

@@ -60,8 +60,9 @@ constexpr size_t kTransposedMaxWords = 8;
 // distance give the cut (the keep-th distance), and a counting sort of the
 // centroids up to it, stable in the centroid, gives the order, so ties go to
 // the smaller centroid as in TopK. The centroids within the cut are picked
-// by the kernel `simd` (a vector compare and compress per 16), the tally
-// only is scalar: ranking was 9% of a MiniLM search with a counting sort of
+// by the kernel `simd`'s rows_at_most (AVX-512: a compare and a compress in
+// a register per 16; AVX2: a compare per 16 and a loop over the lanes
+// found), the tally only is scalar: ranking was 9% of a MiniLM search with a counting sort of
 // all of them (their range found first).
 struct CountingScratch {
   std::vector<uint32_t> counts, picked;

@@ -16,8 +16,8 @@
 //   static void Transpose(const uint64_t* rows, size_t count, size_t words, uint64_t* scratch);
 //   // Group8 over one transposed group for Q (1 to kQueriesPerPass = 4)
 //   // consecutive queries (Q x words) and their collectors' thresholds:
-//   // lane masks into masks[j]; returns their OR, and only when it is not 0
-//   // are the distances written (into dist[j][8]).
+//   // lane masks into masks[j]; returns their OR, and when it is not 0 the
+//   // distances are written (into dist[j][8]; they may be written always).
 //   template <size_t Q>
 //   static unsigned Group8TQ(const uint64_t* group, size_t words, const uint64_t* queries,
 //                            const Collector* collectors, uint32_t (*dist)[8], unsigned* masks);

@@ -92,8 +92,13 @@ if "$bench" load --n 0 >/dev/null 2>&1; then echo "FAIL: --n 0 accepted" >&2; ex
 if "$bench" query --bits 100 --n 10 >/dev/null 2>&1; then echo "FAIL: query --bits 100 accepted" >&2; exit 1; fi
 if "$bench" kernels --bits 100 --n 10 >/dev/null 2>&1; then echo "FAIL: --bits 100 accepted" >&2; exit 1; fi
 if "$bench" kernels --kernels avx9000 --n 10 >/dev/null 2>&1; then echo "FAIL: unknown kernel accepted" >&2; exit 1; fi
-for bad in -1 abc 1e9; do
-  if "$bench" index --pass-seconds "$bad" --n 100 >/dev/null 2>&1; then echo "FAIL: --pass-seconds $bad accepted" >&2; exit 1; fi
+# Refused by the flag's own check: the error names the flag (a value let
+# through would fail later for another reason, or run).
+for bad in -1 abc 1e9 nan inf 1x ''; do
+  if err=$("$bench" index --pass-seconds "$bad" --n 100 --queries 1 2>&1 >/dev/null); then
+    echo "FAIL: --pass-seconds '$bad' accepted" >&2; exit 1
+  fi
+  grep -q -- "--pass-seconds: '$bad' is not a number" <<<"$err" || { echo "FAIL: --pass-seconds '$bad': $err" >&2; exit 1; }
 done
 if "$bench" frobnicate >/dev/null 2>&1; then echo "FAIL: unknown benchmark accepted" >&2; exit 1; fi
 # The server under load on small data: every figure there, no errors, the

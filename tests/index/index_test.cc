@@ -515,8 +515,10 @@ TEST_F(IvfFileTest, DamageIsCorruptionAndOtherOptionsNotFound) {
 // nprobe nearest centroids (ties to the smaller list), then the k nearest
 // rows among those lists' rows (ties to the smaller row). The nprobe values
 // cover both ways of ranking the centroids (a top-k scan; every distance and
-// a counting sort, for many probes over narrow rows), and the rows are few
-// bits wide so that centroids and rows tie often.
+// a counting sort, for many probes over narrow rows), the search runs with
+// every kernel the CPU supports (the counting sort picks its centroids with
+// the kernel's own rows_at_most), and the rows are few bits wide so that
+// centroids and rows tie often.
 TEST(IvfListsTest, SearchProbesTheNearestListsWithTies) {
   std::mt19937_64 rng(testing::ProcessSeed() + 91);
   for (const size_t words : {size_t{1}, size_t{4}, size_t{16}}) {
@@ -537,27 +539,36 @@ TEST(IvfListsTest, SearchProbesTheNearestListsWithTies) {
     ASSERT_TRUE(lists.ok()) << lists.status().ToString();
     std::vector<bool> held(kRows, true);
     auto expect_probes = [&](const std::string& when) {
-      for (const size_t nprobe : {size_t{1}, size_t{3}, size_t{4}, size_t{5}, size_t{17}, size_t{64}}) {
-        std::vector<std::vector<kernels::Neighbor>> got;
-        uint64_t scanned = 0;
-        ASSERT_TRUE((*lists)->Search(queries.data(), kQueries, kK, std::nullopt, nprobe, scan, &got, &scanned).ok());
-        ASSERT_EQ(got.size(), kQueries);
-        for (size_t q = 0; q < kQueries; ++q) {
-          const uint64_t* query = &queries[q * words];
-          std::vector<kernels::Neighbor> centroids;
-          for (uint32_t l = 0; l < kNlist; ++l) {
-            centroids.push_back({l, Distance(query, &(*lists)->centroids()[l * words], words)});
+      for (const kernels::Simd simd : kernels::kAllSimd) {
+        if (!kernels::SimdSupported(simd)) continue;
+        kernels::ScanOptions search_scan = scan;
+        search_scan.simd = simd;
+        for (const size_t nprobe : {size_t{1}, size_t{3}, size_t{4}, size_t{5}, size_t{17}, size_t{64}}) {
+          std::vector<std::vector<kernels::Neighbor>> got;
+          uint64_t scanned = 0;
+          ASSERT_TRUE(
+              (*lists)->Search(queries.data(), kQueries, kK, std::nullopt, nprobe, search_scan, &got, &scanned).ok());
+          ASSERT_EQ(got.size(), kQueries);
+          for (size_t q = 0; q < kQueries; ++q) {
+            const uint64_t* query = &queries[q * words];
+            std::vector<kernels::Neighbor> centroids;
+            for (uint32_t l = 0; l < kNlist; ++l) {
+              centroids.push_back({l, Distance(query, &(*lists)->centroids()[l * words], words)});
+            }
+            std::sort(centroids.begin(), centroids.end(), kernels::NearerFirst);
+            std::vector<bool> probed(kNlist, false);
+            for (size_t p = 0; p < nprobe; ++p) probed[centroids[p].row] = true;
+            std::vector<kernels::Neighbor> want;
+            for (uint32_t r = 0; r < kRows; ++r) {
+              if (held[r] && probed[(*lists)->list_of(r)]) {
+                want.push_back({r, Distance(query, &bits[r * words], words)});
+              }
+            }
+            std::sort(want.begin(), want.end(), kernels::NearerFirst);
+            want.resize(std::min(want.size(), kK));
+            ASSERT_EQ(got[q], want) << kernels::SimdName(simd) << ", " << words << " words, nprobe " << nprobe
+                                    << ", query " << q << ", " << when;
           }
-          std::sort(centroids.begin(), centroids.end(), kernels::NearerFirst);
-          std::vector<bool> probed(kNlist, false);
-          for (size_t p = 0; p < nprobe; ++p) probed[centroids[p].row] = true;
-          std::vector<kernels::Neighbor> want;
-          for (uint32_t r = 0; r < kRows; ++r) {
-            if (held[r] && probed[(*lists)->list_of(r)]) want.push_back({r, Distance(query, &bits[r * words], words)});
-          }
-          std::sort(want.begin(), want.end(), kernels::NearerFirst);
-          want.resize(std::min(want.size(), kK));
-          ASSERT_EQ(got[q], want) << words << " words, nprobe " << nprobe << ", query " << q << ", " << when;
         }
       }
     };
