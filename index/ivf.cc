@@ -62,8 +62,8 @@ constexpr size_t kTransposedMaxWords = 8;
 // the smaller centroid as in TopK. The centroids within the cut are picked
 // by the kernel `simd`'s rows_at_most (AVX-512: a compare and a compress in
 // a register per 16; AVX2: a compare per 16 and a loop over the lanes
-// found), the tally only is scalar: ranking was 9% of a MiniLM search with a counting sort of
-// all of them (their range found first).
+// found), the tally only is scalar: ranking was 9% of a MiniLM search with
+// a counting sort of all of them (their range found first).
 struct CountingScratch {
   std::vector<uint32_t> counts, picked;
 };
