@@ -21,6 +21,11 @@
 //   template <size_t Q>
 //   static unsigned Group8TQ(const uint64_t* group, size_t words, const uint64_t* queries,
 //                            const Collector* collectors, uint32_t (*dist)[8], unsigned* masks);
+//   // Optional, for rows of W words known at compile time (4, 6 or 8): a
+//   // pass's Q queries prepared once for all its groups, so that
+//   // PreparedQueries<Q, W>(queries).Group8(group, collectors, dist, masks)
+//   // stands for Group8TQ<Q>(group, W, queries, collectors, dist, masks).
+//   template <size_t Q, size_t W> struct PreparedQueries;
 //   static constexpr size_t kTransposeMinQueries;  // batches this large transpose
 //   static constexpr size_t kBlockBytes;
 //   // Optional (default: one compare a lane): bit j set when values[j] <=
@@ -122,9 +127,24 @@ void ScanTransposedPass(const ScanTask& t, const uint64_t* groups, size_t b0, si
   const size_t words = W != 0 ? W : t.words;
   uint32_t dist[Q][8];
   unsigned masks[Q];
+  // The ISA's PreparedQueries where it has them for W (see the top).
+  constexpr bool kPrepared = W != 0 && requires { typename I::template PreparedQueries<Q, W>; };
+  const auto prepared = [&] {
+    if constexpr (kPrepared) {
+      return typename I::template PreparedQueries<Q, W>(queries);
+    } else {
+      return 0;
+    }
+  }();
   const uint64_t* group = groups;
   for (size_t r = b0; r < b1; r += 8, group += words * 8) {
-    if (I::template Group8TQ<Q>(group, words, queries, collectors, dist, masks) == 0) continue;
+    unsigned any;
+    if constexpr (kPrepared) {
+      any = prepared.Group8(group, collectors, dist, masks);
+    } else {
+      any = I::template Group8TQ<Q>(group, words, queries, collectors, dist, masks);
+    }
+    if (any == 0) continue;
     const unsigned live = LiveMask(t.tombstones, r, MinSize(8, b1 - r));
     for (size_t j = 0; j < Q; ++j) {
       if ((masks[j] & live) != 0) OfferLanes(collectors[j], masks[j] & live, dist[j], r);
