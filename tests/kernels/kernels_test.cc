@@ -96,12 +96,14 @@ std::string Describe(Simd simd, const Shape& s, size_t k, unsigned threads) {
 // transposed AVX-512 path, 32 for AMX tiles), and one batch that the AMX
 // kernel splits into several query passes (6144 bits: its widest tile case).
 // 256, 384 and 512 bits: the widths the transposed passes unroll (queries
-// in passes of 4 and a remainder of 2, 3 and 1; at least 16, so that a
-// batch scan transposes, and a set shown two thirds of them keeps a remainder).
+// in passes of 4 and a remainder of 2, 3 and 1, each remainder at 384 and at
+// 512 bits, where avx2 prepares its queries once a pass; at least 16, so
+// that a batch scan transposes, and a set shown two thirds of them keeps a
+// remainder).
 const Shape kShapes[] = {
-    {64, 2051, 3},    {64, 1999, 37},  {256, 1501, 18},  {384, 2003, 23},  {512, 1203, 17}, {1024, 2053, 5},
-    {1024, 1501, 33}, {2048, 2501, 2}, {2048, 2113, 40}, {8192, 777, 4},   {8192, 913, 21}, {10048, 1203, 3},
-    {10048, 1117, 19},
+    {64, 2051, 3},    {64, 1999, 37},  {256, 1501, 18},  {384, 2003, 23},  {384, 1409, 22},
+    {512, 1203, 17},  {512, 1111, 22}, {1024, 2053, 5},  {1024, 1501, 33}, {2048, 2501, 2},
+    {2048, 2113, 40}, {8192, 777, 4},  {8192, 913, 21},  {10048, 1203, 3}, {10048, 1117, 19},
 };
 
 TEST_P(KernelTest, PairDistanceEqualsReference) {
